@@ -1,0 +1,77 @@
+import type { Sql } from "../../shared/db.ts";
+import { HttpError, json, router } from "../../shared/http.ts";
+import { REQUIRED_QUEUES } from "../../shared/queues.ts";
+
+export interface ReadyzDeps {
+  sql: () => Sql;
+  timeoutMs?: number;
+}
+
+interface Check {
+  ok: boolean;
+  ms: number;
+  error?: string;
+  [key: string]: unknown;
+}
+
+async function timed(
+  timeoutMs: number,
+  probe: () => Promise<Record<string, unknown>>,
+): Promise<Check> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    const extra = await Promise.race([probe(), timeout]);
+    return { ok: true, ms: Math.round(performance.now() - started), ...extra };
+  } catch (err) {
+    return {
+      ok: false,
+      ms: Math.round(performance.now() - started),
+      error: err instanceof Error ? err.message : String(err),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `GET /readyz`: 200 when the database answers and every worker queue exists, else 503. */
+export function createReadyzHandler(deps: ReadyzDeps) {
+  const timeoutMs = deps.timeoutMs ?? 3000;
+  return router([{
+    method: "GET",
+    pattern: "/",
+    handler: async () => {
+      const database = await timed(timeoutMs, async () => {
+        await deps.sql()`select 1`;
+        return {};
+      });
+      const queues = database.ok
+        ? await timed(timeoutMs, async () => {
+          const rows = await deps.sql()<
+            { queue_name: string; queue_length: string; oldest_msg_age_sec: number | null }[]
+          >`select queue_name, queue_length, oldest_msg_age_sec from pgmq.metrics_all()`;
+          const present = new Set(rows.map((r) => r.queue_name));
+          const missing = REQUIRED_QUEUES.filter((q) => !present.has(q));
+          if (missing.length > 0) throw new Error(`missing queues: ${missing.join(", ")}`);
+          return {
+            queues: rows.map((r) => ({
+              name: r.queue_name,
+              length: Number(r.queue_length),
+              oldest_msg_age_sec: r.oldest_msg_age_sec,
+            })),
+          };
+        })
+        : { ok: false, ms: 0, error: "skipped: database unavailable" };
+      const checks = { database, queues };
+      if (!database.ok || !queues.ok) {
+        throw new HttpError(503, "not_ready", "A dependency is not ready.", { checks }, {
+          "retry-after": "5",
+        });
+      }
+      return json({ status: "ready", checks });
+    },
+  }]);
+}

@@ -1,0 +1,259 @@
+/**
+ * The subset of the Supabase Auth (GoTrue) HTTP API that clients use, served under /auth/v1:
+ * signup, password and refresh-token grants, the current user, logout, admin user creation and the
+ * JWKS. Users live in `auth.users` of the local database, so triggers on that table fire as they
+ * do on Supabase.
+ */
+import { z } from "zod";
+import type { Sql } from "../shared/db.ts";
+import { createJwtVerifier, type JwtVerifier } from "../shared/auth.ts";
+import type { LocalKeys } from "./keys.ts";
+import { hashPassword, verifyPassword } from "./passwords.ts";
+
+const ACCESS_TTL = 3600;
+
+interface UserRow {
+  id: string;
+  email: string;
+  encrypted_password: string | null;
+  email_confirmed_at: Date | null;
+  last_sign_in_at: Date | null;
+  raw_app_meta_data: Record<string, unknown> | null;
+  raw_user_meta_data: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function gotrueError(status: number, errorCode: string, msg: string): Response {
+  return Response.json({ code: status, error_code: errorCode, msg }, { status });
+}
+
+function userJson(u: UserRow) {
+  return {
+    id: u.id,
+    aud: "authenticated",
+    role: "authenticated",
+    email: u.email,
+    email_confirmed_at: u.email_confirmed_at?.toISOString() ?? null,
+    confirmed_at: u.email_confirmed_at?.toISOString() ?? null,
+    phone: "",
+    last_sign_in_at: u.last_sign_in_at?.toISOString() ?? null,
+    app_metadata: u.raw_app_meta_data ?? {},
+    user_metadata: u.raw_user_meta_data ?? {},
+    identities: [],
+    created_at: u.created_at.toISOString(),
+    updated_at: u.updated_at.toISOString(),
+    is_anonymous: false,
+  };
+}
+
+const Credentials = z.object({
+  email: z.email().transform((e) => e.toLowerCase()),
+  password: z.string().min(6, "Password should be at least 6 characters."),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+const AdminCreate = z.object({
+  email: z.email().transform((e) => e.toLowerCase()),
+  password: z.string().min(6).optional(),
+  email_confirm: z.boolean().optional(),
+  user_metadata: z.record(z.string(), z.unknown()).optional(),
+  app_metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export interface AuthServerDeps {
+  sql: () => Sql;
+  keys: LocalKeys;
+  apiUrl: () => string;
+}
+
+export function createAuthServer(deps: AuthServerDeps) {
+  let verifier: JwtVerifier | undefined;
+  const verify = (token: string) => {
+    verifier ??= createJwtVerifier({ supabaseUrl: deps.apiUrl() });
+    return verifier.verify(token);
+  };
+
+  async function createUser(input: {
+    email: string;
+    password?: string;
+    userMeta?: Record<string, unknown>;
+    appMeta?: Record<string, unknown>;
+  }): Promise<UserRow | "exists"> {
+    const hash = input.password ? await hashPassword(input.password) : null;
+    const appMeta = { provider: "email", providers: ["email"], ...(input.appMeta ?? {}) };
+    const rows = await deps.sql()<UserRow[]>`
+      insert into auth.users (instance_id, id, aud, role, email, encrypted_password,
+                              email_confirmed_at, raw_app_meta_data, raw_user_meta_data)
+      values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated',
+              'authenticated', ${input.email}, ${hash}, now(), ${deps.sql().json(appMeta as never)},
+              ${deps.sql().json((input.userMeta ?? {}) as never)})
+      on conflict do nothing
+      returning *`;
+    return rows[0] ?? "exists";
+  }
+
+  async function session(user: UserRow) {
+    const sessionId = crypto.randomUUID();
+    const refresh = crypto.randomUUID().replaceAll("-", "");
+    await deps.sql()`insert into auth.refresh_tokens (token, user_id, session_id)
+                     values (${refresh}, ${user.id}, ${sessionId})`;
+    const [fresh] = await deps.sql()<UserRow[]>`
+      update auth.users set last_sign_in_at = now(), updated_at = now()
+      where id = ${user.id} returning *`;
+    const access = await deps.keys.sign({
+      iss: `${deps.apiUrl()}/auth/v1`,
+      sub: user.id,
+      aud: "authenticated",
+      role: "authenticated",
+      email: user.email,
+      phone: "",
+      app_metadata: fresh.raw_app_meta_data ?? {},
+      user_metadata: fresh.raw_user_meta_data ?? {},
+      aal: "aal1",
+      amr: [{ method: "password", timestamp: Math.floor(Date.now() / 1000) }],
+      session_id: sessionId,
+      is_anonymous: false,
+    }, ACCESS_TTL);
+    return {
+      access_token: access,
+      token_type: "bearer",
+      expires_in: ACCESS_TTL,
+      expires_at: Math.floor(Date.now() / 1000) + ACCESS_TTL,
+      refresh_token: refresh,
+      user: userJson(fresh),
+    };
+  }
+
+  async function body(req: Request): Promise<unknown> {
+    try {
+      return await req.json();
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function handle(req: Request, path: string, url: URL): Promise<Response> {
+    if (req.method === "GET" && path === "/.well-known/jwks.json") {
+      return Response.json(deps.keys.jwks, { headers: { "cache-control": "public, max-age=600" } });
+    }
+    if (req.method === "GET" && (path === "/health" || path === "/settings")) {
+      return Response.json({ name: "local-auth", external: { email: true }, autoconfirm: true });
+    }
+    if (req.method === "POST" && path === "/signup") {
+      const input = Credentials.safeParse(await body(req));
+      if (!input.success) {
+        return gotrueError(422, "validation_failed", input.error.issues[0].message);
+      }
+      const user = await createUser({
+        email: input.data.email,
+        password: input.data.password,
+        userMeta: input.data.data,
+      });
+      if (user === "exists") {
+        return gotrueError(422, "user_already_exists", "User already registered");
+      }
+      return Response.json(await session(user));
+    }
+    if (req.method === "POST" && path === "/token") {
+      const grant = url.searchParams.get("grant_type");
+      if (grant === "password") {
+        const input = Credentials.safeParse(await body(req));
+        if (!input.success) {
+          return gotrueError(400, "invalid_credentials", "Invalid login credentials");
+        }
+        const [user] = await deps.sql()<UserRow[]>`
+          select * from auth.users where email = ${input.data.email} and deleted_at is null`;
+        if (!user || !(await verifyPassword(input.data.password, user.encrypted_password))) {
+          return gotrueError(400, "invalid_credentials", "Invalid login credentials");
+        }
+        return Response.json(await session(user));
+      }
+      if (grant === "refresh_token") {
+        const input = z.object({ refresh_token: z.string().min(1) }).safeParse(await body(req));
+        if (!input.success) {
+          return gotrueError(400, "refresh_token_not_found", "Invalid Refresh Token");
+        }
+        const [row] = await deps.sql()<{ user_id: string }[]>`
+          update auth.refresh_tokens set revoked = true, updated_at = now()
+          where token = ${input.data.refresh_token} and not revoked returning user_id`;
+        if (!row) {
+          return gotrueError(
+            400,
+            "refresh_token_not_found",
+            "Invalid Refresh Token: Refresh Token Not Found",
+          );
+        }
+        const [user] = await deps.sql()<
+          UserRow[]
+        >`select * from auth.users where id = ${row.user_id}`;
+        return Response.json(await session(user));
+      }
+      return gotrueError(400, "unsupported_grant_type", "Unsupported grant type");
+    }
+
+    // Everything below needs a bearer token.
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+    if (!token) {
+      return gotrueError(401, "no_authorization", "This endpoint requires a Bearer token");
+    }
+    let claims;
+    try {
+      claims = await verify(token);
+    } catch {
+      return gotrueError(401, "bad_jwt", "invalid JWT: unable to parse or verify signature");
+    }
+
+    if (req.method === "GET" && path === "/user") {
+      if (!claims.sub) return gotrueError(403, "bad_jwt", "invalid claim: missing sub claim");
+      const [user] = await deps.sql()<UserRow[]>`select * from auth.users where id = ${claims.sub}`;
+      if (!user) {
+        return gotrueError(403, "user_not_found", "User from sub claim in JWT does not exist");
+      }
+      return Response.json(userJson(user));
+    }
+    if (req.method === "POST" && path === "/logout") {
+      if (claims.sub) {
+        await deps
+          .sql()`update auth.refresh_tokens set revoked = true where user_id = ${claims.sub}`;
+      }
+      return new Response(null, { status: 204 });
+    }
+    if (path.startsWith("/admin/")) {
+      if (claims.role !== "service_role") {
+        return gotrueError(403, "not_admin", "User not allowed");
+      }
+      if (req.method === "POST" && path === "/admin/users") {
+        const input = AdminCreate.safeParse(await body(req));
+        if (!input.success) {
+          return gotrueError(422, "validation_failed", input.error.issues[0].message);
+        }
+        const user = await createUser({
+          email: input.data.email,
+          password: input.data.password,
+          userMeta: input.data.user_metadata,
+          appMeta: input.data.app_metadata,
+        });
+        if (user === "exists") {
+          return gotrueError(
+            422,
+            "email_exists",
+            "A user with this email address has already been registered",
+          );
+        }
+        return Response.json(userJson(user));
+      }
+      const match = /^\/admin\/users\/([0-9a-f-]{36})$/.exec(path);
+      if (match && req.method === "DELETE") {
+        const deleted = await deps.sql()`delete from auth.users where id = ${
+          match[1]
+        } returning id`;
+        if (deleted.length === 0) return gotrueError(404, "user_not_found", "User not found");
+        return Response.json({});
+      }
+    }
+    return gotrueError(404, "not_found", `no route for ${req.method} /auth/v1${path}`);
+  }
+
+  return { handle };
+}

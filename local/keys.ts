@@ -1,0 +1,81 @@
+/**
+ * The local stand-in for Supabase Auth's signing keys: one ES256 key pair (kept in the data
+ * directory so tokens survive restarts), its JWKS, and the anon / service_role API keys signed
+ * with it.
+ */
+import { exportJWK, importJWK, type JWK, SignJWT } from "jose";
+
+export interface LocalKeys {
+  kid: string;
+  publicJwk: JWK;
+  jwks: { keys: JWK[] };
+  anonKey: string;
+  serviceRoleKey: string;
+  /** Signs claims with the local key; `ttlSeconds` sets `exp`. */
+  sign(claims: Record<string, unknown>, ttlSeconds: number): Promise<string>;
+}
+
+interface StoredKeys {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+const TEN_YEARS = 10 * 365 * 24 * 3600;
+
+async function generate(): Promise<StoredKeys> {
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ]);
+  return {
+    kid: crypto.randomUUID(),
+    privateJwk: await exportJWK(pair.privateKey),
+    publicJwk: await exportJWK(pair.publicKey),
+  };
+}
+
+async function readStored(file: string): Promise<StoredKeys | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(file)) as StoredKeys;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/** Loads the key pair from `file` (creating it on first use), or makes an ephemeral one. */
+export async function loadKeys(file?: string): Promise<LocalKeys> {
+  let stored = file ? await readStored(file) : undefined;
+  if (!stored) {
+    stored = await generate();
+    if (file) await Deno.writeTextFile(file, JSON.stringify(stored), { mode: 0o600 });
+  }
+  const { kid } = stored;
+  const privateKey = await importJWK(stored.privateJwk, "ES256");
+  const publicJwk: JWK = {
+    ...stored.publicJwk,
+    kid,
+    alg: "ES256",
+    use: "sig",
+    key_ops: ["verify"],
+  };
+
+  const sign = (claims: Record<string, unknown>, ttlSeconds: number) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttlSeconds)
+      .sign(privateKey);
+  };
+
+  return {
+    kid,
+    publicJwk,
+    jwks: { keys: [publicJwk] },
+    anonKey: await sign({ iss: "supabase-local", role: "anon" }, TEN_YEARS),
+    serviceRoleKey: await sign({ iss: "supabase-local", role: "service_role" }, TEN_YEARS),
+    sign,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Postgres access for functions: a postgres.js client (transaction-pooler friendly: no prepared
+ * statements) and `asUser`, which runs a callback in one transaction as the calling user exactly as
+ * PostgREST does (`set local role` + `request.jwt.claims`), so RLS policies apply.
+ */
+import postgres from "postgres";
+import type { Claims } from "./auth.ts";
+
+export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+
+export interface DbOptions {
+  max?: number;
+}
+
+export function createDb(url: string, opts: DbOptions = {}): Sql {
+  return postgres(url, {
+    max: opts.max ?? 1,
+    prepare: false,
+    idle_timeout: 0,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: "analyst-workbench" },
+  });
+}
+
+let shared: Sql | undefined;
+
+/** The isolate-wide client built from SUPABASE_DB_URL (and DB_POOL_MAX), created on first use. */
+export function getDb(): Sql {
+  if (!shared) {
+    const url = Deno.env.get("SUPABASE_DB_URL");
+    if (!url) throw new Error("SUPABASE_DB_URL is not set");
+    shared = createDb(url, { max: Number(Deno.env.get("DB_POOL_MAX") ?? "1") });
+  }
+  return shared;
+}
+
+/** Closes the isolate-wide client (tests and graceful shutdown). */
+export async function closeDb(): Promise<void> {
+  const sql = shared;
+  shared = undefined;
+  await sql?.end({ timeout: 5 });
+}
+
+const ROLES = new Set(["anon", "authenticated", "service_role"]);
+
+/**
+ * Runs `fn` in one transaction with the role and claims of the caller, so row level security
+ * applies. Rolls back when `fn` throws.
+ */
+export function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!ROLES.has(claims.role)) throw new Error(`refusing to assume role ${claims.role}`);
+  return sql.begin(async (tx) => {
+    await tx.unsafe(`set local role ${claims.role}`);
+    await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+                    set_config('request.jwt.claim.sub', ${claims.sub ?? ""}, true),
+                    set_config('request.jwt.claim.role', ${claims.role}, true)`;
+    return await fn(tx);
+  }) as Promise<T>;
+}

@@ -1,0 +1,34 @@
+-- Platform: the extensions this project relies on, the `private` schema for internals, the
+-- worker queues, and revoke-by-default execute privileges for new functions.
+--
+-- Extensions are created where the server offers them (always on Supabase). The local platform
+-- provides SQL stand-ins with the same names for pgmq, pg_net, pg_cron and vault instead.
+
+create extension if not exists vector with schema extensions;
+
+do $$
+begin
+  if exists (select 1 from pg_available_extensions where name = 'pgmq') then
+    create extension if not exists pgmq;
+  end if;
+  if exists (select 1 from pg_available_extensions where name = 'pg_net') then
+    create extension if not exists pg_net with schema extensions;
+  end if;
+  if exists (select 1 from pg_available_extensions where name = 'pg_cron') then
+    create extension if not exists pg_cron;
+  end if;
+end
+$$;
+
+create schema if not exists private;
+revoke all on schema private from public, anon, authenticated;
+grant usage on schema private to service_role;
+
+-- Functions created from now on are not executable by anon/authenticated unless granted.
+alter default privileges in schema public revoke execute on functions from public;
+alter default privileges in schema public revoke execute on functions from anon, authenticated;
+alter default privileges in schema private revoke execute on functions from public;
+
+-- Worker queues (see shared/queues.ts).
+select pgmq.create('file_index');
+select pgmq.create('report_jobs');
