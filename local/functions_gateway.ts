@@ -68,6 +68,7 @@ export interface Gateway {
 export async function createGateway(opts: {
   configFile: string;
   verifier: JwtVerifier;
+  extraFunctions?: FunctionConfig[];
 }): Promise<Gateway> {
   const pending = new Set<Promise<unknown>>();
   (globalThis as Record<string, unknown>).EdgeRuntime = {
@@ -79,7 +80,10 @@ export async function createGateway(opts: {
     },
   };
 
-  const functions = await readFunctionConfig(opts.configFile);
+  const functions = [
+    ...await readFunctionConfig(opts.configFile),
+    ...(opts.extraFunctions ?? []),
+  ];
   const handlers = new Map<string, { config: FunctionConfig; handler: FetchHandler }>();
   for (const config of functions) {
     handlers.set(config.name, { config, handler: await captureHandler(config.entrypoint) });
@@ -127,7 +131,6 @@ export async function createGateway(opts: {
       method: req.method,
       headers,
       body: req.body,
-      signal: req.signal,
     });
     try {
       return await entry.handler(forwarded);

@@ -19,6 +19,8 @@ interface StoredKeys {
   kid: string;
   privateJwk: JWK;
   publicJwk: JWK;
+  anonKey?: string;
+  serviceRoleKey?: string;
 }
 
 const TEN_YEARS = 10 * 365 * 24 * 3600;
@@ -47,10 +49,8 @@ async function readStored(file: string): Promise<StoredKeys | undefined> {
 /** Loads the key pair from `file` (creating it on first use), or makes an ephemeral one. */
 export async function loadKeys(file?: string): Promise<LocalKeys> {
   let stored = file ? await readStored(file) : undefined;
-  if (!stored) {
-    stored = await generate();
-    if (file) await Deno.writeTextFile(file, JSON.stringify(stored), { mode: 0o600 });
-  }
+  const isNew = !stored;
+  stored ??= await generate();
   const { kid } = stored;
   const privateKey = await importJWK(stored.privateJwk, "ES256");
   const publicJwk: JWK = {
@@ -70,12 +70,17 @@ export async function loadKeys(file?: string): Promise<LocalKeys> {
       .sign(privateKey);
   };
 
+  // API keys are minted once per key pair, so a frontend's configured anon key stays valid.
+  stored.anonKey ??= await sign({ iss: "supabase-local", role: "anon" }, TEN_YEARS);
+  stored.serviceRoleKey ??= await sign({ iss: "supabase-local", role: "service_role" }, TEN_YEARS);
+  if (file && isNew) await Deno.writeTextFile(file, JSON.stringify(stored), { mode: 0o600 });
+
   return {
     kid,
     publicJwk,
     jwks: { keys: [publicJwk] },
-    anonKey: await sign({ iss: "supabase-local", role: "anon" }, TEN_YEARS),
-    serviceRoleKey: await sign({ iss: "supabase-local", role: "service_role" }, TEN_YEARS),
+    anonKey: stored.anonKey,
+    serviceRoleKey: stored.serviceRoleKey,
     sign,
   };
 }

@@ -11,7 +11,7 @@ import { json } from "../shared/http.ts";
 import { log } from "../shared/log.ts";
 import { createAuthServer } from "./auth_server.ts";
 import { type LocalDatabase, startPglite } from "./database.ts";
-import { createGateway, type Gateway } from "./functions_gateway.ts";
+import { createGateway, type FunctionConfig, type Gateway } from "./functions_gateway.ts";
 import { loadKeys, type LocalKeys } from "./keys.ts";
 import { defaultPaths, migrate, type MigrationResult } from "./migrate.ts";
 import { applyPlatformBaseline, standIns } from "./platform_sql.ts";
@@ -35,6 +35,8 @@ export interface StackOptions {
   workerIntervalMs?: number;
   /** Extra environment for the functions (e.g. fake external API URLs). */
   functionEnv?: Record<string, string>;
+  /** Functions mounted besides those in supabase/config.toml (test fixtures). */
+  extraFunctions?: FunctionConfig[];
 }
 
 export interface Stack {
@@ -161,6 +163,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const gateway = mounted.gateway = await createGateway({
     configFile: join(PROJECT_ROOT, "supabase/config.toml"),
     verifier: lazyVerifier,
+    extraFunctions: opts.extraFunctions,
   });
   const worker = startLocalWorker({
     sql,

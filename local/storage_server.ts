@@ -5,11 +5,12 @@
  * objects directly (Supabase would apply storage.objects policies); anyone holding a valid signed
  * URL may download.
  */
-import { jwtVerify } from "jose";
+import { importJWK, jwtVerify } from "jose";
 import { dirname, join } from "node:path";
 import type { Sql } from "../shared/db.ts";
 import type { Claims } from "../shared/auth.ts";
 import type { LocalKeys } from "./keys.ts";
+import { boundaryOf, parseMultipart } from "./multipart.ts";
 
 export interface StorageDeps {
   sql: () => Sql;
@@ -76,14 +77,15 @@ export function createStorageServer(deps: StorageDeps) {
     let bytes: Uint8Array;
     let mimetype = req.headers.get("content-type") ?? "application/octet-stream";
     let cacheControl = req.headers.get("cache-control") ?? "max-age=3600";
-    if (mimetype.startsWith("multipart/form-data")) {
-      const form = await req.formData();
-      const file = [...form.values()].find((v): v is File => v instanceof File);
+    const boundary = boundaryOf(mimetype);
+    if (mimetype.startsWith("multipart/form-data") && boundary) {
+      const parts = parseMultipart(new Uint8Array(await req.arrayBuffer()), boundary);
+      const file = parts.find((p) => p.filename !== undefined);
       if (!file) return storageError(400, "invalid_request", "No file in the multipart body");
-      bytes = new Uint8Array(await file.arrayBuffer());
-      mimetype = file.type || "application/octet-stream";
-      const cc = form.get("cacheControl");
-      if (typeof cc === "string") cacheControl = `max-age=${cc}`;
+      bytes = file.data;
+      mimetype = file.contentType || "application/octet-stream";
+      const cc = parts.find((p) => p.name === "cacheControl");
+      if (cc) cacheControl = `max-age=${new TextDecoder().decode(cc.data)}`;
     } else {
       bytes = new Uint8Array(await req.arrayBuffer());
     }
@@ -137,17 +139,8 @@ export function createStorageServer(deps: StorageDeps) {
       const token = url.searchParams.get("token");
       if (!target || !token) return storageError(400, "InvalidSignature", "Missing token");
       try {
-        const { payload } = await jwtVerify(
-          token,
-          await crypto.subtle.importKey(
-            "jwk",
-            deps.keys.publicJwk as JsonWebKey,
-            { name: "ECDSA", namedCurve: "P-256" },
-            false,
-            ["verify"],
-          ),
-          { algorithms: ["ES256"] },
-        );
+        const key = await importJWK(deps.keys.publicJwk, "ES256");
+        const { payload } = await jwtVerify(token, key, { algorithms: ["ES256"] });
         if (payload.url !== `${target.bucket}/${target.name}`) throw new Error("url mismatch");
       } catch {
         return storageError(400, "InvalidSignature", "The signature is invalid or has expired");

@@ -1,0 +1,69 @@
+/**
+ * `deno task bench`: platform numbers on this machine. Prints stack start-up time, function
+ * round trips through the gateway, and pgmq send/read/delete throughput on the local database.
+ * Later issues add ingestion throughput here.
+ */
+import { getDb } from "../shared/db.ts";
+import { startStack } from "../local/stack.ts";
+
+Deno.env.set("LOG_LEVEL", "warn");
+
+function report(name: string, n: number, ms: number, unit = "ops") {
+  console.log(
+    `${name.padEnd(44)} ${String(n).padStart(6)} ${unit.padEnd(8)} ${
+      ms.toFixed(0).padStart(7)
+    } ms  ${(n / (ms / 1000)).toFixed(1).padStart(9)} ${unit}/s`,
+  );
+}
+
+let t = performance.now();
+const stack = await startStack({ apiPort: 0, dbPort: 0 });
+console.log(
+  `stack start-up (PGlite, baseline, migrations, functions): ${
+    (performance.now() - t).toFixed(0)
+  } ms`,
+);
+const sql = getDb();
+
+try {
+  const N = 300;
+  t = performance.now();
+  for (let i = 0; i < N; i++) {
+    const res = await fetch(`${stack.apiUrl}/functions/v1/healthz`);
+    await res.body?.cancel();
+  }
+  report("GET /healthz (sequential)", N, performance.now() - t, "req");
+
+  t = performance.now();
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${stack.apiUrl}/functions/v1/readyz`);
+    await res.body?.cancel();
+  }
+  report("GET /readyz (sequential, 2 queries each)", 100, performance.now() - t, "req");
+
+  await sql`select pgmq.create('bench')`;
+  const M = 1000;
+  t = performance.now();
+  await sql`select pgmq.send_batch('bench', array(select jsonb_build_object('i', g) from generate_series(1, ${M}) g))`;
+  report("pgmq.send_batch", M, performance.now() - t, "msg");
+
+  t = performance.now();
+  let handled = 0;
+  while (handled < M) {
+    const batch = await sql<{ msg_id: string }[]>`select msg_id from pgmq.read('bench', 30, 50)`;
+    if (batch.length === 0) break;
+    await sql`select pgmq.delete('bench', ${batch.map((b) => b.msg_id)}::bigint[])`;
+    handled += batch.length;
+  }
+  report("pgmq.read(50) + delete", handled, performance.now() - t, "msg");
+
+  t = performance.now();
+  for (let i = 0; i < 200; i++) {
+    const [{ id }] = await sql`select * from pgmq.send('bench', '{}'::jsonb) as id`;
+    await sql`select * from pgmq.read('bench', 30, 1)`;
+    await sql`select pgmq.delete('bench', ${id}::bigint)`;
+  }
+  report("pgmq send + read + delete, one by one", 200, performance.now() - t, "msg");
+} finally {
+  await stack.stop();
+}

@@ -1,0 +1,108 @@
+/**
+ * `task dev` as a user runs it: a separate process that prints its URLs and a demo token, and whose
+ * database (users included) survives a restart.
+ */
+import assert from "node:assert/strict";
+import { createClient } from "@supabase/supabase-js";
+import { resolve } from "node:path";
+
+const ROOT = resolve(new URL("..", import.meta.url).pathname);
+
+interface Running {
+  child: Deno.ChildProcess;
+  output: string;
+  apiUrl: string;
+  anonKey: string;
+  token: string;
+}
+
+async function startDev(dataDir: string): Promise<Running> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "local/dev.ts", "--port", "0", "--db-port", "0", "--data-dir", dataDir],
+    cwd: ROOT,
+    env: { LOG_LEVEL: "warn", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  const deadline = Date.now() + 60_000;
+  while (!output.includes("Ctrl-C stops")) {
+    if (Date.now() > deadline) throw new Error(`dev did not start:\n${output}`);
+    const { value, done } = await reader.read();
+    if (done) {
+      const err = await new Response(child.stderr).text();
+      throw new Error(`dev exited early:\n${output}\n${err}`);
+    }
+    output += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  child.stderr.cancel().catch(() => {});
+  const field = (label: string) => new RegExp(`${label}\\s+(\\S+)`).exec(output)?.[1] ?? "";
+  return {
+    child,
+    output,
+    apiUrl: field("API URL"),
+    anonKey: field("anon key"),
+    token: field("Demo token"),
+  };
+}
+
+async function stopDev(dev: Running): Promise<void> {
+  dev.child.kill("SIGTERM");
+  const status = await dev.child.status;
+  assert.equal(status.code, 0, "dev shuts down cleanly on SIGTERM");
+}
+
+Deno.test("task dev prints URLs, keys and a demo token, and keeps data across restarts", {
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "dev-persist-" });
+  try {
+    const first = await startDev(dataDir);
+    let email: string;
+    try {
+      assert.match(first.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(first.output, /Functions\s+http:\/\/127\.0\.0\.1:\d+\/functions\/v1/);
+      assert.match(first.output, /applied 20261125000000_platform/);
+      assert.match(first.token, /^ey/);
+      const ready = await fetch(`${first.apiUrl}/functions/v1/readyz`);
+      assert.equal(ready.status, 200);
+      await ready.body?.cancel();
+
+      const client = createClient(first.apiUrl, first.anonKey, { auth: { persistSession: false } });
+      email = `persist-${Date.now()}@example.com`;
+      const signUp = await client.auth.signUp({ email, password: "survives-restarts" });
+      assert.equal(signUp.error, null);
+    } finally {
+      await stopDev(first);
+    }
+
+    const second = await startDev(dataDir);
+    try {
+      assert.match(second.output, /Migrations\s+up to date/);
+      assert.equal(
+        second.anonKey,
+        first.anonKey,
+        "the signing key persists, so old keys stay valid",
+      );
+      const client = createClient(second.apiUrl, second.anonKey, {
+        auth: { persistSession: false },
+      });
+      const signIn = await client.auth.signInWithPassword({ email, password: "survives-restarts" });
+      assert.equal(signIn.error, null, "the user created before the restart can sign in");
+      const me = await client.auth.getUser(first.token);
+      assert.equal(
+        me.data.user?.email,
+        "demo@example.com",
+        "a token from before the restart still verifies",
+      );
+    } finally {
+      await stopDev(second);
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

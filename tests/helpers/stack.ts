@@ -1,0 +1,77 @@
+/** Starts the local platform in-process for end-to-end tests (in-memory database, random ports). */
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { resolve } from "node:path";
+import { type Stack, type StackOptions, startStack } from "../../local/stack.ts";
+
+export const ECHO_FUNCTION = {
+  name: "echo",
+  verifyJwt: true,
+  entrypoint: resolve(new URL("../fixtures/echo/index.ts", import.meta.url).pathname),
+};
+
+export function startTestStack(opts: StackOptions = {}): Promise<Stack> {
+  // Keep test output readable: access logs only when asked for.
+  if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");
+  return startStack({
+    apiPort: 0,
+    dbPort: 0,
+    workerIntervalMs: 50,
+    extraFunctions: [ECHO_FUNCTION],
+    ...opts,
+  });
+}
+
+const clientOptions = {
+  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+};
+
+/** A supabase-js client as the frontend has it (anon key). */
+export function anonClient(stack: Stack): SupabaseClient {
+  return createClient(stack.apiUrl, stack.anonKey, clientOptions);
+}
+
+export function serviceClient(stack: Stack): SupabaseClient {
+  return createClient(stack.apiUrl, stack.serviceRoleKey, clientOptions);
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+  client: SupabaseClient;
+}
+
+let counter = 0;
+
+/** Signs a new user up through the Auth API and returns a client that sends their token. */
+export async function signUpUser(stack: Stack, name = "user"): Promise<TestUser> {
+  const email = `${name}-${Date.now()}-${++counter}@example.com`;
+  const client = anonClient(stack);
+  const { data, error } = await client.auth.signUp({ email, password: "correct-horse-battery" });
+  if (error || !data.session || !data.user) throw new Error(`signUp failed: ${error?.message}`);
+  return { id: data.user.id, email, token: data.session.access_token, client };
+}
+
+/** Reads the JSON body of a supabase-js FunctionsHttpError (or of a plain Response). */
+export async function errorBody(
+  error: unknown,
+  // deno-lint-ignore no-explicit-any
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = ((error as { context?: Response })?.context ?? error) as Response;
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+/** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
