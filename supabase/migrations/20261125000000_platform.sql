@@ -3,8 +3,8 @@
 --
 -- Extensions are created where the server offers them (always on Supabase). The local platform
 -- provides SQL stand-ins with the same names for pgmq, pg_net, pg_cron and vault instead.
-
-create extension if not exists vector with schema extensions;
+-- pgvector is created by the files-and-chunks migration, so that everything before it (the wallet
+-- included) applies to a plain Postgres without pgvector.
 
 do $$
 begin

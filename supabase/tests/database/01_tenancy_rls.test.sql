@@ -1,0 +1,153 @@
+-- Row level security across tenants: another tenant cannot read or write A's rows, viewers cannot
+-- write, anon sees nothing, company members see company workbenches until they are removed.
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(48);
+
+-- Users: A owns things, B is another tenant, C is a viewer on A's workbench, D a company member.
+insert into auth.users (id, email) values
+  ('aaaaaaaa-0000-0000-0000-000000000001', 'a@example.com'),
+  ('bbbbbbbb-0000-0000-0000-000000000002', 'b@example.com'),
+  ('cccccccc-0000-0000-0000-000000000003', 'c@example.com'),
+  ('dddddddd-0000-0000-0000-000000000004', 'd@example.com');
+
+insert into public.company (id, name, created_by)
+values ('c0000000-0000-0000-0000-00000000000a', 'Acme', 'aaaaaaaa-0000-0000-0000-000000000001');
+insert into public.company_members (company_id, user_id, role)
+values ('c0000000-0000-0000-0000-00000000000a', 'dddddddd-0000-0000-0000-000000000004', 'member');
+insert into public.workbench (id, name, owner_user_id, company_id) values
+  ('10000000-0000-0000-0000-0000000000a1', 'A personal', 'aaaaaaaa-0000-0000-0000-000000000001', null),
+  ('10000000-0000-0000-0000-0000000000a2', 'Acme books', 'aaaaaaaa-0000-0000-0000-000000000001',
+   'c0000000-0000-0000-0000-00000000000a'),
+  ('10000000-0000-0000-0000-0000000000b1', 'B personal', 'bbbbbbbb-0000-0000-0000-000000000002', null);
+insert into public.workbench_members (workbench_id, user_id, role)
+values ('10000000-0000-0000-0000-0000000000a1', 'cccccccc-0000-0000-0000-000000000003', 'viewer');
+insert into public.workbench_files (id, workbench_id, uploaded_by, file_name, file_type, size_bytes, content_hash)
+values ('f0000000-0000-0000-0000-0000000000a1', '10000000-0000-0000-0000-0000000000a1',
+        'aaaaaaaa-0000-0000-0000-000000000001', 'pnl.csv', 'csv', 10, 'hash-a');
+insert into public.workbench_chunks (workbench_id, file_id, chunk_index, content)
+values ('10000000-0000-0000-0000-0000000000a1', 'f0000000-0000-0000-0000-0000000000a1', 0, 'revenue 100');
+insert into public.chat_session (id, workbench_id, user_id)
+values ('50000000-0000-0000-0000-0000000000a1', '10000000-0000-0000-0000-0000000000a1',
+        'aaaaaaaa-0000-0000-0000-000000000001');
+insert into public.message (session_id, role, content)
+values ('50000000-0000-0000-0000-0000000000a1', 'user', 'What is revenue?');
+insert into public.reports (workbench_id, user_id, report_type, title, idempotency_key)
+values ('10000000-0000-0000-0000-0000000000a1', 'aaaaaaaa-0000-0000-0000-000000000001', 'pnl', 'P&L', 'k1');
+insert into public.plans (id, name, price_paise, credits) values ('test-plan', 'Test', 100, 1)
+on conflict do nothing;
+insert into public.payments (user_id, plan_id, razorpay_order_id, amount_paise)
+values ('aaaaaaaa-0000-0000-0000-000000000001', 'test-plan', 'order_rls_a', 100);
+
+------------------------------------------------------------------ tenant B reads nothing of A's
+set local role authenticated;
+set local request.jwt.claims = '{"sub": "bbbbbbbb-0000-0000-0000-000000000002", "role": "authenticated"}';
+
+select is_empty($$ select 1 from public.company $$, 'B sees no company of A');
+select is_empty($$ select 1 from public.company_members $$, 'B sees no company members');
+select results_eq($$ select name from public.workbench $$, array['B personal'],
+  'B sees only their own workbench');
+select is_empty($$ select 1 from public.workbench_members $$, 'B sees no workbench members of A');
+select is_empty($$ select 1 from public.workbench_files $$, 'B sees no files of A');
+select is_empty($$ select 1 from public.workbench_chunks $$, 'B sees no chunks of A');
+select is_empty($$ select 1 from public.chat_session $$, 'B sees no chat sessions of A');
+select is_empty($$ select 1 from public.message $$, 'B sees no messages of A');
+select is_empty($$ select 1 from public.reports $$, 'B sees no reports of A');
+select results_eq($$ select email from public.profiles $$, array['b@example.com'],
+  'B sees only their own profile');
+select results_eq($$ select user_id from public.wallet $$,
+  array['bbbbbbbb-0000-0000-0000-000000000002'::uuid], 'B sees only their own wallet');
+select is_empty($$ select 1 from public.wallet_usage where user_id <> auth.uid() $$,
+  'B sees no ledger rows of others');
+select is_empty($$ select 1 from public.wallet_counters where user_id <> auth.uid() $$,
+  'B sees no counters of others');
+select is_empty($$ select 1 from public.payments $$, 'B sees no payments of A');
+
+------------------------------------------------------------------ tenant B writes nothing of A's
+select throws_ok($$ insert into public.workbench_members (workbench_id, user_id, role)
+  values ('10000000-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000002', 'owner') $$,
+  '42501', null, 'B cannot make themselves a member of A''s workbench');
+select throws_ok($$ insert into public.company_members (company_id, user_id, role)
+  values ('c0000000-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000002', 'member') $$,
+  '42501', null, 'B cannot join A''s company');
+select throws_ok($$ insert into public.workbench (name, owner_user_id, company_id)
+  values ('sneaky', 'bbbbbbbb-0000-0000-0000-000000000002', 'c0000000-0000-0000-0000-00000000000a') $$,
+  '42501', null, 'B cannot create a workbench in A''s company');
+select throws_ok($$ insert into public.workbench (name, owner_user_id)
+  values ('impostor', 'aaaaaaaa-0000-0000-0000-000000000001') $$,
+  '42501', null, 'B cannot create a workbench owned by A');
+select throws_ok($$ insert into public.chat_session (workbench_id, user_id)
+  values ('10000000-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000002') $$,
+  '42501', null, 'B cannot start a chat on A''s workbench');
+select throws_ok($$ insert into public.workbench_files (workbench_id, file_name, file_type, size_bytes, content_hash)
+  values ('10000000-0000-0000-0000-0000000000b1', 'x.txt', 'txt', 1, 'h') $$,
+  '42501', null, 'clients cannot insert file rows, even into their own workbench');
+select is_empty($$ update public.workbench set name = 'pwned'
+  where id = '10000000-0000-0000-0000-0000000000a1' returning 1 $$, 'B cannot rename A''s workbench');
+select is_empty($$ update public.company set name = 'pwned' returning 1 $$, 'B cannot rename A''s company');
+select is_empty($$ delete from public.workbench where id = '10000000-0000-0000-0000-0000000000a1' returning 1 $$,
+  'B cannot delete A''s workbench');
+select is_empty($$ delete from public.workbench_files returning 1 $$, 'B cannot delete A''s files');
+select is_empty($$ delete from public.company_members returning 1 $$, 'B cannot remove A''s members');
+select is_empty($$ update public.chat_session set title = 'x' returning 1 $$,
+  'B cannot change A''s chat sessions');
+select lives_ok($$ insert into public.workbench (name) values ('B second') $$,
+  'B can create their own workbench (owner defaults to the caller)');
+
+------------------------------------------------------------------ viewer C on A's workbench
+set local request.jwt.claims = '{"sub": "cccccccc-0000-0000-0000-000000000003", "role": "authenticated"}';
+select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a1') $$,
+  array['viewer'], 'C is a viewer');
+select isnt_empty($$ select 1 from public.workbench_files $$, 'a viewer reads files');
+select isnt_empty($$ select 1 from public.workbench_chunks $$, 'a viewer reads chunks');
+select is_empty($$ update public.workbench set name = 'renamed' returning 1 $$, 'a viewer cannot rename');
+select is_empty($$ delete from public.workbench_files returning 1 $$, 'a viewer cannot delete files');
+select throws_ok($$ insert into public.workbench_members (workbench_id, user_id, role)
+  values ('10000000-0000-0000-0000-0000000000a1', 'dddddddd-0000-0000-0000-000000000004', 'viewer') $$,
+  '42501', null, 'a viewer cannot add members');
+select is_empty($$ update public.workbench_members set role = 'owner' returning 1 $$,
+  'a viewer cannot promote themselves');
+
+------------------------------------------------------------------ anon
+set local role anon;
+set local request.jwt.claims = '{"role": "anon"}';
+select throws_ok($$ select 1 from public.workbench $$, '42501', null, 'anon cannot read workbenches');
+select throws_ok($$ select 1 from public.wallet $$, '42501', null, 'anon cannot read wallets');
+select throws_ok($$ select 1 from public.workbench_chunks $$, '42501', null, 'anon cannot read chunks');
+select results_eq($$ select count(*)::int from public.plans where id in ('lite', 'pro', 'enterprise') $$,
+  array[3], 'anon can read the plans');
+
+------------------------------------------------------------------ company member D
+set local role authenticated;
+set local request.jwt.claims = '{"sub": "dddddddd-0000-0000-0000-000000000004", "role": "authenticated"}';
+select results_eq($$ select name from public.workbench $$, array['Acme books'],
+  'a company member sees the company workbench and nothing else');
+select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
+  array['viewer'], 'a plain company member is a viewer');
+select is_empty($$ update public.workbench set name = 'x' returning 1 $$,
+  'a plain company member cannot rename the workbench');
+
+-- A gives D an explicit editor role on the company workbench, then removes D from the company.
+set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-000000000001", "role": "authenticated"}';
+select lives_ok($$ insert into public.workbench_members (workbench_id, user_id, role)
+  values ('10000000-0000-0000-0000-0000000000a2', 'dddddddd-0000-0000-0000-000000000004', 'editor') $$,
+  'the owner grants an explicit editor role');
+set local request.jwt.claims = '{"sub": "dddddddd-0000-0000-0000-000000000004", "role": "authenticated"}';
+select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
+  array['editor'], 'the explicit role overrides the company default');
+set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-000000000001", "role": "authenticated"}';
+select results_eq($$ with d as (delete from public.company_members
+  where user_id = 'dddddddd-0000-0000-0000-000000000004' returning 1) select count(*)::int from d $$,
+  array[1], 'an owner removes a member');
+select throws_ok($$ delete from public.company_members where user_id = 'aaaaaaaa-0000-0000-0000-000000000001' $$,
+  '23514', null, 'the last owner cannot be removed');
+set local request.jwt.claims = '{"sub": "dddddddd-0000-0000-0000-000000000004", "role": "authenticated"}';
+select is_empty($$ select 1 from public.workbench $$, 'a removed member loses access to company workbenches');
+select is_empty($$ select 1 from public.company $$, 'a removed member no longer sees the company');
+
+reset role;
+select results_eq($$ select name from public.workbench where id = '10000000-0000-0000-0000-0000000000a1' $$,
+  array['A personal'], 'A''s workbench is unchanged');
+
+select * from finish();
+rollback;
