@@ -15,6 +15,8 @@ export interface MigrationResult {
 export interface MigrationPaths {
   migrationsDir: string;
   seedFile?: string;
+  /** Apply migrations up to and including this version only (and skip the seed). */
+  until?: string;
 }
 
 export function defaultPaths(root = new URL("../", import.meta.url)): MigrationPaths {
@@ -65,6 +67,7 @@ export async function migrate(
   const applied: string[] = [];
   for (const m of await listMigrations(paths.migrationsDir)) {
     if (done.has(m.version)) continue;
+    if (paths.until && m.version > paths.until) break;
     const text = await Deno.readTextFile(m.file);
     try {
       await sql.begin(async (tx) => {
@@ -78,7 +81,7 @@ export async function migrate(
     applied.push(`${m.version}_${m.name}`);
   }
   let seeded = false;
-  if (fresh && paths.seedFile) {
+  if (fresh && paths.seedFile && !paths.until) {
     let seed: string | undefined;
     try {
       seed = await Deno.readTextFile(paths.seedFile);
