@@ -2,7 +2,7 @@
 -- write, anon sees nothing, company members see company workbenches until they are removed.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(48);
+select plan(57);
 
 -- Users: A owns things, B is another tenant, C is a viewer on A's workbench, D a company member.
 insert into auth.users (id, email) values
@@ -91,6 +91,20 @@ select is_empty($$ delete from public.workbench_files returning 1 $$, 'B cannot 
 select is_empty($$ delete from public.company_members returning 1 $$, 'B cannot remove A''s members');
 select is_empty($$ update public.chat_session set title = 'x' returning 1 $$,
   'B cannot change A''s chat sessions');
+select throws_ok($$ insert into public.workbench_chunks (workbench_id, file_id, chunk_index, content)
+  values ('10000000-0000-0000-0000-0000000000a1', 'f0000000-0000-0000-0000-0000000000a1', 9, 'x') $$,
+  '42501', null, 'B cannot add chunks to A''s file');
+select throws_ok($$ insert into public.message (session_id, role, content)
+  values ('50000000-0000-0000-0000-0000000000a1', 'assistant', 'x') $$,
+  '42501', null, 'B cannot write into A''s chat');
+select throws_ok($$ insert into public.reports (workbench_id, user_id, report_type, title, idempotency_key)
+  values ('10000000-0000-0000-0000-0000000000a1', auth.uid(), 't', 't', 'k') $$,
+  '42501', null, 'B cannot create reports');
+select throws_ok($$ delete from public.chat_session $$, '42501', null, 'clients cannot delete chat sessions');
+select is_empty($$ update public.profiles set full_name = 'pwned'
+  where id = 'aaaaaaaa-0000-0000-0000-000000000001' returning 1 $$, 'B cannot edit A''s profile');
+select is_empty($$ update public.workbench_members set role = 'owner' returning 1 $$,
+  'B cannot change roles on A''s workbench');
 select lives_ok($$ insert into public.workbench (name) values ('B second') $$,
   'B can create their own workbench (owner defaults to the caller)');
 
@@ -116,6 +130,27 @@ select throws_ok($$ select 1 from public.wallet $$, '42501', null, 'anon cannot 
 select throws_ok($$ select 1 from public.workbench_chunks $$, '42501', null, 'anon cannot read chunks');
 select results_eq($$ select count(*)::int from public.plans where id in ('lite', 'pro', 'enterprise') $$,
   array[3], 'anon can read the plans');
+
+select is_empty($$
+  select c.relname, p.priv from pg_class c join pg_namespace n on n.oid = c.relnamespace,
+    unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p(priv)
+  where n.nspname = 'public' and c.relkind in ('r', 'p', 'v')
+    and has_table_privilege('anon', c.oid, p.priv)
+    and not (c.relname = 'plans' and p.priv = 'SELECT') $$,
+  'anon holds no privilege on any public table but reading plans');
+select is_empty($$
+  select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public' and c.relkind in ('r', 'p')
+    and (has_table_privilege('authenticated', c.oid, 'TRUNCATE')
+         or has_table_privilege('authenticated', c.oid, 'REFERENCES')
+         or has_table_privilege('authenticated', c.oid, 'TRIGGER')) $$,
+  'authenticated cannot truncate, reference or trigger on any public table');
+select is_empty($$
+  select p.oid::regprocedure from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname = 'private'
+    and (has_function_privilege('anon', p.oid, 'EXECUTE')
+         or has_function_privilege('authenticated', p.oid, 'EXECUTE')) $$,
+  'no client role can execute a private function');
 
 ------------------------------------------------------------------ company member D
 set local role authenticated;
