@@ -13,6 +13,8 @@ export interface LocalKeys {
   serviceRoleKey: string;
   /** Signs claims with the local key; `ttlSeconds` sets `exp`. */
   sign(claims: Record<string, unknown>, ttlSeconds: number): Promise<string>;
+  /** Signs exactly these claims (no iat/exp added): for tests of malformed tokens. */
+  signRaw(claims: Record<string, unknown>): Promise<string>;
 }
 
 interface StoredKeys {
@@ -82,5 +84,9 @@ export async function loadKeys(file?: string): Promise<LocalKeys> {
     anonKey: stored.anonKey,
     serviceRoleKey: stored.serviceRoleKey,
     sign,
+    signRaw: (claims) =>
+      new SignJWT({ ...claims }).setProtectedHeader({ alg: "ES256", kid, typ: "JWT" }).sign(
+        privateKey,
+      ),
   };
 }

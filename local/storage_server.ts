@@ -6,7 +6,7 @@
  * URL may download.
  */
 import { importJWK, jwtVerify } from "jose";
-import { dirname, join } from "node:path";
+import { dirname, resolve, sep } from "node:path";
 import type { Sql } from "../shared/db.ts";
 import type { Claims } from "../shared/auth.ts";
 import type { LocalKeys } from "./keys.ts";
@@ -24,14 +24,27 @@ function storageError(status: number, error: string, message: string): Response 
 }
 
 function splitObjectPath(rest: string): { bucket: string; name: string } | null {
-  const parts = rest.split("/").filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = rest.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return null;
+  }
   if (parts.length < 2) return null;
-  if (parts.some((p) => p === "." || p === ".." || p.includes("\0"))) return null;
+  // Decoding happens after splitting, so an encoded separator must not survive in a segment.
+  if (parts.some((p) => p === "." || p === ".." || /[\/\\\0]/.test(p))) return null;
   return { bucket: parts[0], name: parts.slice(1).join("/") };
 }
 
 export function createStorageServer(deps: StorageDeps) {
-  const filePath = (bucket: string, name: string) => join(deps.root, bucket, name);
+  const root = resolve(deps.root);
+  const filePath = (bucket: string, name: string) => {
+    const path = resolve(root, bucket, name);
+    if (!path.startsWith(root + sep)) {
+      throw new Error(`object path escapes the storage root: ${name}`);
+    }
+    return path;
+  };
 
   async function bucketRow(bucket: string) {
     const [row] = await deps.sql()<

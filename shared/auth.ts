@@ -48,9 +48,15 @@ export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
       let payload: unknown;
       try {
         if (alg && ASYMMETRIC.includes(alg)) {
-          ({ payload } = await jwtVerify(token, jwks, { algorithms: ASYMMETRIC }));
+          ({ payload } = await jwtVerify(token, jwks, {
+            algorithms: ASYMMETRIC,
+            requiredClaims: ["exp"],
+          }));
         } else if (alg === "HS256" && secret) {
-          ({ payload } = await jwtVerify(token, secret, { algorithms: ["HS256"] }));
+          ({ payload } = await jwtVerify(token, secret, {
+            algorithms: ["HS256"],
+            requiredClaims: ["exp"],
+          }));
         } else {
           throw new Error(`algorithm ${alg ?? "missing"} is not accepted`);
         }
@@ -99,7 +105,8 @@ export interface AuthenticatedUser {
 export async function requireUser(req: Request, verifier: JwtVerifier): Promise<AuthenticatedUser> {
   const token = bearerToken(req);
   const claims = await verifier.verify(token);
-  if (claims.role !== "authenticated" || !claims.sub) {
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (claims.role !== "authenticated" || !claims.sub || !audiences.includes("authenticated")) {
     throw new HttpError(401, "user_required", "This endpoint needs a signed-in user's token.");
   }
   return { id: claims.sub, email: claims.email, claims, token };

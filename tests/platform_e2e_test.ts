@@ -139,6 +139,15 @@ Deno.test("local platform end to end", opts, async (t) => {
       await rejects(`Bearer ${hs}`, "invalid_token");
     });
 
+    await t.step("verify_jwt rejects a correctly signed token without exp", async () => {
+      const noExp = await stack.keys.signRaw({
+        sub: user.id,
+        role: "authenticated",
+        aud: "authenticated",
+      });
+      await rejects(`Bearer ${noExp}`, "invalid_token");
+    });
+
     await t.step("verify_jwt rejects an expired token with 401 token_expired", async () => {
       const expired = await stack.keys.sign({ sub: user.id, role: "authenticated" }, -60);
       await rejects(`Bearer ${expired}`, "token_expired");
@@ -216,6 +225,11 @@ Deno.test("local platform end to end", opts, async (t) => {
       const tampered = await fetch(signed.data!.signedUrl.replace("hello.txt", "other.txt"));
       assert.equal(tampered.status, 400);
       await tampered.body?.cancel();
+
+      const escape = await bucket.upload("a/..%2F..%2F..%2Fescaped.txt", new Blob(["x"]));
+      assert.ok(escape.error, "an encoded separator cannot climb out of the bucket");
+      await assert.rejects(Deno.stat(`${stack.storageDir}/../escaped.txt`));
+      await assert.rejects(Deno.stat(`${stack.storageDir}/t/../../escaped.txt`));
 
       const denied = await user.client.storage.from("t").download("a/b/hello.txt");
       assert.ok(denied.error, "a user token cannot read objects directly");

@@ -20,6 +20,15 @@ $$;
 create schema if not exists extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
 
+-- As on Supabase, extension objects (pgvector's operators...) resolve without a schema prefix.
+do $$
+begin
+  execute format('alter database %I set search_path = "$user", public, extensions',
+                 current_database());
+end
+$$;
+set search_path = "$user", public, extensions;
+
 grant usage on schema public to anon, authenticated, service_role;
 alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
 alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;

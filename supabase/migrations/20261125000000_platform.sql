@@ -17,6 +17,9 @@ begin
   if exists (select 1 from pg_available_extensions where name = 'pg_cron') then
     create extension if not exists pg_cron;
   end if;
+  if exists (select 1 from pg_available_extensions where name = 'supabase_vault') then
+    create extension if not exists supabase_vault;
+  end if;
 end
 $$;
 
@@ -24,10 +27,11 @@ create schema if not exists private;
 revoke all on schema private from public, anon, authenticated;
 grant usage on schema private to service_role;
 
--- Functions created from now on are not executable by anon/authenticated unless granted.
-alter default privileges in schema public revoke execute on functions from public;
+-- Supabase grants anon/authenticated EXECUTE on new functions in public: not here. The PUBLIC
+-- default is global (a global revoke would also strip extensions such as pgvector created later),
+-- so every migration revokes PUBLIC on the functions it creates, and a pgTAP test checks that anon
+-- can execute nothing in public.
 alter default privileges in schema public revoke execute on functions from anon, authenticated;
-alter default privileges in schema private revoke execute on functions from public;
 
 -- Worker queues (see shared/queues.ts).
 select pgmq.create('file_index');

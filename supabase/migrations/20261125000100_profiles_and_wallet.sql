@@ -108,9 +108,13 @@ create table public.payments (
   currency text not null default 'INR',
   status text not null default 'created' check (status in ('created', 'paid', 'failed', 'refunded')),
   credits_granted integer not null default 0,
+  seats_granted integer not null default 0,
+  -- The wallet's plan before this payment, restored if the payment is refunded.
+  previous_plan_id text references public.plans (id),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  paid_at timestamptz
+  paid_at timestamptz,
+  refunded_at timestamptz
 );
 create index payments_user_idx on public.payments (user_id, created_at desc);
 
@@ -120,6 +124,10 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  -- Deleting a user (GDPR erasure, Studio) cascades to their ledger; nothing else may.
+  if tg_op = 'DELETE' and not exists (select 1 from auth.users u where u.id = old.user_id) then
+    return old;
+  end if;
   raise exception '% is append-only', tg_table_name using errcode = '42501';
 end;
 $$;
@@ -190,6 +198,10 @@ begin
   select * into v_existing from public.wallet_usage u
    where u.reason = p_reason and u.reference_id = p_reference_id;
   if found then
+    if v_existing.user_id <> p_user_id then
+      raise exception 'reference % is already used by another wallet', p_reference_id
+        using errcode = '23505';
+    end if;
     return jsonb_build_object('applied', false, 'balance', v_balance, 'amount', v_existing.amount);
   end if;
 
@@ -292,6 +304,10 @@ begin
   insert into private.chat_inferences (message_id, user_id) values (p_message_id, p_user_id)
   on conflict do nothing;
   if not found then
+    if not exists (select 1 from private.chat_inferences i
+                    where i.message_id = p_message_id and i.user_id = p_user_id) then
+      raise exception 'message % belongs to another user', p_message_id using errcode = '23505';
+    end if;
     return jsonb_build_object('counted', false, 'counter', v_counter, 'charged', false,
                               'balance', v_balance);
   end if;
@@ -374,13 +390,21 @@ begin
   end if;
   select * into v_plan from public.plans where id = v_payment.plan_id;
 
+  -- Refunded before it was applied (events can arrive in any order): grant nothing.
+  if v_payment.status = 'refunded' then
+    return jsonb_build_object('applied', false, 'refunded', true, 'credits', 0,
+                              'user_id', v_payment.user_id);
+  end if;
+
   v_result := private.apply_ledger(v_payment.user_id, v_plan.credits, 'purchase', p_payment_id,
     jsonb_build_object('order_id', p_order_id, 'plan_id', v_plan.id));
   if (v_result ->> 'applied')::boolean then
-    update public.payments
+    update public.payments p
        set razorpay_payment_id = p_payment_id,
-           status = case when status = 'refunded' then status else 'paid' end,
+           status = 'paid',
            credits_granted = v_plan.credits,
+           seats_granted = v_plan.seats,
+           previous_plan_id = (select w.plan_id from public.wallet w where w.user_id = p.user_id),
            paid_at = coalesce(paid_at, now()),
            updated_at = now()
      where id = v_payment.id;
@@ -409,9 +433,12 @@ as $$
   select exists (select 1 from u)
 $$;
 
--- Claws back a refunded payment once: takes back what the balance still holds (never below 0)
--- and records the shortfall in the ledger row's metadata.
-create function private.claw_back_payment(p_payment_id text) returns jsonb
+-- Claws back a refunded payment once: takes back what the balance still holds (never below 0),
+-- records the shortfall in the ledger row's metadata, removes the seats the payment added and
+-- restores the previous plan. A refund that arrives before the payment was applied (found by its
+-- order) marks the order refunded, so the late capture grants nothing.
+create function private.claw_back_payment(p_payment_id text, p_order_id text default null)
+returns jsonb
 language plpgsql
 security definer
 set search_path = ''
@@ -422,22 +449,48 @@ declare
   v_take integer;
   v_result jsonb;
 begin
-  select * into v_payment from public.payments p where p.razorpay_payment_id = p_payment_id
-     for update;
+  select * into v_payment from public.payments p
+   where p.razorpay_payment_id = p_payment_id
+      or (p.razorpay_order_id = p_order_id and p.razorpay_payment_id is null)
+   order by (p.razorpay_payment_id = p_payment_id) desc nulls last
+   limit 1
+   for update;
   if not found then
     raise exception 'unknown payment %', p_payment_id using errcode = 'P0002';
   end if;
   select w.balance into v_balance from public.wallet w where w.user_id = v_payment.user_id
      for update;
-  v_take := least(v_balance, v_payment.credits_granted);
   if exists (select 1 from public.wallet_usage u
               where u.reason = 'payment_refund' and u.reference_id = p_payment_id) then
     return jsonb_build_object('applied', false, 'balance', v_balance);
   end if;
+
+  if v_payment.status <> 'paid' then
+    -- Not applied yet: nothing to take back, but the order must never pay out now.
+    update public.payments
+       set status = 'refunded', razorpay_payment_id = p_payment_id, refunded_at = now(),
+           updated_at = now()
+     where id = v_payment.id;
+    v_result := private.apply_ledger(v_payment.user_id, 0, 'payment_refund', p_payment_id,
+      jsonb_build_object('before_capture', true));
+    insert into private.audit_log (action, entity, entity_id, details)
+    values ('payment.refunded_before_capture', 'payments', v_payment.id::text,
+            jsonb_build_object('payment_id', p_payment_id));
+    return v_result || jsonb_build_object('shortfall', 0);
+  end if;
+
+  v_take := least(v_balance, v_payment.credits_granted);
   v_result := private.apply_ledger(v_payment.user_id, -v_take, 'payment_refund', p_payment_id,
     jsonb_build_object('credits_granted', v_payment.credits_granted,
                        'shortfall', v_payment.credits_granted - v_take));
-  update public.payments set status = 'refunded', updated_at = now() where id = v_payment.id;
+  update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
+   where id = v_payment.id;
+  update public.wallet w
+     set seats = greatest(1, w.seats - v_payment.seats_granted),
+         plan_id = case when w.plan_id = v_payment.plan_id then v_payment.previous_plan_id
+                        else w.plan_id end,
+         updated_at = now()
+   where w.user_id = v_payment.user_id;
   insert into private.audit_log (action, entity, entity_id, details)
   values ('payment.refunded', 'payments', v_payment.id::text,
           jsonb_build_object('payment_id', p_payment_id, 'taken', v_take,

@@ -75,6 +75,7 @@ as $$
 $$;
 
 -- The caller's role on a workbench (owner / editor / viewer), or null when they have no access.
+-- On a company workbench every role, the creator's included, ends with company membership.
 create function public.workbench_role(p_workbench_id uuid) returns text
 language sql
 stable
@@ -82,7 +83,8 @@ security definer
 set search_path = ''
 as $$
   select case
-    when w.owner_user_id = (select auth.uid()) then 'owner'
+    when w.owner_user_id = (select auth.uid())
+         and (w.company_id is null or cm.role is not null) then 'owner'
     when wm.role is not null
          and (w.company_id is null or cm.role is not null) then wm.role
     when cm.role in ('owner', 'admin') then 'editor'
@@ -108,6 +110,21 @@ as $$
     array_position(array['viewer', 'editor', 'owner'], public.workbench_role(p_workbench_id))
       >= array_position(array['viewer', 'editor', 'owner'], p_min_role),
     false)
+$$;
+
+-- Whether the caller may see a company: members, and its creator while it has no members yet
+-- (between inserting the company and the trigger adding the creator as owner; the row is passed
+-- in because a policy's function cannot see the row being inserted).
+create function public.company_visible(p_company_id uuid, p_created_by uuid) returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select public.is_company_member(p_company_id)
+      or (p_created_by = (select auth.uid())
+          and not exists (select 1 from public.company_members m
+                           where m.company_id = p_company_id))
 $$;
 
 ------------------------------------------------------------------------------------------------
@@ -203,7 +220,7 @@ alter table public.workbench enable row level security;
 alter table public.workbench_members enable row level security;
 
 create policy "members see their companies" on public.company for select to authenticated
-  using ((select public.is_company_member(id)) or created_by = (select auth.uid()));
+  using ((select public.company_visible(id, created_by)));
 create policy "anyone signed in creates a company" on public.company for insert to authenticated
   with check (created_by = (select auth.uid()));
 create policy "admins rename" on public.company for update to authenticated
@@ -217,15 +234,23 @@ create policy "members see fellow members" on public.company_members for select 
 create policy "admins add members" on public.company_members for insert to authenticated
   with check ((select public.is_company_member(company_id, 'admin'))
               and (role <> 'owner' or (select public.is_company_member(company_id, 'owner'))));
+-- Admins manage members and admins; only owners touch owners (promote, demote or remove).
 create policy "admins change roles" on public.company_members for update to authenticated
-  using ((select public.is_company_member(company_id, 'admin')))
+  using ((select public.is_company_member(company_id, 'admin'))
+         and (role <> 'owner' or (select public.is_company_member(company_id, 'owner'))))
   with check (role <> 'owner' or (select public.is_company_member(company_id, 'owner')));
 create policy "admins remove members, members leave" on public.company_members
   for delete to authenticated
-  using ((select public.is_company_member(company_id, 'admin')) or user_id = (select auth.uid()));
+  using (((select public.is_company_member(company_id, 'admin'))
+          and (role <> 'owner' or (select public.is_company_member(company_id, 'owner'))))
+         or user_id = (select auth.uid()));
 
+-- The second branch is the owner rule of workbench_role() on the row's own columns, so that
+-- INSERT ... RETURNING (which cannot see the new row from inside a function) works.
 create policy "members see workbenches" on public.workbench for select to authenticated
-  using ((select public.workbench_role(id)) is not null);
+  using ((select public.workbench_role(id)) is not null
+         or (owner_user_id = (select auth.uid())
+             and (company_id is null or (select public.is_company_member(company_id)))));
 create policy "create own or company workbenches" on public.workbench for insert to authenticated
   with check (owner_user_id = (select auth.uid())
               and (company_id is null or (select public.is_company_member(company_id))));
@@ -245,12 +270,19 @@ create policy "owners change workbench roles" on public.workbench_members
   for update to authenticated
   using ((select public.has_workbench_role(workbench_id, 'owner')))
   with check ((select public.has_workbench_role(workbench_id, 'owner')));
+-- Members may leave personal workbenches; on company workbenches an explicit row can lower a
+-- company member's default role, so only owners remove it.
 create policy "owners remove workbench members, members leave" on public.workbench_members
   for delete to authenticated
-  using ((select public.has_workbench_role(workbench_id, 'owner')) or user_id = (select auth.uid()));
+  using ((select public.has_workbench_role(workbench_id, 'owner'))
+         or (user_id = (select auth.uid())
+             and exists (select 1 from public.workbench w
+                          where w.id = workbench_id and w.company_id is null)));
 
 revoke all on function public.company_role(uuid), public.is_company_member(uuid, text),
-  public.workbench_role(uuid), public.has_workbench_role(uuid, text) from public, anon;
+  public.workbench_role(uuid), public.has_workbench_role(uuid, text),
+  public.company_visible(uuid, uuid) from public, anon;
 grant execute on function public.company_role(uuid), public.is_company_member(uuid, text),
-  public.workbench_role(uuid), public.has_workbench_role(uuid, text) to authenticated, service_role;
+  public.workbench_role(uuid), public.has_workbench_role(uuid, text),
+  public.company_visible(uuid, uuid) to authenticated, service_role;
 revoke all on all functions in schema private from public, anon, authenticated;

@@ -2,19 +2,25 @@
 -- write, anon sees nothing, company members see company workbenches until they are removed.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(57);
+select plan(72);
 
 -- Users: A owns things, B is another tenant, C is a viewer on A's workbench, D a company member.
 insert into auth.users (id, email) values
   ('aaaaaaaa-0000-0000-0000-000000000001', 'a@example.com'),
   ('bbbbbbbb-0000-0000-0000-000000000002', 'b@example.com'),
   ('cccccccc-0000-0000-0000-000000000003', 'c@example.com'),
-  ('dddddddd-0000-0000-0000-000000000004', 'd@example.com');
+  ('dddddddd-0000-0000-0000-000000000004', 'd@example.com'),
+  ('eeeeeeee-0000-0000-0000-000000000005', 'e@example.com'),
+  ('ffffffff-0000-0000-0000-000000000006', 'f@example.com'),
+  ('99999999-0000-0000-0000-000000000009', 'owner2@example.com');
 
 insert into public.company (id, name, created_by)
 values ('c0000000-0000-0000-0000-00000000000a', 'Acme', 'aaaaaaaa-0000-0000-0000-000000000001');
-insert into public.company_members (company_id, user_id, role)
-values ('c0000000-0000-0000-0000-00000000000a', 'dddddddd-0000-0000-0000-000000000004', 'member');
+insert into public.company_members (company_id, user_id, role) values
+  ('c0000000-0000-0000-0000-00000000000a', 'dddddddd-0000-0000-0000-000000000004', 'member'),
+  ('c0000000-0000-0000-0000-00000000000a', 'eeeeeeee-0000-0000-0000-000000000005', 'admin'),
+  ('c0000000-0000-0000-0000-00000000000a', 'ffffffff-0000-0000-0000-000000000006', 'member'),
+  ('c0000000-0000-0000-0000-00000000000a', '99999999-0000-0000-0000-000000000009', 'owner');
 insert into public.workbench (id, name, owner_user_id, company_id) values
   ('10000000-0000-0000-0000-0000000000a1', 'A personal', 'aaaaaaaa-0000-0000-0000-000000000001', null),
   ('10000000-0000-0000-0000-0000000000a2', 'Acme books', 'aaaaaaaa-0000-0000-0000-000000000001',
@@ -105,7 +111,9 @@ select is_empty($$ update public.profiles set full_name = 'pwned'
   where id = 'aaaaaaaa-0000-0000-0000-000000000001' returning 1 $$, 'B cannot edit A''s profile');
 select is_empty($$ update public.workbench_members set role = 'owner' returning 1 $$,
   'B cannot change roles on A''s workbench');
-select lives_ok($$ insert into public.workbench (name) values ('B second') $$,
+select lives_ok($$ insert into public.company (name) values ('B Corp') returning id, name $$,
+  'B can create a company and read it back in the same statement');
+select lives_ok($$ insert into public.workbench (name) values ('B second') returning id, name $$,
   'B can create their own workbench (owner defaults to the caller)');
 
 ------------------------------------------------------------------ viewer C on A's workbench
@@ -174,13 +182,67 @@ set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-000000000001", 
 select results_eq($$ with d as (delete from public.company_members
   where user_id = 'dddddddd-0000-0000-0000-000000000004' returning 1) select count(*)::int from d $$,
   array[1], 'an owner removes a member');
-select throws_ok($$ delete from public.company_members where user_id = 'aaaaaaaa-0000-0000-0000-000000000001' $$,
+select throws_ok($$ delete from public.company_members where role = 'owner' $$,
   '23514', null, 'the last owner cannot be removed');
 set local request.jwt.claims = '{"sub": "dddddddd-0000-0000-0000-000000000004", "role": "authenticated"}';
 select is_empty($$ select 1 from public.workbench $$, 'a removed member loses access to company workbenches');
 select is_empty($$ select 1 from public.company $$, 'a removed member no longer sees the company');
 
+------------------------------------------------------------------ company admin E
+set local request.jwt.claims = '{"sub": "eeeeeeee-0000-0000-0000-000000000005", "role": "authenticated"}';
+select throws_ok($$ update public.company_members set role = 'owner'
+  where user_id = 'eeeeeeee-0000-0000-0000-000000000005' $$, '42501', null,
+  'an admin cannot promote themselves to owner');
+select is_empty($$ update public.company_members set role = 'member'
+  where user_id = '99999999-0000-0000-0000-000000000009' returning 1 $$, 'an admin cannot demote an owner');
+select is_empty($$ delete from public.company_members
+  where user_id = '99999999-0000-0000-0000-000000000009' returning 1 $$, 'an admin cannot remove an owner');
+select throws_ok($$ insert into public.company_members (company_id, user_id, role)
+  values ('c0000000-0000-0000-0000-00000000000a', 'cccccccc-0000-0000-0000-000000000003', 'owner') $$,
+  '42501', null, 'an admin cannot add an owner');
+select lives_ok($$ insert into public.company_members (company_id, user_id, role)
+  values ('c0000000-0000-0000-0000-00000000000a', 'cccccccc-0000-0000-0000-000000000003', 'member') $$,
+  'an admin can add a member');
+select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
+  array['editor'], 'a company admin edits company workbenches');
+select throws_ok($$ insert into public.workbench_members (workbench_id, user_id, role)
+  values ('10000000-0000-0000-0000-0000000000a2', 'eeeeeeee-0000-0000-0000-000000000005', 'owner') $$,
+  '42501', null, 'an editor cannot make themselves owner of a workbench');
+
+-- The owner lowers the admin to viewer on one workbench; the admin cannot delete that override.
+set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-000000000001", "role": "authenticated"}';
+insert into public.workbench_members (workbench_id, user_id, role)
+values ('10000000-0000-0000-0000-0000000000a2', 'eeeeeeee-0000-0000-0000-000000000005', 'viewer');
+set local request.jwt.claims = '{"sub": "eeeeeeee-0000-0000-0000-000000000005", "role": "authenticated"}';
+select is_empty($$ delete from public.workbench_members where user_id = auth.uid() returning 1 $$,
+  'a member cannot delete the override that lowered their role');
+select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
+  array['viewer'], 'the override still applies');
+
+-- F (a member) creates a company workbench, then is removed from the company.
+set local request.jwt.claims = '{"sub": "ffffffff-0000-0000-0000-000000000006", "role": "authenticated"}';
+insert into public.workbench (id, name, company_id)
+values ('10000000-0000-0000-0000-0000000000f1', 'F notes', 'c0000000-0000-0000-0000-00000000000a');
+select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000f1') $$,
+  array['owner'], 'the creator owns a company workbench while a member');
+set local request.jwt.claims = '{"sub": "eeeeeeee-0000-0000-0000-000000000005", "role": "authenticated"}';
+delete from public.company_members where user_id = 'ffffffff-0000-0000-0000-000000000006';
+set local request.jwt.claims = '{"sub": "ffffffff-0000-0000-0000-000000000006", "role": "authenticated"}';
+select is_empty($$ select 1 from public.workbench $$,
+  'a removed member loses even the company workbenches they created');
+select is_empty($$ select 1 from public.company $$, 'and no longer sees the company');
+
 reset role;
+select is_empty($$
+  select p.oid::regprocedure from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname = 'public' and has_function_privilege('anon', p.oid, 'EXECUTE') $$,
+  'anon can execute no function in public');
+select is(
+  (select string_agg(p.proname::text, ',' order by p.proname::text)
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = 'public' and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
+  'company_role,company_visible,has_workbench_role,is_company_member,workbench_role',
+  'authenticated can execute only the membership checks in public');
 select results_eq($$ select name from public.workbench where id = '10000000-0000-0000-0000-0000000000a1' $$,
   array['A personal'], 'A''s workbench is unchanged');
 

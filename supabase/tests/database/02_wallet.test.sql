@@ -2,7 +2,7 @@
 -- negative, chat bundles, idempotent grants, payments and report charges, refund claw-backs.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(47);
+select plan(56);
 
 insert into auth.users (id, email) values
   ('aaaaaaaa-0000-0000-0000-0000000000a1', 'wallet-a@example.com'),
@@ -142,6 +142,33 @@ select results_eq($$ select amount, (metadata ->> 'shortfall')::int from public.
   'the ledger records the claw-back and its shortfall');
 select results_eq($$ select (private.claw_back_payment('pay_1') ->> 'applied')::boolean $$, array[false],
   'a repeated refund claws back nothing more');
+select results_eq($$ select plan_id, seats from public.wallet
+  where user_id = 'aaaaaaaa-0000-0000-0000-0000000000a1' $$, $$ values (null::text, 1) $$,
+  'a refund removes the seat the plan added and restores the previous plan');
+select results_eq($$ select status from public.payments where razorpay_order_id = 'order_pro_1' $$,
+  array['refunded'], 'the order is refunded');
+
+-- A refund that arrives before the capture: the late capture grants nothing.
+insert into public.payments (user_id, plan_id, razorpay_order_id, amount_paise) values
+  ('bbbbbbbb-0000-0000-0000-0000000000b2', 'lite', 'order_lite_early', 49900);
+select results_eq($$ select (private.claw_back_payment('pay_early', 'order_lite_early') ->> 'applied')::boolean $$,
+  array[true], 'a refund before capture is recorded against the order');
+select results_eq($$ select (private.apply_payment('order_lite_early', 'pay_early') ->> 'applied')::boolean $$,
+  array[false], 'the late capture of a refunded payment grants nothing');
+select results_eq($$ select balance from public.wallet where user_id = 'bbbbbbbb-0000-0000-0000-0000000000b2' $$,
+  array[100], 'the balance is untouched');
+
+------------------------------------------------------------------ keys belong to one wallet
+select throws_ok($$ select private.grant_credits('bbbbbbbb-0000-0000-0000-0000000000b2', 5, 'grant', 'promo-1') $$,
+  '23505', null, 'another wallet cannot reuse a ledger key');
+select throws_ok($$ select private.record_chat_inference('bbbbbbbb-0000-0000-0000-0000000000b2', 'm10') $$,
+  '23505', null, 'another user cannot replay a counted message id for a free answer');
+
+------------------------------------------------------------------ deleting a user
+select lives_ok($$ delete from auth.users where id = 'bbbbbbbb-0000-0000-0000-0000000000b2' $$,
+  'deleting a user cascades through the append-only ledger');
+select is_empty($$ select 1 from public.wallet_usage where user_id = 'bbbbbbbb-0000-0000-0000-0000000000b2' $$,
+  'and removes their ledger rows');
 
 ------------------------------------------------------------------ ledger and definer hygiene
 select throws_ok($$ update public.wallet_usage set amount = 1000 $$, '42501', null,
