@@ -1,0 +1,86 @@
+/** Document text extraction: file type sniffing and one entry point dispatching to each parser. */
+import { extractCsv } from "./csv.ts";
+import { extractDocx } from "./docx.ts";
+import { extractPdf, type PageRange } from "./pdf.ts";
+import { extractPlainText } from "./text.ts";
+import type { ExtractResult, FileType } from "./types.ts";
+import { extractXlsx } from "./xlsx.ts";
+import { zipEntryNames } from "./zip.ts";
+
+export { extractCsv } from "./csv.ts";
+export { extractDocx } from "./docx.ts";
+export { extractPdf, type PageRange, pdfPageCount } from "./pdf.ts";
+export { extractPlainText } from "./text.ts";
+export { extractXlsx } from "./xlsx.ts";
+export * from "./types.ts";
+
+export const MIME_TYPES: Record<FileType, string> = {
+  pdf: "application/pdf",
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  csv: "text/csv",
+  txt: "text/plain",
+  md: "text/markdown",
+};
+
+/** Extracts the text of a file of a known type; `opts` (a page range) only applies to PDFs. */
+export function extract(
+  type: FileType,
+  bytes: Uint8Array,
+  opts: PageRange = {},
+): Promise<ExtractResult> {
+  switch (type) {
+    case "pdf":
+      return extractPdf(bytes, opts);
+    case "docx":
+      return extractDocx(bytes);
+    case "xlsx":
+      return extractXlsx(bytes);
+    case "csv":
+      return extractCsv(bytes);
+    case "txt":
+    case "md":
+      return extractPlainText(bytes, type);
+  }
+}
+
+const EXTENSIONS = new Set<string>(["pdf", "docx", "xlsx", "csv", "txt", "md"]);
+const SNIFF_BYTES = 64 * 1024;
+
+function startsWith(bytes: Uint8Array, magic: string): boolean {
+  if (bytes.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic.charCodeAt(i)) return false;
+  return true;
+}
+
+/** True when the start of the file is UTF-8 (a sequence cut at the end is fine) without NULs. */
+function looksLikeText(bytes: Uint8Array): boolean {
+  const head = bytes.subarray(0, SNIFF_BYTES);
+  if (head.includes(0)) return false;
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(head, { stream: head.length < bytes.length });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The file's type: its extension when it is a supported one (the parser then reports a file whose
+ * content does not match), else its content (PDF, DOCX or XLSX zip, UTF-8 text); null when the
+ * file is not supported.
+ */
+export function sniffFileType(bytes: Uint8Array, fileName: string): FileType | null {
+  const base = fileName.split(/[/\\]/).pop() ?? "";
+  const dot = base.lastIndexOf(".");
+  const ext = dot > 0 ? base.slice(dot + 1).toLowerCase() : "";
+  if (EXTENSIONS.has(ext)) return ext as FileType;
+  if (startsWith(bytes, "%PDF-")) return "pdf";
+  if (startsWith(bytes, "PK\x03\x04")) {
+    const names = zipEntryNames(bytes) ?? [];
+    if (names.includes("word/document.xml")) return "docx";
+    if (names.includes("xl/workbook.xml")) return "xlsx";
+    return null;
+  }
+  return looksLikeText(bytes) ? "txt" : null;
+}

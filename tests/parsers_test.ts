@@ -1,0 +1,487 @@
+/** Unit tests of the document parsers in shared/parsers, run on real generated files. */
+import assert from "node:assert/strict";
+import { zipSync } from "fflate";
+import {
+  extract,
+  extractCsv,
+  extractDocx,
+  extractPdf,
+  extractPlainText,
+  extractXlsx,
+  type FileType,
+  MIME_TYPES,
+  ParseError,
+  pdfPageCount,
+  sniffFileType,
+  type TableBlock,
+  type TextBlock,
+} from "../shared/parsers/mod.ts";
+import { htmlToBlocks } from "../shared/parsers/html_blocks.ts";
+import { cellText } from "../shared/parsers/xlsx.ts";
+import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const INVALID_UTF8 = new Uint8Array([0x68, 0x69, 0xff, 0xfe, 0x20, 0xc3, 0x28]);
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]);
+const GARBAGE = new Uint8Array(Array.from({ length: 512 }, (_, i) => (i * 7919 + 13) % 256));
+
+/** Awaits a rejection that must be a ParseError with exactly `message`, fit to show to users. */
+async function assertParseError(promise: Promise<unknown>, message: string): Promise<void> {
+  const error = await promise.then(
+    () => assert.fail(`expected ParseError("${message}"), but it resolved`),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ParseError, `expected a ParseError, got ${error}`);
+  assert.equal(error.name, "ParseError");
+  assert.equal(error.message, message);
+  assert.doesNotMatch(error.message, /error:/i, "no 'Error:' prefix");
+  assert.doesNotMatch(error.message, /\n|\bat .+:\d+/, "no stack trace");
+  assert.doesNotMatch(error.message, /[/\\]|file:|node_modules|\.(js|ts|mjs)\b/, "no file paths");
+  assert.ok(error.message.length <= 80, "short");
+}
+
+function textBlocks(blocks: unknown[]): TextBlock[] {
+  return blocks.filter((b): b is TextBlock => (b as TextBlock).kind === "text");
+}
+
+// ---------------------------------------------------------------------------------------------
+// PDF
+
+Deno.test("`extractPdf()` returns one block per page", async () => {
+  const pdf = makePdf([
+    ["Quarterly report", "Revenue grew (a lot) in Q3"],
+    ["Second page, café", "Path C:\\temp and more"],
+  ]);
+  const result = await extractPdf(pdf);
+  assert.equal(result.pageCount, 2);
+  assert.deepEqual(result.blocks, [
+    { kind: "text", text: "Quarterly report\nRevenue grew (a lot) in Q3", page: 1 },
+    { kind: "text", text: "Second page, café\nPath C:\\temp and more", page: 2 },
+  ]);
+});
+
+Deno.test("`extractPdf()` normalises whitespace and skips pages without text", async () => {
+  const result = await extractPdf(makePdf([["spaced    out\twords  "], [], ["   "], ["last"]]));
+  assert.equal(result.pageCount, 4);
+  assert.deepEqual(result.blocks, [
+    { kind: "text", text: "spaced out words", page: 1 },
+    { kind: "text", text: "last", page: 4 },
+  ]);
+});
+
+Deno.test("`extractPdf()` extracts only the requested page range", async () => {
+  const pdf = makePdf(Array.from({ length: 6 }, (_, i) => [`page number ${i + 1}`]));
+  const middle = await extractPdf(pdf, { fromPage: 2, toPage: 4 });
+  assert.equal(middle.pageCount, 6);
+  assert.deepEqual(middle.blocks.map((b) => (b as TextBlock).page), [2, 3, 4]);
+  assert.equal((middle.blocks[0] as TextBlock).text, "page number 2");
+
+  const tail = await extractPdf(pdf, { fromPage: 5 });
+  assert.deepEqual(tail.blocks.map((b) => (b as TextBlock).text), [
+    "page number 5",
+    "page number 6",
+  ]);
+  const head = await extractPdf(pdf, { toPage: 1 });
+  assert.deepEqual(head.blocks.map((b) => (b as TextBlock).page), [1]);
+  const clamped = await extractPdf(pdf, { fromPage: 6, toPage: 99 });
+  assert.deepEqual(clamped.blocks.map((b) => (b as TextBlock).page), [6]);
+  const past = await extractPdf(pdf, { fromPage: 7 });
+  assert.deepEqual(past, { blocks: [], pageCount: 6 });
+});
+
+Deno.test("`extractPdf()` rejects a malformed page range as a programming error", async () => {
+  const pdf = makePdf([["a"], ["b"]]);
+  await assert.rejects(extractPdf(pdf, { fromPage: 0 }), RangeError);
+  await assert.rejects(extractPdf(pdf, { fromPage: 1.5 }), RangeError);
+  await assert.rejects(extractPdf(pdf, { fromPage: 2, toPage: 1 }), RangeError);
+});
+
+Deno.test("`extractPdf()` leaves the caller's bytes intact", async () => {
+  const pdf = makePdf([["keep me"]]);
+  const copy = pdf.slice();
+  await extractPdf(pdf);
+  assert.equal(pdf.byteLength, copy.byteLength);
+  assert.deepEqual(pdf, copy);
+  // The same bytes can be read again.
+  assert.equal(await pdfPageCount(pdf), 1);
+});
+
+Deno.test("`extractPdf()` reads a 120-page document", async () => {
+  const pages = Array.from(
+    { length: 120 },
+    (_, p) => Array.from({ length: 30 }, (_, l) => `page ${p + 1} line ${l + 1} lorem ipsum`),
+  );
+  const result = await extractPdf(makePdf(pages));
+  assert.equal(result.pageCount, 120);
+  assert.equal(result.blocks.length, 120);
+  const last = result.blocks[119] as TextBlock;
+  assert.equal(last.page, 120);
+  assert.equal(last.text.split("\n").length, 30);
+  assert.ok(last.text.endsWith("page 120 line 30 lorem ipsum"));
+});
+
+Deno.test("`pdfPageCount()` counts the pages", async () => {
+  assert.equal(await pdfPageCount(makePdf([["one"]])), 1);
+  assert.equal(await pdfPageCount(makePdf([["a"], [], ["c"], ["d"], ["e"]])), 5);
+});
+
+Deno.test("`extractPdf()` reports an encrypted PDF", async () => {
+  await assertParseError(extractPdf(makeEncryptedPdf()), "PDF is encrypted");
+  await assertParseError(pdfPageCount(makeEncryptedPdf()), "PDF is encrypted");
+});
+
+Deno.test("`extractPdf()` rejects bytes that are not a PDF", async () => {
+  await assertParseError(extractPdf(GARBAGE), "file is not a valid PDF");
+  await assertParseError(extractPdf(utf8("just some text")), "file is not a valid PDF");
+  await assertParseError(extractPdf(new Uint8Array(0)), "file is not a valid PDF");
+  await assertParseError(extractPdf(utf8("%PDF-1.7\nbroken")), "file is not a valid PDF");
+  await assertParseError(pdfPageCount(PNG), "file is not a valid PDF");
+});
+
+// ---------------------------------------------------------------------------------------------
+// DOCX
+
+Deno.test("`extractDocx()` groups paragraphs under their heading", async () => {
+  const docx = makeDocx([
+    { paragraph: "Preface before any heading" },
+    { heading: "Introduction" },
+    { paragraph: "First paragraph." },
+    { paragraph: "Second paragraph." },
+    { heading: "Details", level: 2 },
+    { paragraph: 'Deeper <text> & "quotes" it\'s' },
+  ]);
+  const { blocks } = await extractDocx(docx);
+  assert.deepEqual(blocks, [
+    { kind: "text", text: "Preface before any heading" },
+    {
+      kind: "text",
+      text: "Introduction\n\nFirst paragraph.\n\nSecond paragraph.",
+      heading: "Introduction",
+    },
+    { kind: "text", text: 'Details\n\nDeeper <text> & "quotes" it\'s', heading: "Details" },
+  ]);
+});
+
+Deno.test("`extractDocx()` maps every heading level and keeps headings without body", async () => {
+  const docx = makeDocx([1, 2, 3, 4, 5, 6].map((level) => ({ heading: `Level ${level}`, level })));
+  const { blocks } = await extractDocx(docx);
+  assert.deepEqual(
+    blocks,
+    [1, 2, 3, 4, 5, 6].map((n) => ({ kind: "text", text: `Level ${n}`, heading: `Level ${n}` })),
+  );
+});
+
+Deno.test("`extractDocx()` returns tables with their heading", async () => {
+  const docx = makeDocx([
+    { heading: "Prices" },
+    { paragraph: "See below." },
+    { table: [["Item", "Price"], ["Apple", "1.20"], ["Pear & Quince", "2"]] },
+    { paragraph: "Prices include VAT." },
+  ]);
+  const { blocks } = await extractDocx(docx);
+  assert.deepEqual(blocks, [
+    { kind: "text", text: "Prices\n\nSee below.", heading: "Prices" },
+    {
+      kind: "table",
+      heading: "Prices",
+      header: ["Item", "Price"],
+      rows: [["Apple", "1.20"], ["Pear & Quince", "2"]],
+      firstRow: 2,
+    },
+    { kind: "text", text: "Prices include VAT.", heading: "Prices" },
+  ]);
+});
+
+Deno.test("`extractDocx()` rejects a file that is not a Word document", async () => {
+  const renamedText = utf8("This is a plain text file renamed to report.docx\n");
+  await assertParseError(extractDocx(renamedText), "file is not a valid DOCX");
+  await assertParseError(extractDocx(new Uint8Array(0)), "file is not a valid DOCX");
+  await assertParseError(extractDocx(GARBAGE), "file is not a valid DOCX");
+  const workbook = makeXlsx([{ name: "S", rows: [["a"]] }]);
+  await assertParseError(extractDocx(workbook), "file is not a valid DOCX");
+});
+
+Deno.test("`extractDocx()` rejects a document without text", async () => {
+  await assertParseError(extractDocx(makeDocx([])), "the document has no text");
+  const blank = makeDocx([{ paragraph: "   " }, { table: [["", ""], [" ", ""]] }]);
+  await assertParseError(extractDocx(blank), "the document has no text");
+});
+
+Deno.test("`htmlToBlocks()` renders lists, header cells, line breaks and entities", () => {
+  const html =
+    "<h1>Plan &amp; Goals</h1><ul><li>one</li><li>two<ul><li>nested</li></ul></li></ul>" +
+    "<ol><li><p>first</p></li><li>second</li></ol><p>line<br />break &#8364; &#x41;&nbsp;z</p>" +
+    "<table><thead><tr><th><p>H1</p></th><th>H2</th></tr></thead>" +
+    "<tbody><tr><td><p>a</p><p>b</p></td></tr></tbody></table>";
+  assert.deepEqual(htmlToBlocks(html), [
+    {
+      kind: "text",
+      text: "Plan & Goals\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\n" +
+        "line\nbreak € A z",
+      heading: "Plan & Goals",
+    },
+    {
+      kind: "table",
+      heading: "Plan & Goals",
+      header: ["H1", "H2"],
+      rows: [["a b", ""]],
+      firstRow: 2,
+    },
+  ]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// XLSX
+
+Deno.test("`extractXlsx()` returns one table per sheet with data", async () => {
+  const xlsx = makeXlsx([
+    {
+      name: "People & Co",
+      rows: [
+        ["Name", "Age", "Joined", "Last seen", "Active"],
+        ["Ann", 31, new Date("2021-04-05T00:00:00Z"), new Date("2024-01-02T03:04:05Z"), true],
+        ["  Bob  ", 2.5, null, null, false],
+      ],
+    },
+    { name: "Blank", rows: [] },
+    { name: "Totals", rows: [["Total"], [-1234.5]] },
+  ]);
+  const { blocks } = await extractXlsx(xlsx);
+  assert.deepEqual(blocks, [
+    {
+      kind: "table",
+      sheet: "People & Co",
+      header: ["Name", "Age", "Joined", "Last seen", "Active"],
+      rows: [
+        ["Ann", "31", "2021-04-05", "2024-01-02T03:04:05", "TRUE"],
+        ["Bob", "2.5", "", "", "FALSE"],
+      ],
+      firstRow: 2,
+    },
+    { kind: "table", sheet: "Totals", header: ["Total"], rows: [["-1234.5"]], firstRow: 2 },
+  ]);
+});
+
+Deno.test("`extractXlsx()` finds the table where it starts and keeps row numbers", async () => {
+  const xlsx = makeXlsx([{
+    name: "Offset",
+    rows: [
+      [],
+      [null, null],
+      [null, "id", null, "value"],
+      [null, 1, "x", "a"],
+      [],
+      [null, 2, null, "b", "extra"],
+    ],
+  }]);
+  const { blocks } = await extractXlsx(xlsx);
+  assert.deepEqual(blocks, [{
+    kind: "table",
+    sheet: "Offset",
+    header: ["id", "column 2", "value", "column 4"],
+    rows: [["1", "x", "a", ""], ["", "", "", ""], ["2", "", "b", "extra"]],
+    firstRow: 4,
+  }]);
+});
+
+Deno.test("`cellText()` renders formulas, rich text, links, errors and dates", () => {
+  assert.equal(cellText({ formula: "A1*2", result: 42 }), "42");
+  assert.equal(cellText({ formula: "A1", result: undefined } as never), "");
+  assert.equal(cellText({ sharedFormula: "B1", result: "shared" } as never), "shared");
+  assert.equal(cellText({ formula: "1/0", result: { error: "#DIV/0!" } }), "#DIV/0!");
+  assert.equal(cellText({ richText: [{ text: "bold " }, { text: "plain" }] }), "bold plain");
+  assert.equal(cellText({ text: "site", hyperlink: "https://example.com" }), "site");
+  assert.equal(cellText({ error: "#N/A" }), "#N/A");
+  assert.equal(cellText(new Date("2020-02-29T00:00:00Z")), "2020-02-29");
+  assert.equal(cellText(new Date("2020-02-29T13:14:14.9996Z")), "2020-02-29T13:14:15");
+  assert.equal(cellText(true), "TRUE");
+  assert.equal(cellText(0.1), "0.1");
+  assert.equal(cellText(null), "");
+});
+
+Deno.test("`extractXlsx()` rejects a file that is not a workbook", async () => {
+  await assertParseError(extractXlsx(GARBAGE), "file is not a valid XLSX");
+  await assertParseError(extractXlsx(new Uint8Array(0)), "file is not a valid XLSX");
+  await assertParseError(extractXlsx(utf8("a,b\n1,2\n")), "file is not a valid XLSX");
+  await assertParseError(extractXlsx(makeDocx([{ paragraph: "x" }])), "file is not a valid XLSX");
+});
+
+Deno.test("`extractXlsx()` rejects a workbook without data", async () => {
+  const empty = makeXlsx([{ name: "One", rows: [] }, { name: "Two", rows: [[null, "  "]] }]);
+  await assertParseError(extractXlsx(empty), "the workbook has no data");
+});
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+Deno.test("`extractCsv()` returns the header and rows of a CSV file", async () => {
+  const csv = makeCsv(["name", "", "note"], [
+    ["Smith, Ann", 42, 'said "hi"'],
+    ["  Bob ", 7, "two\nlines"],
+  ]);
+  const { blocks } = await extractCsv(csv);
+  assert.deepEqual(blocks, [{
+    kind: "table",
+    header: ["name", "column 2", "note"],
+    rows: [["Smith, Ann", "42", 'said "hi"'], ["Bob", "7", "two\nlines"]],
+    firstRow: 2,
+  }]);
+});
+
+Deno.test("`extractCsv()` detects the delimiter, drops the BOM and skips empty lines", async () => {
+  const csv = utf8("\ufeffcity;population\r\n\r\nParis;2100000\r\n;\r\nLyon;520000\r\n");
+  const { blocks } = await extractCsv(csv);
+  assert.deepEqual(blocks, [{
+    kind: "table",
+    header: ["city", "population"],
+    rows: [["Paris", "2100000"], ["Lyon", "520000"]],
+    firstRow: 2,
+  }]);
+  const tabs = await extractCsv(utf8("a\tb\n1\t2\n"));
+  assert.deepEqual((tabs.blocks[0] as TableBlock).rows, [["1", "2"]]);
+});
+
+Deno.test("`extractCsv()` pads ragged rows to the widest row", async () => {
+  const { blocks } = await extractCsv(utf8("a,b\n1\n2,3,4\n"));
+  assert.deepEqual(blocks, [{
+    kind: "table",
+    header: ["a", "b", "column 3"],
+    rows: [["1", "", ""], ["2", "3", "4"]],
+    firstRow: 2,
+  }]);
+});
+
+Deno.test("`extractCsv()` rejects an empty file with a readable message", async () => {
+  await assertParseError(extractCsv(new Uint8Array(0)), "the CSV file is empty");
+  await assertParseError(extractCsv(utf8("\ufeff\n\r\n  \n")), "the CSV file is empty");
+});
+
+Deno.test("`extractCsv()` rejects a header without rows", async () => {
+  await assertParseError(extractCsv(utf8("a,b,c\n")), "the CSV file has a header but no rows");
+  await assertParseError(extractCsv(utf8("a,b\n\n,\n")), "the CSV file has a header but no rows");
+});
+
+Deno.test("`extractCsv()` rejects a file that is not UTF-8", async () => {
+  await assertParseError(extractCsv(INVALID_UTF8), "the file is not UTF-8 text");
+  const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a, 0x31, 0x0a]); // "café" in Latin-1
+  await assertParseError(extractCsv(latin1), "the file is not UTF-8 text");
+});
+
+// ---------------------------------------------------------------------------------------------
+// Plain text and Markdown
+
+Deno.test("`extractPlainText()` returns a text file as one block", async () => {
+  const result = await extractPlainText(utf8("\ufeff\r\nFirst line\r\nSecond\rThird\n\n"), "txt");
+  assert.deepEqual(result, { blocks: [{ kind: "text", text: "First line\nSecond\nThird" }] });
+});
+
+Deno.test("`extractPlainText()` splits Markdown into sections at headings", async () => {
+  const md = [
+    "Intro text.",
+    "",
+    "# Title #",
+    "Body of the title.",
+    "```sh",
+    "# a comment, not a heading",
+    "```",
+    "  ## Sub section",
+    "Sub body.",
+    "#hashtag is not a heading",
+    "###### Deepest",
+  ].join("\r\n");
+  const { blocks } = await extractPlainText(utf8(md), "md");
+  assert.deepEqual(blocks, [
+    { kind: "text", text: "Intro text." },
+    {
+      kind: "text",
+      text: "# Title #\nBody of the title.\n```sh\n# a comment, not a heading\n```",
+      heading: "Title",
+    },
+    {
+      kind: "text",
+      text: "## Sub section\nSub body.\n#hashtag is not a heading",
+      heading: "Sub section",
+    },
+    { kind: "text", text: "###### Deepest", heading: "Deepest" },
+  ]);
+});
+
+Deno.test("`extractPlainText()` rejects an empty file", async () => {
+  await assertParseError(extractPlainText(new Uint8Array(0), "txt"), "the file is empty");
+  await assertParseError(extractPlainText(utf8("\ufeff \r\n\t\n"), "md"), "the file is empty");
+});
+
+Deno.test("`extractPlainText()` rejects a file that is not UTF-8", async () => {
+  await assertParseError(extractPlainText(INVALID_UTF8, "txt"), "the file is not UTF-8 text");
+  await assertParseError(extractPlainText(PNG, "md"), "the file is not UTF-8 text");
+});
+
+// ---------------------------------------------------------------------------------------------
+// extract(), sniffFileType(), MIME_TYPES
+
+Deno.test("`extract()` dispatches to the parser of the type", async () => {
+  const pdf = await extract("pdf", makePdf([["p1"], ["p2"], ["p3"]]), { fromPage: 2, toPage: 2 });
+  assert.deepEqual(pdf, { blocks: [{ kind: "text", text: "p2", page: 2 }], pageCount: 3 });
+  const docx = await extract("docx", makeDocx([{ paragraph: "word" }]));
+  assert.deepEqual(docx.blocks, [{ kind: "text", text: "word" }]);
+  const xlsx = await extract("xlsx", makeXlsx([{ name: "S", rows: [["h"], ["v"]] }]));
+  assert.equal((xlsx.blocks[0] as TableBlock).sheet, "S");
+  const csv = await extract("csv", makeCsv(["h"], [["v"]]));
+  assert.deepEqual((csv.blocks[0] as TableBlock).rows, [["v"]]);
+  const md = await extract("md", utf8("# A\nx\n# B\ny"));
+  assert.deepEqual(textBlocks(md.blocks).map((b) => b.heading), ["A", "B"]);
+  const txt = await extract("txt", utf8("# A\nx\n# B\ny"));
+  assert.equal(txt.blocks.length, 1);
+  await assertParseError(extract("docx", utf8("not a zip")), "file is not a valid DOCX");
+});
+
+Deno.test("`sniffFileType()` trusts a supported extension, whatever the content", () => {
+  const text = utf8("hello");
+  for (const ext of ["pdf", "docx", "xlsx", "csv", "txt", "md"] as const) {
+    assert.equal(sniffFileType(text, `name.${ext}`), ext);
+    assert.equal(sniffFileType(PNG, `dir/NAME.${ext.toUpperCase()}`), ext);
+  }
+  assert.equal(sniffFileType(makePdf([["x"]]), "report.docx"), "docx");
+  assert.equal(sniffFileType(makeDocx([{ paragraph: "x" }]), "archive.v2.xlsx"), "xlsx");
+});
+
+Deno.test("`sniffFileType()` recognises content when the extension is missing or unknown", () => {
+  assert.equal(sniffFileType(makePdf([["x"]]), "scan"), "pdf");
+  assert.equal(sniffFileType(makePdf([["x"]]), "scan.bin"), "pdf");
+  assert.equal(sniffFileType(makeDocx([{ paragraph: "x" }]), "download"), "docx");
+  assert.equal(sniffFileType(makeXlsx([{ name: "S", rows: [["x"]] }]), "export.dat"), "xlsx");
+  assert.equal(sniffFileType(utf8("plain notes, with ünïcödé"), "README"), "txt");
+  assert.equal(sniffFileType(utf8("log line\n"), "server.log"), "txt");
+  assert.equal(sniffFileType(utf8("x"), "folder.d/notes"), "txt");
+});
+
+Deno.test("`sniffFileType()` returns null for unsupported content", () => {
+  assert.equal(sniffFileType(PNG, "image"), null);
+  assert.equal(sniffFileType(PNG, "image.png"), null);
+  const ole = new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0, 0]);
+  assert.equal(sniffFileType(ole, "legacy.doc"), null);
+  assert.equal(sniffFileType(utf8("MZ\x90\x00\x03\x00\x00\x00"), "setup.exe"), null);
+  assert.equal(sniffFileType(INVALID_UTF8, "data"), null);
+  // A zip that is neither a Word document nor a workbook, and a truncated one.
+  const odt = zipSync({ mimetype: utf8("application/vnd.oasis.opendocument.text") });
+  assert.equal(sniffFileType(odt, "letter.odt"), null);
+  const truncated = makeDocx([{ paragraph: "x" }]).subarray(0, 100);
+  assert.equal(sniffFileType(truncated, "partial"), null);
+});
+
+Deno.test("`MIME_TYPES` names a MIME type for every file type", () => {
+  const types: FileType[] = ["pdf", "docx", "xlsx", "csv", "txt", "md"];
+  assert.deepEqual(Object.keys(MIME_TYPES).sort(), [...types].sort());
+  assert.equal(MIME_TYPES.pdf, "application/pdf");
+  assert.equal(
+    MIME_TYPES.docx,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  );
+  assert.equal(
+    MIME_TYPES.xlsx,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  );
+  assert.equal(MIME_TYPES.csv, "text/csv");
+  assert.equal(MIME_TYPES.md, "text/markdown");
+  assert.equal(MIME_TYPES.txt, "text/plain");
+});
