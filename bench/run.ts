@@ -1,10 +1,11 @@
 /**
  * `deno task bench`: platform numbers on this machine. Prints stack start-up time, function
  * round trips through the gateway, and pgmq send/read/delete throughput on the local database.
- * Later issues add ingestion throughput here.
+ * Then ingestion throughput (bench/ingest.ts).
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
+import { benchIngestion } from "./ingest.ts";
 
 Deno.env.set("LOG_LEVEL", "warn");
 
@@ -17,7 +18,7 @@ function report(name: string, n: number, ms: number, unit = "ops") {
 }
 
 let t = performance.now();
-const stack = await startStack({ apiPort: 0, dbPort: 0 });
+const stack = await startStack({ apiPort: 0, dbPort: 0, autoWorker: false });
 console.log(
   `stack start-up (PGlite, baseline, migrations, functions): ${
     (performance.now() - t).toFixed(0)
@@ -64,6 +65,8 @@ try {
     await sql`select pgmq.delete('bench', ${id}::bigint)`;
   }
   report("pgmq send + read + delete, one by one", 200, performance.now() - t, "msg");
+
+  await benchIngestion(stack);
 } finally {
   await stack.stop();
 }

@@ -35,6 +35,8 @@ export interface StackOptions {
   workerIntervalMs?: number;
   /** Extra environment for the functions (e.g. fake external API URLs). */
   functionEnv?: Record<string, string>;
+  /** Run the pg_net / pg_cron worker on a timer (default); tests may drive it with `tick()`. */
+  autoWorker?: boolean;
   /** Functions mounted besides those in supabase/config.toml (test fixtures). */
   extraFunctions?: FunctionConfig[];
 }
@@ -170,6 +172,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     net: installed.has("net"),
     cron: installed.has("cron"),
     intervalMs: opts.workerIntervalMs,
+    auto: opts.autoWorker ?? true,
   });
 
   let stopped = false;

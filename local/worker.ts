@@ -15,6 +15,8 @@ export interface LocalWorkerOptions {
   intervalMs?: number;
   /** Requests taken per tick. */
   batch?: number;
+  /** Tick on a timer (default true); otherwise only when `tick()` is called. */
+  auto?: boolean;
 }
 
 interface QueuedRequest {
@@ -155,7 +157,7 @@ export function startLocalWorker(opts: LocalWorkerOptions): LocalWorker {
     return running;
   }
 
-  const timer = setInterval(() => void tick(), intervalMs);
+  const timer = (opts.auto ?? true) ? setInterval(() => void tick(), intervalMs) : undefined;
 
   return {
     tick,

@@ -5,6 +5,7 @@
  */
 import postgres from "postgres";
 import type { Claims } from "./auth.ts";
+import { HttpError } from "./http.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -58,4 +59,31 @@ export function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>):
                     set_config('request.jwt.claim.role', ${claims.role}, true)`;
     return await fn(tx);
   }) as Promise<T>;
+}
+
+/**
+ * Turns the Postgres errors that carry meaning for clients into HttpErrors; returns the original
+ * error otherwise (an unexpected failure, answered with 500).
+ */
+export function httpErrorFromPostgres(
+  err: unknown,
+  notFound = "The resource was not found.",
+): unknown {
+  const e = err as { code?: string; message?: string; detail?: string };
+  switch (e?.code) {
+    case "PT402":
+      return new HttpError(402, "insufficient_credits", "Not enough credits. Top up your wallet.", {
+        detail: e.detail,
+      });
+    case "23505":
+      return new HttpError(409, "conflict", "That already exists.");
+    case "23503":
+      return new HttpError(404, "not_found", notFound);
+    case "23514":
+      return new HttpError(409, "conflict", e.message ?? "The change breaks a rule.");
+    case "42501":
+      return new HttpError(404, "not_found", notFound);
+    default:
+      return err;
+  }
 }

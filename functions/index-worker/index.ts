@@ -1,0 +1,41 @@
+import { createJwtVerifier } from "../../shared/auth.ts";
+import { getDb } from "../../shared/db.ts";
+import { embedderFromEnv } from "../../shared/embeddings.ts";
+import { loadEnv } from "../../shared/env.ts";
+import { serve } from "../../shared/http.ts";
+import { DEFAULT_STEP_CONFIG } from "../../shared/indexing/step.ts";
+import { DEFAULT_WORKER_CONFIG } from "../../shared/indexing/worker.ts";
+import { createObjectStore } from "../../shared/storage.ts";
+import { createIndexWorkerHandler } from "./handler.ts";
+
+const env = loadEnv();
+const number = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
+
+Deno.serve(serve(
+  "index-worker",
+  createIndexWorkerHandler({
+    sql: getDb,
+    verifier: createJwtVerifier({
+      supabaseUrl: env.SUPABASE_URL,
+      jwtSecret: env.SUPABASE_JWT_SECRET,
+    }),
+    store: createObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
+    embedder: embedderFromEnv(Deno.env.toObject()),
+    config: {
+      ...DEFAULT_STEP_CONFIG,
+      pdfPagesPerStep: number("INDEX_PDF_PAGES_PER_STEP", DEFAULT_STEP_CONFIG.pdfPagesPerStep),
+      embedChunksPerStep: number(
+        "INDEX_EMBED_CHUNKS_PER_STEP",
+        DEFAULT_STEP_CONFIG.embedChunksPerStep,
+      ),
+    },
+    worker: {
+      ...DEFAULT_WORKER_CONFIG,
+      retryBaseSec: number("INDEX_RETRY_BASE_SEC", DEFAULT_WORKER_CONFIG.retryBaseSec),
+      visibilityTimeoutSec: number(
+        "INDEX_VISIBILITY_TIMEOUT_SEC",
+        DEFAULT_WORKER_CONFIG.visibilityTimeoutSec,
+      ),
+    },
+  }),
+));

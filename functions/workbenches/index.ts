@@ -1,0 +1,19 @@
+import { createJwtVerifier } from "../../shared/auth.ts";
+import { getDb } from "../../shared/db.ts";
+import { loadEnv } from "../../shared/env.ts";
+import { serve } from "../../shared/http.ts";
+import { createObjectStore } from "../../shared/storage.ts";
+import { createWorkbenchesHandler } from "./handler.ts";
+
+const env = loadEnv();
+Deno.serve(serve(
+  "workbenches",
+  createWorkbenchesHandler({
+    sql: getDb,
+    verifier: createJwtVerifier({
+      supabaseUrl: env.SUPABASE_URL,
+      jwtSecret: env.SUPABASE_JWT_SECRET,
+    }),
+    store: createObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
+  }),
+));

@@ -1,0 +1,134 @@
+/**
+ * Text embeddings: Hugging Face Inference feature extraction (a 384-dimension sentence-transformers
+ * model by default) when HF_TOKEN is set, otherwise a deterministic local embedder so the product
+ * works without external services. Every vector is stored with the id of the model that made it,
+ * and queries must be embedded with the same model.
+ */
+import { InferenceClient } from "@huggingface/inference";
+
+export const EMBEDDING_DIMENSIONS = 384;
+export const DEFAULT_HF_MODEL = "sentence-transformers/all-MiniLM-L6-v2";
+export const LOCAL_MODEL = "local/hashed-bag-of-words-384-v1";
+
+export interface Embedder {
+  /** Stored with every vector. */
+  model: string;
+  dimensions: number;
+  embed(texts: string[]): Promise<number[][]>;
+}
+
+/** The embedding service failed; retrying later may help. */
+export class EmbeddingError extends Error {
+  override name = "EmbeddingError";
+}
+
+function normalize(v: number[]): number[] {
+  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  return norm === 0 ? v : v.map((x) => x / norm);
+}
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Feature hashing of lower-cased words and word bigrams into 384 signed buckets, L2-normalised:
+ * texts sharing words get a high cosine similarity. Deterministic and dependency-free.
+ */
+export function createLocalEmbedder(): Embedder {
+  const embedOne = (text: string): number[] => {
+    const v = new Array<number>(EMBEDDING_DIMENSIONS).fill(0);
+    const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    const features = [...words, ...words.slice(1).map((w, i) => `${words[i]} ${w}`)];
+    for (const f of features) {
+      const h = fnv1a(f);
+      v[h % EMBEDDING_DIMENSIONS] += (h & 0x80000000) ? -1 : 1;
+    }
+    return normalize(v);
+  };
+  return {
+    model: LOCAL_MODEL,
+    dimensions: EMBEDDING_DIMENSIONS,
+    embed: (texts) => Promise.resolve(texts.map(embedOne)),
+  };
+}
+
+export interface HfOptions {
+  token: string;
+  model?: string;
+  /** A dedicated endpoint URL (Inference Endpoints, or a test server) instead of the HF router. */
+  endpointUrl?: string;
+}
+
+/** Mean-pools token vectors when the endpoint returns them per token. */
+function toSentenceVector(raw: unknown): number[] {
+  if (Array.isArray(raw) && typeof raw[0] === "number") return raw as number[];
+  if (Array.isArray(raw) && Array.isArray(raw[0]) && typeof raw[0][0] === "number") {
+    const tokens = raw as number[][];
+    return tokens[0].map((_, d) => tokens.reduce((s, t) => s + t[d], 0) / tokens.length);
+  }
+  throw new EmbeddingError("the embedding service returned an unexpected shape");
+}
+
+export function createHfEmbedder(opts: HfOptions): Embedder {
+  const model = opts.model ?? DEFAULT_HF_MODEL;
+  const base = new InferenceClient(opts.token);
+  const client = opts.endpointUrl ? base.endpoint(opts.endpointUrl) : base;
+  return {
+    model,
+    dimensions: EMBEDDING_DIMENSIONS,
+    async embed(texts) {
+      if (texts.length === 0) return [];
+      let out: unknown;
+      try {
+        out = await client.featureExtraction(
+          opts.endpointUrl
+            ? { model, inputs: texts }
+            : { model, inputs: texts, provider: "hf-inference" },
+          // The client would otherwise retry a 503 at once, forever; the worker retries with backoff.
+          { retry_on_error: false },
+        );
+      } catch (err) {
+        const status = (err as { httpResponse?: { status?: number } }).httpResponse?.status;
+        throw new EmbeddingError(
+          `the embedding service is unavailable${status ? ` (HTTP ${status})` : ""}`,
+          { cause: err },
+        );
+      }
+      if (!Array.isArray(out) || out.length !== texts.length) {
+        throw new EmbeddingError("the embedding service returned the wrong number of vectors");
+      }
+      const vectors = out.map(toSentenceVector);
+      if (vectors.some((v) => v.length !== EMBEDDING_DIMENSIONS)) {
+        throw new EmbeddingError(
+          `the embedding model must return ${EMBEDDING_DIMENSIONS} dimensions, got ${
+            vectors[0]?.length
+          }`,
+        );
+      }
+      return vectors.map(normalize);
+    },
+  };
+}
+
+/** HF when a token is configured, the local embedder otherwise. */
+export function embedderFromEnv(env: Record<string, string | undefined>): Embedder {
+  if (env.HF_TOKEN) {
+    return createHfEmbedder({
+      token: env.HF_TOKEN,
+      model: env.EMBEDDING_MODEL || undefined,
+      endpointUrl: env.HF_ENDPOINT_URL || undefined,
+    });
+  }
+  return createLocalEmbedder();
+}
+
+/** pgvector's text form. */
+export function toVectorLiteral(v: number[]): string {
+  return `[${v.join(",")}]`;
+}

@@ -1,0 +1,128 @@
+/**
+ * The index worker's loop body: take one message from pgmq `file_index`, run one step on its
+ * file, and settle the message:
+ *   - step done, more to do: make the message visible again and kick the worker for the next step;
+ *   - file indexed (or deleted meanwhile): delete the message;
+ *   - a ParseError (the file itself is bad: encrypted, corrupt, empty...): the file is `error` with
+ *     that readable message at once (retrying cannot help) and the message is archived;
+ *   - any other failure: retried with backoff (the message reappears later) up to `maxAttempts`;
+ *     then the file is `error` with a readable message and the message is archived.
+ * A worker killed mid-step leaves its message invisible until the visibility timeout; the next
+ * read redoes that step (see step.ts for why nothing is duplicated).
+ */
+import type { Sql } from "../db.ts";
+import { EmbeddingError } from "../embeddings.ts";
+import { log } from "../log.ts";
+import { ParseError } from "../parsers/types.ts";
+import { QUEUES } from "../queues.ts";
+import { type FileRow, runStep, type StepDeps } from "./step.ts";
+
+export interface WorkerConfig {
+  visibilityTimeoutSec: number;
+  maxAttempts: number;
+  /** Seconds before retry n (1-based) is visible: base * 4^(n-1). */
+  retryBaseSec: number;
+}
+
+export const DEFAULT_WORKER_CONFIG: WorkerConfig = {
+  visibilityTimeoutSec: 120,
+  maxAttempts: 3,
+  retryBaseSec: 5,
+};
+
+export type WorkResult =
+  | { status: "idle" }
+  | { status: "skipped"; file_id: string; reason: string }
+  | { status: "stepped"; file_id: string; phase: string }
+  | { status: "indexed"; file_id: string; chunks: number }
+  | { status: "retry"; file_id: string; attempts: number; retry_in_sec: number; error: string }
+  | { status: "failed"; file_id: string; error: string };
+
+interface Message {
+  msg_id: string;
+  read_ct: number;
+  message: { file_id?: string };
+}
+
+/** A message for end users: what went wrong, never a stack trace. */
+export function readableFailure(err: unknown): string {
+  if (err instanceof ParseError || err instanceof EmbeddingError) return err.message;
+  return "an internal error occurred while indexing";
+}
+
+export async function processNextFile(
+  deps: Omit<StepDeps, "sql"> & { sql: () => Sql; worker: WorkerConfig },
+): Promise<WorkResult> {
+  const sql = deps.sql();
+  const queue = QUEUES.fileIndex;
+  const [msg] = await sql<Message[]>`
+    select msg_id, read_ct, message from pgmq.read(${queue}, ${deps.worker.visibilityTimeoutSec}, 1)`;
+  if (!msg) return { status: "idle" };
+  const fileId = msg.message.file_id;
+  const done = () => sql`select pgmq.delete(${queue}, ${msg.msg_id}::bigint)`;
+  const archive = () => sql`select pgmq.archive(${queue}, ${msg.msg_id}::bigint)`;
+  // Drain the queue promptly: another visible message gets its own worker invocation.
+  const kickIfMore = () => sql`select private.redispatch(${queue}, 'index-worker')`;
+
+  const [file] = fileId
+    ? await sql<FileRow[]>`
+        select id, workbench_id, file_type, storage_path, status, attempts, page_count, progress
+          from public.workbench_files where id = ${fileId}`
+    : [];
+  if (!file) {
+    await done();
+    await kickIfMore();
+    return { status: "skipped", file_id: fileId ?? "", reason: "the file no longer exists" };
+  }
+  if (file.status === "indexed" || file.status === "error") {
+    await done();
+    await kickIfMore();
+    return { status: "skipped", file_id: file.id, reason: `the file is already ${file.status}` };
+  }
+
+  const started = performance.now();
+  try {
+    const outcome = await runStep({ ...deps, sql }, file);
+    log.info("index step", {
+      file_id: file.id,
+      outcome,
+      ms: Math.round(performance.now() - started),
+      read_ct: msg.read_ct,
+    });
+    if (outcome.done) {
+      await done();
+      await kickIfMore();
+      return { status: "indexed", file_id: file.id, chunks: outcome.chunks_total };
+    }
+    await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, 0)`;
+    await sql`select private.kick_worker('index-worker', ${sql.json({ queue })})`;
+    return { status: "stepped", file_id: file.id, phase: outcome.phase };
+  } catch (err) {
+    const message = readableFailure(err);
+    const permanent = err instanceof ParseError;
+    const attempts = file.attempts + 1;
+    log.warn("index step failed", {
+      file_id: file.id,
+      attempts,
+      permanent,
+      error: err instanceof Error ? err.message : String(err),
+      cause: (err as Error)?.cause ? String((err as Error).cause) : undefined,
+      stack: permanent ? undefined : (err as Error)?.stack,
+    });
+    if (permanent || attempts >= deps.worker.maxAttempts) {
+      const text = permanent ? message : `indexing failed after ${attempts} attempts: ${message}`;
+      await sql`update public.workbench_files
+                   set status = 'error', error_message = ${text}, attempts = ${attempts}
+                 where id = ${file.id}`;
+      await archive();
+      await kickIfMore();
+      return { status: "failed", file_id: file.id, error: text };
+    }
+    const delay = deps.worker.retryBaseSec * 4 ** (attempts - 1);
+    await sql`update public.workbench_files
+                 set attempts = ${attempts}, error_message = ${`attempt ${attempts} failed: ${message}`}
+               where id = ${file.id}`;
+    await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, ${delay})`;
+    return { status: "retry", file_id: file.id, attempts, retry_in_sec: delay, error: message };
+  }
+}

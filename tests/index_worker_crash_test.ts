@@ -1,0 +1,104 @@
+/**
+ * A worker that dies mid-file: its message comes back after the visibility timeout and the next
+ * worker finishes the file exactly once, without duplicate chunks.
+ */
+import assert from "node:assert/strict";
+import { createClient } from "@supabase/supabase-js";
+import { chunkBlocks } from "../shared/chunking.ts";
+import { getDb } from "../shared/db.ts";
+import { extract } from "../shared/parsers/mod.ts";
+import { makePdf } from "./fixtures/documents.ts";
+import { signUpUser, startTestStack } from "./helpers/stack.ts";
+
+Deno.test("index-worker: a crash mid-file is redone once, without duplicate chunks", {
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const stack = await startTestStack({
+    autoWorker: false, // no pg_net sending or cron: the test plays the scheduler
+    functionEnv: { INDEX_PDF_PAGES_PER_STEP: "2", INDEX_VISIBILITY_TIMEOUT_SEC: "1" },
+  });
+  const sql = getDb();
+  const service = createClient(stack.apiUrl, stack.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+  });
+  const work = async () => {
+    const { data, error } = await service.functions.invoke("index-worker", { body: {} });
+    assert.equal(error, null);
+    return data;
+  };
+  try {
+    const alice = await signUpUser(stack, "alice");
+    const { data: wb } = await alice.client.functions.invoke("workbenches", {
+      body: { name: "W" },
+    });
+    const pages = Array.from(
+      { length: 6 },
+      (_, i) => [`Page ${i + 1} talks about topic ${i + 1}.`],
+    );
+    const pdf = makePdf(pages);
+    const fd = new FormData();
+    fd.append("file", new Blob([pdf as BlobPart]), "six.pdf");
+    const { data: up, error } = await alice.client.functions.invoke(`workbenches/${wb.id}/files`, {
+      body: fd,
+    });
+    assert.equal(error, null);
+    const fileId = up.files[0].id;
+
+    // A user may not call the worker.
+    const denied = await alice.client.functions.invoke("index-worker", { body: {} });
+    assert.equal(denied.response?.status, 403);
+
+    // Step 1 extracts pages 1-2 and commits its chunks with the cursor.
+    assert.deepEqual(await work(), { status: "stepped", file_id: fileId, phase: "extract" });
+    const [after1] = await sql`select progress from public.workbench_files where id = ${fileId}`;
+    assert.deepEqual(after1.progress, { phase: "extract", next_page: 3, next_chunk: 1 });
+
+    // A worker takes the message for step 2 and dies before doing anything durable.
+    const taken = await sql`select * from pgmq.read('file_index', 1, 1)`;
+    assert.equal(taken.length, 1);
+    assert.deepEqual(
+      await work(),
+      { status: "idle" },
+      "the message is invisible while the dead worker holds it",
+    );
+
+    // After the visibility timeout the message is back and the file completes.
+    await new Promise((r) => setTimeout(r, 1100));
+    const results = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await work();
+      results.push(r.status);
+      if (r.status === "indexed") break;
+    }
+    assert.equal(results.at(-1), "indexed", results.join(", "));
+    assert.deepEqual(await work(), { status: "idle" }, "nothing is left to do: completed once");
+
+    const chunks = await sql`select chunk_index, content from public.workbench_chunks
+      where file_id = ${fileId} order by chunk_index`;
+    const expected =
+      chunkBlocks((await extract("pdf", pdf, { fromPage: 1, toPage: 2 })).blocks).length +
+      chunkBlocks((await extract("pdf", pdf, { fromPage: 3, toPage: 4 })).blocks).length +
+      chunkBlocks((await extract("pdf", pdf, { fromPage: 5, toPage: 6 })).blocks).length;
+    assert.equal(chunks.length, expected);
+    assert.deepEqual(
+      chunks.map((c) => c.chunk_index),
+      [...Array(expected).keys()],
+      "contiguous, no duplicates",
+    );
+    assert.equal(new Set(chunks.map((c) => c.content)).size, expected);
+    const [file] =
+      await sql`select status, chunks_done, chunks_total, attempts from public.workbench_files
+      where id = ${fileId}`;
+    assert.deepEqual({ ...file }, {
+      status: "indexed",
+      chunks_done: expected,
+      chunks_total: expected,
+      attempts: 0,
+    });
+    const [{ n }] = await sql`select count(*)::int as n from pgmq.q_file_index`;
+    assert.equal(n, 0, "the message is deleted once the file is indexed");
+  } finally {
+    await stack.stop();
+  }
+});
