@@ -80,8 +80,14 @@ export async function benchIngestion(stack: Stack): Promise<void> {
     const rawChunks = chunkBlocks(raw.blocks).length;
     const rawMs = performance.now() - t;
 
-    let peakRss = Deno.memoryUsage().rss;
-    const sampler = setInterval(() => peakRss = Math.max(peakRss, Deno.memoryUsage().rss), 5);
+    const base = Deno.memoryUsage();
+    let peakRss = base.rss;
+    let peakHeap = base.heapUsed;
+    const sampler = setInterval(() => {
+      const m = Deno.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 5);
     t = performance.now();
     const fd = new FormData();
     fd.append("file", new Blob([c.bytes as BlobPart]), c.fileName);

@@ -82,6 +82,15 @@ function chunkText(
         carried.unshift(current[i]);
         carriedSize += len;
       }
+      if (carried.length === 0 && overlapChars > 0) {
+        // The last paragraph alone is longer than the overlap: carry its tail, from a word start.
+        const last = current[current.length - 1];
+        const tail = last.text.slice(-overlapChars).replace(/^\S*\s+/, "");
+        if (tail) {
+          carried.push({ text: tail, page: last.page });
+          carriedSize = tail.length + 2;
+        }
+      }
       current = carried;
       size = carriedSize;
     }
