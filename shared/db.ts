@@ -87,3 +87,20 @@ export function httpErrorFromPostgres(
       return err;
   }
 }
+
+/**
+ * `asUser` for request handlers: Postgres errors that mean something to clients become HttpErrors
+ * (an RLS refusal is a 404 with `notFound`, as for another tenant's resource).
+ */
+export async function asCaller<T>(
+  sql: Sql,
+  claims: Claims,
+  fn: (tx: Tx) => Promise<T>,
+  notFound?: string,
+): Promise<T> {
+  try {
+    return await asUser(sql, claims, fn);
+  } catch (err) {
+    throw httpErrorFromPostgres(err, notFound);
+  }
+}

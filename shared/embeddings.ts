@@ -63,6 +63,8 @@ export interface HfOptions {
   model?: string;
   /** A dedicated endpoint URL (Inference Endpoints, or a test server) instead of the HF router. */
   endpointUrl?: string;
+  /** Per request; a step must finish well inside the Edge wall-clock limit. */
+  timeoutMs?: number;
 }
 
 /** Mean-pools token vectors when the endpoint returns them per token. */
@@ -91,7 +93,7 @@ export function createHfEmbedder(opts: HfOptions): Embedder {
             ? { model, inputs: texts }
             : { model, inputs: texts, provider: "hf-inference" },
           // The client would otherwise retry a 503 at once, forever; the worker retries with backoff.
-          { retry_on_error: false },
+          { retry_on_error: false, signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) },
         );
       } catch (err) {
         const status = (err as { httpResponse?: { status?: number } }).httpResponse?.status;

@@ -1,6 +1,7 @@
-/** Names of the pgmq queues the workers consume; created by the platform migration. */
+/** Names of the pgmq queues the workers consume; created by the migrations. readyz requires all. */
 export const QUEUES = {
   fileIndex: "file_index",
+  storageGc: "storage_gc",
   reportJobs: "report_jobs",
 } as const;
 

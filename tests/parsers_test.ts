@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { zipSync } from "fflate";
 import {
+  detectFileType,
   extract,
   extractCsv,
   extractDocx,
@@ -435,14 +436,37 @@ Deno.test("`extract()` dispatches to the parser of the type", async () => {
   await assertParseError(extract("docx", utf8("not a zip")), "file is not a valid DOCX");
 });
 
-Deno.test("`sniffFileType()` trusts a supported extension, whatever the content", () => {
+Deno.test("`sniffFileType()` accepts a supported extension when the content agrees", () => {
   const text = utf8("hello");
-  for (const ext of ["pdf", "docx", "xlsx", "csv", "txt", "md"] as const) {
+  for (const ext of ["csv", "txt", "md"] as const) {
     assert.equal(sniffFileType(text, `name.${ext}`), ext);
-    assert.equal(sniffFileType(PNG, `dir/NAME.${ext.toUpperCase()}`), ext);
+    assert.equal(sniffFileType(text, `dir/NAME.${ext.toUpperCase()}`), ext);
   }
-  assert.equal(sniffFileType(makePdf([["x"]]), "report.docx"), "docx");
-  assert.equal(sniffFileType(makeDocx([{ paragraph: "x" }]), "archive.v2.xlsx"), "xlsx");
+  assert.equal(sniffFileType(makePdf([["x"]]), "report.PDF"), "pdf");
+  assert.equal(sniffFileType(makeDocx([{ paragraph: "x" }]), "memo.docx"), "docx");
+  assert.equal(sniffFileType(makeXlsx([{ name: "S", rows: [["x"]] }]), "archive.v2.xlsx"), "xlsx");
+});
+
+Deno.test("`detectFileType()` refuses content that contradicts the extension, saying why", () => {
+  assert.deepEqual(detectFileType(utf8("just text"), "renamed.docx"), {
+    type: null,
+    reason: "mismatch",
+    message: "renamed.docx is not a valid DOCX file: its content is text.",
+  });
+  assert.equal(detectFileType(makePdf([["x"]]), "report.docx").type, null);
+  assert.equal(detectFileType(makeDocx([{ paragraph: "x" }]), "book.xlsx").type, null);
+  assert.equal(detectFileType(PNG, "photo.csv").type, null);
+  assert.match(
+    detectFileType(PNG, "photo.csv").type === null
+      ? (detectFileType(PNG, "photo.csv") as { message: string }).message
+      : "",
+    /its content is binary data/,
+  );
+  assert.equal(
+    detectFileType(utf8("%PDF-1.7 broken"), "broken.pdf").type,
+    "pdf",
+    "a damaged PDF is accepted here and reported by the parser",
+  );
 });
 
 Deno.test("`sniffFileType()` recognises content when the extension is missing or unknown", () => {

@@ -39,6 +39,7 @@ Deno.test("local platform end to end", opts, async (t) => {
       assert.deepEqual(body.checks.queues.queues.map((q: { name: string }) => q.name).sort(), [
         "file_index",
         "report_jobs",
+        "storage_gc",
       ]);
     });
 
@@ -57,6 +58,26 @@ Deno.test("local platform end to end", opts, async (t) => {
         await sql`select pgmq.create('report_jobs')`;
       }
     });
+
+    await t.step(
+      "readyz answers 503 when the Vault secrets for kicking workers are missing",
+      async () => {
+        const saved = await sql`select name, secret from vault.secrets
+        where name in ('project_url', 'service_role_key')`;
+        await sql`delete from vault.secrets where name = 'service_role_key'`;
+        try {
+          const res = await fetch(`${stack.apiUrl}/functions/v1/readyz`);
+          const body = await res.json();
+          assert.equal(res.status, 503);
+          assert.match(body.error.details.checks.queues.error, /vault secrets/);
+        } finally {
+          for (const s of saved) {
+            await sql`insert into vault.secrets (name, secret) values (${s.name}, ${s.secret})
+                    on conflict (name) do update set secret = excluded.secret`;
+          }
+        }
+      },
+    );
 
     await t.step("OPTIONS preflight gets CORS headers without a token", async () => {
       const res = await fetch(`${stack.apiUrl}/functions/v1/echo`, {

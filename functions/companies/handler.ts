@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { type JwtVerifier, requireUser } from "../../shared/auth.ts";
-import { asUser, httpErrorFromPostgres, type Sql, type Tx } from "../../shared/db.ts";
+import { asCaller, type Sql, type Tx } from "../../shared/db.ts";
 import { HttpError, json, readJson, readQuery, router, validate } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
 
@@ -42,12 +42,26 @@ async function requireCompanyRole(tx: Tx, companyId: string, min: "member" | "ad
 export function createCompaniesHandler(deps: CompaniesDeps) {
   const run = async <T>(req: Request, fn: (tx: Tx, userId: string) => Promise<T>): Promise<T> => {
     const user = await requireUser(req, deps.verifier);
-    try {
-      return await asUser(deps.sql(), user.claims, (tx) => fn(tx, user.id));
-    } catch (err) {
-      throw httpErrorFromPostgres(err, NOT_FOUND);
-    }
+    return asCaller(deps.sql(), user.claims, (tx) => fn(tx, user.id), NOT_FOUND);
   };
+
+  async function removeMember(req: Request, companyId: string, memberId: string) {
+    const id = validate(Id, companyId, "company id");
+    const userId = validate(Id, memberId, "user id");
+    await run(req, async (tx, self) => {
+      const role = userId === self
+        ? await requireCompanyRole(tx, id, "member")
+        : await requireCompanyRole(tx, id, "admin");
+      const [target] = await tx`select role from public.company_members
+                                 where company_id = ${id} and user_id = ${userId}`;
+      if (!target) throw new HttpError(404, "not_found", "No such member.");
+      if (target.role === "owner" && role !== "owner") {
+        throw new HttpError(403, "forbidden", "Only owners can remove an owner.");
+      }
+      await tx`delete from public.company_members where company_id = ${id} and user_id = ${userId}`;
+    });
+    return new Response(null, { status: 204 });
+  }
 
   return router([
     {
@@ -148,16 +162,15 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
     {
       method: "DELETE",
       pattern: "/:id/members/:userId",
+      handler: (req, ctx) => removeMember(req, ctx.params.id, ctx.params.userId),
+    },
+    {
+      // The contract's form: DELETE /companies/{id}/members with {"user_id": ...}.
+      method: "DELETE",
+      pattern: "/:id/members",
       handler: async (req, ctx) => {
-        const id = validate(Id, ctx.params.id, "company id");
-        const userId = validate(Id, ctx.params.userId, "user id");
-        await run(req, async (tx, self) => {
-          if (userId !== self) await requireCompanyRole(tx, id, "admin");
-          const rows = await tx`delete from public.company_members
-                                 where company_id = ${id} and user_id = ${userId} returning 1`;
-          if (rows.length === 0) throw new HttpError(404, "not_found", "No such member.");
-        });
-        return new Response(null, { status: 204 });
+        const { user_id } = await readJson(req, z.object({ user_id: z.uuid() }));
+        return removeMember(req, ctx.params.id, user_id);
       },
     },
   ]);

@@ -24,6 +24,10 @@ Deno.serve(serve(
     config: {
       ...DEFAULT_STEP_CONFIG,
       pdfPagesPerStep: number("INDEX_PDF_PAGES_PER_STEP", DEFAULT_STEP_CONFIG.pdfPagesPerStep),
+      extractChunksPerStep: number(
+        "INDEX_EXTRACT_CHUNKS_PER_STEP",
+        DEFAULT_STEP_CONFIG.extractChunksPerStep,
+      ),
       embedChunksPerStep: number(
         "INDEX_EMBED_CHUNKS_PER_STEP",
         DEFAULT_STEP_CONFIG.embedChunksPerStep,

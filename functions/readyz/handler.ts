@@ -56,6 +56,15 @@ export function createReadyzHandler(deps: ReadyzDeps) {
           const present = new Set(rows.map((r) => r.queue_name));
           const missing = REQUIRED_QUEUES.filter((q) => !present.has(q));
           if (missing.length > 0) throw new Error(`missing queues: ${missing.join(", ")}`);
+          // The database reaches the workers with these (see README "Deploying").
+          const [{ secrets }] = await deps.sql()<{ secrets: number }[]>`
+            select count(distinct name)::int as secrets from vault.decrypted_secrets
+             where name in ('project_url', 'service_role_key')`;
+          if (secrets < 2) {
+            throw new Error(
+              "vault secrets project_url and service_role_key are missing: workers cannot be kicked",
+            );
+          }
           return {
             queues: rows.map((r) => ({
               name: r.queue_name,

@@ -7,23 +7,36 @@
 import { z } from "zod";
 import { type JwtVerifier, requireUser } from "../../shared/auth.ts";
 import type { Claims } from "../../shared/auth.ts";
-import { asUser, httpErrorFromPostgres, type Sql, type Tx } from "../../shared/db.ts";
+import { asCaller as asCallerWith, type Sql, type Tx } from "../../shared/db.ts";
 import { HttpError, json, readJson, readQuery, router, validate } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
-import { MIME_TYPES, ParseError, pdfPageCount, sniffFileType } from "../../shared/parsers/mod.ts";
+import {
+  detectFileType,
+  type FileType,
+  MIME_TYPES,
+  ParseError,
+  pdfPageCount,
+  zipExpandedSize,
+} from "../../shared/parsers/mod.ts";
 import { type ObjectStore, WORKBENCH_BUCKET, workbenchObjectPath } from "../../shared/storage.ts";
 
 export interface UploadLimits {
   maxFileBytes: number;
+  /** The whole multipart body (an Edge Function has 256 MB of memory). */
+  maxRequestBytes: number;
   maxFilesPerRequest: number;
   maxPdfPages: number;
+  /** What a DOCX or XLSX may expand to (zip bombs). */
+  maxExpandedBytes: number;
 }
 
 export const DEFAULT_LIMITS: UploadLimits = {
   maxFileBytes: 20 * 1024 * 1024,
+  maxRequestBytes: 50 * 1024 * 1024,
   maxFilesPerRequest: 20,
   maxPdfPages: 200,
+  maxExpandedBytes: 150 * 1024 * 1024,
 };
 
 export interface WorkbenchesDeps {
@@ -48,23 +61,22 @@ const FilesQuery = PageQuery.extend({
   status: z.enum(["pending", "processing", "indexed", "error"]).optional(),
 });
 
+/** Progress: 20 % for extraction (PDF pages), 80 % for embeddings; 1 once indexed. */
 const FILE_COLUMNS = `id, workbench_id, file_name, file_type, mime_type, size_bytes, content_hash,
   status, error_message, page_count, attempts, chunks_done, chunks_total, created_at, updated_at,
-  indexed_at`;
+  indexed_at,
+  round(case when status = 'indexed' then 1 else
+    0.2 * case when progress ->> 'phase' = 'embed' then 1
+               when file_type = 'pdf' and coalesce(page_count, 0) > 0
+                 then least(1, (coalesce((progress ->> 'next_page')::numeric, 1) - 1) / page_count)
+               else 0 end
+    + 0.8 * case when coalesce(chunks_total, 0) > 0 then chunks_done::numeric / chunks_total
+                 else 0 end
+  end, 3)::float8 as progress`;
 
 // deno-lint-ignore no-explicit-any
 function fileJson(row: any) {
-  const total = row.chunks_total === null ? null : Number(row.chunks_total);
-  const done = Number(row.chunks_done ?? 0);
-  return {
-    ...row,
-    size_bytes: Number(row.size_bytes),
-    progress: row.status === "indexed"
-      ? 1
-      : total
-      ? Math.min(1, Math.round((done / total) * 1000) / 1000)
-      : 0,
-  };
+  return { ...row, size_bytes: Number(row.size_bytes) };
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -80,7 +92,7 @@ function displayName(name: string): string {
 interface Candidate {
   name: string;
   bytes: Uint8Array;
-  type: NonNullable<ReturnType<typeof sniffFileType>>;
+  type: FileType;
   hash: string;
   pages: number | null;
 }
@@ -88,13 +100,8 @@ interface Candidate {
 export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
   const limits = deps.limits ?? DEFAULT_LIMITS;
 
-  const asCaller = async <T>(claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> => {
-    try {
-      return await asUser(deps.sql(), claims, fn);
-    } catch (err) {
-      throw httpErrorFromPostgres(err, NOT_FOUND);
-    }
-  };
+  const asCaller = <T>(claims: Claims, fn: (tx: Tx) => Promise<T>) =>
+    asCallerWith(deps.sql(), claims, fn, NOT_FOUND);
 
   /** The caller's role on the workbench: 404 without access, 403 below `min`. */
   const requireRole = async (claims: Claims, workbenchId: string, min: Role): Promise<Role> => {
@@ -118,17 +125,37 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
     if (!type.startsWith("multipart/form-data")) {
       throw new HttpError(415, "unsupported_media_type", "Upload files as multipart/form-data.");
     }
-    const declared = Number(req.headers.get("content-length") ?? "0");
-    const requestLimit = limits.maxFileBytes * limits.maxFilesPerRequest;
-    if (declared > requestLimit) {
-      throw new HttpError(413, "request_too_large", `The upload exceeds ${requestLimit} bytes.`);
+    const tooLarge = () =>
+      new HttpError(
+        413,
+        "request_too_large",
+        `An upload request may carry at most ${limits.maxRequestBytes} bytes; send fewer files at once.`,
+      );
+    if (Number(req.headers.get("content-length") ?? "0") > limits.maxRequestBytes) throw tooLarge();
+    // Count while reading: a chunked body has no Content-Length to trust.
+    const parts: Uint8Array[] = [];
+    let received = 0;
+    const reader = req.body?.getReader();
+    while (reader) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+      if (received > limits.maxRequestBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      parts.push(value);
     }
     let form: FormData;
     try {
-      form = await req.formData();
+      form = await new Response(new Blob(parts as BlobPart[]), {
+        headers: { "content-type": type },
+      })
+        .formData();
     } catch {
       throw new HttpError(400, "invalid_multipart", "The multipart body could not be read.");
     }
+    parts.length = 0;
     const files = form.getAll("file").filter((v): v is File => v instanceof File);
     if (files.length === 0) {
       throw new HttpError(
@@ -156,14 +183,26 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
         );
       }
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const type = sniffFileType(bytes, name);
-      if (!type) {
+      const detected = detectFileType(bytes, name);
+      if (detected.type === null) {
         throw new HttpError(
           415,
-          "unsupported_file_type",
-          `${name} is not a supported file type. Upload PDF, DOCX, XLSX, CSV, TXT or MD files.`,
+          detected.reason === "mismatch" ? "file_type_mismatch" : "unsupported_file_type",
+          detected.message,
           { file_name: name },
         );
+      }
+      const type = detected.type;
+      if (type === "docx" || type === "xlsx") {
+        const expanded = zipExpandedSize(bytes) ?? 0;
+        if (expanded > limits.maxExpandedBytes) {
+          throw new HttpError(
+            413,
+            "document_too_large",
+            `${name} expands to ${expanded} bytes; the limit is ${limits.maxExpandedBytes} bytes.`,
+            { file_name: name },
+          );
+        }
       }
       let pages: number | null = null;
       if (type === "pdf") {
@@ -191,7 +230,14 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
     const sql = deps.sql();
     const existing = await sql`select ${sql.unsafe(FILE_COLUMNS)} from public.workbench_files
       where workbench_id = ${workbenchId} and content_hash = ${c.hash}`;
-    if (existing.length) return { ...fileJson(existing[0]), duplicate: true };
+    if (existing.length) {
+      if (existing[0].status !== "error") return { ...fileJson(existing[0]), duplicate: true };
+      // Uploading a failed file again retries it.
+      await sql`select private.requeue_file(${existing[0].id})`;
+      const [again] = await sql`select ${sql.unsafe(FILE_COLUMNS)} from public.workbench_files
+        where id = ${existing[0].id}`;
+      return { ...fileJson(again), duplicate: true, requeued: true };
+    }
 
     const fileId = crypto.randomUUID();
     const path = workbenchObjectPath(workbenchId, fileId, c.name);
@@ -293,7 +339,7 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
           workbench_id: id,
           files: files.map((f) => ({ id: f.id, type: f.file_type, duplicate: f.duplicate })),
         });
-        const created = files.some((f) => !f.duplicate);
+        const created = files.some((f) => !f.duplicate || ("requeued" in f && f.requeued));
         return json({ files }, created ? 201 : 200);
       },
     },
@@ -371,7 +417,8 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
                             order by updated_at desc limit 100`,
           totals: (await tx`select coalesce(sum(chunks_done), 0)::int as done,
                                    coalesce(sum(chunks_total), 0)::int as total
-                              from public.workbench_files where workbench_id = ${id}`)[0],
+                              from public.workbench_files
+                             where workbench_id = ${id} and status <> 'error'`)[0],
         }));
         const byStatus = { pending: 0, processing: 0, indexed: 0, error: 0 };
         for (const c of counts) byStatus[c.status as keyof typeof byStatus] = c.n;

@@ -3,11 +3,14 @@
  * Function gets ~2 s of CPU per request, so big files complete over several steps).
  *
  * A file goes through two phases recorded in `workbench_files.progress`:
- *   extract: PDFs `pdfPagesPerStep` pages at a time, other types in one step; the chunks of the
- *            step and the advanced cursor are written in ONE transaction, with chunk indexes taken
- *            from the cursor, so a step redone after a crash rewrites nothing twice;
+ *   extract: PDFs `pdfPagesPerStep` pages at a time; other types are extracted and chunked whole
+ *            (deterministically) and `extractChunksPerStep` chunks are written per step. The
+ *            step's chunks and the advanced cursor are written in ONE transaction, with chunk
+ *            indexes taken from the cursor, so a step redone after a crash rewrites nothing twice;
  *   embed:   up to `embedChunksPerStep` chunks without an embedding get one, in batches.
- * When nothing is left the file is `indexed`.
+ * When nothing is left the file is `indexed`. Every write to the file row is guarded by the state
+ * the step started from, so a step that outlived its message's visibility timeout (while another
+ * worker went on) changes nothing: it fails with StaleStepError instead.
  */
 import type { Sql } from "../db.ts";
 import type { Embedder } from "../embeddings.ts";
@@ -20,6 +23,7 @@ import { WORKBENCH_BUCKET } from "../storage.ts";
 
 export interface StepConfig {
   pdfPagesPerStep: number;
+  extractChunksPerStep: number;
   embedChunksPerStep: number;
   embedBatchSize: number;
   chunkTokens: number;
@@ -28,6 +32,7 @@ export interface StepConfig {
 
 export const DEFAULT_STEP_CONFIG: StepConfig = {
   pdfPagesPerStep: 25,
+  extractChunksPerStep: 500,
   embedChunksPerStep: 128,
   embedBatchSize: 32,
   chunkTokens: 800,
@@ -52,6 +57,11 @@ export interface StepDeps {
   config: StepConfig;
 }
 
+/** The file moved on (another worker, a delete) while this step ran; nothing was written. */
+export class StaleStepError extends Error {
+  override name = "StaleStepError";
+}
+
 export type StepOutcome =
   | { done: false; phase: "extract" | "embed"; chunks_total?: number; chunks_done?: number }
   | { done: true; chunks_total: number };
@@ -59,24 +69,34 @@ export type StepOutcome =
 async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
   const bytes = await deps.store.download(WORKBENCH_BUCKET, file.storage_path);
   const nextChunk = file.progress.next_chunk ?? 0;
-  let fromPage: number | undefined;
-  let toPage: number | undefined;
-  if (file.file_type === "pdf") {
-    fromPage = file.progress.next_page ?? 1;
-    toPage = fromPage + deps.config.pdfPagesPerStep - 1;
-  }
-  const result = await extract(file.file_type, bytes, { fromPage, toPage });
-  const pageCount = result.pageCount ?? file.page_count;
-  const chunks = chunkBlocks(result.blocks, {
+  const chunkOptions = {
     maxTokens: deps.config.chunkTokens,
     overlapTokens: deps.config.overlapTokens,
-  });
-  const finished = file.file_type !== "pdf" || (toPage ?? 0) >= (pageCount ?? 0);
+  };
+  let chunks;
+  let finished: boolean;
+  let pageCount = file.page_count;
+  let nextPage: number | undefined;
+  if (file.file_type === "pdf") {
+    const fromPage = file.progress.next_page ?? 1;
+    const toPage = fromPage + deps.config.pdfPagesPerStep - 1;
+    const result = await extract("pdf", bytes, { fromPage, toPage });
+    pageCount = result.pageCount ?? pageCount;
+    chunks = chunkBlocks(result.blocks, chunkOptions);
+    finished = toPage >= (pageCount ?? 0);
+    nextPage = toPage + 1;
+  } else {
+    const all = chunkBlocks((await extract(file.file_type, bytes)).blocks, chunkOptions);
+    chunks = all.slice(nextChunk, nextChunk + deps.config.extractChunksPerStep);
+    finished = nextChunk + chunks.length >= all.length;
+  }
   const total = nextChunk + chunks.length;
   if (finished && total === 0) throw new ParseError("no text could be extracted from the file");
   const progress = finished
     ? { phase: "embed", next_chunk: total }
-    : { phase: "extract", next_page: (toPage ?? 0) + 1, next_chunk: total };
+    : nextPage !== undefined
+    ? { phase: "extract", next_page: nextPage, next_chunk: total }
+    : { phase: "extract", next_chunk: total };
 
   await deps.sql.begin(async (tx) => {
     if (chunks.length) {
@@ -94,11 +114,15 @@ async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> 
       }
                on conflict (file_id, chunk_index) do nothing`;
     }
-    await tx`update public.workbench_files
-                set status = 'processing', page_count = ${pageCount ?? null},
-                    chunks_total = ${finished ? total : null},
-                    progress = ${tx.json(progress)}
-              where id = ${file.id}`;
+    const updated = await tx`
+      update public.workbench_files
+         set status = 'processing', page_count = ${pageCount ?? null},
+             chunks_total = ${finished ? total : null},
+             progress = ${tx.json(progress)}, attempts = 0
+       where id = ${file.id} and status in ('pending', 'processing')
+         and progress = ${tx.json(file.progress)}::jsonb
+      returning 1`;
+    if (updated.length === 0) throw new StaleStepError("the file changed while this step ran");
   });
   return finished
     ? { done: false, phase: "embed", chunks_total: total }
@@ -125,13 +149,15 @@ async function embedStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
     select count(*) filter (where embedding is not null)::int as done, count(*)::int as total
       from public.workbench_chunks where file_id = ${file.id}`;
   const done = counts.done >= counts.total;
-  await deps.sql`
+  const updated = await deps.sql`
     update public.workbench_files
-       set chunks_done = ${counts.done},
+       set chunks_done = ${counts.done}, attempts = 0,
            status = case when ${done} then 'indexed' else 'processing' end,
            indexed_at = case when ${done} then now() else indexed_at end,
            error_message = case when ${done} then null else error_message end
-     where id = ${file.id}`;
+     where id = ${file.id} and status in ('pending', 'processing')
+    returning 1`;
+  if (updated.length === 0) throw new StaleStepError("the file changed while this step ran");
   return done
     ? { done: true, chunks_total: counts.total }
     : { done: false, phase: "embed", chunks_done: counts.done, chunks_total: counts.total };

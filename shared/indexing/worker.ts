@@ -7,15 +7,17 @@
  *     that readable message at once (retrying cannot help) and the message is archived;
  *   - any other failure: retried with backoff (the message reappears later) up to `maxAttempts`;
  *     then the file is `error` with a readable message and the message is archived.
- * A worker killed mid-step leaves its message invisible until the visibility timeout; the next
- * read redoes that step (see step.ts for why nothing is duplicated).
+ * An attempt is counted BEFORE each step (and reset when a step succeeds), so a worker that the
+ * runtime kills mid-step (CPU, memory or wall-clock limit: no catch block runs) also uses up an
+ * attempt: its message reappears after the visibility timeout, the step is redone (see step.ts for
+ * why nothing is duplicated), and a file that kills every worker ends `error` instead of looping.
  */
 import type { Sql } from "../db.ts";
 import { EmbeddingError } from "../embeddings.ts";
 import { log } from "../log.ts";
 import { ParseError } from "../parsers/types.ts";
 import { QUEUES } from "../queues.ts";
-import { type FileRow, runStep, type StepDeps } from "./step.ts";
+import { type FileRow, runStep, StaleStepError, type StepDeps } from "./step.ts";
 
 export interface WorkerConfig {
   visibilityTimeoutSec: number;
@@ -25,18 +27,21 @@ export interface WorkerConfig {
 }
 
 export const DEFAULT_WORKER_CONFIG: WorkerConfig = {
-  visibilityTimeoutSec: 120,
+  // Above the Edge wall-clock limit (150 s on the free plan), so a live step keeps its message.
+  visibilityTimeoutSec: 160,
   maxAttempts: 3,
   retryBaseSec: 5,
 };
 
 export type WorkResult =
   | { status: "idle" }
+  | { status: "collected"; objects: number }
   | { status: "skipped"; file_id: string; reason: string }
   | { status: "stepped"; file_id: string; phase: string }
   | { status: "indexed"; file_id: string; chunks: number }
   | { status: "retry"; file_id: string; attempts: number; retry_in_sec: number; error: string }
-  | { status: "failed"; file_id: string; error: string };
+  | { status: "failed"; file_id: string; error: string }
+  | { status: "stale"; file_id: string };
 
 interface Message {
   msg_id: string;
@@ -57,7 +62,7 @@ export async function processNextFile(
   const queue = QUEUES.fileIndex;
   const [msg] = await sql<Message[]>`
     select msg_id, read_ct, message from pgmq.read(${queue}, ${deps.worker.visibilityTimeoutSec}, 1)`;
-  if (!msg) return { status: "idle" };
+  if (!msg) return await collectStoredObjects(deps);
   const fileId = msg.message.file_id;
   const done = () => sql`select pgmq.delete(${queue}, ${msg.msg_id}::bigint)`;
   const archive = () => sql`select pgmq.archive(${queue}, ${msg.msg_id}::bigint)`;
@@ -80,9 +85,36 @@ export async function processNextFile(
     return { status: "skipped", file_id: file.id, reason: `the file is already ${file.status}` };
   }
 
+  const fail = async (text: string, attempts: number) => {
+    await sql`update public.workbench_files
+                 set status = 'error', error_message = ${text}, attempts = ${attempts}
+               where id = ${file.id} and status in ('pending', 'processing')`;
+    await archive();
+    await kickIfMore();
+    return { status: "failed" as const, file_id: file.id, error: text };
+  };
+
+  // Count the attempt before working: a killed worker never reaches a catch block.
+  const [claim] = await sql<{ attempts: number }[]>`
+    update public.workbench_files set attempts = attempts + 1
+     where id = ${file.id} and status in ('pending', 'processing')
+    returning attempts`;
+  if (!claim) {
+    await done();
+    return { status: "skipped", file_id: file.id, reason: "the file is no longer being indexed" };
+  }
+  const attempts = claim.attempts;
+  if (attempts > deps.worker.maxAttempts) {
+    log.warn("index step abandoned", { file_id: file.id, attempts, read_ct: msg.read_ct });
+    return await fail(
+      `indexing stopped after ${deps.worker.maxAttempts} attempts: the file is too large or too complex to process`,
+      attempts - 1,
+    );
+  }
+
   const started = performance.now();
   try {
-    const outcome = await runStep({ ...deps, sql }, file);
+    const outcome = await runStep({ ...deps, sql }, { ...file, attempts });
     log.info("index step", {
       file_id: file.id,
       outcome,
@@ -98,9 +130,13 @@ export async function processNextFile(
     await sql`select private.kick_worker('index-worker', ${sql.json({ queue })})`;
     return { status: "stepped", file_id: file.id, phase: outcome.phase };
   } catch (err) {
+    if (err instanceof StaleStepError) {
+      // Another worker owns the file now: leave the message and the row alone.
+      log.warn("index step was stale", { file_id: file.id });
+      return { status: "stale", file_id: file.id };
+    }
     const message = readableFailure(err);
     const permanent = err instanceof ParseError;
-    const attempts = file.attempts + 1;
     log.warn("index step failed", {
       file_id: file.id,
       attempts,
@@ -109,20 +145,36 @@ export async function processNextFile(
       cause: (err as Error)?.cause ? String((err as Error).cause) : undefined,
       stack: permanent ? undefined : (err as Error)?.stack,
     });
-    if (permanent || attempts >= deps.worker.maxAttempts) {
-      const text = permanent ? message : `indexing failed after ${attempts} attempts: ${message}`;
-      await sql`update public.workbench_files
-                   set status = 'error', error_message = ${text}, attempts = ${attempts}
-                 where id = ${file.id}`;
-      await archive();
-      await kickIfMore();
-      return { status: "failed", file_id: file.id, error: text };
+    if (permanent) return await fail(message, attempts);
+    if (attempts >= deps.worker.maxAttempts) {
+      return await fail(`indexing failed after ${attempts} attempts: ${message}`, attempts);
     }
     const delay = deps.worker.retryBaseSec * 4 ** (attempts - 1);
     await sql`update public.workbench_files
-                 set attempts = ${attempts}, error_message = ${`attempt ${attempts} failed: ${message}`}
-               where id = ${file.id}`;
+                 set error_message = ${`attempt ${attempts} failed: ${message}`}
+               where id = ${file.id} and status in ('pending', 'processing')`;
     await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, ${delay})`;
     return { status: "retry", file_id: file.id, attempts, retry_in_sec: delay, error: message };
   }
+}
+
+/** Removes stored objects of deleted files (queue `storage_gc`), up to 100 per call. */
+async function collectStoredObjects(
+  deps: Omit<StepDeps, "sql"> & { sql: () => Sql },
+): Promise<WorkResult> {
+  const sql = deps.sql();
+  const queue = QUEUES.storageGc;
+  const msgs = await sql<{ msg_id: string; message: { bucket?: string; path?: string } }[]>`
+    select msg_id, message from pgmq.read(${queue}, 60, 100)`;
+  if (msgs.length === 0) return { status: "idle" };
+  const byBucket = new Map<string, string[]>();
+  for (const m of msgs) {
+    if (!m.message.bucket || !m.message.path) continue;
+    byBucket.set(m.message.bucket, [...(byBucket.get(m.message.bucket) ?? []), m.message.path]);
+  }
+  // Removing an object that is already gone is not an error, so a redelivery is harmless.
+  for (const [bucket, paths] of byBucket) await deps.store.remove(bucket, paths);
+  await sql`select pgmq.delete(${queue}, ${msgs.map((m) => m.msg_id)}::bigint[])`;
+  log.info("stored objects collected", { objects: msgs.length });
+  return { status: "collected", objects: msgs.length };
 }

@@ -12,6 +12,7 @@ export { extractDocx } from "./docx.ts";
 export { extractPdf, type PageRange, pdfPageCount } from "./pdf.ts";
 export { extractPlainText } from "./text.ts";
 export { extractXlsx } from "./xlsx.ts";
+export { zipExpandedSize } from "./zip.ts";
 export * from "./types.ts";
 
 export const MIME_TYPES: Record<FileType, string> = {
@@ -65,22 +66,74 @@ function looksLikeText(bytes: Uint8Array): boolean {
   }
 }
 
-/**
- * The file's type: its extension when it is a supported one (the parser then reports a file whose
- * content does not match), else its content (PDF, DOCX or XLSX zip, UTF-8 text); null when the
- * file is not supported.
- */
-export function sniffFileType(bytes: Uint8Array, fileName: string): FileType | null {
-  const base = fileName.split(/[/\\]/).pop() ?? "";
-  const dot = base.lastIndexOf(".");
-  const ext = dot > 0 ? base.slice(dot + 1).toLowerCase() : "";
-  if (EXTENSIONS.has(ext)) return ext as FileType;
+type ContentKind = "pdf" | "docx" | "xlsx" | "zip" | "text" | "binary";
+
+function contentKind(bytes: Uint8Array): ContentKind {
   if (startsWith(bytes, "%PDF-")) return "pdf";
   if (startsWith(bytes, "PK\x03\x04")) {
     const names = zipEntryNames(bytes) ?? [];
     if (names.includes("word/document.xml")) return "docx";
     if (names.includes("xl/workbook.xml")) return "xlsx";
-    return null;
+    return "zip";
   }
-  return looksLikeText(bytes) ? "txt" : null;
+  return looksLikeText(bytes) ? "text" : "binary";
+}
+
+const KIND_OF: Record<FileType, ContentKind> = {
+  pdf: "pdf",
+  docx: "docx",
+  xlsx: "xlsx",
+  csv: "text",
+  txt: "text",
+  md: "text",
+};
+
+const DESCRIBED: Record<ContentKind, string> = {
+  pdf: "a PDF",
+  docx: "a Word document",
+  xlsx: "a spreadsheet",
+  zip: "a ZIP archive",
+  text: "text",
+  binary: "binary data",
+};
+
+export type Detection =
+  | { type: FileType }
+  | { type: null; reason: "unsupported" | "mismatch"; message: string };
+
+/**
+ * Decides a file's type from its extension and its content, which must agree: a supported
+ * extension needs matching content (PDF magic, a Word or Excel ZIP, UTF-8 text); without a
+ * supported extension the content decides (PDF, DOCX, XLSX, else UTF-8 text is TXT).
+ */
+export function detectFileType(bytes: Uint8Array, fileName: string): Detection {
+  const base = fileName.split(/[/\\]/).pop() ?? "";
+  const dot = base.lastIndexOf(".");
+  const ext = dot > 0 ? base.slice(dot + 1).toLowerCase() : "";
+  const kind = contentKind(bytes);
+  if (EXTENSIONS.has(ext)) {
+    const type = ext as FileType;
+    if (KIND_OF[type] === kind) return { type };
+    return {
+      type: null,
+      reason: "mismatch",
+      message: `${base} is not a valid ${type.toUpperCase()} file: its content is ${
+        DESCRIBED[kind]
+      }.`,
+    };
+  }
+  if (kind === "pdf" || kind === "docx" || kind === "xlsx") return { type: kind };
+  if (kind === "text") return { type: "txt" };
+  return {
+    type: null,
+    reason: "unsupported",
+    message: `${
+      base || "The file"
+    } is not a supported file type. Upload PDF, DOCX, XLSX, CSV, TXT or MD files.`,
+  };
+}
+
+/** The detected type, or null when the file is unsupported or its content contradicts its name. */
+export function sniffFileType(bytes: Uint8Array, fileName: string): FileType | null {
+  return detectFileType(bytes, fileName).type;
 }

@@ -3,6 +3,10 @@
 -- through pg_net at once, and a pg_cron job that re-kicks the worker every 10 seconds while
 -- visible messages remain, so nothing depends on the first kick.
 --
+-- Deleting file rows (directly, or by deleting a workbench) queues their stored objects on
+-- `storage_gc`, which the same worker removes through the Storage API when it has no indexing work.
+-- A file that ended in `error` can be queued again with private.requeue_file (a re-upload does).
+--
 -- The worker is reached at <project_url>/functions/v1/<name> with the service role key, both read
 -- from Vault (secrets `project_url` and `service_role_key`; see README "Deploying").
 
@@ -76,6 +80,48 @@ $$;
 
 select cron.schedule('index-worker-redispatch', '10 seconds',
   $$select private.redispatch('file_index', 'index-worker')$$);
+
+select pgmq.create('storage_gc');
+
+create function private.collect_file_object() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if old.storage_path is not null then
+    perform pgmq.send('storage_gc',
+      jsonb_build_object('bucket', 'workbench', 'path', old.storage_path));
+  end if;
+  return old;
+end;
+$$;
+
+create trigger workbench_files_collect_object after delete on public.workbench_files
+  for each row execute function private.collect_file_object();
+
+select cron.schedule('storage-gc-redispatch', '30 seconds',
+  $$select private.redispatch('storage_gc', 'index-worker')$$);
+
+-- Puts a file back at the start of indexing (its chunks go) and queues it.
+create function private.requeue_file(p_file_id uuid) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from public.workbench_chunks where file_id = p_file_id;
+  update public.workbench_files
+     set status = 'pending', error_message = null, attempts = 0, progress = '{}'::jsonb,
+         chunks_done = 0, chunks_total = null, indexed_at = null
+   where id = p_file_id;
+  if not found then
+    raise exception 'no file %', p_file_id using errcode = 'P0002';
+  end if;
+  perform pgmq.send('file_index', jsonb_build_object('file_id', p_file_id));
+  perform private.kick_worker('index-worker', jsonb_build_object('queue', 'file_index'));
+end;
+$$;
 
 revoke all on all functions in schema private from public, anon, authenticated;
 grant execute on all functions in schema private to service_role;

@@ -10,7 +10,13 @@ export interface FakeHf {
   url: string;
   /** The endpoint URL to configure (HF_ENDPOINT_URL) for `model`. */
   endpointFor(model: string): string;
-  requests: { path: string; inputs: number; authorization: string | null }[];
+  requests: {
+    path: string;
+    inputs: number;
+    authorization: string | null;
+    at: number;
+    status: number;
+  }[];
   /** The next `n` requests answer `status`. */
   failNext(n: number, status?: number): void;
   stop(): Promise<void>;
@@ -33,8 +39,15 @@ export function startFakeHf(): FakeHf {
     }
     const body = await req.json() as { inputs?: string | string[] };
     const inputs = typeof body.inputs === "string" ? [body.inputs] : body.inputs;
-    requests.push({ path, inputs: inputs?.length ?? 0, authorization });
-    if (failures.remaining > 0) {
+    const failing = failures.remaining > 0;
+    requests.push({
+      path,
+      inputs: inputs?.length ?? 0,
+      authorization,
+      at: Date.now(),
+      status: failing ? failures.status : 200,
+    });
+    if (failing) {
       failures.remaining--;
       return Response.json({ error: "Model is overloaded" }, { status: failures.status });
     }
