@@ -148,6 +148,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     SUPABASE_DB_URL: dbUrl,
     ...(opts.functionEnv ?? {}),
   };
+  // The functions run in this process: set their environment, and put it back on stop so one
+  // stack's settings (a fake API's URL...) never leak into the next one started here.
+  const previousEnv = new Map(Object.keys(functionEnv).map((k) => [k, Deno.env.get(k)]));
   for (const [k, v] of Object.entries(functionEnv)) Deno.env.set(k, v);
 
   // Where the database's triggers and cron jobs reach the functions (set once per project on
@@ -195,6 +198,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await server.finished;
       await closeDb();
       await pglite?.stop();
+      for (const [k, v] of previousEnv) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
       if (scratch) await Deno.remove(scratch, { recursive: true }).catch(() => {});
     },
   };

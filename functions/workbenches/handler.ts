@@ -120,6 +120,14 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
     return role;
   };
 
+  /** The signed-in caller and the validated workbench id; with `min`, also their role check. */
+  const access = async (req: Request, rawId: string, min?: Role) => {
+    const user = await requireUser(req, deps.verifier);
+    const id = validate(Id, rawId, "workbench id");
+    if (min) await requireRole(user.claims, id, min);
+    return { user, id };
+  };
+
   async function readCandidates(req: Request): Promise<Candidate[]> {
     const type = req.headers.get("content-type") ?? "";
     if (!type.startsWith("multipart/form-data")) {
@@ -312,8 +320,7 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
       method: "GET",
       pattern: "/:id",
       handler: async (req, ctx) => {
-        const user = await requireUser(req, deps.verifier);
-        const id = validate(Id, ctx.params.id, "workbench id");
+        const { user, id } = await access(req, ctx.params.id);
         const [row] = await asCaller(
           user.claims,
           (tx) =>
@@ -329,9 +336,7 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
       method: "POST",
       pattern: "/:id/files",
       handler: async (req, ctx) => {
-        const user = await requireUser(req, deps.verifier);
-        const id = validate(Id, ctx.params.id, "workbench id");
-        await requireRole(user.claims, id, "editor");
+        const { user, id } = await access(req, ctx.params.id, "editor");
         const candidates = await readCandidates(req);
         const files = [];
         for (const c of candidates) files.push(await store(id, user.id, c));
@@ -347,10 +352,8 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
       method: "GET",
       pattern: "/:id/files",
       handler: async (req, ctx) => {
-        const user = await requireUser(req, deps.verifier);
-        const id = validate(Id, ctx.params.id, "workbench id");
+        const { user, id } = await access(req, ctx.params.id, "viewer");
         const q = readQuery(ctx.url, FilesQuery);
-        await requireRole(user.claims, id, "viewer");
         const rows = await asCaller(
           user.claims,
           (tx) =>
@@ -368,8 +371,7 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
       method: "GET",
       pattern: "/:id/files/:fileId",
       handler: async (req, ctx) => {
-        const user = await requireUser(req, deps.verifier);
-        const id = validate(Id, ctx.params.id, "workbench id");
+        const { user, id } = await access(req, ctx.params.id);
         const fileId = validate(Id, ctx.params.fileId, "file id");
         const [row] = await asCaller(
           user.claims,
@@ -385,10 +387,8 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
       method: "DELETE",
       pattern: "/:id/files/:fileId",
       handler: async (req, ctx) => {
-        const user = await requireUser(req, deps.verifier);
-        const id = validate(Id, ctx.params.id, "workbench id");
+        const { user, id } = await access(req, ctx.params.id, "editor");
         const fileId = validate(Id, ctx.params.fileId, "file id");
-        await requireRole(user.claims, id, "editor");
         // RLS deletes the row (its chunks cascade); then the stored object goes.
         const [row] = await asCaller(
           user.claims,
@@ -405,9 +405,7 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
       method: "GET",
       pattern: "/:id/status",
       handler: async (req, ctx) => {
-        const user = await requireUser(req, deps.verifier);
-        const id = validate(Id, ctx.params.id, "workbench id");
-        await requireRole(user.claims, id, "viewer");
+        const { user, id } = await access(req, ctx.params.id, "viewer");
         const { counts, errors, totals } = await asCaller(user.claims, async (tx) => ({
           counts: await tx`select status, count(*)::int as n from public.workbench_files
                             where workbench_id = ${id} group by status`,
