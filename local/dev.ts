@@ -66,7 +66,9 @@ Local platform is up.
   Demo user         ${DEMO.email} / ${DEMO.password}
   Demo token        ${session.access_token ?? `(sign-in failed: ${JSON.stringify(session)})`}
 
-Try:  curl -H "Authorization: Bearer <demo token>" ${info.functions_url}/readyz
+Try:  curl ${info.functions_url}/readyz
+      curl -H "Authorization: Bearer <demo token>" -H "content-type: application/json" \\
+           -d '{"name": "Q3 close"}' ${info.functions_url}/workbenches
 New user:  npx -y deno@2.9.6 task user:create someone@example.com
 Ctrl-C stops (the database is saved in the data directory).
 `);
