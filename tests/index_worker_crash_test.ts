@@ -16,7 +16,7 @@ Deno.test("index-worker: a crash mid-file is redone once, without duplicate chun
 }, async () => {
   const stack = await startTestStack({
     autoWorker: false, // no pg_net sending or cron: the test plays the scheduler
-    functionEnv: { INDEX_PDF_PAGES_PER_STEP: "2", INDEX_VISIBILITY_TIMEOUT_SEC: "1" },
+    functionEnv: { INDEX_PDF_PAGES_PER_STEP: "2", INDEX_VISIBILITY_TIMEOUT_SEC: "2" },
   });
   const sql = getDb();
   const service = createClient(stack.apiUrl, stack.serviceRoleKey, {
@@ -57,7 +57,7 @@ Deno.test("index-worker: a crash mid-file is redone once, without duplicate chun
     // A worker takes the message for step 2, counts its attempt as every worker does first, and
     // is killed before its step commits.
     const crash = async () => {
-      const taken = await sql`select * from pgmq.read('file_index', 1, 1)`;
+      const taken = await sql`select * from pgmq.read('file_index', 2, 1)`;
       assert.equal(taken.length, 1);
       await sql`update public.workbench_files set attempts = attempts + 1 where id = ${
         taken[0].message.file_id
@@ -71,7 +71,7 @@ Deno.test("index-worker: a crash mid-file is redone once, without duplicate chun
     );
 
     // After the visibility timeout the message is back and the file completes.
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2100));
     const results = [];
     for (let i = 0; i < 10; i++) {
       const r = await work();
@@ -105,6 +105,30 @@ Deno.test("index-worker: a crash mid-file is redone once, without duplicate chun
     });
     const [{ n }] = await sql`select count(*)::int as n from pgmq.q_file_index`;
     assert.equal(n, 0, "the message is deleted once the file is indexed");
+    const [{ requeued }] = await sql`select private.requeue_file(${fileId}) as requeued`;
+    assert.equal(requeued, false, "only a file in error can be requeued");
+
+    // A file that kills every worker ends in `error` after three attempts instead of looping.
+    const fd2 = new FormData();
+    fd2.append("file", new Blob([makePdf([["deadly"]]) as BlobPart]), "deadly.pdf");
+    const up2 = await alice.client.functions.invoke(`workbenches/${wb.id}/files`, { body: fd2 });
+    const deadly = up2.data.files[0].id;
+    for (let i = 0; i < 3; i++) {
+      await crash();
+      await new Promise((r) => setTimeout(r, 2100));
+    }
+    const last = await work();
+    assert.equal(last.status, "failed");
+    const [dead] = await sql`select status, error_message, attempts from public.workbench_files
+      where id = ${deadly}`;
+    assert.deepEqual({ ...dead }, {
+      status: "error",
+      error_message:
+        "indexing stopped after 3 attempts: the file is too large or too complex to process",
+      attempts: 3,
+    });
+    const [{ archived }] = await sql`select count(*)::int as archived from pgmq.a_file_index`;
+    assert.equal(archived, 1, "its message is archived");
   } finally {
     await stack.stop();
   }

@@ -16,6 +16,8 @@ import {
   sniffFileType,
   type TableBlock,
   type TextBlock,
+  zipExpandedSize,
+  zipInflatedSize,
 } from "../shared/parsers/mod.ts";
 import { htmlToBlocks } from "../shared/parsers/html_blocks.ts";
 import { cellText } from "../shared/parsers/xlsx.ts";
@@ -508,4 +510,20 @@ Deno.test("`MIME_TYPES` names a MIME type for every file type", () => {
   assert.equal(MIME_TYPES.csv, "text/csv");
   assert.equal(MIME_TYPES.md, "text/markdown");
   assert.equal(MIME_TYPES.txt, "text/plain");
+});
+
+Deno.test("`zipInflatedSize()` counts the real bytes even when the ZIP directory lies", () => {
+  const zip = zipSync({ "word/document.xml": new Uint8Array(5 * 1024 * 1024) });
+  // Rewrite every declared uncompressed size (local headers and central directory) to 10 bytes.
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  for (let i = 0; i + 4 <= zip.length; i++) {
+    const sig = view.getUint32(i, true);
+    if (sig === 0x04034b50) view.setUint32(i + 22, 10, true);
+    if (sig === 0x02014b50) view.setUint32(i + 24, 10, true);
+  }
+  assert.equal(zipExpandedSize(zip), 10, "the directory now claims 10 bytes");
+  const real = zipInflatedSize(zip, 1024 * 1024);
+  assert.ok(real !== null && real > 1024 * 1024, `stops past the cap (got ${real})`);
+  assert.equal(zipInflatedSize(zipSync({ "a.txt": utf8("hello") }), 1024), 5);
+  assert.equal(zipInflatedSize(utf8("not a zip"), 1024), null);
 });

@@ -3,7 +3,7 @@
  * as the caller (RLS decides); other tenants' companies are 404.
  */
 import { z } from "zod";
-import { type JwtVerifier, requireUser } from "../../shared/auth.ts";
+import { type AuthenticatedUser, type JwtVerifier, requireUser } from "../../shared/auth.ts";
 import { asCaller, type Sql, type Tx } from "../../shared/db.ts";
 import { HttpError, json, readJson, readQuery, router, validate } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
@@ -40,8 +40,18 @@ async function requireCompanyRole(tx: Tx, companyId: string, min: "member" | "ad
 }
 
 export function createCompaniesHandler(deps: CompaniesDeps) {
+  // Authentication happens before the body is read: a bad token is 401 even with a bad body.
+  const authenticated = new WeakMap<Request, AuthenticatedUser>();
+  const auth = async (req: Request) => {
+    let user = authenticated.get(req);
+    if (!user) {
+      user = await requireUser(req, deps.verifier);
+      authenticated.set(req, user);
+    }
+    return user;
+  };
   const run = async <T>(req: Request, fn: (tx: Tx, userId: string) => Promise<T>): Promise<T> => {
-    const user = await requireUser(req, deps.verifier);
+    const user = await auth(req);
     return asCaller(deps.sql(), user.claims, (tx) => fn(tx, user.id), NOT_FOUND);
   };
 
@@ -68,6 +78,7 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       method: "POST",
       pattern: "/",
       handler: async (req) => {
+        await auth(req);
         const input = await readJson(req, CompanyInput);
         const company = await run(req, async (tx) => {
           const [row] = await tx`insert into public.company (name) values (${input.name})
@@ -100,6 +111,7 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       pattern: "/:id",
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
+        await auth(req);
         const input = await readJson(req, CompanyInput);
         const company = await run(req, async (tx) => {
           const role = await requireCompanyRole(tx, id, "admin");
@@ -131,6 +143,7 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       pattern: "/:id/members",
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
+        await auth(req);
         const input = await readJson(req, MemberInput);
         await run(
           req,
@@ -169,6 +182,7 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       method: "DELETE",
       pattern: "/:id/members",
       handler: async (req, ctx) => {
+        await auth(req);
         const { user_id } = await readJson(req, z.object({ user_id: z.uuid() }));
         return removeMember(req, ctx.params.id, user_id);
       },

@@ -59,7 +59,8 @@ export function createReadyzHandler(deps: ReadyzDeps) {
           // The database reaches the workers with these (see README "Deploying").
           const [{ secrets }] = await deps.sql()<{ secrets: number }[]>`
             select count(distinct name)::int as secrets from vault.decrypted_secrets
-             where name in ('project_url', 'service_role_key')`;
+             where name in ('project_url', 'service_role_key')
+               and coalesce(decrypted_secret, '') <> ''`;
           if (secrets < 2) {
             throw new Error(
               "vault secrets project_url and service_role_key are missing: workers cannot be kicked",

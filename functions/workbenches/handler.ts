@@ -18,6 +18,7 @@ import {
   ParseError,
   pdfPageCount,
   zipExpandedSize,
+  zipInflatedSize,
 } from "../../shared/parsers/mod.ts";
 import { type ObjectStore, WORKBENCH_BUCKET, workbenchObjectPath } from "../../shared/storage.ts";
 
@@ -156,14 +157,12 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
     }
     let form: FormData;
     try {
-      form = await new Response(new Blob(parts as BlobPart[]), {
-        headers: { "content-type": type },
-      })
-        .formData();
+      const body = new Blob(parts as BlobPart[]);
+      parts.length = 0; // the raw chunks are not needed once in the Blob
+      form = await new Response(body, { headers: { "content-type": type } }).formData();
     } catch {
       throw new HttpError(400, "invalid_multipart", "The multipart body could not be read.");
     }
-    parts.length = 0;
     const files = form.getAll("file").filter((v): v is File => v instanceof File);
     if (files.length === 0) {
       throw new HttpError(
@@ -202,12 +201,16 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
       }
       const type = detected.type;
       if (type === "docx" || type === "xlsx") {
-        const expanded = zipExpandedSize(bytes) ?? 0;
+        // The declared sizes first (free), then the real inflated size (the directory can lie).
+        const declared = zipExpandedSize(bytes) ?? 0;
+        const expanded = declared > limits.maxExpandedBytes
+          ? declared
+          : zipInflatedSize(bytes, limits.maxExpandedBytes) ?? 0;
         if (expanded > limits.maxExpandedBytes) {
           throw new HttpError(
             413,
             "document_too_large",
-            `${name} expands to ${expanded} bytes; the limit is ${limits.maxExpandedBytes} bytes.`,
+            `${name} expands to more than ${limits.maxExpandedBytes} bytes of content; that is the limit.`,
             { file_name: name },
           );
         }
@@ -240,11 +243,11 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
       where workbench_id = ${workbenchId} and content_hash = ${c.hash}`;
     if (existing.length) {
       if (existing[0].status !== "error") return { ...fileJson(existing[0]), duplicate: true };
-      // Uploading a failed file again retries it.
-      await sql`select private.requeue_file(${existing[0].id})`;
+      // Uploading a failed file again retries it (once, however many uploads race).
+      const [{ requeued }] = await sql`select private.requeue_file(${existing[0].id}) as requeued`;
       const [again] = await sql`select ${sql.unsafe(FILE_COLUMNS)} from public.workbench_files
         where id = ${existing[0].id}`;
-      return { ...fileJson(again), duplicate: true, requeued: true };
+      return { ...fileJson(again), duplicate: true, requeued };
     }
 
     const fileId = crypto.randomUUID();
@@ -397,7 +400,16 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
              returning storage_path`,
         );
         if (!row) throw new HttpError(404, "not_found", "File not found.");
-        if (row.storage_path) await deps.store.remove(WORKBENCH_BUCKET, [row.storage_path]);
+        // The delete is committed; if Storage fails now, storage_gc (queued by the row's delete
+        // trigger) removes the object later.
+        if (row.storage_path) {
+          await deps.store.remove(WORKBENCH_BUCKET, [row.storage_path]).catch((err) =>
+            log.warn("stored object left for storage_gc", {
+              path: row.storage_path,
+              error: String(err),
+            })
+          );
+        }
         return new Response(null, { status: 204 });
       },
     },

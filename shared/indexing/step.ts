@@ -148,7 +148,7 @@ async function embedStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
   const [counts] = await deps.sql<{ done: number; total: number }[]>`
     select count(*) filter (where embedding is not null)::int as done, count(*)::int as total
       from public.workbench_chunks where file_id = ${file.id}`;
-  const done = counts.done >= counts.total;
+  const done = counts.total > 0 && counts.done >= counts.total;
   const updated = await deps.sql`
     update public.workbench_files
        set chunks_done = ${counts.done}, attempts = 0,
@@ -156,6 +156,7 @@ async function embedStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
            indexed_at = case when ${done} then now() else indexed_at end,
            error_message = case when ${done} then null else error_message end
      where id = ${file.id} and status in ('pending', 'processing')
+       and progress ->> 'phase' = 'embed'
     returning 1`;
   if (updated.length === 0) throw new StaleStepError("the file changed while this step ran");
   return done

@@ -172,9 +172,19 @@ async function collectStoredObjects(
     if (!m.message.bucket || !m.message.path) continue;
     byBucket.set(m.message.bucket, [...(byBucket.get(m.message.bucket) ?? []), m.message.path]);
   }
-  // Removing an object that is already gone is not an error, so a redelivery is harmless.
-  for (const [bucket, paths] of byBucket) await deps.store.remove(bucket, paths);
-  await sql`select pgmq.delete(${queue}, ${msgs.map((m) => m.msg_id)}::bigint[])`;
-  log.info("stored objects collected", { objects: msgs.length });
-  return { status: "collected", objects: msgs.length };
+  // Removing an object that is already gone is not an error, so a redelivery is harmless. A bucket
+  // whose removal fails keeps its messages (they come back after the visibility timeout).
+  const failed = new Set<string>();
+  for (const [bucket, paths] of byBucket) {
+    await deps.store.remove(bucket, paths).catch((err) => {
+      failed.add(bucket);
+      log.warn("storage_gc removal failed", { bucket, objects: paths.length, error: String(err) });
+    });
+  }
+  const settled = msgs.filter((m) => !failed.has(m.message.bucket ?? ""));
+  if (settled.length) {
+    await sql`select pgmq.delete(${queue}, ${settled.map((m) => m.msg_id)}::bigint[])`;
+  }
+  log.info("stored objects collected", { objects: settled.length });
+  return { status: "collected", objects: settled.length };
 }

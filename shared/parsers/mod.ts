@@ -12,7 +12,7 @@ export { extractDocx } from "./docx.ts";
 export { extractPdf, type PageRange, pdfPageCount } from "./pdf.ts";
 export { extractPlainText } from "./text.ts";
 export { extractXlsx } from "./xlsx.ts";
-export { zipExpandedSize } from "./zip.ts";
+export { zipExpandedSize, zipInflatedSize } from "./zip.ts";
 export * from "./types.ts";
 
 export const MIME_TYPES: Record<FileType, string> = {

@@ -103,23 +103,26 @@ create trigger workbench_files_collect_object after delete on public.workbench_f
 select cron.schedule('storage-gc-redispatch', '30 seconds',
   $$select private.redispatch('storage_gc', 'index-worker')$$);
 
--- Puts a file back at the start of indexing (its chunks go) and queues it.
-create function private.requeue_file(p_file_id uuid) returns void
+-- Puts a file that ended in `error` back at the start of indexing (its chunks go) and queues it.
+-- Returns false, changing nothing, for a file in any other state (so two concurrent re-uploads
+-- queue it once, and a file being indexed is never reset under its worker).
+create function private.requeue_file(p_file_id uuid) returns boolean
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  delete from public.workbench_chunks where file_id = p_file_id;
   update public.workbench_files
      set status = 'pending', error_message = null, attempts = 0, progress = '{}'::jsonb,
          chunks_done = 0, chunks_total = null, indexed_at = null
-   where id = p_file_id;
+   where id = p_file_id and status = 'error';
   if not found then
-    raise exception 'no file %', p_file_id using errcode = 'P0002';
+    return false;
   end if;
+  delete from public.workbench_chunks where file_id = p_file_id;
   perform pgmq.send('file_index', jsonb_build_object('file_id', p_file_id));
   perform private.kick_worker('index-worker', jsonb_build_object('queue', 'file_index'));
+  return true;
 end;
 $$;
 
