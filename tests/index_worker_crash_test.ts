@@ -6,6 +6,14 @@ import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import { chunkBlocks } from "../shared/chunking.ts";
 import { getDb } from "../shared/db.ts";
+import { createLocalEmbedder } from "../shared/embeddings.ts";
+import {
+  DEFAULT_STEP_CONFIG,
+  type FileRow,
+  runStep,
+  StaleStepError,
+} from "../shared/indexing/step.ts";
+import { createObjectStore } from "../shared/storage.ts";
 import { extract } from "../shared/parsers/mod.ts";
 import { makePdf } from "./fixtures/documents.ts";
 import { signUpUser, startTestStack } from "./helpers/stack.ts";
@@ -107,6 +115,32 @@ Deno.test("index-worker: a crash mid-file is redone once, without duplicate chun
     assert.equal(n, 0, "the message is deleted once the file is indexed");
     const [{ requeued }] = await sql`select private.requeue_file(${fileId}) as requeued`;
     assert.equal(requeued, false, "only a file in error can be requeued");
+
+    // A step that outlived its message (started from an old view of the file) writes nothing.
+    const store = createObjectStore(stack.apiUrl, stack.serviceRoleKey);
+    const [row] = await sql<FileRow[]>`select id, workbench_id, file_type, storage_path, status,
+      attempts, page_count, progress from public.workbench_files where id = ${fileId}`;
+    const deps = { sql, store, embedder: createLocalEmbedder(), config: DEFAULT_STEP_CONFIG };
+    await assert.rejects(
+      runStep(deps, {
+        ...row,
+        status: "processing",
+        progress: { phase: "extract", next_page: 3, next_chunk: 1 },
+      }),
+      StaleStepError,
+    );
+    await assert.rejects(
+      runStep(deps, {
+        ...row,
+        status: "processing",
+        progress: { phase: "embed", next_chunk: expected },
+      }),
+      StaleStepError,
+    );
+    const [still] =
+      await sql`select status, chunks_total, (select count(*)::int from public.workbench_chunks
+      where file_id = ${fileId}) as chunks from public.workbench_files where id = ${fileId}`;
+    assert.deepEqual({ ...still }, { status: "indexed", chunks_total: expected, chunks: expected });
 
     // A file that kills every worker ends in `error` after three attempts instead of looping.
     const fd2 = new FormData();
