@@ -40,26 +40,15 @@ async function requireCompanyRole(tx: Tx, companyId: string, min: "member" | "ad
 }
 
 export function createCompaniesHandler(deps: CompaniesDeps) {
-  // Authentication happens before the body is read: a bad token is 401 even with a bad body.
-  const authenticated = new WeakMap<Request, AuthenticatedUser>();
-  const auth = async (req: Request) => {
-    let user = authenticated.get(req);
-    if (!user) {
-      user = await requireUser(req, deps.verifier);
-      authenticated.set(req, user);
-    }
-    return user;
-  };
-  const run = async <T>(req: Request, fn: (tx: Tx, userId: string) => Promise<T>): Promise<T> => {
-    const user = await auth(req);
-    return asCaller(deps.sql(), user.claims, (tx) => fn(tx, user.id), NOT_FOUND);
-  };
+  // Handlers authenticate first (a bad token is 401 even with a bad body), then run as the caller.
+  const run = <T>(user: AuthenticatedUser, fn: (tx: Tx) => Promise<T>): Promise<T> =>
+    asCaller(deps.sql(), user.claims, fn, NOT_FOUND);
 
-  async function removeMember(req: Request, companyId: string, memberId: string) {
+  async function removeMember(user: AuthenticatedUser, companyId: string, memberId: string) {
     const id = validate(Id, companyId, "company id");
     const userId = validate(Id, memberId, "user id");
-    await run(req, async (tx, self) => {
-      const role = userId === self
+    await run(user, async (tx) => {
+      const role = userId === user.id
         ? await requireCompanyRole(tx, id, "member")
         : await requireCompanyRole(tx, id, "admin");
       const [target] = await tx`select role from public.company_members
@@ -78,9 +67,9 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       method: "POST",
       pattern: "/",
       handler: async (req) => {
-        await auth(req);
+        const user = await requireUser(req, deps.verifier);
         const input = await readJson(req, CompanyInput);
-        const company = await run(req, async (tx) => {
+        const company = await run(user, async (tx) => {
           const [row] = await tx`insert into public.company (name) values (${input.name})
                                  returning id, name, created_by, created_at, updated_at`;
           return { ...row, role: "owner" };
@@ -92,9 +81,10 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       method: "GET",
       pattern: "/",
       handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
         const page = readQuery(ctx.url, PageQuery);
         const rows = await run(
-          req,
+          user,
           (tx) =>
             tx`select c.id, c.name, c.created_by, c.created_at, c.updated_at,
                     public.company_role(c.id) as role
@@ -111,9 +101,9 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       pattern: "/:id",
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
-        await auth(req);
+        const user = await requireUser(req, deps.verifier);
         const input = await readJson(req, CompanyInput);
-        const company = await run(req, async (tx) => {
+        const company = await run(user, async (tx) => {
           const role = await requireCompanyRole(tx, id, "admin");
           const [row] = await tx`update public.company set name = ${input.name} where id = ${id}
                                  returning id, name, created_by, created_at, updated_at`;
@@ -126,8 +116,9 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       method: "GET",
       pattern: "/:id/members",
       handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
         const id = validate(Id, ctx.params.id, "company id");
-        const members = await run(req, async (tx) => {
+        const members = await run(user, async (tx) => {
           await requireCompanyRole(tx, id, "member");
           return [
             ...await tx`select m.user_id, m.role, m.created_at
@@ -143,10 +134,10 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       pattern: "/:id/members",
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
-        await auth(req);
+        const user = await requireUser(req, deps.verifier);
         const input = await readJson(req, MemberInput);
         await run(
-          req,
+          user,
           (tx) => requireCompanyRole(tx, id, input.role === "owner" ? "owner" : "admin"),
         );
         // Only now (the caller manages this company) look the user up; profiles are private, so
@@ -161,7 +152,7 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
         }))
            limit 1`;
         if (!target) throw new HttpError(404, "user_not_found", "No user with that email or id.");
-        const member = await run(req, async (tx) => {
+        const member = await run(user, async (tx) => {
           const [row] = await tx`insert into public.company_members (company_id, user_id, role)
                                  values (${id}, ${target.id}, ${input.role})
                                  on conflict (company_id, user_id) do nothing
@@ -175,16 +166,17 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
     {
       method: "DELETE",
       pattern: "/:id/members/:userId",
-      handler: (req, ctx) => removeMember(req, ctx.params.id, ctx.params.userId),
+      handler: async (req, ctx) =>
+        removeMember(await requireUser(req, deps.verifier), ctx.params.id, ctx.params.userId),
     },
     {
       // The contract's form: DELETE /companies/{id}/members with {"user_id": ...}.
       method: "DELETE",
       pattern: "/:id/members",
       handler: async (req, ctx) => {
-        await auth(req);
+        const user = await requireUser(req, deps.verifier);
         const { user_id } = await readJson(req, z.object({ user_id: z.uuid() }));
-        return removeMember(req, ctx.params.id, user_id);
+        return removeMember(user, ctx.params.id, user_id);
       },
     },
   ]);
