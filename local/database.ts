@@ -1,13 +1,13 @@
 /**
  * The local database: PGlite (WASM Postgres) with pgvector, persisted in a directory or kept in
- * memory, served on the Postgres wire protocol through a single connection. PGlite runs one
- * session, so the server accepts exactly one client at a time; every in-process component shares
- * that one connection through `shared/db.ts`'s client.
+ * memory, served on the Postgres wire protocol through a transaction-pooling front (see
+ * pooler.ts): PGlite runs one session, which the pooler lends to one client transaction at a time,
+ * so the platform, every function, psql and the Supabase CLI connect at once.
  */
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { pgtap } from "@electric-sql/pglite-pgtap";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { startPooler } from "./pooler.ts";
 
 export interface LocalDatabase {
   url: string;
@@ -23,6 +23,10 @@ export interface DatabaseOptions {
   port?: number;
   /** Load the pgTAP extension too (tests). */
   pgtap?: boolean;
+  /** Client connections accepted at once (default 100). */
+  maxClients?: number;
+  /** A client idle inside a transaction this long is disconnected, its work rolled back. */
+  idleTransactionTimeoutMs?: number;
 }
 
 export async function startPglite(opts: DatabaseOptions = {}): Promise<LocalDatabase> {
@@ -32,15 +36,25 @@ export async function startPglite(opts: DatabaseOptions = {}): Promise<LocalData
     extensions: opts.pgtap ? { vector, pgtap } : { vector },
   });
   const host = opts.host ?? "127.0.0.1";
-  const server = new PGLiteSocketServer({ db, host, port: opts.port ?? 54322, maxConnections: 1 });
-  await server.start();
-  const conn = server.getServerConn(); // "host:port"
-  const port = Number(conn.split(":").pop());
+  let pooler;
+  try {
+    pooler = await startPooler({
+      db,
+      host,
+      port: opts.port ?? 54322,
+      maxClients: opts.maxClients,
+      idleTransactionTimeoutMs: opts.idleTransactionTimeoutMs,
+    });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const { port } = pooler;
   return {
     url: `postgresql://postgres:postgres@${host}:${port}/postgres`,
     port,
     async stop() {
-      await server.stop();
+      await pooler.stop();
       await db.close();
     },
   };
