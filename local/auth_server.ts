@@ -6,8 +6,7 @@
  */
 import { z } from "zod";
 import type { Sql } from "../shared/db.ts";
-import { createJwtVerifier, type JwtVerifier } from "../shared/auth.ts";
-import type { LocalKeys } from "./keys.ts";
+import type { Credential, LocalKeys } from "./keys.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 
 const ACCESS_TTL = 3600;
@@ -67,13 +66,17 @@ export interface AuthServerDeps {
   apiUrl: () => string;
 }
 
-export function createAuthServer(deps: AuthServerDeps) {
-  let verifier: JwtVerifier | undefined;
-  const verify = (token: string) => {
-    verifier ??= createJwtVerifier({ supabaseUrl: deps.apiUrl() });
-    return verifier.verify(token);
+/** The role and subject a verified credential stands for. */
+function principal(credential: Credential): { role: string; sub?: string } {
+  if (credential.kind === "api_key") return { role: credential.role };
+  const { role, sub } = credential.claims;
+  return {
+    role: typeof role === "string" ? role : "",
+    sub: typeof sub === "string" ? sub : undefined,
   };
+}
 
+export function createAuthServer(deps: AuthServerDeps) {
   async function createUser(input: {
     email: string;
     password?: string;
@@ -199,7 +202,7 @@ export function createAuthServer(deps: AuthServerDeps) {
     }
     let claims;
     try {
-      claims = await verify(token);
+      claims = principal(await deps.keys.verify(token));
     } catch {
       return gotrueError(401, "bad_jwt", "invalid JWT: unable to parse or verify signature");
     }

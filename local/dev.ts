@@ -3,33 +3,99 @@
  * pg_net/pg_cron worker), creates a demo user on first run, and prints URLs, keys and a token.
  *
  * Flags / env: --port / API_PORT (54321), --db-port / DB_PORT (54322), --data-dir / DATA_DIR
- * (.local/dev). SUPABASE_DB_URL uses that Postgres instead of PGlite.
+ * (.local/dev), --jwt es256|hs256 (how Auth signs tokens), --api-keys legacy|new (JWT anon /
+ * service_role keys, or sb_publishable_ / sb_secret_ keys), --no-limits (measure but do not
+ * enforce the Edge Functions' CPU and memory limits). SUPABASE_DB_URL uses that Postgres instead
+ * of PGlite.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { DataDirLockedError } from "./data_dir_lock.ts";
+import { SUPABASE_LIMITS } from "./functions_gateway.ts";
+import { type ApiKeyMode, type JwtMode, keyModeName } from "./keys.ts";
 import { PROJECT_ROOT, startStack } from "./stack.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    port: { type: "string" },
-    "db-port": { type: "string" },
-    "data-dir": { type: "string" },
-  },
-});
+function fail(message: string): never {
+  console.error(`task dev: ${message}`);
+  Deno.exit(2);
+}
 
+function parseFlags() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        port: { type: "string" },
+        "db-port": { type: "string" },
+        "data-dir": { type: "string" },
+        jwt: { type: "string" },
+        "api-keys": { type: "string" },
+        "no-limits": { type: "boolean" },
+      },
+    }).values;
+  } catch (err) {
+    fail(
+      `${(err as Error).message}. Flags: --port N --db-port N --data-dir DIR ` +
+        "--jwt es256|hs256 --api-keys legacy|new --no-limits",
+    );
+  }
+}
+
+function port(name: string, raw: string): number {
+  const n = Number(raw);
+  // 0 picks a free port.
+  if (!/^\d+$/.test(raw) || n > 65535) fail(`${name} must be a port number, got "${raw}"`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, raw: string, allowed: T[]): T {
+  if (!allowed.includes(raw as T)) {
+    fail(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+const values = parseFlags();
 const dataDir = values["data-dir"] ?? Deno.env.get("DATA_DIR") ?? join(PROJECT_ROOT, ".local/dev");
-const stack = await startStack({
-  dataDir,
-  dbUrl: Deno.env.get("SUPABASE_DB_URL") || undefined,
-  apiPort: Number(values.port ?? Deno.env.get("API_PORT") ?? 54321),
-  dbPort: Number(values["db-port"] ?? Deno.env.get("DB_PORT") ?? 54322),
-});
+const apiPort = port("--port", values.port ?? Deno.env.get("API_PORT") ?? "54321");
+const dbPort = port("--db-port", values["db-port"] ?? Deno.env.get("DB_PORT") ?? "54322");
+const keyMode = {
+  jwt: oneOf<JwtMode>("--jwt", values.jwt ?? "es256", ["es256", "hs256"]),
+  apiKeys: oneOf<ApiKeyMode>("--api-keys", values["api-keys"] ?? "legacy", ["legacy", "new"]),
+};
+const limits = { ...SUPABASE_LIMITS, enforce: !values["no-limits"] };
+
+let stack;
+try {
+  stack = await startStack({
+    dataDir,
+    dbUrl: Deno.env.get("SUPABASE_DB_URL") || undefined,
+    apiPort,
+    dbPort,
+    keyMode,
+    limits,
+  });
+} catch (err) {
+  if (err instanceof DataDirLockedError) {
+    fail(`${err.message}: stop it first, or pass another --data-dir.`);
+  }
+  if (err instanceof Deno.errors.AddrInUse) {
+    fail(
+      `a port is already in use (${(err as Error).message}). Stop what uses it, or pick others ` +
+        "with --port and --db-port.",
+    );
+  }
+  throw err;
+}
 
 const DEMO = { email: "demo@example.com", password: "demo-password" };
 await fetch(`${stack.apiUrl}/auth/v1/admin/users`, {
   method: "POST",
-  headers: { authorization: `Bearer ${stack.serviceRoleKey}`, "content-type": "application/json" },
+  headers: {
+    apikey: stack.serviceRoleKey,
+    authorization: `Bearer ${stack.serviceRoleKey}`,
+    "content-type": "application/json",
+  },
   body: JSON.stringify({ ...DEMO, email_confirm: true }),
 }).then((r) => r.body?.cancel());
 const session = await fetch(`${stack.apiUrl}/auth/v1/token?grant_type=password`, {
@@ -45,12 +111,16 @@ const info = {
   anon_key: stack.anonKey,
   service_role_key: stack.serviceRoleKey,
   jwks_url: `${stack.apiUrl}/auth/v1/.well-known/jwks.json`,
+  key_mode: keyModeName(keyMode),
+  limits: limits.enforce ? limits : "off (--no-limits)",
   data_dir: dataDir,
 };
 await Deno.mkdir(join(PROJECT_ROOT, ".local"), { recursive: true });
 await Deno.writeTextFile(join(PROJECT_ROOT, ".local/dev.json"), JSON.stringify(info, null, 2));
 
 const applied = stack.migrations.applied;
+const publicName = keyMode.apiKeys === "new" ? "publishable key" : "anon key        ";
+const secretName = keyMode.apiKeys === "new" ? "secret key      " : "service_role key";
 console.log(`
 Local platform is up.
   Migrations        ${applied.length ? `applied ${applied.join(", ")}` : "up to date"}${
@@ -58,11 +128,17 @@ Local platform is up.
 }
   API URL           ${info.api_url}
   Functions         ${info.functions_url}/<name>   (e.g. ${info.functions_url}/healthz)
-  Database          ${info.db_url}   (one connection: held by this process)
+  Database          ${info.db_url}   (pooled: psql and the Supabase CLI can connect)
+  Keys              ${info.key_mode} (--jwt es256|hs256, --api-keys legacy|new)
+  Edge limits       ${
+  limits.enforce
+    ? `${limits.cpuMs} ms CPU, ${limits.memoryMb} MB per request (546 past them; --no-limits)`
+    : "measured, not enforced (--no-limits)"
+}
   JWKS              ${info.jwks_url}
   Data directory    ${dataDir}
-  anon key          ${info.anon_key}
-  service_role key  ${info.service_role_key}
+  ${publicName}  ${info.anon_key}
+  ${secretName}  ${info.service_role_key}
   Demo user         ${DEMO.email} / ${DEMO.password}
   Demo token        ${session.access_token ?? `(sign-in failed: ${JSON.stringify(session)})`}
 

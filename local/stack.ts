@@ -6,13 +6,20 @@
  */
 import { join, resolve } from "node:path";
 import { closeDb, getDb } from "../shared/db.ts";
-import { createJwtVerifier, type JwtVerifier } from "../shared/auth.ts";
 import { json } from "../shared/http.ts";
 import { log } from "../shared/log.ts";
 import { createAuthServer } from "./auth_server.ts";
 import { type LocalDatabase, startPglite } from "./database.ts";
-import { createGateway, type FunctionConfig, type Gateway } from "./functions_gateway.ts";
-import { loadKeys, type LocalKeys } from "./keys.ts";
+import { lockDataDir } from "./data_dir_lock.ts";
+import {
+  createGateway,
+  type EdgeLimits,
+  type FunctionConfig,
+  type FunctionRequestLog,
+  type Gateway,
+  SUPABASE_LIMITS,
+} from "./functions_gateway.ts";
+import { DEFAULT_KEY_MODE, type KeyMode, loadKeys, type LocalKeys } from "./keys.ts";
 import { defaultPaths, migrate, type MigrationResult } from "./migrate.ts";
 import { applyPlatformBaseline, standIns } from "./platform_sql.ts";
 import { createStorageServer } from "./storage_server.ts";
@@ -39,13 +46,23 @@ export interface StackOptions {
   autoWorker?: boolean;
   /** Functions mounted besides those in supabase/config.toml (test fixtures). */
   extraFunctions?: FunctionConfig[];
+  /** The project's key mode (signing keys, legacy secret, new API keys); see local/keys.ts. */
+  keyMode?: KeyMode;
+  /** Edge Function limits (default: Supabase's, enforced). */
+  limits?: EdgeLimits;
+  /** Sees every function request's access-log entry (status, cpu_ms, memory). */
+  onFunctionRequest?: (entry: FunctionRequestLog) => void;
 }
 
 export interface Stack {
   apiUrl: string;
   dbUrl: string;
+  /** The key a frontend configures (`sb_publishable_…`, or the legacy anon JWT). */
   anonKey: string;
+  /** The server key (`sb_secret_…`, or the legacy service_role JWT). */
   serviceRoleKey: string;
+  /** What every function's environment holds (as Supabase injects it). */
+  functionEnv: Record<string, string>;
   keys: LocalKeys;
   migrations: MigrationResult;
   gateway: Gateway;
@@ -54,14 +71,58 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Auth routes the gateway serves without an API key. */
+const OPEN_AUTH_PATHS = new Set(["/.well-known/jwks.json", "/health"]);
+
+/** As the API gateway does before Auth: an `apikey` header (or query parameter) of this project. */
+async function checkApiKey(keys: LocalKeys, req: Request, url: URL): Promise<Response | undefined> {
+  const apikey = req.headers.get("apikey") ?? url.searchParams.get("apikey");
+  if (!apikey) {
+    return Response.json({
+      message: "No API key found in request",
+      hint: "No `apikey` request header or url param was found.",
+    }, { status: 401 });
+  }
+  const credential = await keys.verify(apikey).catch(() => undefined);
+  if (credential?.kind !== "api_key") {
+    return Response.json({ message: "Invalid API key" }, { status: 401 });
+  }
+  return undefined;
+}
+
+/** What Supabase injects into every function, in this project's key mode. */
+export function injectedEnv(
+  keys: LocalKeys,
+  apiUrl: string,
+  dbUrl: string,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    SUPABASE_URL: apiUrl,
+    SUPABASE_DB_URL: dbUrl,
+    SUPABASE_JWKS: JSON.stringify(keys.jwks),
+  };
+  if (keys.legacyAnonKey && keys.legacyServiceRoleKey) {
+    env.SUPABASE_ANON_KEY = keys.legacyAnonKey;
+    env.SUPABASE_SERVICE_ROLE_KEY = keys.legacyServiceRoleKey;
+  } else {
+    env.SUPABASE_PUBLISHABLE_KEYS = JSON.stringify({ default: keys.publicKey });
+    env.SUPABASE_SECRET_KEYS = JSON.stringify({ default: keys.secretKey });
+  }
+  return env;
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const host = opts.host ?? "127.0.0.1";
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
   const scratch = dataDir ? undefined : await Deno.makeTempDir({ prefix: "workbench-stack-" });
   const stateDir = dataDir ?? scratch!;
   await Deno.mkdir(stateDir, { recursive: true });
+  const lock = dataDir ? await lockDataDir(dataDir) : undefined;
 
-  const keys = await loadKeys(dataDir ? join(dataDir, "auth-keys.json") : undefined);
+  const keys = await loadKeys(
+    dataDir ? join(dataDir, "auth-keys.json") : undefined,
+    opts.keyMode ?? DEFAULT_KEY_MODE,
+  );
 
   let pglite: LocalDatabase | undefined;
   let dbUrl = opts.dbUrl;
@@ -75,26 +136,23 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     dbUrl = pglite.url;
   }
 
-  // One client for the whole process (PGlite serves one connection).
+  // The platform's own client (Auth, Storage, the pg_net/pg_cron worker, and tests in this
+  // process); functions connect from their isolates through the same pooler.
   await closeDb();
+  const previousEnv = new Map(
+    ["SUPABASE_DB_URL", "DB_POOL_MAX"].map((k) => [k, Deno.env.get(k)]),
+  );
   Deno.env.set("SUPABASE_DB_URL", dbUrl);
-  Deno.env.set("DB_POOL_MAX", "1");
+  Deno.env.set("DB_POOL_MAX", "4");
   const sql = getDb;
 
   await applyPlatformBaseline(sql());
   const migrations = await migrate(sql(), defaultPaths());
 
-  // The API URL is known once the server listens; tokens are verified against its JWKS, the same
-  // code path functions use in production.
   let apiUrl = "";
-  let verifier: JwtVerifier | undefined;
-  const lazyVerifier: JwtVerifier = {
-    verify: (token) => (verifier ??= createJwtVerifier({ supabaseUrl: apiUrl })).verify(token),
-  };
-
   const auth = createAuthServer({ sql, keys, apiUrl: () => apiUrl });
   const storageDir = join(stateDir, "storage");
-  const storage = createStorageServer({ sql, keys, root: storageDir, verify: lazyVerifier.verify });
+  const storage = createStorageServer({ sql, keys, root: storageDir });
 
   const controller = new AbortController();
   const mounted: { gateway?: Gateway } = {};
@@ -113,7 +171,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         return await mounted.gateway.handle(req, url.pathname.slice("/functions/v1".length));
       }
       if (url.pathname.startsWith("/auth/v1/")) {
-        return await auth.handle(req, url.pathname.slice("/auth/v1".length), url);
+        const path = url.pathname.slice("/auth/v1".length);
+        // The API gateway in front of Auth wants one of the project's API keys.
+        if (!OPEN_AUTH_PATHS.has(path)) {
+          const refused = await checkApiKey(keys, req, url);
+          if (refused) return refused;
+        }
+        return await auth.handle(req, path, url);
       }
       if (url.pathname.startsWith("/storage/v1/")) {
         return await storage.handle(req, url.pathname.slice("/storage/v1".length), url);
@@ -140,25 +204,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
   apiUrl = `http://${host}:${server.addr.port}`;
 
-  // What Supabase injects into every function.
   const functionEnv: Record<string, string> = {
-    SUPABASE_URL: apiUrl,
-    SUPABASE_ANON_KEY: keys.anonKey,
-    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-    SUPABASE_DB_URL: dbUrl,
+    ...injectedEnv(keys, apiUrl, dbUrl),
+    LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
     ...(opts.functionEnv ?? {}),
   };
-  // The functions run in this process: set their environment, and put it back on stop so one
-  // stack's settings (a fake API's URL...) never leak into the next one started here.
-  const previousEnv = new Map(Object.keys(functionEnv).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(functionEnv)) Deno.env.set(k, v);
 
   // Where the database's triggers and cron jobs reach the functions (set once per project on
   // Supabase; see README): the vault secrets project_url and service_role_key.
   const installed = await standIns(sql());
   if (installed.has("vault")) {
     for (
-      const [name, secret] of [["project_url", apiUrl], ["service_role_key", keys.serviceRoleKey]]
+      const [name, secret] of [["project_url", apiUrl], ["service_role_key", keys.secretKey]]
     ) {
       await sql()`insert into vault.secrets (name, secret) values (${name}, ${secret})
                   on conflict (name) do update set secret = excluded.secret, updated_at = now()`;
@@ -167,8 +224,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   const gateway = mounted.gateway = await createGateway({
     configFile: join(PROJECT_ROOT, "supabase/config.toml"),
-    verifier: lazyVerifier,
+    keys,
+    env: functionEnv,
+    limits: opts.limits ?? SUPABASE_LIMITS,
     extraFunctions: opts.extraFunctions,
+    onRequest: opts.onFunctionRequest,
   });
   const worker = startLocalWorker({
     sql,
@@ -182,8 +242,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   return {
     apiUrl,
     dbUrl,
-    anonKey: keys.anonKey,
-    serviceRoleKey: keys.serviceRoleKey,
+    anonKey: keys.publicKey,
+    serviceRoleKey: keys.secretKey,
+    functionEnv,
     keys,
     migrations,
     gateway,
@@ -199,6 +260,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await closeDb();
       await pglite?.stop();
       for (const [k, v] of previousEnv) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+      await lock?.release();
       if (scratch) await Deno.remove(scratch, { recursive: true }).catch(() => {});
     },
   };

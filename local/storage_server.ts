@@ -5,10 +5,8 @@
  * objects directly (Supabase would apply storage.objects policies); anyone holding a valid signed
  * URL may download.
  */
-import { importJWK, jwtVerify } from "jose";
 import { dirname, resolve, sep } from "node:path";
 import type { Sql } from "../shared/db.ts";
-import type { Claims } from "../shared/auth.ts";
 import type { LocalKeys } from "./keys.ts";
 import { boundaryOf, parseMultipart } from "./multipart.ts";
 
@@ -16,7 +14,6 @@ export interface StorageDeps {
   sql: () => Sql;
   keys: LocalKeys;
   root: string;
-  verify: (token: string) => Promise<Claims>;
 }
 
 function storageError(status: number, error: string, message: string): Response {
@@ -137,10 +134,7 @@ export function createStorageServer(deps: StorageDeps) {
   }
 
   async function sign(bucket: string, name: string, expiresIn: number): Promise<Response> {
-    const token = await deps.keys.sign(
-      { url: `${bucket}/${name}` },
-      Math.max(1, Math.floor(expiresIn)),
-    );
+    const token = await deps.keys.signUrl(`${bucket}/${name}`, Math.max(1, Math.floor(expiresIn)));
     const encoded = name.split("/").map(encodeURIComponent).join("/");
     return Response.json({ signedURL: `/object/sign/${bucket}/${encoded}?token=${token}` });
   }
@@ -152,9 +146,8 @@ export function createStorageServer(deps: StorageDeps) {
       const token = url.searchParams.get("token");
       if (!target || !token) return storageError(400, "InvalidSignature", "Missing token");
       try {
-        const key = await importJWK(deps.keys.publicJwk, "ES256");
-        const { payload } = await jwtVerify(token, key, { algorithms: ["ES256"] });
-        if (payload.url !== `${target.bucket}/${target.name}`) throw new Error("url mismatch");
+        const signed = await deps.keys.verifyUrl(token);
+        if (signed !== `${target.bucket}/${target.name}`) throw new Error("url mismatch");
       } catch {
         return storageError(400, "InvalidSignature", "The signature is invalid or has expired");
       }
@@ -169,13 +162,14 @@ export function createStorageServer(deps: StorageDeps) {
         "headers must have required property 'authorization'",
       );
     }
-    let claims: Claims;
+    let role: unknown;
     try {
-      claims = await deps.verify(token);
+      const credential = await deps.keys.verify(token);
+      role = credential.kind === "api_key" ? credential.role : credential.claims.role;
     } catch {
       return storageError(400, "Unauthorized", "invalid signature");
     }
-    if (claims.role !== "service_role") {
+    if (role !== "service_role") {
       return storageError(
         403,
         "Unauthorized",

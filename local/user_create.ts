@@ -29,7 +29,11 @@ try {
 const password = values.password ?? crypto.randomUUID();
 const created = await fetch(`${info.api_url}/auth/v1/admin/users`, {
   method: "POST",
-  headers: { authorization: `Bearer ${info.service_role_key}`, "content-type": "application/json" },
+  headers: {
+    apikey: info.service_role_key,
+    authorization: `Bearer ${info.service_role_key}`,
+    "content-type": "application/json",
+  },
   body: JSON.stringify({ email, password, email_confirm: true }),
 }).catch((err) => {
   console.error(`Cannot reach ${info.api_url}: ${err.message}. Is "deno task dev" running?`);

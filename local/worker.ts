@@ -29,8 +29,10 @@ interface QueuedRequest {
 }
 
 export interface LocalWorker {
-  /** Runs one pass now (sends what is queued, runs due jobs); resolves when it is done. */
+  /** Runs one pass now (starts sending what is queued, runs due jobs). */
   tick(): Promise<void>;
+  /** Resolves when every request started so far has its response recorded. */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,8 +42,11 @@ export function startLocalWorker(opts: LocalWorkerOptions): LocalWorker {
   let running: Promise<void> | undefined;
   let stopped = false;
 
+  const controllers = new Set<AbortController>();
+
   async function send(req: QueuedRequest): Promise<void> {
     const controller = new AbortController();
+    controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), req.timeout_milliseconds);
     let row: Record<string, unknown>;
     try {
@@ -74,7 +79,9 @@ export function startLocalWorker(opts: LocalWorkerOptions): LocalWorker {
       };
     } finally {
       clearTimeout(timer);
+      controllers.delete(controller);
     }
+    if (stopped) return;
     const sql = opts.sql();
     await sql`insert into net._http_response
                 (id, status_code, content_type, headers, content, timed_out, error_msg)
@@ -89,12 +96,24 @@ export function startLocalWorker(opts: LocalWorkerOptions): LocalWorker {
     }
   }
 
+  // Like pg_net's background worker, requests run concurrently and a slow one (a worker step may
+  // take its whole wall-clock budget) never holds up the next tick.
+  const sending = new Set<Promise<void>>();
+  const maxInFlight = opts.batch ?? 20;
+
   async function sendQueued(): Promise<void> {
+    const room = maxInFlight - sending.size;
+    if (room <= 0) return;
     const taken = await opts.sql()<QueuedRequest[]>`
       delete from net.http_request_queue
-      where id in (select id from net.http_request_queue order by id limit ${opts.batch ?? 20})
+      where id in (select id from net.http_request_queue order by id limit ${room})
       returning id, method, url, headers, body, timeout_milliseconds`;
-    await Promise.all(taken.map(send));
+    for (const req of taken) {
+      const p: Promise<void> = send(req)
+        .catch((err) => log.error("pg_net send failed", { id: req.id, error: String(err) }))
+        .finally(() => sending.delete(p));
+      sending.add(p);
+    }
   }
 
   function isDue(job: { jobid: string; schedule: string }, now: number): boolean {
@@ -161,10 +180,15 @@ export function startLocalWorker(opts: LocalWorkerOptions): LocalWorker {
 
   return {
     tick,
+    async settled() {
+      while (sending.size > 0) await Promise.allSettled([...sending]);
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);
       await running;
+      for (const c of controllers) c.abort();
+      await Promise.allSettled([...sending]);
     },
   };
 }

@@ -1,11 +1,19 @@
 /**
- * JWT verification for Supabase-issued tokens. Asymmetric keys (ES256/RS256) are checked against
- * the project's JWKS at `<SUPABASE_URL>/auth/v1/.well-known/jwks.json`; projects that still sign
- * with the legacy HS256 secret can pass it as `jwtSecret`. `alg: none` and every other algorithm
- * are rejected.
+ * Who is calling, checked in code as Supabase documents for Edge Functions (the functions run with
+ * `verify_jwt = false`, so this works with every key mode a project can have):
+ *
+ * - Users: `auth.getClaims(token)` from supabase-js's Auth client. It verifies asymmetric tokens
+ *   (ES256/RS256) against the project's JWKS (the injected `SUPABASE_JWKS`, else the JWKS
+ *   endpoint) and asks Auth (`GET /auth/v1/user`) about the others (legacy HS256 tokens), so no
+ *   JWT secret is needed. Then the claims must say: role `authenticated`, a subject, audience
+ *   `authenticated`, an `exp`, and this project's issuer.
+ * - The service role (workers called by the database, admin routes): the credential must equal one
+ *   of the project's service keys (`sb_secret_…` or the legacy service_role JWT), compared in
+ *   constant time.
  */
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { AuthClient, type JWK } from "@supabase/auth-js";
 import { z } from "zod";
+import type { Env } from "./env.ts";
 import { HttpError } from "./http.ts";
 
 export const ClaimsSchema = z.object({
@@ -13,6 +21,7 @@ export const ClaimsSchema = z.object({
   role: z.enum(["anon", "authenticated", "service_role"]),
   email: z.string().optional(),
   exp: z.number().optional(),
+  iss: z.string().optional(),
   aud: z.union([z.string(), z.array(z.string())]).optional(),
   session_id: z.string().optional(),
 }).loose();
@@ -20,71 +29,91 @@ export const ClaimsSchema = z.object({
 export type Claims = z.infer<typeof ClaimsSchema>;
 
 export interface JwtVerifier {
+  /** Verifies a user's access token; throws a 401 HttpError when it is not valid. */
   verify(token: string): Promise<Claims>;
+  /** True when `credential` is one of this project's service keys. */
+  isServiceKey(credential: string): boolean;
 }
 
 export interface VerifierOptions {
   supabaseUrl: string;
-  jwtSecret?: string;
+  /** Sent as `apikey` when Auth is asked about a token (publishable or anon key). */
+  publicKey: string;
+  serviceKeys: string[];
+  /** The project's JWKS, when injected (saves a fetch). */
+  jwks?: { keys: JWK[] };
+  /** Expected `iss`; default `<supabaseUrl>/auth/v1`. */
+  issuer?: string;
 }
 
-const ASYMMETRIC = ["ES256", "RS256", "EdDSA"];
+/** Constant-time string comparison. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
 
 export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
-  const jwks = createRemoteJWKSet(
-    new URL("/auth/v1/.well-known/jwks.json", opts.supabaseUrl),
-    { cooldownDuration: 30_000, cacheMaxAge: 600_000 },
-  );
-  const secret = opts.jwtSecret ? new TextEncoder().encode(opts.jwtSecret) : undefined;
+  const base = opts.supabaseUrl.replace(/\/+$/, "");
+  const issuer = opts.issuer ?? `${base}/auth/v1`;
+  const auth = new AuthClient({
+    url: `${base}/auth/v1`,
+    headers: { apikey: opts.publicKey },
+    autoRefreshToken: false,
+    persistSession: false,
+    detectSessionInUrl: false,
+  });
+  const jwks = opts.jwks;
 
   return {
-    async verify(token: string): Promise<Claims> {
-      let alg: string | undefined;
-      try {
-        alg = decodeProtectedHeader(token).alg;
-      } catch {
-        throw new HttpError(401, "invalid_token", "The access token is malformed.");
-      }
+    async verify(token) {
       let payload: unknown;
       try {
-        if (alg && ASYMMETRIC.includes(alg)) {
-          ({ payload } = await jwtVerify(token, jwks, {
-            algorithms: ASYMMETRIC,
-            requiredClaims: ["exp"],
-          }));
-        } else if (alg === "HS256" && secret) {
-          ({ payload } = await jwtVerify(token, secret, {
-            algorithms: ["HS256"],
-            requiredClaims: ["exp"],
-          }));
-        } else {
-          throw new Error(`algorithm ${alg ?? "missing"} is not accepted`);
-        }
+        const { data, error } = await auth.getClaims(token, jwks ? { jwks } : {});
+        if (error || !data) throw error ?? new Error("no claims");
+        payload = data.claims;
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        const message = code === "ERR_JWT_EXPIRED"
-          ? "The access token has expired."
-          : "The access token is invalid.";
+        const expired = /expired/i.test(err instanceof Error ? err.message : String(err));
         throw new HttpError(
           401,
-          code === "ERR_JWT_EXPIRED" ? "token_expired" : "invalid_token",
-          message,
+          expired ? "token_expired" : "invalid_token",
+          expired ? "The access token has expired." : "The access token is invalid.",
         );
       }
       const claims = ClaimsSchema.safeParse(payload);
       if (!claims.success) {
         throw new HttpError(401, "invalid_token", "The access token carries no valid role.");
       }
+      if (claims.data.exp === undefined || claims.data.iss !== issuer) {
+        throw new HttpError(401, "invalid_token", "The access token is invalid.");
+      }
       return claims.data;
     },
+    isServiceKey(credential) {
+      let match = false;
+      for (const key of opts.serviceKeys) match = timingSafeEqual(credential, key) || match;
+      return match;
+    },
   };
+}
+
+/** The verifier for this function's environment (see shared/env.ts). */
+export function verifierFromEnv(env: Env): JwtVerifier {
+  return createJwtVerifier({
+    supabaseUrl: env.SUPABASE_URL,
+    publicKey: env.publicKey,
+    serviceKeys: env.serviceKeys,
+    jwks: env.SUPABASE_JWKS,
+  });
 }
 
 /** The bearer token of a request, or a 401 when there is none. */
 export function bearerToken(req: Request): string {
   const header = req.headers.get("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) {
+  if (!match?.[1]) {
     throw new HttpError(
       401,
       "missing_token",
@@ -92,6 +121,20 @@ export function bearerToken(req: Request): string {
     );
   }
   return match[1];
+}
+
+/**
+ * Whether a token (not yet verified) even claims to be a user's: API keys (anon, service_role JWTs)
+ * are told apart before anything is verified. Verification decides everything else.
+ */
+function claimsUnverified(token: string): boolean {
+  try {
+    const part = token.split(".")[1] ?? "";
+    const payload = JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/")));
+    return payload?.role === "authenticated" || payload?.role === undefined;
+  } catch {
+    return true; // malformed: let verification answer invalid_token
+  }
 }
 
 export interface AuthenticatedUser {
@@ -104,6 +147,9 @@ export interface AuthenticatedUser {
 /** A signed-in user (role `authenticated` with a subject); anon and service keys get 401. */
 export async function requireUser(req: Request, verifier: JwtVerifier): Promise<AuthenticatedUser> {
   const token = bearerToken(req);
+  if (verifier.isServiceKey(token) || token.startsWith("sb_") || !claimsUnverified(token)) {
+    throw new HttpError(401, "user_required", "This endpoint needs a signed-in user's token.");
+  }
   const claims = await verifier.verify(token);
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (claims.role !== "authenticated" || !claims.sub || !audiences.includes("authenticated")) {
@@ -112,11 +158,21 @@ export async function requireUser(req: Request, verifier: JwtVerifier): Promise<
   return { id: claims.sub, email: claims.email, claims, token };
 }
 
-/** The service role only (database-triggered workers, admin tooling). */
-export async function requireServiceRole(req: Request, verifier: JwtVerifier): Promise<Claims> {
-  const claims = await verifier.verify(bearerToken(req));
-  if (claims.role !== "service_role") {
+/**
+ * The service role only (database-triggered workers, admin tooling): the bearer token, or else the
+ * `apikey` header, must be one of the project's service keys.
+ */
+export function requireServiceRole(req: Request, verifier: JwtVerifier): void {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+  const credential = bearer ?? req.headers.get("apikey") ?? undefined;
+  if (!credential) {
+    throw new HttpError(
+      401,
+      "missing_token",
+      "An Authorization: Bearer <service key> header is required.",
+    );
+  }
+  if (!verifier.isServiceKey(credential)) {
     throw new HttpError(403, "forbidden", "This endpoint is for the service role only.");
   }
-  return claims;
 }

@@ -1,14 +1,20 @@
 /**
- * Text embeddings: Hugging Face Inference feature extraction (a 384-dimension sentence-transformers
- * model by default) when HF_TOKEN is set, otherwise a deterministic local embedder so the product
- * works without external services. Every vector is stored with the id of the model that made it,
- * and queries must be embedded with the same model.
+ * Text embeddings, 384 dimensions, from the first of:
+ * - Hugging Face Inference feature extraction (a sentence-transformers model by default) when
+ *   HF_TOKEN is set;
+ * - the Edge Runtime's built-in `Supabase.ai` session with `gte-small` when the function runs on
+ *   Supabase (the runtime provides it; nothing to configure);
+ * - otherwise a deterministic local embedder (development and tests), so the product works
+ *   without external services.
+ * Every vector is stored with the id of the model that made it, and queries must be embedded with
+ * the same model.
  */
 import { InferenceClient } from "@huggingface/inference";
 
 export const EMBEDDING_DIMENSIONS = 384;
 export const DEFAULT_HF_MODEL = "sentence-transformers/all-MiniLM-L6-v2";
 export const LOCAL_MODEL = "local/hashed-bag-of-words-384-v1";
+export const SUPABASE_AI_MODEL = "supabase/gte-small";
 
 export interface Embedder {
   /** Stored with every vector. */
@@ -118,8 +124,65 @@ export function createHfEmbedder(opts: HfOptions): Embedder {
   };
 }
 
-/** HF when a token is configured, the local embedder otherwise. */
-export function embedderFromEnv(env: Record<string, string | undefined>): Embedder {
+/** The part of the Edge Runtime's `Supabase.ai` API used here. */
+export interface SupabaseAi {
+  Session: new (model: string) => {
+    run(input: string, opts: { mean_pool: boolean; normalize: boolean }): Promise<unknown>;
+  };
+}
+
+/** The runtime's `Supabase.ai`, when the function runs on Supabase's Edge Runtime. */
+export function supabaseAiOf(runtime: unknown = globalThis): SupabaseAi | undefined {
+  const ai = (runtime as { Supabase?: { ai?: Partial<SupabaseAi> } }).Supabase?.ai;
+  return typeof ai?.Session === "function" ? ai as SupabaseAi : undefined;
+}
+
+/** Embeds with the Edge Runtime's built-in gte-small model (384 dimensions, mean-pooled). */
+export function createSupabaseAiEmbedder(ai: SupabaseAi): Embedder {
+  const session = new ai.Session("gte-small");
+  return {
+    model: SUPABASE_AI_MODEL,
+    dimensions: EMBEDDING_DIMENSIONS,
+    async embed(texts) {
+      const out: number[][] = [];
+      for (const text of texts) {
+        let raw: unknown;
+        try {
+          raw = await session.run(text, { mean_pool: true, normalize: true });
+        } catch (err) {
+          throw new EmbeddingError("the built-in embedding model failed", { cause: err });
+        }
+        const vector = Array.from(raw as ArrayLike<number>);
+        if (vector.length !== EMBEDDING_DIMENSIONS || vector.some((x) => typeof x !== "number")) {
+          throw new EmbeddingError(
+            `gte-small returned ${vector.length} dimensions, expected ${EMBEDDING_DIMENSIONS}`,
+          );
+        }
+        out.push(vector);
+      }
+      return out;
+    },
+  };
+}
+
+export type EmbedderKind = "huggingface" | "supabase-ai" | "local";
+
+/** Which embedder `embedderFromEnv` picks, and its model id (stored with every vector). */
+export function embedderChoice(
+  env: Record<string, string | undefined>,
+  runtime: unknown = globalThis,
+): { kind: EmbedderKind; model: string } {
+  if (env.HF_TOKEN) return { kind: "huggingface", model: env.EMBEDDING_MODEL || DEFAULT_HF_MODEL };
+  if (supabaseAiOf(runtime)) return { kind: "supabase-ai", model: SUPABASE_AI_MODEL };
+  return { kind: "local", model: LOCAL_MODEL };
+}
+
+/** HF when a token is configured, else Supabase.ai on Supabase, else the local embedder. */
+export function embedderFromEnv(
+  env: Record<string, string | undefined>,
+  runtime: unknown = globalThis,
+): Embedder {
+  const ai = supabaseAiOf(runtime);
   if (env.HF_TOKEN) {
     return createHfEmbedder({
       token: env.HF_TOKEN,
@@ -127,6 +190,7 @@ export function embedderFromEnv(env: Record<string, string | undefined>): Embedd
       endpointUrl: env.HF_ENDPOINT_URL || undefined,
     });
   }
+  if (ai) return createSupabaseAiEmbedder(ai);
   return createLocalEmbedder();
 }
 

@@ -1,27 +1,89 @@
-/** Typed access to the environment that Supabase injects into every Edge Function. */
+/**
+ * Typed access to the environment that Supabase injects into every Edge Function, in whichever key
+ * mode the project is: the legacy JWT keys (`SUPABASE_ANON_KEY`, `SUPABASE_SERVICE_ROLE_KEY`), the
+ * new API keys (`SUPABASE_PUBLISHABLE_KEYS`, `SUPABASE_SECRET_KEYS`: JSON objects of named keys),
+ * or both. `SUPABASE_JWKS` is the project's JSON Web Key Set (empty on legacy-secret projects).
+ * Nothing here needs a name that starts with `SUPABASE_` to be set by hand: the CLI refuses those.
+ */
+import type { JWK } from "@supabase/auth-js";
 import { z } from "zod";
+
+const KeyDictionary = z.string().transform((raw, ctx) => {
+  try {
+    const parsed = JSON.parse(raw);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      return Object.values(parsed).filter((v): v is string => typeof v === "string" && v !== "");
+    }
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: "custom", message: "must be a JSON object of named keys" });
+  return z.NEVER;
+});
+
+const Jwks = z.string().transform((raw, ctx) => {
+  try {
+    const parsed = JSON.parse(raw);
+    const keys = Array.isArray(parsed) ? parsed : parsed?.keys;
+    if (Array.isArray(keys)) return { keys: keys as JWK[] };
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: "custom", message: "must be a JSON Web Key Set" });
+  return z.NEVER;
+});
+
+const optionalKey = z.string().optional().transform((v) => v || undefined);
 
 const EnvSchema = z.object({
   SUPABASE_URL: z.url(),
-  SUPABASE_ANON_KEY: z.string().min(1),
-  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
   SUPABASE_DB_URL: z.string().min(1),
-  /** Legacy HS256 JWT secret; only needed for projects that still sign with it. */
-  SUPABASE_JWT_SECRET: z.string().min(1).optional(),
+  SUPABASE_ANON_KEY: optionalKey,
+  SUPABASE_SERVICE_ROLE_KEY: optionalKey,
+  SUPABASE_PUBLISHABLE_KEYS: KeyDictionary.optional(),
+  SUPABASE_SECRET_KEYS: KeyDictionary.optional(),
+  SUPABASE_JWKS: Jwks.optional(),
   /** Comma-separated list of allowed browser origins; `*` when unset. */
   ALLOWED_ORIGINS: z.string().optional(),
-  /** Connections per isolate. Keep 1 locally: PGlite serves one connection. */
+  /** Connections per isolate. */
   DB_POOL_MAX: z.coerce.number().int().min(1).max(20).default(1),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+}).transform((env, ctx) => {
+  const publicKey = env.SUPABASE_PUBLISHABLE_KEYS?.[0] ?? env.SUPABASE_ANON_KEY;
+  const serviceKeys = [...(env.SUPABASE_SECRET_KEYS ?? []), env.SUPABASE_SERVICE_ROLE_KEY]
+    .filter((k): k is string => !!k);
+  if (!publicKey) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["SUPABASE_PUBLISHABLE_KEYS"],
+      message: "no publishable or anon key",
+    });
+  }
+  if (serviceKeys.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["SUPABASE_SECRET_KEYS"],
+      message: "no secret or service_role key",
+    });
+  }
+  return {
+    ...env,
+    /** The key clients send as `apikey` (publishable when the project has one, else anon). */
+    publicKey: publicKey ?? "",
+    /** The key this function uses for Storage and Auth admin calls (secret, else service_role). */
+    serviceKey: serviceKeys[0] ?? "",
+    /** Every credential that means "the service role" (for worker and admin routes). */
+    serviceKeys,
+  };
 });
 
-export type Env = z.infer<typeof EnvSchema>;
+export type Env = z.output<typeof EnvSchema>;
 
 /** Reads and validates the environment; throws one readable error naming every bad variable. */
 export function loadEnv(source: Record<string, string | undefined> = Deno.env.toObject()): Env {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
+    const names = parsed.error.issues.map((i) => `${i.path.join(".")} (${i.message})`).join(", ");
     throw new Error(`invalid or missing environment variables: ${names}`);
   }
   return parsed.data;

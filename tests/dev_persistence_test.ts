@@ -72,6 +72,37 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
       assert.equal(ready.status, 200);
       await ready.body?.cancel();
 
+      // A second `task dev` on the same data directory refuses to start, in one line, and the
+      // first one keeps serving.
+      const twin = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "local/dev.ts", "--port", "0", "--db-port", "0", "--data-dir", dataDir],
+        cwd: ROOT,
+        env: { LOG_LEVEL: "warn", NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const twinErr = new TextDecoder().decode(twin.stderr).trim();
+      assert.equal(twin.success, false);
+      assert.match(
+        twinErr,
+        /^task dev: the data directory .* is in use by another local platform \(pid \d+\)/,
+      );
+      assert.equal(twinErr.split("\n").length, 1, `one line, got:\n${twinErr}`);
+      const still = await fetch(`${first.apiUrl}/functions/v1/healthz`);
+      assert.equal(still.status, 200);
+      await still.body?.cancel();
+
+      // Bad flags: one line that says what to do, no stack trace.
+      const bad = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "local/dev.ts", "--port", "abc"],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const badErr = new TextDecoder().decode(bad.stderr).trim();
+      assert.equal(bad.code, 2);
+      assert.equal(badErr, 'task dev: --port must be a port number, got "abc"');
+
       const client = createClient(first.apiUrl, first.anonKey, { auth: { persistSession: false } });
       email = `persist-${Date.now()}@example.com`;
       const signUp = await client.auth.signUp({ email, password: "survives-restarts" });

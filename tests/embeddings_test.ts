@@ -3,10 +3,12 @@ import {
   createHfEmbedder,
   createLocalEmbedder,
   DEFAULT_HF_MODEL,
+  embedderChoice,
   embedderFromEnv,
   EMBEDDING_DIMENSIONS,
   EmbeddingError,
   LOCAL_MODEL,
+  SUPABASE_AI_MODEL,
 } from "../shared/embeddings.ts";
 import { startFakeHf } from "./fakes/huggingface.ts";
 
@@ -61,4 +63,49 @@ Deno.test("embedderFromEnv() picks Hugging Face with a token and the local embed
   assert.equal(embedderFromEnv({}).model, LOCAL_MODEL);
   assert.equal(embedderFromEnv({ HF_TOKEN: "hf_x" }).model, DEFAULT_HF_MODEL);
   assert.equal(embedderFromEnv({ HF_TOKEN: "hf_x", EMBEDDING_MODEL: "org/m" }).model, "org/m");
+});
+
+/** A stand-in for the Edge Runtime's `Supabase.ai` (gte-small): records what it was asked. */
+function fakeRuntime(dimensions = EMBEDDING_DIMENSIONS) {
+  const calls: { model: string; input: string; opts: unknown }[] = [];
+  class Session {
+    constructor(readonly model: string) {}
+    run(input: string, opts: unknown) {
+      calls.push({ model: this.model, input, opts });
+      const v = new Float32Array(dimensions);
+      v[input.length % dimensions] = 1;
+      return Promise.resolve(v);
+    }
+  }
+  return { runtime: { Supabase: { ai: { Session } } }, calls };
+}
+
+Deno.test("embedderFromEnv() uses Supabase.ai gte-small on the Edge Runtime without HF_TOKEN", async () => {
+  const { runtime, calls } = fakeRuntime();
+  const e = embedderFromEnv({}, runtime);
+  assert.equal(e.model, SUPABASE_AI_MODEL);
+  const vectors = await e.embed(["revenue", "costs!"]);
+  assert.equal(vectors.length, 2);
+  assert.equal(vectors[0]!.length, EMBEDDING_DIMENSIONS);
+  assert.equal(vectors[0]![7], 1);
+  assert.deepEqual(calls.map((c) => [c.model, c.input, c.opts]), [
+    ["gte-small", "revenue", { mean_pool: true, normalize: true }],
+    ["gte-small", "costs!", { mean_pool: true, normalize: true }],
+  ]);
+  assert.deepEqual(embedderChoice({}, runtime), { kind: "supabase-ai", model: SUPABASE_AI_MODEL });
+});
+
+Deno.test("embedderFromEnv() prefers HF_TOKEN, and falls back to the local embedder off Supabase", () => {
+  const { runtime } = fakeRuntime();
+  assert.equal(embedderFromEnv({ HF_TOKEN: "t" }, runtime).model, DEFAULT_HF_MODEL);
+  assert.equal(embedderFromEnv({}, {}).model, LOCAL_MODEL);
+  assert.deepEqual(embedderChoice({}, {}), { kind: "local", model: LOCAL_MODEL });
+});
+
+Deno.test("the Supabase.ai embedder fails readably when the model returns the wrong size", async () => {
+  const { runtime } = fakeRuntime(768);
+  await assert.rejects(
+    embedderFromEnv({}, runtime).embed(["x"]),
+    (err: unknown) => err instanceof EmbeddingError && /768 dimensions/.test(err.message),
+  );
 });

@@ -29,19 +29,35 @@ Deno.test("local platform end to end", opts, async (t) => {
       assert.equal(data.status, "ok");
     });
 
-    await t.step("readyz reports the database and every worker queue", async () => {
+    const service = { authorization: `Bearer ${stack.serviceRoleKey}` };
+
+    await t.step("readyz tells anyone only its status", async () => {
       const res = await fetch(`${stack.apiUrl}/functions/v1/readyz`);
       assert.equal(res.status, 200);
       assert.match(res.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
       assert.equal(res.headers.get("access-control-allow-origin"), "*");
-      const body = await res.json();
-      assert.equal(body.status, "ready");
-      assert.deepEqual(body.checks.queues.queues.map((q: { name: string }) => q.name).sort(), [
-        "file_index",
-        "report_jobs",
-        "storage_gc",
-      ]);
+      assert.deepEqual(await res.json(), { status: "ready" });
     });
+
+    await t.step(
+      "readyz shows checks, queues and the active configuration to the service key",
+      async () => {
+        const res = await fetch(`${stack.apiUrl}/functions/v1/readyz`, { headers: service });
+        const body = await res.json();
+        assert.equal(body.status, "ready");
+        assert.deepEqual(body.checks.queues.queues.map((q: { name: string }) => q.name).sort(), [
+          "file_index",
+          "report_jobs",
+          "storage_gc",
+        ]);
+        assert.deepEqual(body.config, {
+          embedder: { provider: "local", model: "local/hashed-bag-of-words-384-v1" },
+          llm: { provider: "extractive", model: null },
+          payments: { provider: "none", mode: null, webhooks: false },
+        });
+        assert.doesNotMatch(JSON.stringify(body), new RegExp(stack.serviceRoleKey));
+      },
+    );
 
     await t.step("readyz answers 503 in the error envelope when a queue is missing", async () => {
       await sql`select pgmq.drop_queue('report_jobs')`;
@@ -53,7 +69,10 @@ Deno.test("local platform end to end", opts, async (t) => {
         assert.equal(headers.get("retry-after"), "5");
         assert.equal(body.error.code, "not_ready");
         assert.equal(body.error.request_id, headers.get("x-request-id"));
-        assert.match(body.error.details.checks.queues.error, /missing queues: report_jobs/);
+        assert.equal(body.error.details, undefined, "no details without the service key");
+        const detailed = await fetch(`${stack.apiUrl}/functions/v1/readyz`, { headers: service });
+        const details = (await detailed.json()).error.details;
+        assert.match(details.checks.queues.error, /missing queues: report_jobs/);
       } finally {
         await sql`select pgmq.create('report_jobs')`;
       }
@@ -66,7 +85,7 @@ Deno.test("local platform end to end", opts, async (t) => {
         where name in ('project_url', 'service_role_key')`;
         await sql`delete from vault.secrets where name = 'service_role_key'`;
         try {
-          const res = await fetch(`${stack.apiUrl}/functions/v1/readyz`);
+          const res = await fetch(`${stack.apiUrl}/functions/v1/readyz`, { headers: service });
           const body = await res.json();
           assert.equal(res.status, 503);
           assert.match(body.error.details.checks.queues.error, /vault secrets/);
@@ -90,11 +109,11 @@ Deno.test("local platform end to end", opts, async (t) => {
       assert.match(res.headers.get("access-control-allow-methods") ?? "", /POST/);
     });
 
-    await t.step("an unknown function is a 404 in the error envelope", async () => {
+    await t.step("an unknown function is a 404 as Supabase's gateway answers it", async () => {
       const res = await fetch(`${stack.apiUrl}/functions/v1/nope`);
       const body = await res.json();
       assert.equal(res.status, 404);
-      assert.equal(body.error.code, "function_not_found");
+      assert.equal(body.code, "NOT_FOUND");
     });
 
     const user = await signUpUser(stack, "alice");
@@ -111,10 +130,29 @@ Deno.test("local platform end to end", opts, async (t) => {
       assert.equal(data.authorization, `Bearer ${user.token}`);
     });
 
+    await t.step("verify_jwt = true: the gateway answers a bad token itself, bare", async () => {
+      // What Supabase's gateway sends: no error envelope, no CORS headers, no request id. This is
+      // why every function of ours runs with verify_jwt = false and checks in code.
+      const bare = async (authorization: string | undefined, msg: string) => {
+        const headers: Record<string, string> = { apikey: stack.anonKey };
+        if (authorization !== undefined) headers.authorization = authorization;
+        const res = await fetch(`${stack.apiUrl}/functions/v1/echo`, { headers });
+        assert.equal(res.status, 401);
+        assert.deepEqual(await res.json(), { msg });
+        assert.equal(res.headers.get("access-control-allow-origin"), null);
+        assert.equal(res.headers.get("x-request-id"), null);
+      };
+      await bare(undefined, "Error: Missing authorization header");
+      await bare("Bearer not-a-jwt", "Invalid JWT");
+      const expired = await stack.keys.sign({ sub: user.id, role: "authenticated" }, -60);
+      await bare(`Bearer ${expired}`, "Invalid JWT");
+    });
+
+    // Functions check tokens in code (shared/auth.ts): errors in the envelope, with CORS.
     const rejects = async (authorization: string | undefined, code: string) => {
       const headers: Record<string, string> = { apikey: stack.anonKey };
       if (authorization !== undefined) headers.authorization = authorization;
-      const res = await fetch(`${stack.apiUrl}/functions/v1/echo`, { headers });
+      const res = await fetch(`${stack.apiUrl}/functions/v1/companies`, { headers });
       const body = await res.json();
       assert.equal(res.status, 401, `expected 401 for ${code}`);
       assert.equal(body.error.code, code);
@@ -123,21 +161,28 @@ Deno.test("local platform end to end", opts, async (t) => {
       assert.equal(res.headers.get("access-control-allow-origin"), "*");
     };
 
+    await t.step("in code: a signed-in user's token is accepted", async () => {
+      const { error } = await user.client.functions.invoke("companies", { method: "GET" });
+      assert.equal(error, null);
+    });
+
+    await t.step("in code: a missing token is 401", () => rejects(undefined, "missing_token"));
+
     await t.step(
-      "verify_jwt rejects a missing token with 401",
-      () => rejects(undefined, "missing_token"),
+      "in code: the anon key is not a user",
+      () => rejects(`Bearer ${stack.anonKey}`, "user_required"),
     );
 
-    await t.step("verify_jwt rejects a forged token with 401", async () => {
+    await t.step("in code: a forged token is 401", async () => {
       const [h, p] = user.token.split(".");
       const claims = JSON.parse(atob(p.replace(/-/g, "+").replace(/_/g, "/")));
-      const forged = btoa(JSON.stringify({ ...claims, role: "service_role" })).replace(/=+$/, "")
+      const forged = btoa(JSON.stringify({ ...claims, email: "x@example.com" })).replace(/=+$/, "")
         .replace(/\+/g, "-").replace(/\//g, "_");
       const signature = user.token.split(".")[2];
       await rejects(`Bearer ${h}.${forged}.${signature}`, "invalid_token");
     });
 
-    await t.step("verify_jwt rejects a token signed with another key with 401", async () => {
+    await t.step("in code: a token signed with another key is 401", async () => {
       const { privateKey } = await generateKeyPair("ES256");
       const token = await new SignJWT({ sub: user.id, role: "authenticated" })
         .setProtectedHeader({ alg: "ES256", kid: stack.keys.kid })
@@ -145,7 +190,7 @@ Deno.test("local platform end to end", opts, async (t) => {
       await rejects(`Bearer ${token}`, "invalid_token");
     });
 
-    await t.step("verify_jwt rejects alg none and unknown HS256 tokens with 401", async () => {
+    await t.step("in code: alg none and guessed-secret HS256 tokens are 401", async () => {
       const enc = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "");
       const exp = Math.floor(Date.now() / 1000) + 3600;
       await rejects(
@@ -160,17 +205,33 @@ Deno.test("local platform end to end", opts, async (t) => {
       await rejects(`Bearer ${hs}`, "invalid_token");
     });
 
-    await t.step("verify_jwt rejects a correctly signed token without exp", async () => {
+    await t.step("in code: a correctly signed token without exp is 401", async () => {
       const noExp = await stack.keys.signRaw({
         sub: user.id,
         role: "authenticated",
         aud: "authenticated",
+        iss: `${stack.apiUrl}/auth/v1`,
       });
       await rejects(`Bearer ${noExp}`, "invalid_token");
     });
 
-    await t.step("verify_jwt rejects an expired token with 401 token_expired", async () => {
-      const expired = await stack.keys.sign({ sub: user.id, role: "authenticated" }, -60);
+    await t.step("in code: a correctly signed token from another issuer is 401", async () => {
+      const foreign = await stack.keys.sign({
+        sub: user.id,
+        role: "authenticated",
+        aud: "authenticated",
+        iss: "https://elsewhere.supabase.co/auth/v1",
+      }, 600);
+      await rejects(`Bearer ${foreign}`, "invalid_token");
+    });
+
+    await t.step("in code: an expired token is 401 token_expired", async () => {
+      const expired = await stack.keys.sign({
+        sub: user.id,
+        role: "authenticated",
+        aud: "authenticated",
+        iss: `${stack.apiUrl}/auth/v1`,
+      }, -60);
       await rejects(`Bearer ${expired}`, "token_expired");
     });
 

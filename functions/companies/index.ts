@@ -1,12 +1,9 @@
-import { createJwtVerifier } from "../../shared/auth.ts";
+import { verifierFromEnv } from "../../shared/auth.ts";
 import { getDb } from "../../shared/db.ts";
 import { loadEnv } from "../../shared/env.ts";
 import { serve } from "../../shared/http.ts";
 import { createCompaniesHandler } from "./handler.ts";
 
 const env = loadEnv();
-const verifier = createJwtVerifier({
-  supabaseUrl: env.SUPABASE_URL,
-  jwtSecret: env.SUPABASE_JWT_SECRET,
-});
+const verifier = verifierFromEnv(env);
 Deno.serve(serve("companies", createCompaniesHandler({ sql: getDb, verifier })));

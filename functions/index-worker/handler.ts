@@ -24,7 +24,7 @@ export function createIndexWorkerHandler(deps: IndexWorkerDeps) {
     method: "POST",
     pattern: "/",
     handler: async (req) => {
-      await requireServiceRole(req, deps.verifier);
+      requireServiceRole(req, deps.verifier);
       await req.body?.cancel();
       return json(await processNextFile(deps));
     },

@@ -1,4 +1,4 @@
-import { createJwtVerifier } from "../../shared/auth.ts";
+import { verifierFromEnv } from "../../shared/auth.ts";
 import { getDb } from "../../shared/db.ts";
 import { embedderFromEnv } from "../../shared/embeddings.ts";
 import { loadEnv } from "../../shared/env.ts";
@@ -15,11 +15,8 @@ Deno.serve(serve(
   "index-worker",
   createIndexWorkerHandler({
     sql: getDb,
-    verifier: createJwtVerifier({
-      supabaseUrl: env.SUPABASE_URL,
-      jwtSecret: env.SUPABASE_JWT_SECRET,
-    }),
-    store: createObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
+    verifier: verifierFromEnv(env),
+    store: createObjectStore(env.SUPABASE_URL, env.serviceKey),
     embedder: embedderFromEnv(Deno.env.toObject()),
     config: {
       ...DEFAULT_STEP_CONFIG,

@@ -1,10 +1,23 @@
+import type { JwtVerifier } from "../../shared/auth.ts";
 import type { Sql } from "../../shared/db.ts";
 import { HttpError, json, router } from "../../shared/http.ts";
 import { REQUIRED_QUEUES } from "../../shared/queues.ts";
+import type { RuntimeConfig } from "../../shared/runtime_config.ts";
 
 export interface ReadyzDeps {
   sql: () => Sql;
+  /** Recognises the service key, which unlocks the details. */
+  verifier: Pick<JwtVerifier, "isServiceKey">;
+  /** Active embedder, LLM and payment configuration (no secrets). */
+  config: RuntimeConfig;
   timeoutMs?: number;
+}
+
+/** True when the request carries one of the project's service keys. */
+function isService(req: Request, verifier: ReadyzDeps["verifier"]): boolean {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+  const credential = bearer ?? req.headers.get("apikey");
+  return !!credential && verifier.isServiceKey(credential);
 }
 
 interface Check {
@@ -37,13 +50,18 @@ async function timed(
   }
 }
 
-/** `GET /readyz`: 200 when the database answers and every worker queue exists, else 503. */
+/**
+ * `GET /readyz`: 200 when the database answers and every worker queue exists (and the Vault secrets
+ * the database uses to kick the workers are set), else 503 with `Retry-After`. Anyone gets the
+ * status; the checks, queue depths and the active configuration need the service key.
+ */
 export function createReadyzHandler(deps: ReadyzDeps) {
   const timeoutMs = deps.timeoutMs ?? 3000;
   return router([{
     method: "GET",
     pattern: "/",
-    handler: async () => {
+    handler: async (req) => {
+      const details = isService(req, deps.verifier);
       const database = await timed(timeoutMs, async () => {
         await deps.sql()`select 1`;
         return {};
@@ -77,11 +95,15 @@ export function createReadyzHandler(deps: ReadyzDeps) {
         : { ok: false, ms: 0, error: "skipped: database unavailable" };
       const checks = { database, queues };
       if (!database.ok || !queues.ok) {
-        throw new HttpError(503, "not_ready", "A dependency is not ready.", { checks }, {
-          "retry-after": "5",
-        });
+        throw new HttpError(
+          503,
+          "not_ready",
+          "A dependency is not ready.",
+          details ? { checks } : undefined,
+          { "retry-after": "5" },
+        );
       }
-      return json({ status: "ready", checks });
+      return json(details ? { status: "ready", checks, config: deps.config } : { status: "ready" });
     },
   }]);
 }

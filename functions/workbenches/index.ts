@@ -1,4 +1,4 @@
-import { createJwtVerifier } from "../../shared/auth.ts";
+import { verifierFromEnv } from "../../shared/auth.ts";
 import { getDb } from "../../shared/db.ts";
 import { loadEnv } from "../../shared/env.ts";
 import { serve } from "../../shared/http.ts";
@@ -10,10 +10,7 @@ Deno.serve(serve(
   "workbenches",
   createWorkbenchesHandler({
     sql: getDb,
-    verifier: createJwtVerifier({
-      supabaseUrl: env.SUPABASE_URL,
-      jwtSecret: env.SUPABASE_JWT_SECRET,
-    }),
-    store: createObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
+    verifier: verifierFromEnv(env),
+    store: createObjectStore(env.SUPABASE_URL, env.serviceKey),
   }),
 ));

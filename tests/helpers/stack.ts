@@ -9,6 +9,13 @@ export const ECHO_FUNCTION = {
   entrypoint: resolve(new URL("../fixtures/echo/index.ts", import.meta.url).pathname),
 };
 
+/** Uses memory or CPU on request (verify_jwt = false): for the Edge limit tests. */
+export const HOG_FUNCTION = {
+  name: "hog",
+  verifyJwt: false,
+  entrypoint: resolve(new URL("../fixtures/hog/index.ts", import.meta.url).pathname),
+};
+
 export function startTestStack(opts: StackOptions = {}): Promise<Stack> {
   // Keep test output readable: access logs only when asked for.
   if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");
@@ -16,7 +23,7 @@ export function startTestStack(opts: StackOptions = {}): Promise<Stack> {
     apiPort: 0,
     dbPort: 0,
     workerIntervalMs: 50,
-    extraFunctions: [ECHO_FUNCTION],
+    extraFunctions: [ECHO_FUNCTION, HOG_FUNCTION],
     ...opts,
   });
 }
