@@ -160,11 +160,55 @@ export function validate<S extends z.ZodType>(
   return parsed.data;
 }
 
-/** Parses a JSON body and validates it. Bad JSON is a 400 `invalid_json`. */
-export async function readJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>> {
+/** The largest JSON body a route reads (bytes); bigger ones are refused while being read. */
+export const MAX_JSON_BYTES = 1024 * 1024;
+
+/**
+ * Reads a request body up to `maxBytes`, counting while reading (a chunked body has no
+ * Content-Length to trust): past it, 413 `payload_too_large` and the rest is not read.
+ */
+export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new HttpError(413, "payload_too_large", `The request body may be at most ${maxBytes} bytes.`);
+  if (Number(req.headers.get("content-length") ?? "0") > maxBytes) {
+    await req.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body?.getReader();
+  while (reader) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Parses a JSON body (at most `MAX_JSON_BYTES`, else 413) and validates it. Bad JSON or bad UTF-8
+ * is a 400 `invalid_json`.
+ */
+export async function readJson<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+  maxBytes = MAX_JSON_BYTES,
+): Promise<z.output<S>> {
+  const bytes = await readBodyBytes(req, maxBytes);
   let body: unknown;
   try {
-    const text = await req.text();
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     body = text.length === 0 ? {} : JSON.parse(text);
   } catch {
     throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
@@ -189,14 +233,25 @@ export interface Route {
   handler: RouteHandler;
 }
 
+/** A percent-decoded path segment; malformed encoding is the client's error (400), not a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, "invalid_path", "The URL path has malformed percent-encoding.");
+  }
+}
+
 function matchPattern(pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split("/").filter(Boolean);
   const got = path.split("/").filter(Boolean);
   if (want.length !== got.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
-    if (want[i].startsWith(":")) params[want[i].slice(1)] = decodeURIComponent(got[i]);
-    else if (want[i] !== got[i]) return null;
+    const w = want[i]!;
+    const g = got[i]!;
+    if (w.startsWith(":")) params[w.slice(1)] = decodePathSegment(g);
+    else if (w !== g) return null;
   }
   return params;
 }

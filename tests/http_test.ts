@@ -109,3 +109,37 @@ Deno.test("serve() echoes only configured origins when ALLOWED_ORIGINS is set", 
     Deno.env.delete("ALLOWED_ORIGINS");
   }
 });
+
+Deno.test("readJson() refuses a body over 1 MB with 413 while reading it", async () => {
+  // A stream without Content-Length: the limit is counted while reading.
+  const chunk = new TextEncoder().encode(`"${"x".repeat(64 * 1024)}",`);
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent === 0) controller.enqueue(new TextEncoder().encode('{"name": "a", "pad": ['));
+      sent++;
+      if (sent > 64) controller.close(); // ~4 MB if read to the end
+      else controller.enqueue(chunk);
+    },
+  });
+  const res = await call("/1/parts", { method: "POST", body });
+  assert.equal(res.status, 413);
+  assert.equal((await res.json()).error.code, "payload_too_large");
+  assert.ok(sent < 40, `stopped reading early (${sent} chunks pulled)`);
+});
+
+Deno.test("readJson() refuses a declared Content-Length over 1 MB before reading", async () => {
+  const res = await call("/1/parts", {
+    method: "POST",
+    headers: { "content-length": String(2 * 1024 * 1024) },
+    body: "{}",
+  });
+  assert.equal(res.status, 413);
+  await res.body?.cancel();
+});
+
+Deno.test("malformed percent-encoding in a path parameter is a 400, not a 500", async () => {
+  const res = await call("/%E0%A4%A/parts", { method: "POST", body: '{"name": "x"}' });
+  assert.equal(res.status, 400);
+  assert.equal((await res.json()).error.code, "invalid_path");
+});
