@@ -5,7 +5,7 @@
  * reader, and `receiveUploads()` against a fake Storage.
  */
 import assert from "node:assert/strict";
-import { strToU8, zipSync, zlibSync } from "fflate";
+import { zipSync, zlibSync } from "fflate";
 import { getResolvedPDFJS } from "unpdf";
 import { HttpError } from "../shared/http.ts";
 import type { ObjectBody, ObjectStore } from "../shared/storage.ts";
@@ -480,7 +480,10 @@ Deno.test("`countPdfPages()` gives no count, never a guess, for malformed PDFs",
     assert.equal(result.pages === null && result.reason, "malformed", label);
   }
   // A /Prev chain that loops back on itself ends (the newest entries win).
-  const base = asText(makePdf([["a"], ["b"]])).replace("/Root 1 0 R ", "/Root 1 0 R /Prev 0000000000 ");
+  const base = asText(makePdf([["a"], ["b"]])).replace(
+    "/Root 1 0 R ",
+    "/Root 1 0 R /Prev 0000000000 ",
+  );
   const looped = asText(
     appendUpdate(latin1(base), 2, "<< /Type /Pages /Kids [4 0 R] /Count 1 >>"),
   );
@@ -633,9 +636,10 @@ function fakeStore() {
       objects.set(path, { bytes, contentType });
     },
     download: () => Promise.reject(new Error("not used")),
-    async remove(_bucket, paths) {
+    remove(_bucket, paths) {
       removed.push(...paths);
       for (const p of paths) objects.delete(p);
+      return Promise.resolve();
     },
     signedUrl: () => Promise.reject(new Error("not used")),
   };
@@ -655,6 +659,8 @@ function uploadRequest(files: Array<[string, Uint8Array]>, chunk = 16 * 1024): P
 }
 
 const WORKBENCH = "00000000-0000-4000-8000-000000000001";
+/** The workbench has none of the uploaded content. */
+const never = () => Promise.resolve(false);
 
 Deno.test("`receiveUploads()` streams every file to Storage and reports what it stored", async () => {
   const fake = fakeStore();
@@ -665,7 +671,7 @@ Deno.test("`receiveUploads()` streams every file to Storage and reports what it 
       workbenchId: WORKBENCH,
       limits: DEFAULT_LIMITS,
       store: fake.store,
-      isKnown: async () => false,
+      isKnown: never,
     },
   );
   assert.deepEqual(received.map((r) => [r.file.name, r.file.type, r.file.size]), [
@@ -695,7 +701,7 @@ Deno.test("`receiveUploads()` removes what it stored when a later file is refuse
       workbenchId: WORKBENCH,
       limits: DEFAULT_LIMITS,
       store: fake.store,
-      isKnown: async () => false,
+      isKnown: never,
     },
   ).then(() => assert.fail("expected a refusal"), (e) => e);
   assert.ok(err instanceof HttpError);
@@ -710,7 +716,7 @@ Deno.test("`receiveUploads()` aborts an oversized file's upload and answers with
   const limits = { ...DEFAULT_LIMITS, maxFileBytes: 100_000 };
   const err = await receiveUploads(
     await uploadRequest([["big.csv", new Uint8Array(300_000).fill(0x41)]]),
-    { workbenchId: WORKBENCH, limits, store: fake.store, isKnown: async () => false },
+    { workbenchId: WORKBENCH, limits, store: fake.store, isKnown: never },
   ).then(() => assert.fail("expected a refusal"), (e) => e);
   assert.equal(err.code, "file_too_large");
   assert.equal(err.details.size_bytes, 300_000);
@@ -729,7 +735,7 @@ Deno.test("`receiveUploads()` does not store content the workbench (or the reque
       workbenchId: WORKBENCH,
       limits: DEFAULT_LIMITS,
       store: fake.store,
-      isKnown: async (hash) => hash === knownHash,
+      isKnown: (hash) => Promise.resolve(hash === knownHash),
     },
   );
   assert.deepEqual(received.map((r) => [r.file.name, r.path !== null]), [
@@ -747,7 +753,7 @@ Deno.test("`receiveUploads()` answers request-level errors in the old order", as
     workbenchId: WORKBENCH,
     limits: SMALL,
     store: fake.store,
-    isKnown: async () => false,
+    isKnown: never,
   };
   const codeOf = async (req: Request) =>
     await receiveUploads(req, opts).then(() => "ok", (e: HttpError) => e.code);
