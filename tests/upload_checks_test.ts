@@ -429,6 +429,28 @@ Deno.test("`countPdfPages()` follows xref streams (with and without predictors) 
   }
 });
 
+Deno.test("`countPdfPages()` reads a table whose entries end with a one-byte line end", async () => {
+  // Some writers end entries with "\n" alone (19 bytes); offsets shift, so rebuild them.
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+  ];
+  let text = "%PDF-1.4\n";
+  const offsets = objects.map((body, i) => {
+    const at = text.length;
+    text += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = text.length;
+  text += `xref\n0 5\n0000000000 65535 f\n` +
+    offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n\n`).join("") +
+    `trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  assert.equal(await pdfJsPages(latin1(text)), 2);
+  assert.deepEqual(countPdfPages(wholePdf(latin1(text))), { pages: 2 });
+});
+
 Deno.test("`countPdfPages()` takes the newest revision of an incrementally updated PDF", async () => {
   const base = makePdf([["a"], ["b"], ["c"]]);
   // The update drops page 3 from the tree: /Count 2.

@@ -10,7 +10,12 @@ import { type CheckedFile, FileCheck, type UploadLimits } from "../../shared/upl
 import { MIME_TYPES } from "../../shared/uploads/file_type.ts";
 import { HttpError } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import { boundaryOf, type Part, readMultipart } from "../../shared/uploads/multipart.ts";
+import {
+  boundaryOf,
+  MultipartError,
+  type Part,
+  readMultipart,
+} from "../../shared/uploads/multipart.ts";
 import { type ObjectStore, WORKBENCH_BUCKET, workbenchObjectPath } from "../../shared/storage.ts";
 
 /** A file that passed: stored at `path`, or not stored (`path` null) as its content is known. */
@@ -26,65 +31,6 @@ export interface ReceiveOptions {
   store: ObjectStore;
   /** True when the workbench already has a file with this content. */
   isKnown(sha256: string): Promise<boolean>;
-}
-
-/** Removes objects, logging (not throwing) when Storage fails: these are leftovers. */
-export async function removeObjects(store: ObjectStore, paths: string[]): Promise<void> {
-  if (paths.length === 0) return;
-  await store.remove(WORKBENCH_BUCKET, paths).catch((err) =>
-    log.warn("could not remove uploaded objects", { paths, error: String(err) })
-  );
-}
-
-/** The request body, failing with 413 as soon as it passes `max` bytes. */
-function limitBytes(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let received = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { value, done } = await reader.read();
-      if (done) return controller.close();
-      received += value.byteLength;
-      if (received > max) {
-        await reader.cancel().catch(() => {});
-        return controller.error(requestTooLarge(max));
-      }
-      controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  }, { highWaterMark: 0 });
-}
-
-const requestTooLarge = (max: number) =>
-  new HttpError(
-    413,
-    "request_too_large",
-    `An upload request may carry at most ${max} bytes; send fewer files at once.`,
-  );
-
-const unreadable = () =>
-  new HttpError(400, "invalid_multipart", "The multipart body could not be read.");
-
-/** Reading errors as HTTP errors: ours (413) as they are, anything else a 400. */
-function asReadError(err: unknown): HttpError {
-  return err instanceof HttpError ? err : unreadable();
-}
-
-/** The parts of the body, whose reads fail only with HttpErrors. */
-async function* parts(body: ReadableStream<Uint8Array>, boundary: string): AsyncGenerator<Part> {
-  const source = readMultipart(body, boundary);
-  for (;;) {
-    const next = await source.next().catch((err) => {
-      throw asReadError(err);
-    });
-    if (next.done) return;
-    const part = next.value;
-    const read = part.body.read;
-    yield {
-      ...part,
-      body: { ...part.body, read: () => read().catch((e) => Promise.reject(asReadError(e))) },
-    };
-  }
 }
 
 export async function receiveUploads(req: Request, opts: ReceiveOptions): Promise<Received[]> {
@@ -103,13 +49,13 @@ export async function receiveUploads(req: Request, opts: ReceiveOptions): Promis
   try {
     let files = 0;
     let refusal: HttpError | undefined;
-    for await (const part of parts(limitBytes(req.body, limits.maxRequestBytes), boundary)) {
+    const body = limitBytes(req.body, limits.maxRequestBytes);
+    for await (const part of readMultipart(body, boundary)) {
       if (part.name !== "file" || part.filename === undefined) continue; // other fields: skipped
       files++;
       // After a refusal the rest is only read through (the reader skips unread parts).
       if (refusal || files > limits.maxFilesPerRequest) continue;
-      const outcome = await run.receive(part);
-      if (outcome instanceof HttpError) refusal = outcome;
+      refusal = await run.receive(part);
     }
     if (files === 0) {
       throw new HttpError(
@@ -129,19 +75,145 @@ export async function receiveUploads(req: Request, opts: ReceiveOptions): Promis
     return run.received;
   } catch (err) {
     await removeObjects(opts.store, run.stored);
-    throw err;
+    throw err instanceof MultipartError ? unreadable() : err;
   } finally {
     await removeObjects(opts.store, run.abandoned);
   }
 }
 
-/** Why an upload stream was stopped before its end. */
-const REFUSED = Symbol("refused");
-const DUPLICATE = Symbol("duplicate");
+/** Removes objects, logging (not throwing) when Storage fails: these are leftovers. */
+export async function removeObjects(store: ObjectStore, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await store.remove(WORKBENCH_BUCKET, paths).catch((err) =>
+    log.warn("could not remove uploaded objects", { paths, error: String(err) })
+  );
+}
 
-/** A file's refusal, told apart from the errors that end the request at once. */
-class Refusal {
-  constructor(readonly error: HttpError) {}
+/** The files of one request: what passed, what was stored, what was abandoned. */
+class UploadRun {
+  received: Received[] = [];
+  /** Objects written by this request (removed if the request fails). */
+  stored: string[] = [];
+  /** Uploads stopped on purpose (removed in any case, should Storage have kept anything). */
+  abandoned: string[] = [];
+  #hashes = new Set<string>();
+
+  constructor(private readonly opts: ReceiveOptions) {}
+
+  /** Checks one file and stores it; returns its refusal, if any (other errors are thrown). */
+  async receive(part: Part): Promise<HttpError | undefined> {
+    const check = new FileCheck(part.filename ?? "", this.opts.limits);
+    const ahead = await readAhead(check, part);
+    if (check.refused) return await refusalOf(check, part);
+    if (ahead.ended) {
+      // A small file is checked whole before anything is stored.
+      const file = await finishCheck(check);
+      if (file instanceof HttpError) return file;
+      if (await this.#isDuplicate(file.sha256)) this.#accept(file, null);
+      else await this.#upload(check, part, ahead.chunks, file);
+      return;
+    }
+    return await this.#upload(check, part, ahead.chunks);
+  }
+
+  async #isDuplicate(sha256: string): Promise<boolean> {
+    return this.#hashes.has(sha256) || await this.opts.isKnown(sha256);
+  }
+
+  #accept(file: CheckedFile, path: string | null, fileId = crypto.randomUUID()): void {
+    if (path) this.#hashes.add(file.sha256);
+    this.received.push({ file, fileId, path });
+  }
+
+  /**
+   * Streams the file to Storage: the chunks read ahead, then the rest of the part, each checked
+   * on its way. `checked` is given when the whole file was read ahead; otherwise the checks end
+   * with the part, and a refusal or known content aborts the upload.
+   */
+  async #upload(
+    check: FileCheck,
+    part: Part,
+    ahead: Uint8Array[],
+    checked?: CheckedFile,
+  ): Promise<HttpError | undefined> {
+    const fileId = crypto.randomUUID();
+    const path = workbenchObjectPath(this.opts.workbenchId, fileId, check.name);
+    let file = checked;
+    let stop: Stop | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const early = ahead.shift();
+          if (early) return controller.enqueue(early); // checked while reading ahead
+          const chunk = file ? null : await part.body.read();
+          if (chunk !== null) {
+            await pushChecked(check, chunk);
+            return controller.enqueue(chunk);
+          }
+          if (!file) {
+            const finished = await finishCheck(check);
+            if (finished instanceof HttpError) throw new Stop("refused", finished);
+            file = finished;
+            if (await this.#isDuplicate(file.sha256)) throw new Stop("duplicate");
+          }
+          controller.close();
+        } catch (err) {
+          stop = err instanceof Stop ? err : new Stop("failed", err);
+          controller.error(err);
+        }
+      },
+    }, { highWaterMark: 0 });
+
+    const mimeType = file?.mimeType ?? MIME_TYPES[check.type!];
+    this.stored.push(path);
+    let storageError: unknown;
+    await this.opts.store.upload(WORKBENCH_BUCKET, path, body, mimeType).catch((err) =>
+      storageError = err
+    );
+    if (!stop && !storageError && file) {
+      this.#accept(file, path, fileId);
+      return;
+    }
+    // Not kept: Storage aborted the upload, and the path is removed in case it kept anything.
+    this.stored = this.stored.filter((p) => p !== path);
+    this.abandoned.push(path);
+    if (!stop) throw storageError ?? new Error("Storage took the upload before its end");
+    if (stop.reason === "duplicate") {
+      this.#accept(file!, null);
+      return;
+    }
+    if (stop.reason === "refused") return stop.error as HttpError;
+    if (stop.reason === "oversized") return await refusalOf(check, part);
+    throw stop.error; // reading the request failed
+  }
+}
+
+/** Why an upload was stopped before its end. */
+class Stop extends Error {
+  constructor(
+    readonly reason: "refused" | "oversized" | "duplicate" | "failed",
+    readonly error?: unknown,
+  ) {
+    super(reason);
+  }
+}
+
+/** Pushes a chunk that is being sent on; stops the upload once the file is sure to be refused. */
+async function pushChecked(check: FileCheck, chunk: Uint8Array): Promise<void> {
+  await check.push(chunk);
+  if (check.refused) throw new Stop("oversized");
+}
+
+/** Reads until the first bytes decide the file's type (a small file: to its end). */
+async function readAhead(check: FileCheck, part: Part) {
+  const chunks: Uint8Array[] = [];
+  while (check.type === undefined && !check.refused) {
+    const chunk = await part.body.read();
+    if (chunk === null) return { chunks, ended: true };
+    await check.push(chunk);
+    chunks.push(chunk);
+  }
+  return { chunks, ended: false };
 }
 
 /** The checked file, or the HttpError that refuses it. */
@@ -154,104 +226,42 @@ async function finishCheck(check: FileCheck): Promise<CheckedFile | HttpError> {
   }
 }
 
-/** The files of one request: what was stored, what was abandoned, what passed. */
-class UploadRun {
-  received: Received[] = [];
-  /** Objects written by this request (removed if the request fails). */
-  stored: string[] = [];
-  /** Uploads aborted on purpose (removed in any case, should anything have been kept). */
-  abandoned: string[] = [];
-  #hashes = new Set<string>();
-
-  constructor(private readonly opts: ReceiveOptions) {}
-
-  async #isDuplicate(sha256: string): Promise<boolean> {
-    return this.#hashes.has(sha256) || await this.opts.isKnown(sha256);
+/** Reads the rest of a refused file (its size may be what refuses it) and says why. */
+async function refusalOf(check: FileCheck, part: Part): Promise<HttpError> {
+  for (let chunk = await part.body.read(); chunk !== null; chunk = await part.body.read()) {
+    await check.push(chunk);
   }
-
-  /** Checks one file and stores it; a refusal is returned (other errors are thrown). */
-  async receive(part: Part): Promise<HttpError | void> {
-    const check = new FileCheck(part.filename ?? "", this.opts.limits);
-    // Read ahead until the first bytes decide the type (a small file: to its end).
-    const ahead: Uint8Array[] = [];
-    let ended = false;
-    while (check.type === undefined && !check.refused) {
-      const chunk = await part.body.read();
-      if (chunk === null) {
-        ended = true;
-        break;
-      }
-      await check.push(chunk);
-      ahead.push(chunk);
-    }
-    if (check.refused) return await this.#refusal(check, part);
-    let file: CheckedFile | undefined;
-    if (ended) {
-      const finished = await finishCheck(check);
-      if (finished instanceof HttpError) return finished;
-      file = finished;
-      if (await this.#isDuplicate(file.sha256)) return this.#accept(file, null);
-    }
-
-    const fileId = crypto.randomUUID();
-    const path = workbenchObjectPath(this.opts.workbenchId, fileId, check.name);
-    let stop: unknown;
-    const body = new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        try {
-          const queued = ahead.shift();
-          if (queued) return controller.enqueue(queued);
-          const chunk = ended ? null : await part.body.read();
-          if (chunk !== null) {
-            await check.push(chunk);
-            if (check.refused) throw REFUSED;
-            return controller.enqueue(chunk);
-          }
-          if (!file) {
-            const finished = await finishCheck(check);
-            if (finished instanceof HttpError) throw new Refusal(finished);
-            file = finished;
-            if (await this.#isDuplicate(file.sha256)) throw DUPLICATE;
-          }
-          controller.close();
-        } catch (err) {
-          stop = err;
-          controller.error(err);
-        }
-      },
-    }, { highWaterMark: 0 });
-
-    this.stored.push(path);
-    try {
-      const mimeType = file?.mimeType ?? MIME_TYPES[check.type!];
-      await this.opts.store.upload(WORKBENCH_BUCKET, path, body, mimeType);
-      if (stop === undefined && file) {
-        this.#hashes.add(file.sha256);
-        return this.#accept(file, path, fileId);
-      }
-    } catch (err) {
-      if (stop === undefined) throw err; // Storage failed
-    }
-    // The upload was stopped on purpose: nothing of it is to be kept.
-    this.stored.pop();
-    this.abandoned.push(path);
-    if (stop === DUPLICATE) return this.#accept(file!, null);
-    if (stop === REFUSED) return await this.#refusal(check, part);
-    if (stop instanceof Refusal) return stop.error;
-    throw stop;
-  }
-
-  #accept(file: CheckedFile, path: string | null, fileId = crypto.randomUUID()): void {
-    this.received.push({ file, fileId, path });
-  }
-
-  /** Reads the rest of a refused file (its size may be what refuses it) and says why. */
-  async #refusal(check: FileCheck, part: Part): Promise<HttpError> {
-    for (let chunk = await part.body.read(); chunk !== null; chunk = await part.body.read()) {
-      await check.push(chunk);
-    }
-    const finished = await finishCheck(check);
-    if (finished instanceof HttpError) return finished;
-    throw new Error("a refused file passed its checks"); // unreachable: `refused` is final
-  }
+  const outcome = await finishCheck(check);
+  if (outcome instanceof HttpError) return outcome;
+  throw new Error("a refused file passed its checks"); // `refused` is final: unreachable
 }
+
+/** The request body, failing with 413 past `max` bytes and with 400 when it cannot be read. */
+function limitBytes(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let received = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await reader.read().catch(() => null);
+      if (next === null) return controller.error(unreadable()); // e.g. the client went away
+      if (next.done) return controller.close();
+      received += next.value.byteLength;
+      if (received > max) {
+        await reader.cancel().catch(() => {});
+        return controller.error(requestTooLarge(max));
+      }
+      controller.enqueue(next.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+}
+
+const requestTooLarge = (max: number) =>
+  new HttpError(
+    413,
+    "request_too_large",
+    `An upload request may carry at most ${max} bytes; send fewer files at once.`,
+  );
+
+const unreadable = () =>
+  new HttpError(400, "invalid_multipart", "The multipart body could not be read.");

@@ -87,6 +87,28 @@ const nameOf = (v: Value | undefined): string | undefined => v instanceof Name ?
 const WHITESPACE = new Set([0, 9, 10, 12, 13, 32]);
 const DELIMITERS = new Set([0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25]);
 const MAX_DEPTH = 64;
+/** The dictionary keys the counter reads; other entries are passed over unbuilt. */
+const KEYS_READ = new Set([
+  "Type",
+  "Root",
+  "Pages",
+  "Count",
+  "Encrypt",
+  "Prev",
+  "XRefStm",
+  "Size",
+  "W",
+  "Index",
+  "N",
+  "First",
+  "Length",
+  "Filter",
+  "DecodeParms",
+  "Predictor",
+  "Columns",
+  "Colors",
+  "BitsPerComponent",
+]);
 const EOF = -1;
 
 class Lexer {
@@ -119,14 +141,72 @@ class Lexer {
 
   /** A run of regular characters (a number or a keyword); "" at a delimiter or the end. */
   word(): string {
+    const start = this.#wordEnd();
+    return String.fromCharCode(...this.bytes.subarray(start, this.pos));
+  }
+
+  /** Skips to the end of a run of regular characters; returns where it started. */
+  #wordEnd(): number {
     this.skipSpace();
-    let out = "";
+    const start = this.pos;
     for (;;) {
       const c = this.peek();
-      if (c === EOF || WHITESPACE.has(c) || DELIMITERS.has(c)) return out;
-      out += String.fromCharCode(c);
+      if (c === EOF || WHITESPACE.has(c) || DELIMITERS.has(c)) return start;
       this.pos++;
-      if (out.length > 255) throw new Malformed("a token is too long");
+      if (this.pos - start > 255) throw new Malformed("a token is too long");
+    }
+  }
+
+  /** True when the bytes from `start` to the position are an unsigned integer. */
+  #isInteger(start: number): boolean {
+    if (this.pos === start) return false;
+    for (let i = start; i < this.pos; i++) {
+      if (this.bytes[i] < 48 || this.bytes[i] > 57) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Passes over one value without building it (a dictionary entry nobody reads, such as a page
+   * tree's /Kids): the counter parses only the keys it needs.
+   */
+  skipValue(depth = 0): void {
+    if (depth > MAX_DEPTH) throw new Malformed("objects are nested too deeply");
+    this.skipSpace();
+    const c = this.peek();
+    if (c === 0x28) {
+      this.literalString();
+    } else if (c === 0x3c && this.peek(1) !== 0x3c) {
+      this.hexString();
+    } else if (c === 0x5b || c === 0x3c) {
+      const dict = c === 0x3c;
+      this.pos += dict ? 2 : 1;
+      for (;;) {
+        this.skipSpace();
+        const d = this.peek();
+        if (d === EOF) throw new Malformed("an array or dictionary is not closed");
+        if (!dict && d === 0x5d) return void this.pos++;
+        if (dict && d === 0x3e) {
+          if (this.peek(1) !== 0x3e) throw new Malformed("a dictionary ends with a single >");
+          return void (this.pos += 2);
+        }
+        this.skipValue(depth + 1);
+      }
+    } else if (c === 0x2f) {
+      this.pos++;
+      this.#wordEnd();
+    } else {
+      const start = this.#wordEnd();
+      if (this.pos === start) throw new Malformed("a value is missing");
+      if (!this.#isInteger(start)) return;
+      // `num gen R` is one value.
+      const save = this.pos;
+      const gen = this.#wordEnd();
+      if (this.#isInteger(gen)) {
+        const r = this.#wordEnd();
+        if (this.pos === r + 1 && this.bytes[r] === 0x52) return; // "R"
+      }
+      this.pos = save;
     }
   }
 
@@ -139,6 +219,30 @@ class Lexer {
     const w = this.word();
     if (!/^\d{1,15}$/.test(w)) throw new Malformed(`expected an integer, found "${w}"`);
     return Number(w);
+  }
+
+  /** The 20-byte cross-reference table entry `oooooooooo ggggg n` at `at`. */
+  xrefEntryAt(at: number): { offset: number; gen: number; kind: string } {
+    this.pos = at;
+    this.peek(19); // the entry must be at hand
+    const b = this.bytes;
+    let offset = 0;
+    let gen = 0;
+    let ok = b[at + 10] === 32 && b[at + 16] === 32 && WHITESPACE.has(b[at + 18]) &&
+      WHITESPACE.has(b[at + 19]);
+    for (let i = 0; i < 10 && ok; i++) {
+      const d = b[at + i] - 48;
+      ok = d >= 0 && d <= 9;
+      offset = offset * 10 + d;
+    }
+    for (let i = 11; i < 16 && ok; i++) {
+      const d = b[at + i] - 48;
+      ok = d >= 0 && d <= 9;
+      gen = gen * 10 + d;
+    }
+    if (!ok) throw new Malformed("a cross-reference entry is not 20 bytes long");
+    this.pos = at + 20;
+    return { offset, gen, kind: String.fromCharCode(b[at + 17]) };
   }
 
   value(depth = 0): Value {
@@ -201,8 +305,11 @@ class Lexer {
       }
       if (c !== 0x2f) throw new Malformed("a dictionary key is not a name");
       const key = this.name().name;
-      const value = this.value(depth + 1);
-      if (!dict.has(key)) dict.set(key, value);
+      if (!KEYS_READ.has(key)) this.skipValue(depth + 1);
+      else {
+        const value = this.value(depth + 1);
+        if (!dict.has(key)) dict.set(key, value);
+      }
     }
   }
 
@@ -331,12 +438,15 @@ type Entry = { type: 1; offset: number; gen: number } | { type: 2; stream: numbe
 
 const MAX_SECTIONS = 64;
 const MAX_OBJECT_LOADS = 256;
-const MAX_ENTRIES = 5_000_000;
+const MAX_ENTRIES = 10_000_000;
 const STARTXREF_SEARCH = 1024;
 
+/** What one cross-reference section says of an object: an entry, free (null), or not listed. */
+type Lookup = (num: number) => Entry | null | undefined;
+
 class PdfIndex {
-  #entries = new Map<number, Entry>();
-  #free = new Set<number>();
+  /** Newest first. */
+  #sections: Lookup[] = [];
   #trailer: Dict | null = null;
   #loads = 0;
   #objectStreams = new Map<number, { data: Uint8Array; offsets: Map<number, number> }>();
@@ -419,37 +529,71 @@ class PdfIndex {
     return this.#readXrefStream(lexer);
   }
 
-  #set(num: number, entry: Entry | null): void {
-    if (this.#entries.has(num) || this.#free.has(num)) return; // a newer section decided it
-    if (entry) this.#entries.set(num, entry);
-    else this.#free.add(num);
-    if (this.#entries.size + this.#free.size > MAX_ENTRIES) {
-      throw new Malformed("too many cross-reference entries");
+  /** Where the newest section that lists `num` says it is (undefined: free or not listed). */
+  #entry(num: number): Entry | undefined {
+    for (const lookup of this.#sections) {
+      const entry = lookup(num);
+      if (entry !== undefined) return entry ?? undefined;
     }
+    return undefined;
   }
 
+  /**
+   * A classic table: subsections of 20-byte entries (`oooooooooo ggggg n` and a two-byte line
+   * end), looked up by position when they are asked for, so a large table costs nothing to read.
+   */
   #readTable(lexer: Lexer): Dict {
+    const subsections: Array<
+      { first: number; count: number; start: number; parsed?: Map<number, Entry | null> }
+    > = [];
     for (;;) {
       const save = lexer.pos;
-      const w = lexer.word();
-      if (w === "trailer") {
-        const trailer = lexer.value();
-        if (!isDict(trailer)) throw new Malformed("the trailer is not a dictionary");
-        return trailer;
-      }
+      if (lexer.word() === "trailer") break;
       lexer.pos = save;
       const first = lexer.integer();
       const count = lexer.integer();
       if (count > MAX_ENTRIES) throw new Malformed("a cross-reference subsection is too long");
-      for (let i = 0; i < count; i++) {
-        const offset = lexer.integer();
-        const gen = lexer.integer();
-        const kind = lexer.word();
-        if (kind === "n") this.#set(first + i, { type: 1, offset, gen });
-        else if (kind === "f") this.#set(first + i, null);
-        else throw new Malformed(`a cross-reference entry has type "${kind}"`);
+      lexer.skipSpace();
+      const start = lexer.pos;
+      try {
+        // The first and last entries must be where 20-byte entries put them.
+        if (count > 0) {
+          lexer.xrefEntryAt(start);
+          lexer.xrefEntryAt(start + (count - 1) * 20);
+        }
+        lexer.pos = start + count * 20;
+        subsections.push({ first, count, start });
+      } catch (err) {
+        if (!(err instanceof Malformed)) throw err;
+        // Entries of another length (a one-byte line end): read them one by one.
+        lexer.pos = start;
+        const parsed = new Map<number, Entry | null>();
+        for (let i = 0; i < count; i++) {
+          const offset = lexer.integer();
+          const gen = lexer.integer();
+          const kind = lexer.word();
+          if (kind !== "n" && kind !== "f") {
+            throw new Malformed(`a cross-reference entry has type "${kind}"`);
+          }
+          parsed.set(first + i, kind === "n" ? { type: 1, offset, gen } : null);
+        }
+        subsections.push({ first, count, start, parsed });
       }
     }
+    const trailer = lexer.value();
+    if (!isDict(trailer)) throw new Malformed("the trailer is not a dictionary");
+    this.#sections.push((num) => {
+      for (const { first, count, start, parsed } of subsections) {
+        if (num < first || num >= first + count) continue;
+        if (parsed) return parsed.get(num);
+        const { offset, gen, kind } = lexer.xrefEntryAt(start + (num - first) * 20);
+        if (kind === "f") return null;
+        if (kind !== "n") throw new Malformed(`a cross-reference entry has type "${kind}"`);
+        return { type: 1, offset, gen };
+      }
+      return undefined;
+    });
+    return trailer;
   }
 
   #readXrefStream(lexer: Lexer): Dict {
@@ -470,27 +614,33 @@ class PdfIndex {
     }
     const [w1, w2, w3] = w as number[];
     const width = w1 + w2 + w3;
-    let at = 0;
-    const field = (n: number, fallback: number) => {
-      if (n === 0) return fallback;
-      let v = 0;
-      for (let i = 0; i < n; i++) v = v * 256 + data[at++];
-      return v;
-    };
+    const ranges: Array<{ first: number; count: number; row: number }> = [];
+    let rows = 0;
     for (let p = 0; p < index.length; p += 2) {
-      const first = index[p] as number;
-      const count = index[p + 1] as number;
-      for (let i = 0; i < count; i++) {
-        if (at + width > data.length) throw new Malformed("the cross-reference stream is short");
-        const type = field(w1, 1);
-        const f2 = field(w2, 0);
-        const f3 = field(w3, 0);
-        if (type === 0) this.#set(first + i, null);
-        else if (type === 1) this.#set(first + i, { type: 1, offset: f2, gen: f3 });
-        else if (type === 2) this.#set(first + i, { type: 2, stream: f2, index: f3 });
-        // other types are reserved: readers treat them as null objects
-      }
+      const [first, count] = [index[p] as number, index[p + 1] as number];
+      ranges.push({ first, count, row: rows });
+      rows += count;
     }
+    if (rows > MAX_ENTRIES || rows * width > data.length) {
+      throw new Malformed("the cross-reference stream is short");
+    }
+    this.#sections.push((num) => {
+      const range = ranges.find((r) => num >= r.first && num < r.first + r.count);
+      if (!range) return undefined;
+      let at = (range.row + num - range.first) * width;
+      const field = (n: number, fallback: number) => {
+        if (n === 0) return fallback;
+        let v = 0;
+        for (let i = 0; i < n; i++) v = v * 256 + data[at++];
+        return v;
+      };
+      const type = field(w1, 1);
+      const f2 = field(w2, 0);
+      const f3 = field(w3, 0);
+      if (type === 1) return { type: 1, offset: f2, gen: f3 };
+      if (type === 2) return { type: 2, stream: f2, index: f3 };
+      return null; // free; other types are reserved and read as null objects
+    });
     return dict;
   }
 
@@ -559,7 +709,7 @@ class PdfIndex {
 
   #object(num: number): Value {
     if (++this.#loads > MAX_OBJECT_LOADS) throw new Malformed("too many objects to follow");
-    const entry = this.#entries.get(num);
+    const entry = this.#entry(num);
     if (!entry) return null; // a free or missing object is null
     if (entry.type === 1) return this.#indirectAt(this.#lexerAt(entry.offset), num).value;
     const stream = this.#objectStream(entry.stream);
@@ -571,7 +721,7 @@ class PdfIndex {
   #objectStream(num: number) {
     const cached = this.#objectStreams.get(num);
     if (cached) return cached;
-    const entry = this.#entries.get(num);
+    const entry = this.#entry(num);
     if (!entry || entry.type !== 1) throw new Malformed(`object stream ${num} has no offset`);
     const { value: dict, stream } = this.#indirectAt(this.#lexerAt(entry.offset), num);
     if (!isDict(dict) || nameOf(dict.get("Type")) !== "ObjStm" || !stream) {
