@@ -16,12 +16,7 @@ export { extractPlainText } from "./text.ts";
 export { extractXlsx } from "./xlsx.ts";
 export { zipExpandedSize, zipInflatedSize } from "./zip.ts";
 export * from "./types.ts";
-export {
-  type Detection,
-  detectFileType,
-  MIME_TYPES,
-  sniffFileType,
-} from "../uploads/file_type.ts";
+export { detectFileType, type Detection, MIME_TYPES, sniffFileType } from "../uploads/file_type.ts";
 
 /** Extracts the text of a file of a known type; `opts` (a page range) only applies to PDFs. */
 export function extract(
