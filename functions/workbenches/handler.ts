@@ -1,12 +1,13 @@
 /**
- * The `workbenches` function: workbenches, their files and uploads. Routes by group:
+ * The `workbenches` function: workbenches, their files and uploads. Where each route is:
  *
- * | routes                                                        | file                  |
- * | ------------------------------------------------------------- | --------------------- |
- * | `POST /`, `GET /`, `GET /:id`                                 | workbench_routes.ts   |
- * | `GET /:id/files`, `GET/DELETE /:id/files/:fileId`, `GET /:id/status` | file_routes.ts |
- * | `POST /:id/files` (uploads)                                   | upload_route.ts       |
+ * - workbench_routes.ts: `POST /`, `GET /`, `GET /:id`
+ * - upload_route.ts: `POST /:id/files` (receive_uploads.ts streams and checks the files,
+ *   commit_uploads.ts writes their rows)
+ * - file_routes.ts: `GET /:id/files`, `GET /:id/files/:fileId`, `DELETE /:id/files/:fileId`,
+ *   `GET /:id/status`
  *
+ * access.ts decides who may do what; file_rows.ts is how file rows are read and returned.
  * Reads run as the caller (RLS); writes that clients may not do directly (file rows, Storage) use
  * the service role after the caller's workbench role has been checked (access.ts). Other tenants'
  * workbenches are 404.
