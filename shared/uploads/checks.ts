@@ -188,7 +188,9 @@ export class FileCheck {
       throw new HttpError(
         413,
         "file_too_large",
-        `${this.name} is ${this.#size} bytes; the limit is ${this.#limits.maxFileBytes} bytes (20 MB).`,
+        `${this.name} is ${this.#size} bytes; the limit is ${this.#limits.maxFileBytes} bytes (${
+          Math.round(this.#limits.maxFileBytes / 1024 / 1024)
+        } MB).`,
         { file_name: this.name, size_bytes: this.#size, limit_bytes: this.#limits.maxFileBytes },
       );
     }
