@@ -1,8 +1,11 @@
 /**
  * Supabase Storage access with the service role: where workbench files live and how to move their
  * bytes. Paths are `<workbench_id>/<file_id>/<safe name>` in the private `workbench` bucket.
+ *
+ * Uses `@supabase/storage-js` alone (the Storage part of supabase-js, same version), so functions
+ * do not bundle the Auth, PostgREST and Realtime clients they never use.
  */
-import { createClient } from "@supabase/supabase-js";
+import { StorageClient } from "@supabase/storage-js";
 
 export const WORKBENCH_BUCKET = "workbench";
 
@@ -17,22 +20,37 @@ export function workbenchObjectPath(workbenchId: string, fileId: string, fileNam
   return `${workbenchId}/${fileId}/${safeObjectName(fileName)}`;
 }
 
+/** What an upload sends: bytes in memory, or a stream sent as it is read (never held whole). */
+export type ObjectBody = Uint8Array | ReadableStream<Uint8Array>;
+
 export interface ObjectStore {
-  upload(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /**
+   * Stores an object (replacing one at the same path). A stream body is sent as it is read; if
+   * the stream errors, the upload is aborted and the promise rejects.
+   */
+  upload(bucket: string, path: string, body: ObjectBody, contentType: string): Promise<void>;
   download(bucket: string, path: string): Promise<Uint8Array>;
   remove(bucket: string, paths: string[]): Promise<void>;
   signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
 }
 
+/** The Storage API of a project, with the headers supabase-js would send for this key. */
+export function createStorageClient(supabaseUrl: string, key: string): StorageClient {
+  const url = new URL("storage/v1", supabaseUrl.endsWith("/") ? supabaseUrl : `${supabaseUrl}/`);
+  return new StorageClient(url.href, { apikey: key, Authorization: `Bearer ${key}` });
+}
+
 export function createObjectStore(supabaseUrl: string, serviceRoleKey: string): ObjectStore {
-  const storage = createClient(supabaseUrl, serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-  }).storage;
+  const storage = createStorageClient(supabaseUrl, serviceRoleKey);
   return {
-    async upload(bucket, path, bytes, contentType) {
-      const { error } = await storage.from(bucket).upload(path, new Blob([bytes as BlobPart]), {
+    async upload(bucket, path, body, contentType) {
+      // Bytes go as a multipart form (as before); a stream goes as the raw request body, which
+      // Storage reads as it arrives (no Content-Length needed).
+      const payload = body instanceof Uint8Array ? new Blob([body as BlobPart]) : body;
+      const { error } = await storage.from(bucket).upload(path, payload, {
         contentType,
         upsert: true,
+        ...(payload instanceof ReadableStream ? { duplex: "half" } : {}),
       });
       if (error) throw new Error(`storage upload of ${path} failed: ${error.message}`);
     },

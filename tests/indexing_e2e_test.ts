@@ -5,8 +5,16 @@
  */
 import assert from "node:assert/strict";
 import type { SupabaseClient } from "@supabase/supabase-js";
+import { zipSync } from "fflate";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { createWorkbenchesHandler } from "../functions/workbenches/handler.ts";
+import { createJwtVerifier } from "../shared/auth.ts";
 import { getDb } from "../shared/db.ts";
 import { DEFAULT_HF_MODEL } from "../shared/embeddings.ts";
+import { serve } from "../shared/http.ts";
+import type { ObjectStore } from "../shared/storage.ts";
+import type { Stack } from "../local/stack.ts";
 import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
 import { startFakeHf } from "./fakes/huggingface.ts";
 import {
@@ -373,6 +381,76 @@ Deno.test("companies, workbenches and the indexing pipeline end to end", opts, a
       },
     );
 
+    await t.step(
+      "a file refused after others were stored leaves nothing behind: no row, no object",
+      async () => {
+        const objects = async () =>
+          (await sql`select name from storage.objects where bucket_id = 'workbench'
+                      order by name`).map((r) => r.name);
+        const onDisk = async () => {
+          const names: string[] = [];
+          const walk = async (dir: string): Promise<void> => {
+            for await (const e of Deno.readDir(dir)) {
+              if (e.isDirectory) await walk(`${dir}/${e.name}`);
+              else names.push(`${dir}/${e.name}`);
+            }
+          };
+          await walk(`${stack.storageDir}/workbench`);
+          return names.sort();
+        };
+        const [{ before }] = await sql`select count(*)::int as before from public.workbench_files`;
+        const objectsBefore = await objects();
+        const diskBefore = await onDisk();
+        const res = await call(alice.client, `workbenches/${personal}/files`, {
+          body: form([
+            // Over 64 KB each, so each is streamed to Storage as it arrives.
+            { name: "first.txt", bytes: text("stored first, then removed\n".repeat(5000)) },
+            { name: "second.md", bytes: text("# stored second\n".repeat(8000)) },
+            {
+              name: "long.pdf",
+              bytes: makePdf(Array.from({ length: 400 }, (_, i) => [`page ${i + 1}`])),
+            },
+            { name: "after.txt", bytes: text("read through, never stored") },
+          ]),
+        });
+        assert.equal(res.status, 413);
+        assert.equal(res.body.error.code, "pdf_too_many_pages");
+        assert.match(res.body.error.message, /long\.pdf has 400 pages/);
+        const [{ after }] = await sql`select count(*)::int as after from public.workbench_files`;
+        assert.equal(after, before);
+        assert.deepEqual(await objects(), objectsBefore);
+        assert.deepEqual(await onDisk(), diskBefore);
+      },
+    );
+
+    await t.step(
+      "the same content twice in one request is stored once; Office files need no extension",
+      async () => {
+        const box = await call(alice.client, "workbenches", { body: { name: "Inbox" } });
+        const inbox = box.body.id;
+        const res = await call(alice.client, `workbenches/${inbox}/files`, {
+          body: form([
+            { name: "a.txt", bytes: text("the same words") },
+            { name: "b.txt", bytes: text("the same words") },
+            { name: "board-memo", bytes: makeDocx([{ paragraph: "Sent without an extension." }]) },
+          ]),
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        const [a, b, memo] = res.body.files;
+        assert.deepEqual([a.duplicate, b.duplicate, b.id], [false, true, a.id]);
+        assert.equal(b.file_name, "a.txt", "the existing file is returned");
+        assert.deepEqual([memo.file_type, memo.mime_type], [
+          "docx",
+          "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ]);
+        const stored = await sql`select name from storage.objects
+          where bucket_id = 'workbench' and name like ${inbox + "/%"}`;
+        assert.equal(stored.length, 2);
+        const done = await waitForFiles(alice, inbox, [a.id, memo.id]);
+        assert.deepEqual([done[a.id].status, done[memo.id].status], ["indexed", "indexed"]);
+      },
+    );
+
     await t.step("the same content uploaded twice returns the existing file", async () => {
       const res = await call(alice.client, `workbenches/${personal}/files`, {
         body: form([good[3]]),
@@ -469,8 +547,160 @@ Deno.test("companies, workbenches and the indexing pipeline end to end", opts, a
       });
       assert.equal(again.status, 404);
     });
+    await t.step(
+      "a 20-file, 47 MiB upload stays well within an Edge Function's 256 MB",
+      async () => {
+        const MiB = 1024 * 1024;
+        const m = await measureBigUpload(stack, alice);
+        assert.equal(m.status, 201, JSON.stringify(m.body));
+        assert.equal(m.body.files.length, 20);
+        assert.equal(m.stored, m.total, "every byte went to Storage");
+        const pages = m.body.files.filter((f: Json) => f.file_type === "pdf").map((f: Json) =>
+          f.page_count
+        );
+        assert.deepEqual(pages, [200, 200, 200, 200]);
+        console.log(
+          `20 files, ${(m.total / MiB).toFixed(1)} MiB: peak growth of heap+external ` +
+            `${(m.peakHeap / MiB).toFixed(1)} MiB, of RSS ${(m.peakRss / MiB).toFixed(1)} MiB`,
+        );
+        // The old handler held the body, the parsed form and each file again (over 150 MiB).
+        assert.ok(
+          m.peakHeap < 96 * MiB,
+          `heap+external grew by ${(m.peakHeap / MiB).toFixed(1)} MiB`,
+        );
+      },
+    );
   } finally {
     await stack.stop();
     await hf.stop();
   }
 });
+
+/** `files` as a multipart body produced as it is read (the test holds only the inputs). */
+function streamedForm(files: Upload[], boundary: string): ReadableStream<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  for (const f of files) {
+    pieces.push(text(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${f.name}"\r\n` +
+        `Content-Type: application/octet-stream\r\n\r\n`,
+    ));
+    for (let at = 0; at < f.bytes.length; at += 64 * 1024) {
+      pieces.push(f.bytes.subarray(at, at + 64 * 1024));
+    }
+    pieces.push(text("\r\n"));
+  }
+  pieces.push(text(`--${boundary}--\r\n`));
+  let next = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (next < pieces.length) controller.enqueue(pieces[next++]);
+      else controller.close();
+    },
+  });
+}
+
+/**
+ * `bytes` of text that differs per `seed` and barely compresses: a random 64 KB block of letters
+ * repeated (deflate's window is 32 KB, so the repeats do not compress either).
+ */
+function randomText(bytes: number, seed: number): Uint8Array {
+  const block = new Uint8Array(64 * 1024);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < block.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    block[i] = i % 61 === 60 ? 10 : 97 + ((x >>> 0) % 26);
+  }
+  const out = new Uint8Array(bytes);
+  for (let at = 0; at < bytes; at += block.length) out.set(block.subarray(0, bytes - at), at);
+  return out;
+}
+
+/** Collects garbage (V8's `gc`, exposed at run time) so that a memory baseline is clean. */
+function collectGarbage(): void {
+  v8.setFlagsFromString("--expose_gc");
+  (vm.runInNewContext("gc") as () => void)();
+}
+
+/**
+ * Calls the workbenches handler in-process with a 20-file, 48 MB multipart body produced as it is
+ * read, and a Storage that reads each upload to its end and drops it; returns the peak growth of
+ * the JS heap plus external memory (ArrayBuffers) and of the RSS while it ran.
+ */
+async function measureBigUpload(stack: Stack, user: TestUser) {
+  const MiB = 1024 * 1024;
+  const wb = await call(user.client, "workbenches", { body: { name: "Big upload" } });
+  // 12 CSV, 4 PDF (200 pages), 4 DOCX; about 2.4 MB each, 47 MiB in all.
+  const files: Upload[] = [];
+  for (let i = 0; i < 12; i++) {
+    files.push({ name: `ledger-${i}.csv`, bytes: randomText(2.3 * MiB, i + 1) });
+  }
+  for (let i = 0; i < 4; i++) {
+    const line = new TextDecoder().decode(randomText(60, 100 + i)).trim();
+    files.push({
+      name: `report-${i}.pdf`,
+      bytes: makePdf(Array.from({ length: 200 }, (_, p) => Array(180).fill(`${p} ${line}`))),
+    });
+  }
+  for (let i = 0; i < 4; i++) {
+    const xml = randomText(3.6 * MiB, 200 + i);
+    files.push({
+      name: `memo-${i}.docx`,
+      bytes: zipSync({ "word/document.xml": xml }, { level: 1 }),
+    });
+  }
+  const total = files.reduce((sum, f) => sum + f.bytes.length, 0);
+  assert.ok(total > 45 * MiB && total < 49.9 * MiB, `${total} bytes`);
+
+  let peakHeap = 0;
+  let peakRss = 0;
+  let stored = 0;
+  collectGarbage();
+  const base = Deno.memoryUsage();
+  const sample = () => {
+    const m = Deno.memoryUsage();
+    peakHeap = Math.max(peakHeap, m.heapUsed + m.external - base.heapUsed - base.external);
+    peakRss = Math.max(peakRss, m.rss - base.rss);
+  };
+  const store: ObjectStore = {
+    async upload(_bucket, _path, body) {
+      if (body instanceof Uint8Array) throw new Error("expected a stream");
+      for await (const chunk of body) {
+        stored += chunk.length;
+        sample();
+      }
+    },
+    download: () => Promise.reject(new Error("not used")),
+    remove: () => Promise.resolve(),
+    signedUrl: () => Promise.reject(new Error("not used")),
+  };
+  const handler = serve(
+    "workbenches",
+    createWorkbenchesHandler({
+      sql: getDb,
+      verifier: createJwtVerifier({
+        supabaseUrl: stack.apiUrl,
+        publicKey: stack.anonKey,
+        serviceKeys: [stack.serviceRoleKey],
+      }),
+      store,
+    }),
+  );
+  const boundary = "memory-test-boundary";
+  const res = await handler(
+    new Request(`${stack.apiUrl}/functions/v1/workbenches/${wb.body.id}/files`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${user.token}`,
+        "content-type": `multipart/form-data; boundary=${boundary}`,
+      },
+      body: streamedForm(files, boundary),
+    }),
+  );
+  sample();
+  const body = await res.json();
+  // Nothing was kept of these files: stop their indexing.
+  await getDb()`delete from public.workbench where id = ${wb.body.id}`;
+  return { status: res.status, body, total, stored, peakHeap, peakRss };
+}

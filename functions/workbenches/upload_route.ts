@@ -1,0 +1,41 @@
+/**
+ * `POST /workbenches/{id}/files` (editor): multipart, field `file`, repeatable. Files are checked
+ * and streamed to Storage as they arrive (receive_uploads.ts), then their rows are written in one
+ * transaction (commit_uploads.ts). `201` with the files, `200` when all were already there.
+ */
+import { json, type Route } from "../../shared/http.ts";
+import { log } from "../../shared/log.ts";
+import { commitUploads, hasContent } from "./commit_uploads.ts";
+import type { WorkbenchesContext } from "./handler.ts";
+import { receiveUploads, removeObjects } from "./receive_uploads.ts";
+
+export function uploadRoutes({ deps, access }: WorkbenchesContext): Route[] {
+  return [{
+    method: "POST",
+    pattern: "/:id/files",
+    handler: async (req, ctx) => {
+      const { user, id } = await access(req, ctx.params.id, "editor");
+      const received = await receiveUploads(req, {
+        workbenchId: id,
+        limits: deps.limits,
+        store: deps.store,
+        isKnown: (sha256) => hasContent(deps.sql(), id, sha256),
+      });
+      const stored = received.flatMap((r) => r.path ? [r.path] : []);
+      const committed = await commitUploads(deps.sql(), id, user.id, received).catch(
+        async (err) => {
+          await removeObjects(deps.store, stored); // no row refers to them
+          throw err;
+        },
+      );
+      await removeObjects(deps.store, committed.unused);
+      const files = committed.files;
+      log.info("files uploaded", {
+        workbench_id: id,
+        files: files.map((f) => ({ id: f.id, type: f.file_type, duplicate: f.duplicate })),
+      });
+      const created = files.some((f) => !f.duplicate || f.requeued);
+      return json({ files }, created ? 201 : 200);
+    },
+  }];
+}

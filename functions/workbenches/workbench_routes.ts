@@ -1,0 +1,79 @@
+/** `POST /workbenches`, `GET /workbenches?companyId=`, `GET /workbenches/{id}`. */
+import { z } from "zod";
+import { requireUser } from "../../shared/auth.ts";
+import { HttpError, json, readJson, readQuery, type Route } from "../../shared/http.ts";
+import { paged, PageQuery } from "../../shared/pagination.ts";
+import { NOT_FOUND } from "./access.ts";
+import type { WorkbenchesContext } from "./handler.ts";
+
+const WorkbenchInput = z.object({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().trim().max(2000).optional(),
+  company_id: z.uuid().optional(),
+});
+const ListQuery = PageQuery.extend({ companyId: z.uuid().optional() });
+
+export function workbenchRoutes({ deps, asCaller, access }: WorkbenchesContext): Route[] {
+  return [
+    {
+      method: "POST",
+      pattern: "/",
+      handler: async (req) => {
+        const user = await requireUser(req, deps.verifier);
+        const input = await readJson(req, WorkbenchInput);
+        const row = await asCaller(user.claims, async (tx) => {
+          const [w] = await tx`
+            insert into public.workbench (name, description, company_id)
+            values (${input.name}, ${input.description ?? null}, ${input.company_id ?? null})
+            returning id, name, description, owner_user_id, company_id, created_at, updated_at`;
+          return w;
+        }).catch((err) => {
+          if (err instanceof HttpError && err.status === 404 && input.company_id) {
+            throw new HttpError(404, "not_found", "Company not found.");
+          }
+          throw err;
+        });
+        return json({ ...row, role: "owner" }, 201);
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/",
+      handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
+        const q = readQuery(ctx.url, ListQuery);
+        const companyId = q.companyId ?? null;
+        const rows = await asCaller(
+          user.claims,
+          (tx) =>
+            tx`select w.id, w.name, w.description, w.owner_user_id, w.company_id, w.created_at,
+                    w.updated_at, public.workbench_role(w.id) as role,
+                    (select count(*)::int from public.workbench_files f where f.workbench_id = w.id)
+                      as file_count
+               from public.workbench w
+              where (${companyId}::uuid is null or w.company_id = ${companyId}::uuid)
+              order by w.created_at desc, w.id
+              limit ${q.limit + 1} offset ${q.offset}`,
+        );
+        const { items, next_offset } = paged([...rows], q);
+        return json({ workbenches: items, next_offset });
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/:id",
+      handler: async (req, ctx) => {
+        const { user, id } = await access(req, ctx.params.id);
+        const [row] = await asCaller(
+          user.claims,
+          (tx) =>
+            tx`select w.id, w.name, w.description, w.owner_user_id, w.company_id, w.created_at,
+                    w.updated_at, public.workbench_role(w.id) as role
+               from public.workbench w where w.id = ${id}`,
+        );
+        if (!row) throw new HttpError(404, "not_found", NOT_FOUND);
+        return json(row);
+      },
+    },
+  ];
+}
