@@ -50,19 +50,6 @@ $$;
 revoke all on function private.caller_verified_email() from public, anon, authenticated;
 grant execute on function private.caller_verified_email() to service_role;
 
--- Whether the caller may read an invitation: the company's admins, and its invitee.
-create function public.invitation_visible(p_company_id uuid, p_email text) returns boolean
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select public.is_company_member(p_company_id, 'admin')
-      or p_email = private.caller_verified_email()
-$$;
-revoke all on function public.invitation_visible(uuid, text) from public, anon;
-grant execute on function public.invitation_visible(uuid, text) to authenticated, service_role;
-
 ------------------------------------------------------------------------------------------------
 -- Invitation RPCs (the companies and invitations functions call them as the caller). Errors carry
 -- PostgREST-style SQLSTATEs: PT404 not found, PT409 used, PT410 expired; 42501 for a caller who
@@ -251,9 +238,11 @@ revoke all on public.company_invitations from anon, authenticated;
 grant select, delete on public.company_invitations to authenticated;
 alter table public.company_invitations enable row level security;
 
-create policy "admins and the invitee see invitations" on public.company_invitations
+-- Admins see their company's invitations. Invitees read theirs through my_company_invitations(),
+-- which leaves out who invited them (no user ids for people who are not members yet).
+create policy "admins see invitations" on public.company_invitations
   for select to authenticated
-  using ((select public.invitation_visible(company_id, email)));
+  using ((select public.is_company_member(company_id, 'admin')));
 -- Revoking an invitation deletes it.
 create policy "admins revoke invitations" on public.company_invitations
   for delete to authenticated

@@ -96,8 +96,8 @@ select tests.authenticate_as('0a000000-0000-0000-0000-000000000004');
 select results_eq($$ select id, company_name, role, expires_at from public.my_company_invitations() $$,
   $$ select id, 'Acme', 'admin', now() + interval '7 days' from invited $$,
   'the invitee lists their invitation with the company''s name (matched case-insensitively)');
-select results_eq($$ select email from public.company_invitations $$, array['invitee@example.com'],
-  'the invitee reads only their own invitation');
+select is_empty($$ select 1 from public.company_invitations $$,
+  'the invitee reads the table through nothing but my_company_invitations() (no inviter id)');
 select is_empty($$ select 1 from public.company $$, 'the invitee does not see the company yet');
 select results_eq($$ select public.accept_company_invitation((select id from invited)) $$,
   $$ values ('{"company_id": "0c000000-0000-0000-0000-000000000001", "role": "admin"}'::jsonb) $$,
