@@ -27,6 +27,11 @@ export function stripBidi(text: string): string {
   return text.replace(BIDI, "");
 }
 
+/** Removes every C0/C1 control character. */
+export function stripControls(text: string): string {
+  return text.replace(new RegExp(CONTROL.source, "g"), "");
+}
+
 /** A one-line name: NFC, trimmed, 1–`max` characters, no controls, not blank or invisible. */
 export function nameSchema(max = 200) {
   return z.string()

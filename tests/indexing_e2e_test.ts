@@ -108,11 +108,15 @@ Deno.test("companies, workbenches and the indexing pipeline end to end", opts, a
         body: { name: "Acme Ltd" },
       });
       assert.equal(renamed.body.name, "Acme Ltd");
-      const added = await call(alice.client, `companies/${companyId}/members`, {
+      const invited = await call(alice.client, `companies/${companyId}/invitations`, {
         body: { email: bob.email, role: "member" },
       });
-      assert.equal(added.status, 201);
-      const again = await call(alice.client, `companies/${companyId}/members`, {
+      assert.equal(invited.status, 201);
+      const accepted = await call(bob.client, `invitations/${invited.body.id}/accept`, {
+        body: {},
+      });
+      assert.equal(accepted.status, 200);
+      const again = await call(alice.client, `companies/${companyId}/invitations`, {
         body: { email: bob.email },
       });
       assert.equal(again.status, 409);

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { hasVisibleText, nameSchema, stripBidi, textSchema } from "../shared/validation.ts";
+import { displayName } from "../shared/uploads/checks.ts";
+import {
+  hasVisibleText,
+  nameSchema,
+  stripBidi,
+  stripControls,
+  textSchema,
+} from "../shared/validation.ts";
 
 Deno.test("nameSchema() normalises to NFC and trims", () => {
   assert.equal(nameSchema().parse("  Cafe\u0301 Q3 "), "Café Q3");
@@ -33,4 +40,11 @@ Deno.test("stripBidi() removes bidirectional controls from file names", () => {
   assert.equal(stripBidi("\u202etxt.exe"), "txt.exe");
   assert.equal(stripBidi("a\u2066b\u2069c\u200f.pdf"), "abc.pdf");
   assert.equal(hasVisibleText(stripBidi("\u202e")), false);
+});
+
+Deno.test("displayName() keeps a file's visible base name only", () => {
+  assert.equal(displayName("C:\\docs\\\u202etxt.exe"), "txt.exe");
+  assert.equal(displayName("q3\u0000.csv"), "q3.csv");
+  assert.equal(displayName("\u200b\u202e"), "untitled");
+  assert.equal(stripControls("a\u0001b\u009fc"), "abc");
 });

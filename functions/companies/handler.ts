@@ -1,8 +1,12 @@
 /**
- * Companies: create, list (with the caller's role), rename, and manage members. Every query runs
- * as the caller (RLS decides); other tenants' companies are 404.
+ * Companies: create, list (with the caller's role), rename, manage members and invite new ones.
+ * Every query runs as the caller (RLS and the SECURITY DEFINER RPCs decide); other tenants'
+ * companies are 404. Membership comes only by invitation (the invitee accepts through the
+ * `invitations` function); owners only from an owner promoting a member. No answer depends on
+ * whether an email has an account: inviting never looks the email up.
  */
 import { z } from "zod";
+import { nameSchema } from "../../shared/validation.ts";
 import { type AuthenticatedUser, type JwtVerifier, requireUser } from "../../shared/auth.ts";
 import { asCaller, type Sql, type Tx } from "../../shared/db.ts";
 import { HttpError, json, readJson, readQuery, router, validate } from "../../shared/http.ts";
@@ -14,14 +18,29 @@ export interface CompaniesDeps {
 }
 
 const Id = z.uuid();
-const CompanyInput = z.object({ name: z.string().trim().min(1).max(200) });
-const MemberInput = z.object({
-  email: z.email().optional(),
-  user_id: z.uuid().optional(),
-  role: z.enum(["admin", "member", "owner"]).default("member"),
-}).refine((v) => v.email || v.user_id, { message: "Give the new member's email or user_id." });
+const CompanyInput = z.object({ name: nameSchema(200) });
+const InvitationInput = z.object({
+  email: z.email().max(320),
+  role: z.enum(["admin", "member"], {
+    message: "Invite as admin or member; owners come from an owner promoting a member.",
+  }).default("member"),
+});
+const RoleInput = z.object({ role: z.enum(["owner", "admin", "member"]) });
+
+const INVITATION_COLUMNS = "id, company_id, email, role, status, created_at, expires_at";
 
 const NOT_FOUND = "Company not found.";
+
+/** The last-owner rule (SQLSTATE 23514 from the keep_company_owner trigger) as a clear 409. */
+function lastOwner(err: unknown): unknown {
+  return (err as { code?: string })?.code === "23514"
+    ? new HttpError(
+      409,
+      "last_owner",
+      "A company needs at least one owner: promote another member to owner first.",
+    )
+    : err;
+}
 
 async function roleIn(tx: Tx, companyId: string): Promise<string | null> {
   const [{ role }] = await tx`select public.company_role(${companyId}) as role`;
@@ -57,7 +76,10 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       if (target.role === "owner" && role !== "owner") {
         throw new HttpError(403, "forbidden", "Only owners can remove an owner.");
       }
-      await tx`delete from public.company_members where company_id = ${id} and user_id = ${userId}`;
+      await tx`delete from public.company_members where company_id = ${id} and user_id = ${userId}`
+        .catch((err) => {
+          throw lastOwner(err);
+        });
     });
     return new Response(null, { status: 204 });
   }
@@ -121,46 +143,99 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
         const members = await run(user, async (tx) => {
           await requireCompanyRole(tx, id, "member");
           return [
-            ...await tx`select m.user_id, m.role, m.created_at
-                          from public.company_members m where m.company_id = ${id}
-                         order by m.created_at`,
+            ...await tx`select user_id, email, full_name, role, joined_at
+                          from public.company_member_list(${id})`,
           ];
         });
         return json({ members });
       },
     },
     {
+      // Owners are made only here, by an owner promoting an existing member.
+      method: "PATCH",
+      pattern: "/:id/members/:userId",
+      handler: async (req, ctx) => {
+        const id = validate(Id, ctx.params.id, "company id");
+        const userId = validate(Id, ctx.params.userId, "user id");
+        const user = await requireUser(req, deps.verifier);
+        const input = await readJson(req, RoleInput);
+        const member = await run(user, async (tx) => {
+          const role = await requireCompanyRole(tx, id, "admin");
+          const [target] = await tx`select role from public.company_members
+                                     where company_id = ${id} and user_id = ${userId}`;
+          if (!target) throw new HttpError(404, "not_found", "No such member.");
+          if ((target.role === "owner" || input.role === "owner") && role !== "owner") {
+            throw new HttpError(403, "forbidden", "Only owners make or change owners.");
+          }
+          const [row] = await tx`update public.company_members set role = ${input.role}
+                                  where company_id = ${id} and user_id = ${userId}
+                                  returning company_id, user_id, role`.catch((err) => {
+            throw lastOwner(err);
+          });
+          return row;
+        });
+        return json(member);
+      },
+    },
+    {
       method: "POST",
-      pattern: "/:id/members",
+      pattern: "/:id/invitations",
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
         const user = await requireUser(req, deps.verifier);
-        const input = await readJson(req, MemberInput);
-        await run(
-          user,
-          (tx) => requireCompanyRole(tx, id, input.role === "owner" ? "owner" : "admin"),
-        );
-        // Only now (the caller manages this company) look the user up; profiles are private, so
-        // this read uses the service connection.
-        const [target] = await deps.sql()<{ id: string }[]>`
-          select id from auth.users
-           where (${input.user_id ?? null}::uuid is not null and id = ${
-          input.user_id ?? null
-        }::uuid)
-              or (${input.email ?? null}::text is not null and lower(email) = lower(${
-          input.email ?? null
-        }))
-           limit 1`;
-        if (!target) throw new HttpError(404, "user_not_found", "No user with that email or id.");
-        const member = await run(user, async (tx) => {
-          const [row] = await tx`insert into public.company_members (company_id, user_id, role)
-                                 values (${id}, ${target.id}, ${input.role})
-                                 on conflict (company_id, user_id) do nothing
-                                 returning company_id, user_id, role, created_at`;
-          if (!row) throw new HttpError(409, "already_member", "That user is already a member.");
+        const input = await readJson(req, InvitationInput);
+        const invitation = await run(user, async (tx) => {
+          await requireCompanyRole(tx, id, "admin");
+          const [row] = await tx`
+            select ${tx.unsafe(INVITATION_COLUMNS)}
+              from public.invite_to_company(${id}, ${input.email}, ${input.role})`.catch(
+            (err) => {
+              if ((err as { code?: string })?.code !== "23505") throw err;
+              throw new HttpError(409, "already_member", "That email is already a member's.");
+            },
+          );
           return row;
         });
-        return json(member, 201);
+        return json(invitation, 201);
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/:id/invitations",
+      handler: async (req, ctx) => {
+        const id = validate(Id, ctx.params.id, "company id");
+        const user = await requireUser(req, deps.verifier);
+        const page = readQuery(ctx.url, PageQuery);
+        const rows = await run(user, async (tx) => {
+          await requireCompanyRole(tx, id, "admin");
+          return [
+            ...await tx`select ${tx.unsafe(INVITATION_COLUMNS)}, expires_at <= now() as expired
+                          from public.company_invitations
+                         where company_id = ${id} and status = 'pending'
+                         order by created_at desc, id
+                         limit ${page.limit + 1} offset ${page.offset}`,
+          ];
+        });
+        const { items, next_offset } = paged(rows, page);
+        return json({ invitations: items, next_offset });
+      },
+    },
+    {
+      method: "DELETE",
+      pattern: "/:id/invitations/:invitationId",
+      handler: async (req, ctx) => {
+        const id = validate(Id, ctx.params.id, "company id");
+        const invitationId = validate(Id, ctx.params.invitationId, "invitation id");
+        const user = await requireUser(req, deps.verifier);
+        await run(user, async (tx) => {
+          await requireCompanyRole(tx, id, "admin");
+          const [row] = await tx`delete from public.company_invitations
+                                  where company_id = ${id} and id = ${invitationId}
+                                    and status = 'pending'
+                                  returning id`;
+          if (!row) throw new HttpError(404, "not_found", "No such open invitation.");
+        });
+        return new Response(null, { status: 204 });
       },
     },
     {

@@ -2,6 +2,8 @@
  * The `workbenches` function: workbenches, their files and uploads. Where each route is:
  *
  * - workbench_routes.ts: `POST /`, `GET /`, `GET /:id`
+ * - member_routes.ts: `PATCH /:id`, `DELETE /:id`, `GET/POST/DELETE /:id/members`,
+ *   `PATCH/DELETE /:id/members/:userId`
  * - upload_route.ts: `POST /:id/files` (receive_uploads.ts streams and checks the files,
  *   commit_uploads.ts writes their rows)
  * - file_routes.ts: `GET /:id/files`, `GET /:id/files/:fileId`, `DELETE /:id/files/:fileId`,
@@ -19,6 +21,7 @@ import type { ObjectStore } from "../../shared/storage.ts";
 import { DEFAULT_LIMITS, type UploadLimits } from "../../shared/uploads/checks.ts";
 import { type Access, workbenchAccess } from "./access.ts";
 import { fileRoutes } from "./file_routes.ts";
+import { createWorkbenchMemberRoutes } from "./member_routes.ts";
 import { uploadRoutes } from "./upload_route.ts";
 import { workbenchRoutes } from "./workbench_routes.ts";
 
@@ -43,6 +46,7 @@ export function createWorkbenchesHandler(deps: WorkbenchesDeps) {
   };
   return router([
     ...workbenchRoutes(context),
+    ...createWorkbenchMemberRoutes(deps),
     ...uploadRoutes(context),
     ...fileRoutes(context),
   ]);

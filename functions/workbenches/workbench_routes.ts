@@ -1,5 +1,6 @@
 /** `POST /workbenches`, `GET /workbenches?companyId=`, `GET /workbenches/{id}`. */
 import { z } from "zod";
+import { nameSchema, textSchema } from "../../shared/validation.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, readQuery, type Route } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
@@ -7,8 +8,8 @@ import { NOT_FOUND } from "./access.ts";
 import type { WorkbenchesContext } from "./handler.ts";
 
 const WorkbenchInput = z.object({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().trim().max(2000).optional(),
+  name: nameSchema(200),
+  description: textSchema(2000).optional(),
   company_id: z.uuid().optional(),
 });
 const ListQuery = PageQuery.extend({ companyId: z.uuid().optional() });

@@ -9,6 +9,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { HttpError } from "../http.ts";
+import { hasVisibleText, stripBidi, stripControls } from "../validation.ts";
 import {
   decideType,
   type FileType,
@@ -56,10 +57,14 @@ export interface CheckedFile {
   pages: number | null;
 }
 
-/** The name shown for a file: its base name, trimmed, at most 255 characters. */
+/**
+ * The name shown for a file: its base name, NFC, without control or bidirectional formatting
+ * characters (`\u202etxt.exe` would display as `exe.txt`), trimmed, at most 255 characters;
+ * `untitled` when nothing visible is left.
+ */
 export function displayName(name: string): string {
-  const base = (name.split(/[\\/]/).pop() ?? "").trim();
-  return (base || "untitled").slice(0, 255);
+  const base = stripControls(stripBidi(name.normalize("NFC")).split(/[\\/]/).pop() ?? "").trim();
+  return (hasVisibleText(base) ? base : "untitled").slice(0, 255);
 }
 
 function join(chunks: Uint8Array[], total: number): Uint8Array {

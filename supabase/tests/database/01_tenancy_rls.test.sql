@@ -200,24 +200,23 @@ select is_empty($$ delete from public.company_members
 select throws_ok($$ insert into public.company_members (company_id, user_id, role)
   values ('c0000000-0000-0000-0000-00000000000a', 'cccccccc-0000-0000-0000-000000000003', 'owner') $$,
   '42501', null, 'an admin cannot add an owner');
-select lives_ok($$ insert into public.company_members (company_id, user_id, role)
+select throws_ok($$ insert into public.company_members (company_id, user_id, role)
   values ('c0000000-0000-0000-0000-00000000000a', 'cccccccc-0000-0000-0000-000000000003', 'member') $$,
-  'an admin can add a member');
+  '42501', null, 'an admin cannot add a member directly: membership comes by invitation');
 select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
   array['editor'], 'a company admin edits company workbenches');
-select throws_ok($$ insert into public.workbench_members (workbench_id, user_id, role)
-  values ('10000000-0000-0000-0000-0000000000a2', 'eeeeeeee-0000-0000-0000-000000000005', 'owner') $$,
-  '42501', null, 'an editor cannot make themselves owner of a workbench');
+select ok(public.can_manage_workbench('10000000-0000-0000-0000-0000000000a2'),
+  'a company admin manages company workbenches');
 
--- The owner lowers the admin to viewer on one workbench; the admin cannot delete that override.
+-- The owner gives the admin an explicit viewer row: roles only raise, so the admin stays editor.
 set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-000000000001", "role": "authenticated"}';
 insert into public.workbench_members (workbench_id, user_id, role)
 values ('10000000-0000-0000-0000-0000000000a2', 'eeeeeeee-0000-0000-0000-000000000005', 'viewer');
 set local request.jwt.claims = '{"sub": "eeeeeeee-0000-0000-0000-000000000005", "role": "authenticated"}';
-select is_empty($$ delete from public.workbench_members where user_id = auth.uid() returning 1 $$,
-  'a member cannot delete the override that lowered their role');
 select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
-  array['viewer'], 'the override still applies');
+  array['editor'], 'an explicit viewer row does not lower a company admin');
+select results_eq($$ with d as (delete from public.workbench_members where user_id = auth.uid()
+  returning 1) select count(*)::int from d $$, array[1], 'anyone may drop their own explicit row');
 
 -- F (a member) creates a company workbench, then is removed from the company.
 set local request.jwt.claims = '{"sub": "ffffffff-0000-0000-0000-000000000006", "role": "authenticated"}';
@@ -241,8 +240,10 @@ select is(
   (select string_agg(p.proname::text, ',' order by p.proname::text)
      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = 'public' and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
-  'company_role,company_visible,has_workbench_role,is_company_member,workbench_role',
-  'authenticated can execute only the membership checks in public');
+  'accept_company_invitation,can_grant_workbench_role,can_manage_workbench,company_member_list,'
+  'company_role,company_visible,decline_company_invitation,has_workbench_role,invite_to_company,'
+  'is_company_member,my_company_invitations,workbench_member_list,workbench_role',
+  'authenticated can execute only the membership checks and invitation RPCs in public');
 select results_eq($$ select name from public.workbench where id = '10000000-0000-0000-0000-0000000000a1' $$,
   array['A personal'], 'A''s workbench is unchanged');
 
