@@ -289,7 +289,8 @@ class Isolate {
 
 export interface Gateway {
   functions: FunctionConfig[];
-  handle(req: Request, path: string): Promise<Response>;
+  /** `clientIp`: the caller's address, forwarded as `x-forwarded-for` as Supabase's edge does. */
+  handle(req: Request, path: string, clientIp?: string): Promise<Response>;
   /** Starts these functions' isolates now (default: all) instead of on their first request. */
   warm(names?: string[]): Promise<void>;
   /** Stops every isolate, letting `EdgeRuntime.waitUntil` work finish (bounded). */
@@ -380,6 +381,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     req: Request,
     path: string,
     requestId: string,
+    clientIp: string | undefined,
   ): Promise<Response> {
     if (stopping) return Response.json(BOOT_ERROR_BODY, { status: 503 });
     const isolate = isolateFor(config);
@@ -393,6 +395,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     const headers = new Headers(req.headers);
     if (!headers.has("x-request-id")) headers.set("x-request-id", requestId);
     headers.delete("host");
+    if (clientIp) headers.set("x-forwarded-for", clientIp);
     const { usage, end } = isolate.begin();
     const started = performance.now();
     const finish = (status: number) => {
@@ -459,7 +462,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     return new Response(body, { status, statusText: upstream.statusText, headers: out });
   }
 
-  async function handle(req: Request, path: string): Promise<Response> {
+  async function handle(req: Request, path: string, clientIp?: string): Promise<Response> {
     const name = path.split("/").filter(Boolean)[0] ?? "";
     const config = byName.get(name);
     if (!config) {
@@ -471,7 +474,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const refused = await checkJwt(req);
       if (refused) return refused;
     }
-    return await forward(config, req, path, newRequestId(req));
+    return await forward(config, req, path, newRequestId(req), clientIp);
   }
 
   return {

@@ -161,14 +161,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     port: opts.apiPort ?? 54321,
     signal: controller.signal,
     onListen: () => {},
-  }, async (req) => {
+  }, async (req, info) => {
     const url = new URL(req.url);
     try {
       if (url.pathname.startsWith("/functions/v1/")) {
         if (!mounted.gateway) {
           return json({ error: { code: "starting", message: "Functions are loading." } }, 503);
         }
-        return await mounted.gateway.handle(req, url.pathname.slice("/functions/v1".length));
+        return await mounted.gateway.handle(
+          req,
+          url.pathname.slice("/functions/v1".length),
+          (info.remoteAddr as Deno.NetAddr).hostname,
+        );
       }
       if (url.pathname.startsWith("/auth/v1/")) {
         const path = url.pathname.slice("/auth/v1".length);

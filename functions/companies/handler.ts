@@ -5,6 +5,7 @@
  * `invitations` function); owners only from an owner promoting a member. No answer depends on
  * whether an email has an account: inviting never looks the email up.
  */
+import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { z } from "zod";
 import { nameSchema } from "../../shared/validation.ts";
 import { type AuthenticatedUser, type JwtVerifier, requireUser } from "../../shared/auth.ts";
@@ -90,6 +91,7 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       pattern: "/",
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
+        await enforceRateLimit(deps.sql(), "create", req, user.id);
         const input = await readJson(req, CompanyInput);
         const company = await run(user, async (tx) => {
           const [row] = await tx`insert into public.company (name) values (${input.name})
@@ -183,6 +185,7 @@ export function createCompaniesHandler(deps: CompaniesDeps) {
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
         const user = await requireUser(req, deps.verifier);
+        await enforceRateLimit(deps.sql(), "invitations", req, user.id);
         const input = await readJson(req, InvitationInput);
         const invitation = await run(user, async (tx) => {
           await requireCompanyRole(tx, id, "admin");

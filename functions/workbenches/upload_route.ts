@@ -3,6 +3,7 @@
  * and streamed to Storage as they arrive (receive_uploads.ts), then their rows are written in one
  * transaction (commit_uploads.ts). `201` with the files, `200` when all were already there.
  */
+import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { json, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { commitUploads, hasContent } from "./commit_uploads.ts";
@@ -15,6 +16,7 @@ export function uploadRoutes({ deps, access }: WorkbenchesContext): Route[] {
     pattern: "/:id/files",
     handler: async (req, ctx) => {
       const { user, id } = await access(req, ctx.params.id, "editor");
+      await enforceRateLimit(deps.sql(), "uploads", req, user.id);
       const received = await receiveUploads(req, {
         workbenchId: id,
         limits: deps.limits,

@@ -1,4 +1,5 @@
 /** `POST /workbenches`, `GET /workbenches?companyId=`, `GET /workbenches/{id}`. */
+import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { z } from "zod";
 import { nameSchema, textSchema } from "../../shared/validation.ts";
 import { requireUser } from "../../shared/auth.ts";
@@ -21,6 +22,7 @@ export function workbenchRoutes({ deps, asCaller, access }: WorkbenchesContext):
       pattern: "/",
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
+        await enforceRateLimit(deps.sql(), "create", req, user.id);
         const input = await readJson(req, WorkbenchInput);
         const row = await asCaller(user.claims, async (tx) => {
           const [w] = await tx`
