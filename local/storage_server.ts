@@ -97,7 +97,12 @@ export function createStorageServer(deps: StorageDeps) {
       const cc = parts.find((p) => p.name === "cacheControl");
       if (cc) cacheControl = `max-age=${new TextDecoder().decode(cc.data)}`;
     } else {
-      bytes = new Uint8Array(await req.arrayBuffer());
+      try {
+        bytes = new Uint8Array(await req.arrayBuffer());
+      } catch {
+        // The client gave up on the upload (e.g. a refused file aborts its stream): nothing stored.
+        return storageError(400, "aborted", "The upload was aborted before it completed");
+      }
     }
     if (b.file_size_limit !== null && bytes.byteLength > Number(b.file_size_limit)) {
       return storageError(413, "Payload too large", "The object exceeded the maximum allowed size");
