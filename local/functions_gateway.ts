@@ -107,7 +107,7 @@ class Isolate {
   readonly ready: Promise<number>;
   readonly exited: Promise<Termination>;
   readonly inFlight = new Set<Usage>();
-  private readonly child: Deno.ChildProcess;
+  readonly child: Deno.ChildProcess;
   private killedFor?: Termination;
   private lastCpuMs = 0;
   private baselineRss = 0;
@@ -291,6 +291,8 @@ export interface Gateway {
   functions: FunctionConfig[];
   /** `clientIp`: the caller's address, forwarded as `x-forwarded-for` as Supabase's edge does. */
   handle(req: Request, path: string, clientIp?: string): Promise<Response>;
+  /** The pid of a function's running isolate, if it has one (tests kill it). */
+  pidOf(name: string): number | undefined;
   /** Starts these functions' isolates now (default: all) instead of on their first request. */
   warm(names?: string[]): Promise<void>;
   /** Stops every isolate, letting `EdgeRuntime.waitUntil` work finish (bounded). */
@@ -480,6 +482,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     functions,
     handle,
+    pidOf(name) {
+      const isolate = isolates.get(name);
+      return isolate && !isolate.dead ? isolate.child.pid : undefined;
+    },
     async warm(names) {
       const wanted = names ?? functions.map((f) => f.name);
       await Promise.all(
