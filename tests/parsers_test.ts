@@ -19,8 +19,6 @@ import {
   zipExpandedSize,
   zipInflatedSize,
 } from "../shared/parsers/mod.ts";
-import { htmlToBlocks } from "../shared/parsers/html_blocks.ts";
-import { cellText } from "../shared/parsers/xlsx.ts";
 import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -210,29 +208,6 @@ Deno.test("`extractDocx()` rejects a document without text", async () => {
   await assertParseError(extractDocx(blank), "the document has no text");
 });
 
-Deno.test("`htmlToBlocks()` renders lists, header cells, line breaks and entities", () => {
-  const html =
-    "<h1>Plan &amp; Goals</h1><ul><li>one</li><li>two<ul><li>nested</li></ul></li></ul>" +
-    "<ol><li><p>first</p></li><li>second</li></ol><p>line<br />break &#8364; &#x41;&nbsp;z</p>" +
-    "<table><thead><tr><th><p>H1</p></th><th>H2</th></tr></thead>" +
-    "<tbody><tr><td><p>a</p><p>b</p></td></tr></tbody></table>";
-  assert.deepEqual(htmlToBlocks(html), [
-    {
-      kind: "text",
-      text: "Plan & Goals\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\n" +
-        "line\nbreak € A z",
-      heading: "Plan & Goals",
-    },
-    {
-      kind: "table",
-      heading: "Plan & Goals",
-      header: ["H1", "H2"],
-      rows: [["a b", ""]],
-      firstRow: 2,
-    },
-  ]);
-});
-
 // ---------------------------------------------------------------------------------------------
 // XLSX
 
@@ -285,21 +260,6 @@ Deno.test("`extractXlsx()` finds the table where it starts and keeps row numbers
     rows: [["1", "x", "a", ""], ["", "", "", ""], ["2", "", "b", "extra"]],
     firstRow: 4,
   }]);
-});
-
-Deno.test("`cellText()` renders formulas, rich text, links, errors and dates", () => {
-  assert.equal(cellText({ formula: "A1*2", result: 42 }), "42");
-  assert.equal(cellText({ formula: "A1", result: undefined } as never), "");
-  assert.equal(cellText({ sharedFormula: "B1", result: "shared" } as never), "shared");
-  assert.equal(cellText({ formula: "1/0", result: { error: "#DIV/0!" } }), "#DIV/0!");
-  assert.equal(cellText({ richText: [{ text: "bold " }, { text: "plain" }] }), "bold plain");
-  assert.equal(cellText({ text: "site", hyperlink: "https://example.com" }), "site");
-  assert.equal(cellText({ error: "#N/A" }), "#N/A");
-  assert.equal(cellText(new Date("2020-02-29T00:00:00Z")), "2020-02-29");
-  assert.equal(cellText(new Date("2020-02-29T13:14:14.9996Z")), "2020-02-29T13:14:15");
-  assert.equal(cellText(true), "TRUE");
-  assert.equal(cellText(0.1), "0.1");
-  assert.equal(cellText(null), "");
 });
 
 Deno.test("`extractXlsx()` rejects a file that is not a workbook", async () => {
