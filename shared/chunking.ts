@@ -15,6 +15,7 @@
  * on from it, so a file chunked over many steps gives exactly the chunks of one pass.
  * `chunkBlocks()` runs it over whole blocks.
  */
+import { z } from "zod";
 import type { BlockSink, TableStart, TextMeta } from "./parsers/sink.ts";
 import type { Block } from "./parsers/types.ts";
 
@@ -35,26 +36,31 @@ export interface Chunk {
   tokenCount: number;
 }
 
-interface Unit {
-  text: string;
-  page?: number;
-}
+const Unit = z.object({ text: z.string(), page: z.number().int().optional() });
+type Unit = z.infer<typeof Unit>;
 
 /** What the chunker holds between steps (JSON). */
-export type ChunkerState =
-  | { mode: "idle" }
-  | { mode: "text"; heading?: string; units: Unit[]; size: number }
-  | {
-    mode: "table";
-    prefix: string;
-    sheet?: string;
-    heading?: string;
+export const ChunkerState = z.discriminatedUnion("mode", [
+  z.object({ mode: z.literal("idle") }),
+  z.object({
+    mode: z.literal("text"),
+    heading: z.string().optional(),
+    units: z.array(Unit),
+    size: z.number().int().nonnegative(),
+  }),
+  z.object({
+    mode: z.literal("table"),
+    prefix: z.string(),
+    sheet: z.string().optional(),
+    heading: z.string().optional(),
     /** Row number of the first row held, and of the next row to come. */
-    start: number;
-    next: number;
-    rows: string[];
-    size: number;
-  };
+    start: z.number().int(),
+    next: z.number().int(),
+    rows: z.array(z.string()),
+    size: z.number().int().nonnegative(),
+  }),
+]);
+export type ChunkerState = z.infer<typeof ChunkerState>;
 
 function splitLong(text: string, maxChars: number): string[] {
   if (text.length <= maxChars) return [text];
