@@ -25,7 +25,7 @@ export type CsvCursor = z.infer<typeof CsvCursor>;
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
-/** Bytes parsed between two budget checks. */
+/** Bytes parsed between two budget checks (by default). */
 const SLICE_BYTES = 256 * 1024;
 
 function isBlankByte(c: number): boolean {
@@ -252,6 +252,7 @@ export async function readCsv(
   cursor: CsvCursor | undefined,
   sink: BlockSink,
   budget: ReadBudget = UNLIMITED,
+  sliceBytes = SLICE_BYTES,
 ): Promise<ReadResult<CsvCursor>> {
   let at: CsvCursor;
   if (cursor === undefined) {
@@ -264,7 +265,7 @@ export async function readCsv(
     if (budget.exhausted()) {
       return { done: false, cursor: at, fraction: at.offset / bytes.length };
     }
-    const limit = at.offset + SLICE_BYTES;
+    const limit = at.offset + sliceBytes;
     const end = scanRecords(bytes, at.offset, delimiter, (r) => r.end < limit);
     parseRecords(decode(bytes.subarray(at.offset, end)), at.delimiter, (cells) => {
       if (!cells.join("").trim()) return;

@@ -111,5 +111,6 @@ export async function streamXml(
   }
   tok.push(decoder.decode());
   tok.run(true);
+  if (!tok.stopped) tok.checkComplete();
   return !tok.stopped;
 }

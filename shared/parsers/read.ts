@@ -28,6 +28,8 @@ export type ReaderCursor = z.infer<typeof ReaderCursor>;
 export interface ReadOptions {
   /** PDF pages per read. */
   pdfPages?: number;
+  /** CSV, TXT and MD are parsed in slices of this many bytes, between budget checks. */
+  sliceBytes?: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function readFile(
   switch (type) {
     case "csv": {
       if (cursor && cursor.type !== "csv") throw mismatch();
-      const r = await readCsv(bytes, cursor?.at, sink, budget);
+      const r = await readCsv(bytes, cursor?.at, sink, budget, opts.sliceBytes);
       return { ...r, cursor: { type, at: r.cursor } };
     }
     case "xlsx": {
@@ -62,7 +64,7 @@ export async function readFile(
     case "txt":
     case "md": {
       if (cursor && cursor.type !== "text") throw mismatch();
-      const r = await readPlainText(bytes, type, cursor?.at, sink, budget);
+      const r = await readPlainText(bytes, type, cursor?.at, sink, budget, opts.sliceBytes);
       return { ...r, cursor: { type: "text", at: r.cursor } };
     }
     case "pdf": {

@@ -52,9 +52,9 @@ export function bomLength(bytes: Uint8Array): number {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
 }
 
-/** The end of the slice starting at `from`: just after the last LF within SLICE_BYTES, or EOF. */
-function sliceEnd(bytes: Uint8Array, from: number): number {
-  const limit = from + SLICE_BYTES;
+/** The end of the slice starting at `from`: just after the last LF within `size`, or EOF. */
+function sliceEnd(bytes: Uint8Array, from: number, size: number): number {
+  const limit = from + size;
   if (limit >= bytes.length) return bytes.length;
   const lf = bytes.lastIndexOf(0x0a, limit - 1);
   if (lf >= from) return lf + 1;
@@ -72,6 +72,7 @@ export async function readPlainText(
   cursor: TextCursor | undefined,
   sink: BlockSink,
   budget: ReadBudget = UNLIMITED,
+  sliceBytes = SLICE_BYTES,
 ): Promise<ReadResult<TextCursor>> {
   let at: TextCursor;
   if (cursor === undefined) {
@@ -96,7 +97,7 @@ export async function readPlainText(
     if (budget.exhausted()) {
       return { done: false, cursor: at, fraction: at.offset / bytes.length };
     }
-    const end = sliceEnd(bytes, at.offset);
+    const end = sliceEnd(bytes, at.offset, sliceBytes);
     const lines = decoder.decode(bytes.subarray(at.offset, end)).replace(/\r\n?/g, "\n")
       .split("\n");
     if (lines[lines.length - 1] === "") lines.pop(); // after the slice's last line end

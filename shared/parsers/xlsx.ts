@@ -380,21 +380,35 @@ function stringItemText(body: string): string {
   return decodeXmlEntities(text);
 }
 
-function cellText(cell: RawCell, wb: Workbook, strings: Map<number, string>): string {
-  switch (cell.kind) {
-    case Kind.Shared:
-      return strings.get(Number(cell.value)) ?? "";
-    case Kind.Bool:
-      return cell.value.trim() === "1" || cell.value.trim() === "true" ? "TRUE" : "FALSE";
-    case Kind.Date:
-      return isoDate(new Date(cell.value.trim()));
-    case Kind.Number: {
-      const n = Number(cell.value);
-      if (cell.value.trim() === "" || Number.isNaN(n)) return cell.value;
-      return wb.dateStyles[cell.style] ? isoDate(excelSerialToDate(n, wb.date1904)) : String(n);
+/** Renders cells as text; dates repeat a lot in ledgers, so their text is cached. */
+class CellRenderer {
+  private readonly dates = new Map<number, string>();
+  constructor(private readonly wb: Workbook, private readonly strings: Map<number, string>) {}
+
+  text(cell: RawCell): string {
+    switch (cell.kind) {
+      case Kind.Shared:
+        return this.strings.get(Number(cell.value)) ?? "";
+      case Kind.Bool: {
+        const v = cell.value.trim();
+        return v === "1" || v === "true" ? "TRUE" : "FALSE";
+      }
+      case Kind.Date:
+        return isoDate(new Date(cell.value.trim()));
+      case Kind.Number: {
+        const n = Number(cell.value);
+        if (Number.isNaN(n) || cell.value.trim() === "") return cell.value;
+        if (!this.wb.dateStyles[cell.style]) return String(n);
+        let text = this.dates.get(n);
+        if (text === undefined) {
+          text = isoDate(excelSerialToDate(n, this.wb.date1904));
+          this.dates.set(n, text);
+        }
+        return text;
+      }
+      default:
+        return cell.value;
     }
-    default:
-      return cell.value;
   }
 }
 
@@ -403,38 +417,40 @@ function emitRows(
   rows: RawRow[],
   table: SheetTable,
   sheet: string,
-  wb: Workbook,
-  strings: Map<number, string>,
+  render: CellRenderer,
   sink: BlockSink,
 ): void {
+  const texts: string[] = [];
+  const cols: number[] = [];
   for (const row of rows) {
-    const texts = new Map<number, string>();
+    texts.length = 0;
+    cols.length = 0;
+    let rowMin = Infinity;
+    let rowMax = 0;
     for (const cell of row.cells) {
-      const text = cellText(cell, wb, strings).trim();
-      if (text) texts.set(cell.col, text);
+      const text = render.text(cell).trim();
+      if (!text) continue;
+      texts.push(text);
+      cols.push(cell.col);
+      if (cell.col < rowMin) rowMin = cell.col;
+      if (cell.col > rowMax) rowMax = cell.col;
     }
-    if (texts.size === 0) continue;
-    const cols = [...texts.keys()];
-    const rowMin = Math.min(...cols);
-    const rowMax = Math.max(...cols);
-    if (table.headerRow === 0) {
+    if (texts.length === 0) continue;
+    const header = table.headerRow === 0;
+    if (header) {
       table.minCol = table.dimMin > 0 ? Math.min(table.dimMin, rowMin) : rowMin;
       table.maxCol = Math.max(table.dimMax, rowMax);
-      const cells = [];
-      for (let c = table.minCol; c <= table.maxCol; c++) cells.push(texts.get(c) ?? "");
-      const { header } = normaliseTable(cells, []);
-      sink.tableStart({ sheet, header, firstRow: row.num + 1 });
+    } else {
+      const width = table.maxCol - table.minCol + 1;
+      for (let n = table.lastRow + 1; n < row.num; n++) sink.row(Array<string>(width).fill(""));
+    }
+    const first = Math.min(table.minCol, rowMin);
+    const cells = Array<string>(Math.max(table.maxCol, rowMax) - first + 1).fill("");
+    for (let i = 0; i < texts.length; i++) cells[cols[i] - first] = texts[i];
+    if (header) {
+      sink.tableStart({ sheet, header: normaliseTable(cells, []).header, firstRow: row.num + 1 });
       table.headerRow = row.num;
-      table.lastRow = row.num;
-      continue;
-    }
-    const width = table.maxCol - table.minCol + 1;
-    for (let n = table.lastRow + 1; n < row.num; n++) sink.row(Array<string>(width).fill(""));
-    const cells = [];
-    for (let c = Math.min(table.minCol, rowMin); c <= Math.max(table.maxCol, rowMax); c++) {
-      cells.push(texts.get(c) ?? "");
-    }
-    sink.row(cells);
+    } else sink.row(cells);
     table.lastRow = row.num;
   }
 }
@@ -448,7 +464,7 @@ const NEW_TABLE: SheetTable = {
   lastRow: 0,
 };
 /** Rows tokenized before their shared strings are looked up and they are emitted. */
-const ROW_BATCH = 8000;
+const ROW_BATCH = 1000;
 
 /**
  * Reads an XLSX into `sink` from `cursor` (undefined: from the start) until the budget is spent.
@@ -470,14 +486,19 @@ export async function readXlsx(
       const sheet = wb.sheets[at.sheet];
       const entry = wb.pkg.part(sheet.part)!;
       const handler = new SheetHandler(budget, at.table);
+      const strings = new Map<number, string>();
+      const render = new CellRenderer(wb, strings);
       const tok = new XmlTokenizer(handler, at.offset);
       const emit = async () => {
         const needed = new Set<number>();
         for (const row of handler.rows) {
           for (const c of row.cells) if (c.kind === Kind.Shared) needed.add(Number(c.value));
         }
-        const strings = await sharedStrings(bytes, wb.sharedStrings, needed);
-        emitRows(handler.rows, at.table, sheet.name, wb, strings, sink);
+        for (const i of needed) if (strings.has(i)) needed.delete(i);
+        for (const [i, text] of await sharedStrings(bytes, wb.sharedStrings, needed)) {
+          strings.set(i, text);
+        }
+        emitRows(handler.rows, at.table, sheet.name, render, sink);
         handler.rows = [];
       };
       await streamXml(bytes, entry, tok, at.offset, async () => {
@@ -493,6 +514,7 @@ export async function readXlsx(
         at.table = { ...NEW_TABLE };
       } else {
         at.offset = tok.resumeOffset();
+        break;
       }
       await budget.pause();
     }

@@ -72,9 +72,17 @@ export class XmlTokenizer {
   private attrTo = 0;
   /** Total input consumed, in bytes, since construction (for budgets). */
   private consumedBytes = 0;
+  /** Elements opened since the start of tokenizing (to check that they close in order). */
+  private readonly open: string[] = [];
+  private readonly fromStart: boolean;
 
+  /**
+   * `startByte`: where the input starts in the document. Started mid-document (a resumed read),
+   * the elements already open there may close without having been seen.
+   */
   constructor(private readonly handler: XmlHandler, startByte = 0) {
     this.bufByte = startByte;
+    this.fromStart = startByte === 0;
   }
 
   /** Asks the tokenizer to stop after the current token. */
@@ -138,7 +146,11 @@ export class XmlTokenizer {
         let nameEnd = gt;
         while (nameEnd > pos + 2 && isSpace(buf.charCodeAt(nameEnd - 1))) nameEnd--;
         this.pos = gt + 1;
-        h.close(buf.slice(pos + 2, nameEnd), this);
+        const name = buf.slice(pos + 2, nameEnd);
+        if (this.open.length > 0) {
+          if (this.open.pop() !== name) throw new XmlError(`mismatched </${name}>`);
+        } else if (this.fromStart) throw new XmlError(`unexpected </${name}>`);
+        h.close(name, this);
         continue;
       }
       if (next === 33 /* ! */) {
@@ -196,6 +208,7 @@ export class XmlTokenizer {
       this.attrFrom = nameEnd;
       this.attrTo = selfClosing ? gt - 1 : gt;
       this.pos = gt + 1;
+      if (!selfClosing) this.open.push(name);
       h.open(name, this, selfClosing);
       if (selfClosing) h.close(name, this);
     }
@@ -203,6 +216,11 @@ export class XmlTokenizer {
 
   private incomplete(final: boolean): void {
     if (final) throw new XmlError("unexpected end of document");
+  }
+
+  /** Throws unless every element opened since the start was closed (call at the end). */
+  checkComplete(): void {
+    if (this.open.length > 0) throw new XmlError(`<${this.open[this.open.length - 1]}> not closed`);
   }
 
   /** The decoded value of attribute `name` of the tag just opened, or undefined. */
