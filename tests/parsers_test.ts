@@ -21,7 +21,9 @@ import {
 } from "../shared/parsers/mod.ts";
 import { chunkBlocks, Chunker, type ChunkerState } from "../shared/chunking.ts";
 import { type ReadBudget, ReaderCursor, readFile } from "../shared/parsers/read.ts";
+import { InflateError, Inflater } from "../shared/parsers/inflate.ts";
 import { XmlTokenizer } from "../shared/parsers/xml.ts";
+import { loadPoint, savePoint } from "../shared/parsers/zip_reader.ts";
 import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -617,6 +619,60 @@ Deno.test("`readFile()` in several steps gives the chunks of one pass (TXT, MD, 
   );
   await assertResumes("pdf", makePdf(pages), 2);
 });
+
+Deno.test("`Inflater` decodes every block type and resumes from a checkpoint", async () => {
+  const { deflateSync } = await import("fflate");
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const text = utf8(
+    Array.from(
+      { length: 40_000 },
+      (_, i) => `<row r="${i}"><c>${Math.floor(random() * 1e6)}</c></row>`,
+    )
+      .join(""),
+  );
+  const noise = Uint8Array.from({ length: 300_000 }, () => Math.floor(random() * 256));
+  const input = new Uint8Array(text.length + noise.length);
+  input.set(text);
+  input.set(noise, text.length);
+  for (const level of [0, 1, 6, 9] as const) {
+    const compressed = deflateSync(input, { level });
+    const whole = new Inflater(compressed);
+    const parts: Uint8Array[] = [];
+    for (let p = whole.next(65536); p; p = whole.next(65536)) parts.push(p.slice());
+    assert.deepEqual(concat(parts), input, `level ${level}`);
+
+    // Stop somewhere in the middle, save a checkpoint through JSON, resume from it.
+    const first = new Inflater(compressed);
+    let produced = 0;
+    while (produced < 1_000_000) produced += first.next(100_000)!.length;
+    const at = 987_654;
+    first.release(at);
+    const saved = JSON.parse(JSON.stringify(savePoint(first.checkpoint(at))));
+    const point = loadPoint(saved);
+    assert.ok(point.out <= at && point.window.length <= 32768);
+    const resumed = new Inflater(compressed, point);
+    const rest: Uint8Array[] = [];
+    for (let p = resumed.next(65536); p; p = resumed.next(65536)) rest.push(p.slice());
+    assert.deepEqual(concat(rest), input.subarray(point.out), `level ${level}, resumed`);
+  }
+  const broken = deflateSync(input, { level: 6 }).slice(0, 5000);
+  broken[100] ^= 0xff;
+  assert.throws(() => {
+    const inflater = new Inflater(broken);
+    while (inflater.next(65536));
+  }, InflateError);
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 Deno.test("`XmlTokenizer` resumes at byte offsets across multi-byte text", () => {
   const xml =

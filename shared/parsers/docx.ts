@@ -22,6 +22,12 @@ import { type XmlHandler, XmlTokenizer } from "./xml.ts";
 export const DocxCursor = z.object({
   /** Byte offset in document.xml (0: the start). */
   offset: z.number().int().nonnegative(),
+  /** Where inflating document.xml can resume (a deflate block start before the offset). */
+  point: z.object({
+    bit: z.number().int().nonnegative(),
+    out: z.number().int().nonnegative(),
+    window: z.string(),
+  }).optional(),
   /** The elements open at the offset, outermost first. */
   stack: z.array(z.string()),
   heading: z.string().optional(),
@@ -404,9 +410,14 @@ export async function readDocx(
     size = entry.size || 1;
     const handler = new DocumentHandler(doc, at, sink, budget);
     const tok = new XmlTokenizer(handler, at.offset);
-    const complete = await streamXml(bytes, entry, tok, at.offset, () => budget.pause());
-    done = complete || handler.ended && !tok.stopped;
-    if (!done) at.offset = tok.resumeOffset();
+    const read = await streamXml(bytes, entry, tok, at, () => budget.pause());
+    done = read.complete;
+    if (!done) {
+      const next = read.next();
+      at.offset = next.offset;
+      if (next.point) at.point = next.point;
+      else delete at.point;
+    }
   } catch (err) {
     if (err instanceof ParseError) throw err;
     throw new ParseError(NOT_DOCX, { cause: err });

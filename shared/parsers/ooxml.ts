@@ -4,9 +4,11 @@
  */
 import {
   entryPieces,
+  EntryReader,
   findEntry,
   readEntryText,
   readZipDirectory,
+  type SavedPoint,
   type ZipEntry,
 } from "./zip_reader.ts";
 import { type XmlHandler, XmlTokenizer } from "./xml.ts";
@@ -43,7 +45,15 @@ export class OoxmlPackage {
   async parse(name: string, handler: XmlHandler): Promise<boolean> {
     const entry = this.part(name);
     if (!entry) return false;
-    await streamXml(this.bytes, entry, new XmlTokenizer(handler), 0);
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    const tok = new XmlTokenizer(handler);
+    for await (const piece of entryPieces(this.bytes, entry)) {
+      tok.push(decoder.decode(piece, { stream: true }));
+      tok.run(false);
+    }
+    tok.push(decoder.decode());
+    tok.run(true);
+    tok.checkComplete();
     return true;
   }
 
@@ -87,30 +97,51 @@ export function resolvePartName(folder: string, target: string): string {
   return out.join("/");
 }
 
+/** Where a read of a part starts: a byte offset at a token boundary, and an inflate checkpoint. */
+export interface PartPosition {
+  offset: number;
+  point?: SavedPoint;
+}
+
+/** How a read of a part ended. */
+export interface PartRead {
+  /** The whole part was tokenized (the handler did not stop it). */
+  complete: boolean;
+  /** Where to resume after the last token processed (when stopped). */
+  next(): PartPosition;
+}
+
 /**
- * Feeds the entry's XML from byte `start` (which must be a token boundary) into `tok`, calling
- * `between` after each inflated piece (a step issues its inserts and checks its budget there).
- * Returns true when the whole part was tokenized, false when the handler stopped it.
+ * Feeds the entry's XML from `from` into `tok` (made with the same start offset), calling
+ * `between` after each piece (a step issues its inserts and checks its budget there).
  */
 export async function streamXml(
   bytes: Uint8Array,
   entry: ZipEntry,
   tok: XmlTokenizer,
-  start: number,
+  from: PartPosition,
   between?: () => Promise<void>,
-): Promise<boolean> {
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: start > 0 });
-  for await (const piece of entryPieces(bytes, entry, start)) {
+): Promise<PartRead> {
+  const reader = new EntryReader(bytes, entry, from.offset, from.point);
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: from.offset > 0 });
+  const stopped = (): PartRead => ({
+    complete: false,
+    next() {
+      const offset = tok.resumeOffset();
+      const point = reader.checkpoint(offset);
+      return point ? { offset, point } : { offset };
+    },
+  });
+  for (const piece of reader.pieces()) {
     tok.push(decoder.decode(piece, { stream: true }));
     tok.run(false);
-    if (tok.stopped) return false;
-    if (between) {
-      await between();
-      if (tok.stopped) return false;
-    }
+    if (tok.stopped) return stopped();
+    reader.release(tok.resumeOffset());
+    if (between) await between();
   }
   tok.push(decoder.decode());
   tok.run(true);
-  if (!tok.stopped) tok.checkComplete();
-  return !tok.stopped;
+  if (tok.stopped) return stopped();
+  tok.checkComplete();
+  return { complete: true, next: () => ({ offset: entry.size }) };
 }

@@ -36,10 +36,18 @@ const SheetTable = z.object({
 });
 type SheetTable = z.infer<typeof SheetTable>;
 
+const SavedPoint = z.object({
+  bit: z.number().int().nonnegative(),
+  out: z.number().int().nonnegative(),
+  window: z.string(),
+});
+
 export const XlsxCursor = z.object({
   sheet: z.number().int().nonnegative(),
   /** Byte offset in the sheet's XML where the next read starts (0: the sheet's start). */
   offset: z.number().int().nonnegative(),
+  /** Where inflating the sheet can resume (a deflate block start before the offset). */
+  point: SavedPoint.optional(),
   table: SheetTable,
   /** Some sheet had data. */
   found: z.boolean(),
@@ -501,19 +509,23 @@ export async function readXlsx(
         emitRows(handler.rows, at.table, sheet.name, render, sink);
         handler.rows = [];
       };
-      await streamXml(bytes, entry, tok, at.offset, async () => {
+      const read = await streamXml(bytes, entry, tok, at, async () => {
         if (handler.rows.length >= ROW_BATCH) await emit();
         await budget.pause();
       });
       await emit();
       if (at.table.headerRow > 0) at.found = true;
-      if (handler.ended || !tok.stopped) {
+      if (handler.ended || read.complete) {
         if (at.table.headerRow > 0) sink.tableEnd();
         at.sheet++;
         at.offset = 0;
+        delete at.point;
         at.table = { ...NEW_TABLE };
       } else {
-        at.offset = tok.resumeOffset();
+        const next = read.next();
+        at.offset = next.offset;
+        if (next.point) at.point = next.point;
+        else delete at.point;
         break;
       }
       await budget.pause();
