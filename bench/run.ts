@@ -3,7 +3,8 @@
  * round trips through the gateway, and pgmq send/read/delete throughput on the local database.
  * Then ingestion (bench/ingest.ts), in a process of its own with `--expose-gc` so each worker
  * step's heap growth is measured from a collected heap. Arguments choose ingestion cases (xlsx,
- * csv, pdf, docx); `--ingest-only` skips the platform numbers.
+ * csv, pdf, docx) and `--with-hnsw` keeps the HNSW index during ingestion; `--ingest-only` skips
+ * the platform numbers.
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
@@ -19,7 +20,7 @@ function report(name: string, n: number, ms: number, unit = "ops") {
 }
 
 const ingestOnly = Deno.args.includes("--ingest-only");
-const cases = Deno.args.filter((a) => !a.startsWith("--"));
+const ingestArgs = Deno.args.filter((a) => a !== "--ingest-only");
 
 async function benchIngestion(): Promise<void> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -28,7 +29,7 @@ async function benchIngestion(): Promise<void> {
       "-A",
       "--v8-flags=--expose-gc",
       new URL("./ingest.ts", import.meta.url).pathname,
-      ...cases,
+      ...ingestArgs,
     ],
     stdout: "inherit",
     stderr: "inherit",

@@ -87,11 +87,6 @@ export function columnOf(ref: string): number {
   return col;
 }
 
-function rowOf(ref: string): number {
-  const m = /\d+/.exec(ref);
-  return m ? Number(m[0]) : 0;
-}
-
 const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47]);
 
 /** Whether a number format code shows a date or time (d, m, y, h, s outside literals). */
