@@ -48,7 +48,7 @@ export interface StepConfig {
 export const DEFAULT_STEP_CONFIG: StepConfig = {
   pdfPagesPerStep: 25,
   extractChunksPerStep: 512,
-  stepWorkMs: 400,
+  stepWorkMs: 300,
   embedChunksPerStep: 128,
   embedBatchSize: 32,
   chunkTokens: 800,

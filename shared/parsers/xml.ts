@@ -72,6 +72,8 @@ export class XmlTokenizer {
   private attrTo = 0;
   /** Total input consumed, in bytes, since construction (for budgets). */
   private consumedBytes = 0;
+  /** Element names seen, by length and first character: reused instead of sliced again. */
+  private readonly names = new Map<number, string[]>();
   /** Elements opened since the start of tokenizing (to check that they close in order). */
   private readonly open: string[] = [];
   private readonly fromStart: boolean;
@@ -146,7 +148,7 @@ export class XmlTokenizer {
         let nameEnd = gt;
         while (nameEnd > pos + 2 && isSpace(buf.charCodeAt(nameEnd - 1))) nameEnd--;
         this.pos = gt + 1;
-        const name = buf.slice(pos + 2, nameEnd);
+        const name = this.name(buf, pos + 2, nameEnd);
         if (this.open.length > 0) {
           if (this.open.pop() !== name) throw new XmlError(`mismatched </${name}>`);
         } else if (this.fromStart) throw new XmlError(`unexpected </${name}>`);
@@ -204,7 +206,7 @@ export class XmlTokenizer {
       }
       if (gt < 0) return this.incomplete(final);
       const selfClosing = buf.charCodeAt(gt - 1) === 47;
-      const name = buf.slice(pos + 1, nameEnd);
+      const name = this.name(buf, pos + 1, nameEnd);
       this.attrFrom = nameEnd;
       this.attrTo = selfClosing ? gt - 1 : gt;
       this.pos = gt + 1;
@@ -212,6 +214,18 @@ export class XmlTokenizer {
       h.open(name, this, selfClosing);
       if (selfClosing) h.close(name, this);
     }
+  }
+
+  /** buf.slice(from, to), reusing an equal name seen before (fewer short-lived strings). */
+  private name(buf: string, from: number, to: number): string {
+    const key = (to - from) * 65536 + buf.charCodeAt(from);
+    let list = this.names.get(key);
+    if (list) {
+      for (const candidate of list) if (buf.startsWith(candidate, from)) return candidate;
+    } else this.names.set(key, list = []);
+    const name = buf.slice(from, to);
+    if (list.length < 8) list.push(name);
+    return name;
   }
 
   private incomplete(final: boolean): void {
