@@ -19,8 +19,11 @@ import {
   zipExpandedSize,
   zipInflatedSize,
 } from "../shared/parsers/mod.ts";
-import { htmlToBlocks } from "../shared/parsers/html_blocks.ts";
-import { cellText } from "../shared/parsers/xlsx.ts";
+import { chunkBlocks, Chunker, type ChunkerState } from "../shared/chunking.ts";
+import { type ReadBudget, ReaderCursor, readFile } from "../shared/parsers/read.ts";
+import { InflateError, Inflater } from "../shared/parsers/inflate.ts";
+import { XmlTokenizer } from "../shared/parsers/xml.ts";
+import { loadPoint, savePoint } from "../shared/parsers/zip_reader.ts";
 import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -210,27 +213,58 @@ Deno.test("`extractDocx()` rejects a document without text", async () => {
   await assertParseError(extractDocx(blank), "the document has no text");
 });
 
-Deno.test("`htmlToBlocks()` renders lists, header cells, line breaks and entities", () => {
-  const html =
-    "<h1>Plan &amp; Goals</h1><ul><li>one</li><li>two<ul><li>nested</li></ul></li></ul>" +
-    "<ol><li><p>first</p></li><li>second</li></ol><p>line<br />break &#8364; &#x41;&nbsp;z</p>" +
-    "<table><thead><tr><th><p>H1</p></th><th>H2</th></tr></thead>" +
-    "<tbody><tr><td><p>a</p><p>b</p></td></tr></tbody></table>";
-  assert.deepEqual(htmlToBlocks(html), [
+Deno.test("`extractDocx()` renders lists, line breaks, tabs and the Title style", async () => {
+  const docx = makeDocx([
+    { title: "Annual plan" },
+    { paragraph: "Line one\nline\ttwo" },
+    { list: ["first", "second"], ordered: true },
+    { list: ["nested point"], level: 1 },
+    { list: ["third"], ordered: true },
+  ]);
+  const { blocks } = await extractDocx(docx);
+  assert.deepEqual(blocks, [{
+    kind: "text",
+    heading: "Annual plan",
+    text:
+      "Annual plan\n\nLine one\nline two\n\n1. first\n\n2. second\n\n  - nested point\n\n3. third",
+  }]);
+});
+
+Deno.test("`extractDocx()` skips deleted text, field codes and duplicate alternate content", async () => {
+  const run = (text: string) => `<w:r><w:t xml:space="preserve">${text}</w:t></w:r>`;
+  const docx = makeDocx([
     {
-      kind: "text",
-      text: "Plan & Goals\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\n" +
-        "line\nbreak € A z",
-      heading: "Plan & Goals",
+      xml: `<w:p>${run("Kept")}<w:del><w:r><w:delText>gone</w:delText></w:r></w:del>` +
+        `<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>` +
+        `<w:r><w:fldChar w:fldCharType="separate"/></w:r>${run(" 7")}` +
+        `<w:r><w:fldChar w:fldCharType="end"/></w:r>` +
+        `<w:r><mc:AlternateContent xmlns:mc="x"><mc:Choice Requires="wps">${run("twice")}` +
+        `</mc:Choice><mc:Fallback>${run(" once")}</mc:Fallback></mc:AlternateContent></w:r>` +
+        `<w:moveFrom>${run("moved away")}</w:moveFrom></w:p>`,
     },
     {
-      kind: "table",
-      heading: "Plan & Goals",
-      header: ["H1", "H2"],
-      rows: [["a b", ""]],
-      firstRow: 2,
+      xml: `<w:tbl><w:tblGrid><w:gridCol/><w:gridCol/><w:gridCol/></w:tblGrid>` +
+        `<w:tr><w:tc><w:p>${run("A")}</w:p></w:tc><w:tc><w:p>${run("B")}</w:p></w:tc>` +
+        `<w:tc><w:p>${run("C")}</w:p></w:tc></w:tr>` +
+        `<w:tr><w:tc><w:tcPr><w:gridSpan w:val="2"/></w:tcPr><w:p>${run("wide")}</w:p>` +
+        `<w:p>${run("cell")}</w:p></w:tc><w:tc><w:p>${run("3")}</w:p></w:tc></w:tr></w:tbl>`,
     },
   ]);
+  const { blocks } = await extractDocx(docx);
+  assert.deepEqual(blocks, [
+    { kind: "text", text: "Kept 7 once" },
+    { kind: "table", header: ["A", "B", "C"], rows: [["wide cell", "", "3"]], firstRow: 2 },
+  ]);
+});
+
+Deno.test("`extractDocx()` rejects a damaged document", async () => {
+  const docx = makeDocx([{ paragraph: "some text that will be cut" }]);
+  await assertParseError(
+    extractDocx(docx.subarray(0, docx.length - 30)),
+    "file is not a valid DOCX",
+  );
+  const broken = makeDocx([{ xml: "<w:p><w:r><w:t>unclosed</w:r></w:p>" }]);
+  await assertParseError(extractDocx(broken), "file is not a valid DOCX");
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -287,19 +321,83 @@ Deno.test("`extractXlsx()` finds the table where it starts and keeps row numbers
   }]);
 });
 
-Deno.test("`cellText()` renders formulas, rich text, links, errors and dates", () => {
-  assert.equal(cellText({ formula: "A1*2", result: 42 }), "42");
-  assert.equal(cellText({ formula: "A1", result: undefined } as never), "");
-  assert.equal(cellText({ sharedFormula: "B1", result: "shared" } as never), "shared");
-  assert.equal(cellText({ formula: "1/0", result: { error: "#DIV/0!" } }), "#DIV/0!");
-  assert.equal(cellText({ richText: [{ text: "bold " }, { text: "plain" }] }), "bold plain");
-  assert.equal(cellText({ text: "site", hyperlink: "https://example.com" }), "site");
-  assert.equal(cellText({ error: "#N/A" }), "#N/A");
-  assert.equal(cellText(new Date("2020-02-29T00:00:00Z")), "2020-02-29");
-  assert.equal(cellText(new Date("2020-02-29T13:14:14.9996Z")), "2020-02-29T13:14:15");
-  assert.equal(cellText(true), "TRUE");
-  assert.equal(cellText(0.1), "0.1");
-  assert.equal(cellText(null), "");
+Deno.test("`extractXlsx()` reads inline strings, formulas' cached values, errors and dates", async () => {
+  const xlsx = makeXlsx([{
+    name: "Calc",
+    rows: [
+      ["label", "value"],
+      [{ inline: "inline" }, { inline: ["rich ", "text"] }],
+      ["sum", { formula: "SUM(B9:B10)", result: 42.5 }],
+      ["name", { formula: 'A1&"!"', result: "label!" }],
+      ["check", { formula: "B3>1", result: true }],
+      ["never calculated", { formula: "1+1" }],
+      ["error", { error: "#DIV/0!" }],
+      ["day", new Date("2024-02-29T00:00:00Z")],
+      ["moment", new Date("2024-02-29T13:14:15Z")],
+    ],
+  }]);
+  const { blocks } = await extractXlsx(xlsx);
+  assert.deepEqual((blocks[0] as TableBlock).rows, [
+    ["inline", "rich text"],
+    ["sum", "42.5"],
+    ["name", "label!"],
+    ["check", "TRUE"],
+    ["never calculated", ""],
+    ["error", "#DIV/0!"],
+    ["day", "2024-02-29"],
+    ["moment", "2024-02-29T13:14:15"],
+  ]);
+});
+
+Deno.test("`extractXlsx()` names sheets from workbook.xml and follows their relationships", async () => {
+  const xlsx = makeXlsx([
+    { name: "Ünïcode & <sheet>", rows: [["a"], [1]] },
+    { name: "Second", rows: [["b"], [2]] },
+  ]);
+  // Swap the relationship targets: sheet order and names come from workbook.xml, parts from rels.
+  const { unzipSync, zipSync: zip, strFromU8, strToU8 } = await import("fflate");
+  const files = unzipSync(xlsx);
+  const rels = strFromU8(files["xl/_rels/workbook.xml.rels"]);
+  files["xl/_rels/workbook.xml.rels"] = strToU8(
+    rels.replace("worksheets/sheet1.xml", "TMP").replace(
+      "worksheets/sheet2.xml",
+      "worksheets/sheet1.xml",
+    )
+      .replace("TMP", "worksheets/sheet2.xml"),
+  );
+  const { blocks } = await extractXlsx(zip(files));
+  assert.deepEqual(blocks.map((b) => [(b as TableBlock).sheet, (b as TableBlock).header]), [
+    ["Ünïcode & <sheet>", ["b"]],
+    ["Second", ["a"]],
+  ]);
+});
+
+Deno.test("`extractXlsx()` without a dimension takes the columns from the header", async () => {
+  const xlsx = makeXlsx([{
+    name: "S",
+    dimension: false,
+    rows: [[null, "id", "name"], [null, 1, "x", "extra"], [null, 2]],
+  }]);
+  const { blocks } = await extractXlsx(xlsx);
+  assert.deepEqual(blocks, [{
+    kind: "table",
+    sheet: "S",
+    header: ["id", "name"],
+    rows: [["1", "x", "extra"], ["2", ""]],
+    firstRow: 2,
+  }]);
+});
+
+Deno.test("`extractXlsx()` rejects a damaged workbook", async () => {
+  const xlsx = makeXlsx([{ name: "S", rows: [["a"], ["b"]] }]);
+  await assertParseError(
+    extractXlsx(xlsx.subarray(0, xlsx.length - 30)),
+    "file is not a valid XLSX",
+  );
+  const { unzipSync, zipSync: zip, strToU8 } = await import("fflate");
+  const files = unzipSync(xlsx);
+  files["xl/worksheets/sheet1.xml"] = strToU8("<worksheet><sheetData><row><c><v>1</v></row>");
+  await assertParseError(extractXlsx(zip(files)), "file is not a valid XLSX");
 });
 
 Deno.test("`extractXlsx()` rejects a file that is not a workbook", async () => {
@@ -417,6 +515,191 @@ Deno.test("`extractPlainText()` rejects an empty file", async () => {
 Deno.test("`extractPlainText()` rejects a file that is not UTF-8", async () => {
   await assertParseError(extractPlainText(INVALID_UTF8, "txt"), "the file is not UTF-8 text");
   await assertParseError(extractPlainText(PNG, "md"), "the file is not UTF-8 text");
+});
+
+// ---------------------------------------------------------------------------------------------
+// Resumable reading
+
+/** Reads in steps that stop every `every`-th chance, the cursor and chunker state through JSON. */
+async function chunksInSteps(type: FileType, bytes: Uint8Array, every: number) {
+  let cursor: ReaderCursor | undefined;
+  let state: ChunkerState | undefined;
+  const contents: string[] = [];
+  for (let step = 0; step < 10_000; step++) {
+    const chunker = new Chunker({}, state);
+    chunker.onChunk = (c) => contents.push(JSON.stringify(c));
+    let chances = 0;
+    const budget: ReadBudget = {
+      exhausted: () => ++chances % every === 0,
+      pause: () => Promise.resolve(),
+    };
+    const read = await readFile(type, bytes, cursor, chunker, budget, {
+      pdfPages: 2,
+      sliceBytes: 2048,
+    });
+    if (read.done) {
+      chunker.end();
+      return { contents, steps: step + 1 };
+    }
+    cursor = ReaderCursor.parse(JSON.parse(JSON.stringify(read.cursor)));
+    state = JSON.parse(JSON.stringify(chunker.state()));
+  }
+  throw new Error("no end");
+}
+
+async function assertResumes(type: FileType, bytes: Uint8Array, every: number) {
+  const once = chunkBlocks((await extract(type, bytes)).blocks).map((c) => JSON.stringify(c));
+  const stepped = await chunksInSteps(type, bytes, every);
+  assert.ok(stepped.steps > 2, `${type}: read in ${stepped.steps} steps`);
+  assert.ok(once.length > 1, `${type}: ${once.length} chunks`);
+  assert.deepEqual(stepped.contents, once, `${type}: the same chunks as one pass`);
+}
+
+const prose = (i: number) =>
+  `Paragraph ${i} explains revenue, margin and cash in some detail, with café notes ` +
+  `and figures such as ${i * 37} € so that chunks fill up. `.repeat(3);
+
+Deno.test("`readFile()` in several steps gives the chunks of one pass (CSV)", async () => {
+  const rows = Array.from({ length: 3000 }, (_, i) => [`2026-01-${i % 28}`, `naïve ${i}`, i * 3]);
+  await assertResumes("csv", makeCsv(["date", "note", "amount"], rows), 2);
+});
+
+Deno.test("`readFile()` in several steps gives the chunks of one pass (XLSX)", async () => {
+  const sheet = (name: string, n: number) => ({
+    name,
+    rows: [
+      [null, "when", "what", "how much"],
+      ...Array.from({ length: n }, (_, i) => [
+        null,
+        new Date(Date.UTC(2026, 0, 1 + (i % 300))),
+        i % 7 === 0 ? null : `item ${i} ünïcode`,
+        i * 1.5,
+      ]),
+      [],
+      [null, "total", null, 42],
+    ],
+  });
+  await assertResumes(
+    "xlsx",
+    makeXlsx([sheet("One", 2500), { name: "Empty", rows: [] }, sheet("Two", 800)]),
+    700,
+  );
+});
+
+Deno.test("`readFile()` in several steps gives the chunks of one pass (DOCX)", async () => {
+  const blocks = [];
+  for (let s = 0; s < 12; s++) {
+    blocks.push({ heading: `Section ${s}`, level: 1 + (s % 2) });
+    for (let p = 0; p < 8; p++) blocks.push({ paragraph: prose(s * 10 + p) });
+    if (s % 3 === 0) {
+      blocks.push({
+        table: [["k", "v"], ...Array.from({ length: 90 }, (_, i) => [`key ${i}`, prose(i)])],
+      });
+    }
+    if (s % 4 === 1) blocks.push({ list: ["one", "two", "three"], ordered: true });
+  }
+  await assertResumes("docx", makeDocx(blocks), 5);
+});
+
+Deno.test("`readFile()` in several steps gives the chunks of one pass (TXT, MD, PDF)", async () => {
+  const md = Array.from(
+    { length: 400 },
+    (_, i) =>
+      i % 25 === 0
+        ? `## Part ${i}\r\n`
+        : i % 40 === 3
+        ? "```\n# not a heading\n```\n"
+        : `${prose(i)}\n\n`,
+  ).join("") + "x".repeat(40_000);
+  await assertResumes("md", utf8(md), 2);
+  await assertResumes("txt", utf8(md), 2);
+  const pages = Array.from(
+    { length: 9 },
+    (_, p) => Array.from({ length: 40 }, (_, l) => `p${p} l${l} ${prose(l).slice(0, 80)}`),
+  );
+  await assertResumes("pdf", makePdf(pages), 2);
+});
+
+Deno.test("`Inflater` decodes every block type and resumes from a checkpoint", async () => {
+  const { deflateSync } = await import("fflate");
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const text = utf8(
+    Array.from(
+      { length: 40_000 },
+      (_, i) => `<row r="${i}"><c>${Math.floor(random() * 1e6)}</c></row>`,
+    )
+      .join(""),
+  );
+  const noise = Uint8Array.from({ length: 300_000 }, () => Math.floor(random() * 256));
+  const input = new Uint8Array(text.length + noise.length);
+  input.set(text);
+  input.set(noise, text.length);
+  for (const level of [0, 1, 6, 9] as const) {
+    const compressed = deflateSync(input, { level });
+    const whole = new Inflater(compressed);
+    const parts: Uint8Array[] = [];
+    for (let p = whole.next(65536); p; p = whole.next(65536)) parts.push(p.slice());
+    assert.deepEqual(concat(parts), input, `level ${level}`);
+
+    // Stop somewhere in the middle, save a checkpoint through JSON, resume from it.
+    const first = new Inflater(compressed);
+    let produced = 0;
+    while (produced < 1_000_000) produced += first.next(100_000)!.length;
+    const at = 987_654;
+    first.release(at);
+    const saved = JSON.parse(JSON.stringify(savePoint(first.checkpoint(at))));
+    const point = loadPoint(saved);
+    assert.ok(point.out <= at && point.window.length <= 32768);
+    const resumed = new Inflater(compressed, point);
+    const rest: Uint8Array[] = [];
+    for (let p = resumed.next(65536); p; p = resumed.next(65536)) rest.push(p.slice());
+    assert.deepEqual(concat(rest), input.subarray(point.out), `level ${level}, resumed`);
+  }
+  const broken = deflateSync(input, { level: 6 }).slice(0, 5000);
+  broken[100] ^= 0xff;
+  assert.throws(() => {
+    const inflater = new Inflater(broken);
+    while (inflater.next(65536));
+  }, InflateError);
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+Deno.test("`XmlTokenizer` resumes at byte offsets across multi-byte text", () => {
+  const xml =
+    "<a x='1>2' y=\"&amp;é\"><b>héllo &lt;wörld&gt;</b><![CDATA[<raw>]]><c/><b>€ 5</b></a>";
+  const bytes = new TextEncoder().encode(xml);
+  const seen: string[] = [];
+  let stopAt = -1;
+  const tok: XmlTokenizer = new XmlTokenizer({
+    open(name, t) {
+      if (name === "a") seen.push(`${t.attr("x")}|${t.attr("y")}`);
+      t.wantText = true;
+    },
+    close(name, t) {
+      if (name === "b" && stopAt < 0) {
+        stopAt = t.resumeOffset();
+        t.stop();
+      }
+    },
+    text(text) {
+      seen.push(text);
+    },
+  });
+  tok.push(xml);
+  tok.run(true);
+  assert.deepEqual(seen, ["1>2|&é", "héllo <wörld>"]);
+  const rest = new TextDecoder().decode(bytes.subarray(stopAt));
+  assert.equal(rest, "<![CDATA[<raw>]]><c/><b>€ 5</b></a>");
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,30 +1,45 @@
 /**
  * One bounded step of indexing a file, as the index-worker runs it (DESIGN section 9: an Edge
- * Function gets ~2 s of CPU per request, so big files complete over several steps).
+ * Function gets ~2 s of CPU and 256 MB per request, so big files complete over several steps).
  *
- * A file goes through two phases recorded in `workbench_files.progress`:
- *   extract: PDFs `pdfPagesPerStep` pages at a time; other types are extracted and chunked whole
- *            (deterministically) and `extractChunksPerStep` chunks are written per step. The
- *            step's chunks and the advanced cursor are written in ONE transaction, with chunk
- *            indexes taken from the cursor, so a step redone after a crash rewrites nothing twice;
- *   embed:   up to `embedChunksPerStep` chunks without an embedding get one, in batches.
- * When nothing is left the file is `indexed`. Every write to the file row is guarded by the state
- * the step started from, so a step that outlived its message's visibility timeout (while another
- * worker went on) changes nothing: it fails with StaleStepError instead.
+ * A step reads the next part of the file with its streaming reader (shared/parsers/read.ts), from
+ * the cursor saved in `workbench_files.progress`, chunks it (shared/chunking.ts, whose state is in
+ * the cursor too), embeds the chunks and inserts them WITH their embeddings, in ONE transaction
+ * that ends with the advanced cursor. It stops at the first of: `extractChunksPerStep` chunks,
+ * `stepWorkMs` of its own work (reading, chunking, embedding; not waiting for the database or the
+ * embedding service), `pdfPagesPerStep` pages, or the end of the file (then the file is
+ * `indexed`). Inserts are sent while the reader goes on, so the database works while the step
+ * parses and embeds.
+ *
+ * Chunk indexes continue from the cursor's `next_chunk` and the chunks only depend on the cursor,
+ * never on where a step stopped, so a step redone after a crash (its transaction rolled back)
+ * writes exactly what it would have. Every write to the file row is guarded by the state the step
+ * started from, so a step that outlived its message's visibility timeout (while another worker went
+ * on) changes nothing: it fails with StaleStepError instead.
+ *
+ * Files left in the previous format (phase `embed`: chunks written without embeddings) finish with
+ * the embed step below; a previous-format `extract` cursor starts the file over.
  */
-import type { Sql } from "../db.ts";
+import { z } from "zod";
+import { type Chunk, Chunker, ChunkerState } from "../chunking.ts";
+import type { Sql, Tx } from "../db.ts";
 import type { Embedder } from "../embeddings.ts";
 import { toVectorLiteral } from "../embeddings.ts";
-import { chunkBlocks } from "../chunking.ts";
-import { extract } from "../parsers/mod.ts";
+import { type ReadBudget, ReaderCursor, readFile } from "../parsers/read.ts";
 import { type FileType, ParseError } from "../parsers/types.ts";
 import type { ObjectStore } from "../storage.ts";
 import { WORKBENCH_BUCKET } from "../storage.ts";
 
 export interface StepConfig {
+  /** PDF pages read per step (at most). */
   pdfPagesPerStep: number;
+  /** Chunks a step writes, each with its embedding (at most). */
   extractChunksPerStep: number;
+  /** Milliseconds of its own work after which a step stops at the next resumable point. */
+  stepWorkMs: number;
+  /** Chunks per step of the previous format's `embed` phase. */
   embedChunksPerStep: number;
+  /** Chunks per embedding request, and per insert. */
   embedBatchSize: number;
   chunkTokens: number;
   overlapTokens: number;
@@ -32,12 +47,30 @@ export interface StepConfig {
 
 export const DEFAULT_STEP_CONFIG: StepConfig = {
   pdfPagesPerStep: 25,
-  extractChunksPerStep: 500,
+  extractChunksPerStep: 512,
+  stepWorkMs: 300,
   embedChunksPerStep: 128,
   embedBatchSize: 32,
   chunkTokens: 800,
   overlapTokens: 200,
 };
+
+/** The step config from INDEX_* environment variables, defaults for the rest. */
+export function stepConfigFromEnv(env: Record<string, string | undefined>): StepConfig {
+  const number = (name: string, fallback: number) => {
+    const value = Number(env[name] ?? fallback);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  const d = DEFAULT_STEP_CONFIG;
+  return {
+    ...d,
+    pdfPagesPerStep: number("INDEX_PDF_PAGES_PER_STEP", d.pdfPagesPerStep),
+    extractChunksPerStep: number("INDEX_EXTRACT_CHUNKS_PER_STEP", d.extractChunksPerStep),
+    stepWorkMs: number("INDEX_STEP_WORK_MS", d.stepWorkMs),
+    embedChunksPerStep: number("INDEX_EMBED_CHUNKS_PER_STEP", d.embedChunksPerStep),
+    embedBatchSize: number("INDEX_EMBED_BATCH_SIZE", d.embedBatchSize),
+  };
+}
 
 export interface FileRow {
   id: string;
@@ -47,7 +80,7 @@ export interface FileRow {
   status: string;
   attempts: number;
   page_count: number | null;
-  progress: { phase?: "extract" | "embed"; next_page?: number; next_chunk?: number };
+  progress: Record<string, unknown> & { phase?: string; next_chunk?: number };
 }
 
 export interface StepDeps {
@@ -66,67 +99,201 @@ export type StepOutcome =
   | { done: false; phase: "extract" | "embed"; chunks_total?: number; chunks_done?: number }
   | { done: true; chunks_total: number };
 
-async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
-  const bytes = await deps.store.download(WORKBENCH_BUCKET, file.storage_path);
-  const nextChunk = file.progress.next_chunk ?? 0;
-  const chunkOptions = {
-    maxTokens: deps.config.chunkTokens,
-    overlapTokens: deps.config.overlapTokens,
-  };
-  let chunks;
-  let finished: boolean;
-  let pageCount = file.page_count;
-  let nextPage: number | undefined;
-  if (file.file_type === "pdf") {
-    const fromPage = file.progress.next_page ?? 1;
-    const toPage = fromPage + deps.config.pdfPagesPerStep - 1;
-    const result = await extract("pdf", bytes, { fromPage, toPage });
-    pageCount = result.pageCount ?? pageCount;
-    chunks = chunkBlocks(result.blocks, chunkOptions);
-    finished = toPage >= (pageCount ?? 0);
-    nextPage = toPage + 1;
-  } else {
-    const all = chunkBlocks((await extract(file.file_type, bytes)).blocks, chunkOptions);
-    chunks = all.slice(nextChunk, nextChunk + deps.config.extractChunksPerStep);
-    finished = nextChunk + chunks.length >= all.length;
-  }
-  const total = nextChunk + chunks.length;
-  if (finished && total === 0) throw new ParseError("no text could be extracted from the file");
-  const progress = finished
-    ? { phase: "embed", next_chunk: total }
-    : nextPage !== undefined
-    ? { phase: "extract", next_page: nextPage, next_chunk: total }
-    : { phase: "extract", next_chunk: total };
+/** The cursor of a file being read (`workbench_files.progress`). */
+export const ExtractProgress = z.object({
+  phase: z.literal("extract"),
+  v: z.literal(2),
+  /** Index of the next chunk (= chunks written so far). */
+  next_chunk: z.number().int().nonnegative(),
+  /** PDFs: the next page (also read by the file list's progress). */
+  next_page: z.number().int().positive().optional(),
+  reader: ReaderCursor.optional(),
+  chunker: ChunkerState.optional(),
+  /** How much of the file has been read, 0–1. */
+  fraction: z.number().min(0).max(1).optional(),
+});
+export type ExtractProgress = z.infer<typeof ExtractProgress>;
 
-  await deps.sql.begin(async (tx) => {
-    if (chunks.length) {
-      const rows = chunks.map((c, i) => ({
-        workbench_id: file.workbench_id,
-        file_id: file.id,
-        chunk_index: nextChunk + i,
-        content: c.content,
-        metadata: c.metadata,
-        token_count: c.tokenCount,
-      }));
-      await tx`insert into public.workbench_chunks
-                 ${
-        tx(rows, "workbench_id", "file_id", "chunk_index", "content", "metadata", "token_count")
-      }
-               on conflict (file_id, chunk_index) do nothing`;
+/** Embeds chunks in batches and inserts each batch as it is ready, in the step's transaction. */
+class ChunkWriter {
+  private pending: Chunk[] = [];
+  private inserts: Promise<unknown>[] = [];
+  private error: unknown;
+  /** Chunks handed over so far (embedded or waiting). */
+  count = 0;
+  /** Time spent waiting on the embedding service (not the step's own work). */
+  waitedMs = 0;
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly deps: StepDeps,
+    private readonly file: FileRow,
+    private nextIndex: number,
+  ) {}
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  add(chunk: Chunk): void {
+    this.pending.push(chunk);
+    this.count++;
+  }
+
+  /** Sends every full batch; never throws (a failure is reported by `finish`). */
+  async pump(): Promise<void> {
+    while (!this.failed && this.pending.length >= this.deps.config.embedBatchSize) {
+      await this.send(this.pending.splice(0, this.deps.config.embedBatchSize));
     }
+  }
+
+  private async send(batch: Chunk[]): Promise<void> {
+    const first = this.nextIndex;
+    this.nextIndex += batch.length;
+    let vectors: number[][];
+    try {
+      const embedding = this.deps.embedder.embed(batch.map((c) => c.content));
+      const t1 = performance.now();
+      vectors = await embedding;
+      this.waitedMs += performance.now() - t1; // a remote embedder's latency; ~0 for a local one
+    } catch (err) {
+      this.error ??= err;
+      return;
+    }
+    const model = this.deps.embedder.model;
+    const rows = batch.map((c, i) => ({
+      workbench_id: this.file.workbench_id,
+      file_id: this.file.id,
+      chunk_index: first + i,
+      content: c.content,
+      metadata: c.metadata,
+      token_count: c.tokenCount,
+      embedding: toVectorLiteral(vectors[i]),
+      embedding_model: model,
+    }));
+    const tx = this.tx;
+    const insert = tx`insert into public.workbench_chunks ${
+      tx(
+        rows,
+        "workbench_id",
+        "file_id",
+        "chunk_index",
+        "content",
+        "metadata",
+        "token_count",
+        "embedding",
+        "embedding_model",
+      )
+    } on conflict (file_id, chunk_index) do nothing`.execute();
+    this.inserts.push(insert.catch((err) => {
+      this.error ??= err;
+    }));
+    // Let the client write the query now, so the database works while the reader goes on.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+
+  /** Sends what is left and waits for every insert; throws the first failure. */
+  async finish(): Promise<void> {
+    if (!this.failed && this.pending.length > 0) await this.send(this.pending.splice(0));
+    await Promise.all(this.inserts);
+    if (this.error !== undefined) throw this.error;
+  }
+}
+
+/**
+ * Milliseconds of the step's own work since the clock was made: the CPU time of this thread where
+ * the system tells it (Linux /proc, when readable), else wall time minus `waited()` (time spent
+ * waiting for the embedding service). CPU time is what the Edge limit meters; wall time is a
+ * stand-in that over-counts on a busy machine. Read at most every 5 ms.
+ */
+export function workClock(waited: () => number = () => 0): () => number {
+  const wallStart = performance.now();
+  let threadStart: number | undefined;
+  const thread = () =>
+    Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1e6;
+  try {
+    threadStart = thread();
+  } catch {
+    threadStart = undefined;
+  }
+  let checkedAt = -Infinity;
+  let value = 0;
+  return () => {
+    const now = performance.now();
+    if (now - checkedAt < 5) return value;
+    checkedAt = now;
+    value = threadStart === undefined ? now - wallStart - waited() : thread() - threadStart;
+    return value;
+  };
+}
+
+function readProgress(file: FileRow): { progress: ExtractProgress; restart: boolean } {
+  const fresh: ExtractProgress = { phase: "extract", v: 2, next_chunk: 0 };
+  if (file.progress.v === undefined) {
+    // Nothing yet, or a cursor of the previous format: start over (its chunks are deleted).
+    return { progress: fresh, restart: (file.progress.next_chunk ?? 0) > 0 };
+  }
+  const parsed = ExtractProgress.safeParse(file.progress);
+  if (!parsed.success) throw new Error(`unreadable cursor: ${parsed.error.message}`);
+  return { progress: parsed.data, restart: false };
+}
+
+async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
+  const { progress, restart } = readProgress(file);
+  const bytes = await deps.store.download(WORKBENCH_BUCKET, file.storage_path);
+  const config = deps.config;
+  return await deps.sql.begin(async (tx) => {
+    if (restart) await tx`delete from public.workbench_chunks where file_id = ${file.id}`;
+    const writer = new ChunkWriter(tx, deps, file, progress.next_chunk);
+    const chunker = new Chunker(
+      { maxTokens: config.chunkTokens, overlapTokens: config.overlapTokens },
+      progress.chunker,
+    );
+    chunker.onChunk = (chunk) => writer.add(chunk);
+    const work = workClock(() => writer.waitedMs);
+    const budget: ReadBudget = {
+      exhausted: () =>
+        writer.failed || writer.count >= config.extractChunksPerStep ||
+        work() >= config.stepWorkMs,
+      pause: () => writer.pump(),
+    };
+    const read = await readFile(file.file_type, bytes, progress.reader, chunker, budget, {
+      pdfPages: config.pdfPagesPerStep,
+    });
+    if (read.done) chunker.end();
+    await writer.finish();
+    const total = progress.next_chunk + writer.count;
+    if (read.done && total === 0) {
+      throw new ParseError("no text could be extracted from the file");
+    }
+    const next: ExtractProgress = {
+      phase: "extract",
+      v: 2,
+      next_chunk: total,
+      reader: read.cursor,
+      chunker: chunker.state(),
+      fraction: Math.round(read.fraction * 1000) / 1000,
+    };
+    if (read.cursor.type === "pdf") next.next_page = read.cursor.at.next_page;
+    const pageCount = read.pageCount ?? file.page_count;
     const updated = await tx`
       update public.workbench_files
-         set status = 'processing', page_count = ${pageCount ?? null},
-             chunks_total = ${finished ? total : null},
-             progress = ${tx.json(progress)}, attempts = 0
+         set status = case when ${read.done} then 'indexed' else 'processing' end,
+             page_count = ${pageCount ?? null},
+             chunks_done = ${total},
+             chunks_total = ${read.done ? total : null},
+             progress = ${tx.json(read.done ? { phase: "done", next_chunk: total } : next)},
+             attempts = 0,
+             indexed_at = case when ${read.done} then now() else indexed_at end,
+             error_message = case when ${read.done} then null else error_message end
        where id = ${file.id} and status in ('pending', 'processing')
-         and progress = ${tx.json(file.progress)}::jsonb
+         and progress = ${tx.json(file.progress as Record<string, never>)}::jsonb
       returning 1`;
     if (updated.length === 0) throw new StaleStepError("the file changed while this step ran");
+    return read.done
+      ? { done: true, chunks_total: total }
+      : { done: false, phase: "extract", chunks_done: total };
   });
-  return finished
-    ? { done: false, phase: "embed", chunks_total: total }
-    : { done: false, phase: "extract" };
 }
 
 async function embedStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
@@ -165,7 +332,5 @@ async function embedStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
 }
 
 export function runStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
-  return (file.progress.phase ?? "extract") === "extract"
-    ? extractStep(deps, file)
-    : embedStep(deps, file);
+  return file.progress.phase === "embed" ? embedStep(deps, file) : extractStep(deps, file);
 }

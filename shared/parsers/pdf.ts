@@ -1,5 +1,7 @@
 /** PDF text extraction with unpdf (pdf.js): page count, and one text block per page of a range. */
 import { getResolvedPDFJS } from "unpdf";
+import { type ReadBudget, type ReadResult, UNLIMITED } from "./budget.ts";
+import type { BlockSink } from "./sink.ts";
 import { type ExtractResult, ParseError, type TextBlock } from "./types.ts";
 
 type PdfJs = Awaited<ReturnType<typeof getResolvedPDFJS>>;
@@ -83,5 +85,47 @@ export async function extractPdf(bytes: Uint8Array, opts: PageRange = {}): Promi
       }
     }
     return { blocks, pageCount: pdf.numPages };
+  });
+}
+
+/** Where a read of a PDF goes on from: the next page to extract (1-based). */
+export interface PdfCursor {
+  next_page: number;
+}
+
+/**
+ * Reads pages into `sink` (one text block per page) from `cursor` (undefined: page 1), at most
+ * `maxPages` pages and while the budget lasts (checked after each page).
+ */
+export async function readPdf(
+  bytes: Uint8Array,
+  cursor: PdfCursor | undefined,
+  sink: BlockSink,
+  budget: ReadBudget = UNLIMITED,
+  maxPages = Infinity,
+): Promise<ReadResult<PdfCursor>> {
+  checkPage("next_page", cursor?.next_page);
+  let next = cursor?.next_page ?? 1;
+  return await withPdf(bytes, async (pdf) => {
+    let read = 0;
+    while (next <= pdf.numPages && read < maxPages && !(read > 0 && budget.exhausted())) {
+      const page = await pdf.getPage(next);
+      try {
+        const text = pageText((await page.getTextContent()).items);
+        if (text) sink.text(text, { page: next, newBlock: true });
+      } finally {
+        page.cleanup();
+      }
+      next++;
+      read++;
+      await budget.pause();
+    }
+    const done = next > pdf.numPages;
+    return {
+      done,
+      cursor: { next_page: next },
+      fraction: pdf.numPages === 0 ? 1 : (next - 1) / pdf.numPages,
+      pageCount: pdf.numPages,
+    };
   });
 }
