@@ -3,13 +3,14 @@ import { getDb } from "../../shared/db.ts";
 import { embedderFromEnv } from "../../shared/embeddings.ts";
 import { loadEnv } from "../../shared/env.ts";
 import { serve } from "../../shared/http.ts";
-import { DEFAULT_STEP_CONFIG } from "../../shared/indexing/step.ts";
+import { stepConfigFromEnv } from "../../shared/indexing/step.ts";
 import { DEFAULT_WORKER_CONFIG } from "../../shared/indexing/worker.ts";
 import { createObjectStore } from "../../shared/storage.ts";
 import { createIndexWorkerHandler } from "./handler.ts";
 
 const env = loadEnv();
-const number = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
+const vars = Deno.env.toObject();
+const number = (name: string, fallback: number) => Number(vars[name] ?? fallback);
 
 Deno.serve(serve(
   "index-worker",
@@ -17,19 +18,8 @@ Deno.serve(serve(
     sql: getDb,
     verifier: verifierFromEnv(env),
     store: createObjectStore(env.SUPABASE_URL, env.serviceKey),
-    embedder: embedderFromEnv(Deno.env.toObject()),
-    config: {
-      ...DEFAULT_STEP_CONFIG,
-      pdfPagesPerStep: number("INDEX_PDF_PAGES_PER_STEP", DEFAULT_STEP_CONFIG.pdfPagesPerStep),
-      extractChunksPerStep: number(
-        "INDEX_EXTRACT_CHUNKS_PER_STEP",
-        DEFAULT_STEP_CONFIG.extractChunksPerStep,
-      ),
-      embedChunksPerStep: number(
-        "INDEX_EMBED_CHUNKS_PER_STEP",
-        DEFAULT_STEP_CONFIG.embedChunksPerStep,
-      ),
-    },
+    embedder: embedderFromEnv(vars),
+    config: stepConfigFromEnv(vars),
     worker: {
       ...DEFAULT_WORKER_CONFIG,
       retryBaseSec: number("INDEX_RETRY_BASE_SEC", DEFAULT_WORKER_CONFIG.retryBaseSec),

@@ -43,6 +43,8 @@ export interface StepConfig {
   embedBatchSize: number;
   chunkTokens: number;
   overlapTokens: number;
+  /** PDFs with more pages end in `error` (uploads check this too, when the count is cheap). */
+  maxPdfPages: number;
 }
 
 export const DEFAULT_STEP_CONFIG: StepConfig = {
@@ -53,6 +55,7 @@ export const DEFAULT_STEP_CONFIG: StepConfig = {
   embedBatchSize: 32,
   chunkTokens: 800,
   overlapTokens: 200,
+  maxPdfPages: 200,
 };
 
 /** The step config from INDEX_* environment variables, defaults for the rest. */
@@ -69,6 +72,7 @@ export function stepConfigFromEnv(env: Record<string, string | undefined>): Step
     stepWorkMs: number("INDEX_STEP_WORK_MS", d.stepWorkMs),
     embedChunksPerStep: number("INDEX_EMBED_CHUNKS_PER_STEP", d.embedChunksPerStep),
     embedBatchSize: number("INDEX_EMBED_BATCH_SIZE", d.embedBatchSize),
+    maxPdfPages: number("INDEX_MAX_PDF_PAGES", d.maxPdfPages),
   };
 }
 
@@ -260,6 +264,11 @@ async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> 
     const read = await readFile(file.file_type, bytes, progress.reader, chunker, budget, {
       pdfPages: config.pdfPagesPerStep,
     });
+    if (read.pageCount !== undefined && read.pageCount > config.maxPdfPages) {
+      throw new ParseError(
+        `the PDF has ${read.pageCount} pages; the limit is ${config.maxPdfPages}`,
+      );
+    }
     if (read.done) chunker.end();
     await writer.finish();
     const total = progress.next_chunk + writer.count;
