@@ -24,7 +24,13 @@ Deno.test("index-worker: a crash mid-file is redone once, without duplicate chun
 }, async () => {
   const stack = await startTestStack({
     autoWorker: false, // no pg_net sending or cron: the test plays the scheduler
-    functionEnv: { INDEX_PDF_PAGES_PER_STEP: "2", INDEX_VISIBILITY_TIMEOUT_SEC: "2" },
+    // Steps of exactly two pages: no time budget cuts a step short (a cold isolate loading pdf.js
+    // would otherwise stop after one page), so the cursor positions below are exact.
+    functionEnv: {
+      INDEX_PDF_PAGES_PER_STEP: "2",
+      INDEX_STEP_WORK_MS: "60000",
+      INDEX_VISIBILITY_TIMEOUT_SEC: "2",
+    },
   });
   const sql = getDb();
   const service = createClient(stack.apiUrl, stack.serviceRoleKey, {
