@@ -421,8 +421,8 @@ export class Inflater {
       }
       if (distance > len) throw new InflateError("distance before the window");
       let from = len - distance;
-      if (distance >= length) {
-        buf.copyWithin(len, from, from + length);
+      if (length >= 64 && distance >= length) {
+        buf.copyWithin(len, from, from + length); // a runtime call: only worth it for long copies
         len += length;
       } else {
         for (const stop = len + length; len < stop;) buf[len++] = buf[from++];
