@@ -75,6 +75,13 @@ Deno.test("index-worker: a crash mid-file is redone once, without duplicate chun
     assert.equal(after1.progress.next_page, 3);
     assert.equal(after1.progress.next_chunk, 1, "one full chunk; the rest is held in the cursor");
     assert.equal(after1.progress.chunker.mode, "text");
+    // The API reports how much of the file the steps have read (two pages of six).
+    const { data: partly } = await alice.client.functions.invoke(
+      `workbenches/${wb.id}/files/${fileId}`,
+      { method: "GET" },
+    );
+    assert.equal(partly.progress, after1.progress.fraction);
+    assert.ok(partly.progress > 0.2 && partly.progress < 0.5, `progress ${partly.progress}`);
 
     // A worker takes the message for step 2, counts its attempt as every worker does first, and
     // is killed before its step commits.
