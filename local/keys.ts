@@ -12,6 +12,7 @@
  * injects (see `functionEnv`). Keys live in the data directory so tokens survive restarts.
  */
 import { exportJWK, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
+import { timingSafeEqual } from "../shared/auth.ts";
 
 export type JwtMode = "es256" | "hs256";
 export type ApiKeyMode = "legacy" | "new";
@@ -108,15 +109,6 @@ async function readStored(file: string): Promise<StoredKeys | undefined> {
     if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
-}
-
-/** Constant-time string comparison (for API keys). */
-export function timingSafeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
 }
 
 /**

@@ -3,7 +3,7 @@
  * is stored with. No parser is imported here, so upload checks stay light.
  */
 import type { FileType } from "../parsers/types.ts";
-import { unzipSync } from "fflate";
+import { zipEntryNames } from "../parsers/zip.ts";
 
 export type { FileType };
 
@@ -128,22 +128,6 @@ export function decideType(fileName: string, kind: ContentKind): Detection {
   };
 }
 
-/** The names in a ZIP's central directory, or null when the bytes are not a readable ZIP. */
-export function zipEntryNamesOf(bytes: Uint8Array): string[] | null {
-  const names: string[] = [];
-  try {
-    unzipSync(bytes, {
-      filter(file) {
-        names.push(file.name);
-        return false;
-      },
-    });
-  } catch {
-    return null;
-  }
-  return names;
-}
-
 /**
  * Decides a file's type from its extension and its content, which must agree: a supported
  * extension needs matching content (PDF magic, a Word or Excel ZIP, UTF-8 text); without a
@@ -151,7 +135,7 @@ export function zipEntryNamesOf(bytes: Uint8Array): string[] | null {
  */
 export function detectFileType(bytes: Uint8Array, fileName: string): Detection {
   const head = kindOfHead(bytes, false);
-  return decideType(fileName, head === "zip" ? kindOfZip(zipEntryNamesOf(bytes)) : head);
+  return decideType(fileName, head === "zip" ? kindOfZip(zipEntryNames(bytes)) : head);
 }
 
 /** The detected type, or null when the file is unsupported or its content contradicts its name. */
