@@ -1,10 +1,11 @@
 /**
  * Bad input gets a clear 4xx, never a 500, and costs the server nothing: JSON bodies are capped
  * while being read, control characters and invisible names are refused, bad percent-encoding is a
- * 400, file names lose bidi controls, and creation routes are rate limited per user and per IP.
+ * 400, file names lose bidi controls, a PDF decompression bomb is refused at upload, and creation routes are rate limited per user and per IP.
  */
 import assert from "node:assert/strict";
 import { getDb } from "../shared/db.ts";
+import { makeFlatePdf } from "./fixtures/documents.ts";
 import { errorBody, signUpUser, startTestStack } from "./helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -93,6 +94,26 @@ Deno.test("bounded inputs: sizes, characters, encodings and rates", opts, async 
       });
       assert.equal(error, null);
       assert.equal(data.files[0].file_name, "csv.exe.csv");
+    });
+
+    await t.step("a PDF bomb is refused at upload with 413, within the Edge limits", async () => {
+      const { data: wb } = await alice.client.functions.invoke("workbenches", {
+        body: { name: "Bombs" },
+      });
+      const bomb = makeFlatePdf([["Total 1"]], { padBytes: 150 * 1024 * 1024 });
+      const form = new FormData();
+      form.append("file", new Blob([bomb as BlobPart], { type: "application/pdf" }), "bomb.pdf");
+      const { error } = await alice.client.functions.invoke(`workbenches/${wb.id}/files`, {
+        body: form,
+      });
+      const res = (error as { context?: Response } | null)?.context;
+      assert.ok(res instanceof Response, `expected an HTTP error, got ${error}`);
+      const { status, body } = await errorBody(res);
+      assert.equal(status, 413, JSON.stringify(body));
+      assert.equal(body.error.code, "document_too_large");
+      assert.equal(body.error.details.file_name, "bomb.pdf");
+      const rows = await sql`select 1 from public.workbench_files where workbench_id = ${wb.id}`;
+      assert.equal(rows.length, 0, "nothing is kept");
     });
 
     await t.step("creation routes are rate limited with 429 and Retry-After", async () => {

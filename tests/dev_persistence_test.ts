@@ -103,6 +103,34 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
       assert.equal(bad.code, 2);
       assert.equal(badErr, 'task dev: --port must be a port number, got "abc"');
 
+      // A busy port: one line that says what to do.
+      const otherDir = await Deno.makeTempDir({ prefix: "dev-busy-port-" });
+      try {
+        const busy = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "local/dev.ts",
+            "--port",
+            new URL(first.apiUrl).port,
+            "--db-port",
+            "0",
+            "--data-dir",
+            otherDir,
+          ],
+          cwd: ROOT,
+          env: { LOG_LEVEL: "warn", NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const busyErr = new TextDecoder().decode(busy.stderr).trim();
+        assert.equal(busy.success, false);
+        assert.match(busyErr, /^task dev: a port is already in use .*pick others with --port/);
+        assert.equal(busyErr.split("\n").length, 1, `one line, got:\n${busyErr}`);
+      } finally {
+        await Deno.remove(otherDir, { recursive: true });
+      }
+
       const client = createClient(first.apiUrl, first.anonKey, { auth: { persistSession: false } });
       email = `persist-${Date.now()}@example.com`;
       const signUp = await client.auth.signUp({ email, password: "survives-restarts" });

@@ -18,9 +18,17 @@ import {
 import { detectFileType, MIME_TYPES } from "../shared/uploads/file_type.ts";
 import { MultipartError, readMultipart } from "../shared/uploads/multipart.ts";
 import { countPdfPages, type PdfBytes, wholePdf } from "../shared/uploads/pdf_pages.ts";
+import { describeStream, PdfStreamInspector } from "../shared/uploads/pdf_streams.ts";
 import { ZipInspector } from "../shared/uploads/zip_inspector.ts";
 import { type Received, receiveUploads } from "../functions/workbenches/receive_uploads.ts";
-import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
+import {
+  makeCsv,
+  makeDocx,
+  makeEncryptedPdf,
+  makeFlatePdf,
+  makePdf,
+  makeXlsx,
+} from "./fixtures/documents.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
@@ -175,6 +183,7 @@ const SMALL: UploadLimits = {
   maxFilesPerRequest: 3,
   maxPdfPages: 5,
   maxExpandedBytes: 200_000,
+  maxPdfInflatedBytes: 300_000,
 };
 
 Deno.test("`FileCheck` refuses a file over the size limit with its real size, before its type", async () => {
@@ -245,6 +254,96 @@ Deno.test("`FileCheck` refuses a DOCX/XLSX that expands past the limit, declared
   assert.equal((await check(fine, "fine.docx", SMALL)).type, "docx");
   // A mismatch is told before the size.
   assert.equal((await refusal(liar, "liar.docx", SMALL)).code, "file_type_mismatch");
+});
+
+// PDF decompression bombs
+
+const MiB = 1024 * 1024;
+
+/** The text pdf.js reads from every page of a PDF. */
+async function pdfText(bytes: Uint8Array): Promise<string> {
+  const { getDocument } = await getResolvedPDFJS();
+  const task = getDocument({ data: bytes.slice(), verbosity: 0 });
+  try {
+    const doc = await task.promise;
+    const pages: string[] = [];
+    for (let n = 1; n <= doc.numPages; n++) {
+      const content = await (await doc.getPage(n)).getTextContent();
+      pages.push(content.items.map((item) => ("str" in item ? item.str : "")).join(" "));
+    }
+    return pages.join("\n");
+  } finally {
+    await task.destroy();
+  }
+}
+
+Deno.test("`PdfStreamInspector` counts what content streams inflate to, not images, whatever the chunking", async () => {
+  const pdf = makeFlatePdf([["Revenue 120"], ["Costs 80"]], {
+    padBytes: 50_000,
+    imageBytes: 400_000,
+  });
+  assert.match(await pdfText(pdf), /Revenue 120[\s\S]*Costs 80/, "the fixture is a real PDF");
+  const header = (text: string) => `BT /F1 12 Tf 14 TL 72 740 Td (${text}) Tj ET `.length;
+  const draw = "q 100 0 0 100 72 500 cm /Im1 Do Q ".length;
+  const expected = draw + header("Revenue 120") + header("Costs 80") + 2 * 50_000;
+  for (const chunk of [1, 7, 4096, pdf.length]) {
+    const inspector = new PdfStreamInspector({ cap: 10 * MiB });
+    for (let at = 0; at < pdf.length; at += chunk) {
+      inspector.push(pdf.subarray(at, at + chunk));
+      await inspector.settle();
+    }
+    assert.deepEqual(await inspector.finish(), {
+      inflatedBytes: expected,
+      streams: 2,
+      overCap: false,
+    }, `chunks of ${chunk}`);
+  }
+});
+
+Deno.test("`describeStream()` reads the filter and the image subtype of the dictionary before a stream", () => {
+  assert.deepEqual(describeStream("4 0 obj\n<< /Length 5 /Filter /FlateDecode >>\n"), {
+    flate: true,
+    image: false,
+  });
+  assert.deepEqual(describeStream("4 0 obj <</Filter[/FlateDecode/DCTDecode]/Subtype/Image>>"), {
+    flate: true,
+    image: true,
+  });
+  assert.deepEqual(describeStream("4 0 obj << /Filter [/ASCII85Decode /FlateDecode] >>"), {
+    flate: false,
+    image: false,
+  });
+  // Only the dictionary of the object that holds the stream counts.
+  assert.deepEqual(
+    describeStream("3 0 obj << /Subtype /Image >> endobj 4 0 obj << /Filter /Fl >>"),
+    { flate: true, image: false },
+  );
+});
+
+Deno.test("`FileCheck` refuses a PDF bomb (120 MB of content in a 0.1 MB file) with 413", async () => {
+  const bomb = makeFlatePdf([["Total 1"]], { padBytes: 120 * MiB });
+  assert.ok(bomb.length < 200_000, `the bomb is small: ${bomb.length} bytes`);
+  const err = await refusal(bomb, "bomb.pdf", DEFAULT_LIMITS, 64 * 1024);
+  assert.equal(err.status, 413);
+  assert.equal(err.code, "document_too_large");
+  assert.deepEqual(err.details, { file_name: "bomb.pdf" });
+  assert.match(err.message, /bomb\.pdf decompresses to more than 104857600 bytes/);
+  // Spread over many pages, the total counts.
+  const spread = makeFlatePdf(Array.from({ length: 30 }, (_, i) => [`p${i}`]), {
+    padBytes: 4 * MiB,
+  });
+  assert.equal(
+    (await refusal(spread, "spread.pdf", DEFAULT_LIMITS, 64 * 1024)).code,
+    "document_too_large",
+  );
+  // Under the cap, and with a large image (never decoded for text), the file passes.
+  const fine = makeFlatePdf([["Total 1"], ["Total 2"]], { padBytes: MiB, imageBytes: 110 * MiB });
+  const checked = await check(fine, "fine.pdf", DEFAULT_LIMITS, 64 * 1024);
+  assert.equal(checked.type, "pdf");
+  assert.equal(checked.pages, 2);
+  // A small cap refuses what the default accepts.
+  const small = { ...DEFAULT_LIMITS, maxPdfInflatedBytes: 500_000 };
+  assert.equal((await refusal(fine, "fine.pdf", small)).code, "document_too_large");
 });
 
 Deno.test("`ZipInspector` counts real inflated bytes and stops soon after the cap", async () => {

@@ -2,8 +2,9 @@
  * The checks an uploaded file must pass, run on its bytes as they stream past (nothing here does
  * I/O, and nothing holds a whole file): size, type (extension and content must agree, decided from
  * the first bytes; a ZIP's entries decide between Word document and workbook), real expanded size
- * of a DOCX/XLSX (inflated and counted, never kept), page count of a PDF (read from its index),
- * and the SHA-256 that identifies duplicates.
+ * of a DOCX/XLSX (inflated and counted, never kept), page count of a PDF (read from its index) and
+ * what its compressed streams inflate to (counted, never kept), and the SHA-256 that identifies
+ * duplicates.
  *
  * Refusals are HttpErrors (413/415) with the codes clients see.
  */
@@ -20,6 +21,7 @@ import {
   typeFromExtension,
 } from "./file_type.ts";
 import { countPdfPages, type PdfBytes } from "./pdf_pages.ts";
+import { PdfStreamInspector } from "./pdf_streams.ts";
 import { ZipInspector } from "./zip_inspector.ts";
 
 export interface UploadLimits {
@@ -30,6 +32,8 @@ export interface UploadLimits {
   maxPdfPages: number;
   /** What a DOCX or XLSX may expand to (zip bombs). */
   maxExpandedBytes: number;
+  /** What a PDF's compressed streams other than images may inflate to, in all (PDF bombs). */
+  maxPdfInflatedBytes: number;
 }
 
 export const DEFAULT_LIMITS: UploadLimits = {
@@ -38,6 +42,7 @@ export const DEFAULT_LIMITS: UploadLimits = {
   maxFilesPerRequest: 20,
   maxPdfPages: 200,
   maxExpandedBytes: 150 * 1024 * 1024,
+  maxPdfInflatedBytes: 100 * 1024 * 1024,
 };
 
 /**
@@ -141,6 +146,7 @@ export class FileCheck {
   /** A ZIP under an extension that is not docx/xlsx: refused once its entries name what it is. */
   #zipMismatch = false;
   #pdf: Ends | undefined;
+  #pdfStreams: PdfStreamInspector | undefined;
 
   constructor(fileName: string, limits: UploadLimits = DEFAULT_LIMITS, opts: {
     pdfWindowBytes?: number;
@@ -163,7 +169,7 @@ export class FileCheck {
   /** True when `finish()` is certain to throw whatever bytes come next. */
   get refused(): boolean {
     return this.#size > this.#limits.maxFileBytes || this.#typeRefusal !== undefined ||
-      this.#zipMismatch || (this.#zip?.overCap ?? false);
+      this.#zipMismatch || (this.#zip?.overCap ?? false) || (this.#pdfStreams?.overCap ?? false);
   }
 
   async push(chunk: Uint8Array): Promise<void> {
@@ -182,6 +188,10 @@ export class FileCheck {
       return;
     }
     this.#pdf?.push(chunk);
+    if (this.#pdfStreams) {
+      this.#pdfStreams.push(chunk);
+      await this.#pdfStreams.settle();
+    }
     if (this.#zip) {
       this.#zip.push(chunk);
       await this.#zip.settle();
@@ -216,6 +226,14 @@ export class FileCheck {
       }
     }
     if (this.#typeRefusal) throw this.#typeRefusal;
+    if (this.#pdfStreams && (await this.#pdfStreams.finish()).overCap) {
+      throw new HttpError(
+        413,
+        "document_too_large",
+        `${this.name} decompresses to more than ${this.#limits.maxPdfInflatedBytes} bytes of content; that is the limit.`,
+        { file_name: this.name },
+      );
+    }
     if (this.#pdf) {
       const counted = countPdfPages(this.#pdf.windows(this.#size));
       pages = counted.pages;
@@ -276,13 +294,20 @@ export class FileCheck {
     this.#type = detected.type;
     if (this.#kind === "pdf") {
       this.#pdf = new Ends(this.#pdfWindowBytes);
-      for (const c of chunks) this.#pdf.push(c);
+      this.#pdfStreams = new PdfStreamInspector({ cap: this.#limits.maxPdfInflatedBytes });
+      for (const c of chunks) {
+        this.#pdf.push(c);
+        this.#pdfStreams.push(c);
+      }
+      await this.#pdfStreams.settle();
     }
   }
 
   #release(): void {
     this.#head = [];
     this.#pdf = undefined;
+    this.#pdfStreams?.stop();
+    this.#pdfStreams = undefined;
     this.#zip?.stopInflating();
   }
 }
