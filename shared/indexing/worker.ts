@@ -135,6 +135,14 @@ export async function processNextFile(
       log.warn("index step was stale", { file_id: file.id });
       return { status: "stale", file_id: file.id };
     }
+    const [still] = await sql`select 1 from public.workbench_files where id = ${file.id}`;
+    if (!still) {
+      // Deleted while the step ran (with its workbench, say): the step's failure is expected.
+      log.info("index step ended: the file was deleted", { file_id: file.id });
+      await done();
+      await kickIfMore();
+      return { status: "skipped", file_id: file.id, reason: "the file no longer exists" };
+    }
     const message = readableFailure(err);
     const permanent = err instanceof ParseError;
     log.warn("index step failed", {
