@@ -9,6 +9,10 @@ import assert from "node:assert/strict";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Stack } from "../local/stack.ts";
 import { getDb } from "../shared/db.ts";
+import { loadEnv } from "../shared/env.ts";
+import { serve } from "../shared/http.ts";
+import { checkoutDepsFromEnv, createCheckoutHandler } from "../functions/checkout/handler.ts";
+import { createWebhooksHandler, webhooksDepsFromEnv } from "../functions/webhooks/handler.ts";
 import { hmacSha256Hex } from "../shared/payments/signatures.ts";
 import { type FakePayment, type SignedWebhook, startFakeRazorpay } from "./fakes/razorpay.ts";
 import {
@@ -564,6 +568,47 @@ Deno.test("payments: plans, checkout, verify, webhooks and reconciliation", opts
       assert.equal(late.body.outcome, "already_credited");
       assert.equal((await wallet(user.id)).balance, before.balance + 400);
       assert.equal(await purchases(user.id), 1);
+    });
+
+    await t.step("without Razorpay keys checkout is 503 payments_not_configured", async () => {
+      // The functions as index.ts wires them, from an environment without any RAZORPAY_* (the
+      // stack's gateway has one environment for all functions, so this runs in-process).
+      const env = Object.fromEntries(
+        Object.entries(stack.functionEnv).filter(([k]) => !k.startsWith("RAZORPAY_")),
+      );
+      const checkout = serve(
+        "checkout",
+        createCheckoutHandler(checkoutDepsFromEnv(loadEnv(env), getDb)),
+      );
+      const webhooks = serve(
+        "webhooks",
+        createWebhooksHandler(webhooksDepsFromEnv(loadEnv(env), getDb)),
+      );
+      const user = await signUpUser(stack, "unconfigured");
+      for (const path of ["session", "verify"]) {
+        const res = await checkout(
+          new Request(`${stack.apiUrl}/functions/v1/checkout/${path}`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json" },
+            body: JSON.stringify({ plan_id: "lite" }),
+          }),
+        );
+        assert.equal(res.status, 503, path);
+        assert.equal((await res.json()).error.code, "payments_not_configured");
+      }
+      const wh = await fake.webhook("payment.captured", {});
+      const res = await webhooks(
+        new Request(`${stack.apiUrl}/functions/v1/webhooks/razorpay`, {
+          method: "POST",
+          headers: wh.headers,
+          body: wh.body,
+        }),
+      );
+      assert.equal(res.status, 503, "Razorpay retries until the secret is set");
+      assert.equal((await res.json()).error.code, "webhooks_not_configured");
+      // The rest of the product answers as usual.
+      const plans = await call(anonClient(stack), "plans");
+      assert.equal(plans.status, 200);
     });
 
     await t.step("the reconcile route is for the service role only", async () => {

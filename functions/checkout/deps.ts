@@ -1,8 +1,13 @@
 /** What the checkout routes need, and the 503 when Razorpay is not configured. */
-import type { JwtVerifier } from "../../shared/auth.ts";
+import { type JwtVerifier, verifierFromEnv } from "../../shared/auth.ts";
 import type { Sql } from "../../shared/db.ts";
+import type { Env } from "../../shared/env.ts";
 import { HttpError } from "../../shared/http.ts";
-import type { RazorpayClient } from "../../shared/payments/razorpay.ts";
+import {
+  createRazorpayClient,
+  type RazorpayClient,
+  razorpayConfigFromEnv,
+} from "../../shared/payments/razorpay.ts";
 
 export interface CheckoutPayments {
   client: RazorpayClient;
@@ -26,4 +31,18 @@ export function requirePayments(deps: CheckoutDeps): CheckoutPayments {
     );
   }
   return deps.payments;
+}
+
+/** The function's dependencies from its environment (index.ts; tests without Razorpay keys). */
+export function checkoutDepsFromEnv(env: Env, sql: () => Sql): CheckoutDeps {
+  const razorpay = razorpayConfigFromEnv(env);
+  return {
+    sql,
+    verifier: verifierFromEnv(env),
+    payments: razorpay && {
+      client: createRazorpayClient(razorpay),
+      keyId: razorpay.keyId,
+      keySecret: razorpay.keySecret,
+    },
+  };
 }

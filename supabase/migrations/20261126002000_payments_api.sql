@@ -40,12 +40,13 @@ create table private.razorpay_events (
   payload jsonb not null,
   outcome text not null default 'received',
   result jsonb not null default '{}'::jsonb,
-  received_at timestamptz not null default now()
+  received_at timestamptz not null default clock_timestamp()
 );
 create index razorpay_events_order_idx on private.razorpay_events (order_id);
 create index razorpay_events_payment_idx on private.razorpay_events (payment_id);
 revoke all on private.razorpay_events from public, anon, authenticated;
-grant select, insert, update on private.razorpay_events to service_role;
+-- Written only by handle_razorpay_event (below); an audit trail nobody edits.
+grant select on private.razorpay_events to service_role;
 
 -- Records a verified webhook event once and applies it. Returns {outcome, ...}; outcome is one of
 -- duplicate, credited, already_credited, refunded_before_capture, amount_mismatch,
@@ -213,7 +214,7 @@ select cron.schedule('payments-reconcile', '* * * * *',
 -- (chat bundles, reports net of report refunds, other spends; UTC calendar month).
 create view private.admin_wallets as
 select w.user_id,
-       u.email,
+       u.email::text as email,
        w.plan_id,
        pl.name as plan_name,
        w.balance,
@@ -245,7 +246,7 @@ select w.user_id,
 create view private.admin_payments as
 select p.id,
        p.user_id,
-       u.email,
+       u.email::text as email,
        p.plan_id,
        p.amount_paise,
        p.currency,
