@@ -26,6 +26,8 @@ import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
 /** Platform, wallet, the plan after a refund, the payments API. */
 const PAYMENT_MIGRATIONS = ["20261125000000", "20261125000100", "20261126000400", "20261126002000"];
 
+if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");
+
 const bin = findPostgresBin();
 if (!bin) {
   console.log(
