@@ -548,17 +548,22 @@ Deno.test("payments: plans, checkout, verify, webhooks and reconciliation", opts
         select command, schedule from cron.job where jobname = 'payments-reconcile'`;
       assert.ok(job, "the cron job exists");
       await sql.unsafe(job.command);
-      await stack.worker.tick();
-      await stack.worker.settled();
-      const [response] = await sql<{ status_code: number; content: string }[]>`
-        select status_code, content from net._http_response order by id desc limit 1`;
-      assert.equal(response?.status_code, 200, response?.content);
-      assert.deepEqual(JSON.parse(response!.content), {
-        checked: 2,
-        credited: 1,
-        unpaid: 1,
-        errors: 0,
-      });
+      // The local pg_net sends the kick; the tick may also run the job itself (it is due every
+      // minute), so send whatever that queued too: however often the route runs, it credits once.
+      for (let i = 0; i < 2; i++) {
+        await stack.worker.tick();
+        await stack.worker.settled();
+      }
+      const responses = await sql<{ status_code: number; content: string }[]>`
+        select status_code, content from net._http_response order by id`;
+      assert.ok(responses.length >= 1, "the route was called through pg_net");
+      const total = { checked: 0, credited: 0, unpaid: 0, errors: 0 };
+      for (const r of responses) {
+        assert.equal(r.status_code, 200, r.content);
+        const summary = JSON.parse(r.content) as typeof total;
+        for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += summary[k];
+      }
+      assert.deepEqual(total, { checked: 2, credited: 1, unpaid: 1, errors: 0 });
       assert.equal((await wallet(user.id)).balance, before.balance + 400);
       assert.equal(await paymentStatus(orderId), "paid");
       assert.equal(await paymentStatus(unpaid.orderId), "created");

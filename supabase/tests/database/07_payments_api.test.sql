@@ -2,7 +2,7 @@
 -- statement, reconciliation's batches and expiry, the Studio admin views, and who may use them.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(36);
+select plan(38);
 
 insert into auth.users (id, email) values
   ('0b100000-0000-0000-0000-000000000001', 'buyer@example.com'),
@@ -69,6 +69,14 @@ select results_eq($$ select balance, plan_id from public.wallet
   'the capture credited 100 once');
 select results_eq($$ select count(*)::int from private.razorpay_events where order_id = 'order_t_lite' $$,
   array[2], 'both events are kept');
+insert into public.payments (user_id, plan_id, razorpay_order_id, amount_paise) values
+  ('0b100000-0000-0000-0000-000000000002', 'lite', 'order_t_double', 49900);
+select results_eq($$ select private.handle_razorpay_event('evt_d1', 'payment.captured',
+    pg_temp.captured('order_t_double', 'pay_d1', 49900)) ->> 'outcome' $$,
+  array['credited'], 'a second customer payment on one order: the first credits');
+select results_eq($$ select private.handle_razorpay_event('evt_d2', 'payment.captured',
+    pg_temp.captured('order_t_double', 'pay_d2', 49900)) ->> 'outcome' $$,
+  array['paid_by_other_payment'], 'the second is kept for a person (a refund) and credits nothing');
 select results_eq($$ select private.handle_razorpay_event('evt_3', 'payment.captured',
     pg_temp.captured('order_t_pro', 'pay_t_2', 100)) ->> 'outcome' $$,
   array['amount_mismatch'], 'a payment of another amount credits nothing');
