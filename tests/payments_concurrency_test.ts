@@ -194,6 +194,32 @@ Deno.test({
       });
     }
 
+    await t.step(
+      "one event delivered 10 times at once is recorded once and credits once",
+      async () => {
+        const { userId, orderId } = await newOrder("lite");
+        const before = await balance(userId);
+        const wh = await fake.webhook("payment.captured", { payment: fake.pay(orderId) });
+        const results = await Promise.all(Array.from({ length: 10 }, async () => {
+          const res = await webhooks(
+            new Request("http://local/functions/v1/webhooks/razorpay", {
+              method: "POST",
+              headers: wh.headers,
+              body: wh.body,
+            }),
+          );
+          return { status: res.status, outcome: (await res.json()).outcome as string };
+        }));
+        assert.ok(results.every((r) => r.status === 200));
+        const outcomes = results.map((r) => r.outcome).sort();
+        assert.deepEqual(outcomes, ["credited", ...Array(9).fill("duplicate")]);
+        assert.equal(await balance(userId), before + 100);
+        const [{ n }] = await admin`select count(*)::int as n from private.razorpay_events
+        where event_id = ${wh.eventId}`;
+        assert.equal(n, 1);
+      },
+    );
+
     await t.step("a refund racing 10 captures never takes back more than was given", async () => {
       for (let round = 0; round < 3; round++) {
         const { userId, orderId } = await newOrder("lite");

@@ -38,7 +38,7 @@ create table private.razorpay_events (
   order_id text,
   payment_id text,
   payload jsonb not null,
-  outcome text not null default 'received',
+  outcome text not null,
   result jsonb not null default '{}'::jsonb,
   received_at timestamptz not null default clock_timestamp()
 );
@@ -69,10 +69,7 @@ declare
   v_outcome text;
   v_result jsonb := '{}'::jsonb;
 begin
-  insert into private.razorpay_events (event_id, event_type, order_id, payment_id, payload)
-  values (p_event_id, p_event, v_order_id, v_payment_id, p_payload)
-  on conflict (event_id) do nothing;
-  if not found then
+  if exists (select 1 from private.razorpay_events e where e.event_id = p_event_id) then
     return jsonb_build_object('outcome', 'duplicate');
   end if;
 
@@ -123,8 +120,15 @@ begin
     end if;
   end if;
 
-  update private.razorpay_events set outcome = v_outcome, result = v_result
-   where event_id = p_event_id;
+  -- Recorded with what it did, in the same transaction (one write). The same event delivered
+  -- concurrently waits here for its twin; everything above is idempotent, so it changed nothing.
+  insert into private.razorpay_events
+    (event_id, event_type, order_id, payment_id, payload, outcome, result)
+  values (p_event_id, p_event, v_order_id, v_payment_id, p_payload, v_outcome, v_result)
+  on conflict (event_id) do nothing;
+  if not found then
+    return jsonb_build_object('outcome', 'duplicate');
+  end if;
   return jsonb_build_object('outcome', v_outcome) || v_result;
 end;
 $$;
