@@ -4,7 +4,7 @@
  * Then ingestion (bench/ingest.ts), in a process of its own with `--expose-gc` so each worker
  * step's heap growth is measured from a collected heap. Arguments choose ingestion cases (xlsx,
  * csv, pdf, docx) and `--with-hnsw` keeps the HNSW index during ingestion; `--ingest-only` skips
- * the platform numbers.
+ * the platform numbers; `webhooks` runs only bench/webhooks.ts (webhook acknowledgement latency).
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
@@ -36,6 +36,12 @@ async function benchIngestion(): Promise<void> {
   }).spawn();
   const status = await child.status;
   if (!status.success) throw new Error(`the ingestion bench failed (exit ${status.code})`);
+}
+
+// `task bench webhooks`: only the Razorpay webhook acknowledgement latency (bench/webhooks.ts).
+if (Deno.args[0] === "webhooks") {
+  await import("./webhooks.ts");
+  Deno.exit(0);
 }
 
 if (ingestOnly) {

@@ -74,6 +74,10 @@ try {
     dbPort,
     keyMode,
     limits,
+    // Razorpay (test) keys in the shell reach the functions, as `supabase secrets set` does.
+    functionEnv: Object.fromEntries(
+      Object.entries(Deno.env.toObject()).filter(([k]) => k.startsWith("RAZORPAY_")),
+    ),
   });
 } catch (err) {
   if (err instanceof DataDirLockedError) {

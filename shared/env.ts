@@ -48,6 +48,15 @@ const EnvSchema = z.object({
   /** Connections per isolate. */
   DB_POOL_MAX: z.coerce.number().int().min(1).max(20).default(1),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Razorpay API keys (checkout, reconciliation); payments answer 503 without them. */
+  RAZORPAY_KEY_ID: optionalKey,
+  RAZORPAY_KEY_SECRET: optionalKey,
+  /** The secret of the Razorpay webhook (Dashboard → Webhooks); webhooks answer 503 without it. */
+  RAZORPAY_WEBHOOK_SECRET: optionalKey,
+  /** Razorpay's API base URL (tests aim it at a fake on loopback). */
+  RAZORPAY_API_BASE: z.url().default("https://api.razorpay.com"),
+  /** How long a Razorpay API call may take before checkout answers 502. */
+  RAZORPAY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(10_000),
 }).transform((env, ctx) => {
   const publicKey = env.SUPABASE_PUBLISHABLE_KEYS?.[0] ?? env.SUPABASE_ANON_KEY;
   const serviceKeys = [...(env.SUPABASE_SECRET_KEYS ?? []), env.SUPABASE_SERVICE_ROLE_KEY]

@@ -17,7 +17,8 @@ export function describeRuntimeConfig(
   runtime: unknown = globalThis,
 ): RuntimeConfig {
   const embedder = embedderChoice(env, runtime);
-  const keyId = env.RAZORPAY_KEY_ID ?? "";
+  // Checkout needs both keys (shared/payments/razorpay.ts); a key id alone is not configured.
+  const keyId = env.RAZORPAY_KEY_SECRET ? env.RAZORPAY_KEY_ID ?? "" : "";
   return {
     embedder: { provider: embedder.kind, model: embedder.model },
     llm: env.GROQ_API_KEY

@@ -1,0 +1,118 @@
+/**
+ * `deno task bench webhooks`: how fast `POST /webhooks/razorpay` acknowledges signed Razorpay
+ * events on the local stack (gateway, the function's isolate, PGlite behind the pooler). 1,000
+ * `payment.captured` events for distinct orders (each credits a wallet: the heaviest path),
+ * delivered one after another, then 1,000 more 20 at a time; latency is from sending the request
+ * to reading the whole answer. Goal: p99 ≤ 100 ms (Razorpay gives up after 5 s).
+ */
+import { startStack } from "../local/stack.ts";
+import { getDb } from "../shared/db.ts";
+import { type SignedWebhook, startFakeRazorpay } from "../tests/fakes/razorpay.ts";
+
+Deno.env.set("LOG_LEVEL", "warn");
+
+const N = 1000;
+const CONCURRENCY = 20;
+const WARMUP = 20;
+const USERS = 100;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function report(name: string, latencies: number[], wallMs: number) {
+  const s = [...latencies].sort((a, b) => a - b);
+  const f = (n: number) => n.toFixed(1).padStart(7);
+  console.log(
+    `${name.padEnd(34)} n=${s.length}  p50 ${f(percentile(s, 50))} ms  p90 ${
+      f(percentile(s, 90))
+    } ms  p99 ${f(percentile(s, 99))} ms  max ${f(s[s.length - 1]!)} ms  ${
+      (s.length / (wallMs / 1000)).toFixed(0)
+    } events/s`,
+  );
+}
+
+const fake = startFakeRazorpay();
+const stack = await startStack({
+  apiPort: 0,
+  dbPort: 0,
+  autoWorker: false,
+  functionEnv: { RAZORPAY_WEBHOOK_SECRET: fake.webhookSecret },
+});
+const sql = getDb();
+const url = `${stack.apiUrl}/functions/v1/webhooks/razorpay`;
+
+try {
+  // Setup (not measured): users with wallets, and one `created` order per event.
+  const users = await sql<{ id: string }[]>`
+    insert into auth.users (id, email)
+    select gen_random_uuid(), 'bench-' || g || '-' || extract(epoch from now()) || '@example.com'
+      from generate_series(1, ${USERS}) g
+    returning id`;
+  const total = WARMUP + 2 * N;
+  const events: SignedWebhook[] = [];
+  const rows = [];
+  for (let i = 0; i < total; i++) {
+    const orderId = `order_Bench${String(i).padStart(9, "0")}`;
+    rows.push({
+      user_id: users[i % USERS]!.id,
+      plan_id: "lite",
+      razorpay_order_id: orderId,
+      amount_paise: 49900,
+      receipt: `rcpt_bench_${i}_${Date.now()}`,
+    });
+    const payment = {
+      id: `pay_Bench${String(i).padStart(11, "0")}`,
+      entity: "payment" as const,
+      amount: 49900,
+      currency: "INR",
+      status: "captured" as const,
+      order_id: orderId,
+      method: "upi",
+      amount_refunded: 0,
+      captured: true,
+      email: "bench@example.com",
+      contact: "+919000090000",
+      notes: {},
+      created_at: Math.floor(Date.now() / 1000),
+    };
+    events.push(await fake.webhook("payment.captured", { payment }));
+  }
+  for (let i = 0; i < rows.length; i += 500) {
+    await sql`insert into public.payments ${sql(rows.slice(i, i + 500))}`;
+  }
+
+  const outcomes = new Map<string, number>();
+  const deliver = async (wh: SignedWebhook): Promise<number> => {
+    const t = performance.now();
+    const res = await fetch(url, { method: "POST", headers: wh.headers, body: wh.body });
+    const body = await res.json();
+    const ms = performance.now() - t;
+    const key = res.status === 200 ? body.outcome : `HTTP ${res.status}`;
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    return ms;
+  };
+
+  for (const wh of events.slice(0, WARMUP)) await deliver(wh);
+  outcomes.clear();
+
+  const sequential: number[] = [];
+  let t = performance.now();
+  for (const wh of events.slice(WARMUP, WARMUP + N)) sequential.push(await deliver(wh));
+  report("webhook ack, sequential", sequential, performance.now() - t);
+
+  const concurrent: number[] = [];
+  const queue = events.slice(WARMUP + N);
+  t = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    for (let wh = queue.shift(); wh; wh = queue.shift()) concurrent.push(await deliver(wh));
+  }));
+  report(`webhook ack, ${CONCURRENCY} concurrent`, concurrent, performance.now() - t);
+  console.log("outcomes:", Object.fromEntries(outcomes));
+  const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from public.wallet_usage
+    where reason = 'purchase' and reference_id like 'pay_Bench%'`;
+  console.log(`purchases credited: ${n} of ${total} events (warm-up included)`);
+} finally {
+  await stack.stop();
+  await fake.stop();
+}

@@ -1,0 +1,98 @@
+/**
+ * `POST /checkout/session {plan_id}` → `{order_id, amount, currency, key_id, plan, receipt}`, what
+ * Razorpay Checkout needs. The amount and currency come from the plans table; anything else the
+ * client sends is ignored. The order's notes carry the user id and the plan; the receipt is unique.
+ * Razorpay down or slow → 502 and nothing recorded.
+ */
+import { z } from "zod";
+import { requireUser } from "../../shared/auth.ts";
+import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
+import { log } from "../../shared/log.ts";
+import { RazorpayError } from "../../shared/payments/razorpay.ts";
+import { enforceRateLimit } from "../../shared/rate_limit.ts";
+import { type CheckoutDeps, requirePayments } from "./deps.ts";
+
+const SessionBody = z.object({ plan_id: z.string().trim().min(1).max(64) });
+
+interface PlanRow {
+  id: string;
+  name: string;
+  credits: number;
+  seats: number;
+  price_paise: number | null;
+  currency: string;
+  contact_sales: boolean;
+}
+
+/** A receipt Razorpay accepts (at most 40 characters) that no other order has. */
+export function newReceipt(): string {
+  return `rcpt_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+export function sessionRoute(deps: CheckoutDeps): Route {
+  return {
+    method: "POST",
+    pattern: "/session",
+    handler: async (req, ctx) => {
+      const user = await requireUser(req, deps.verifier);
+      const payments = requirePayments(deps);
+      const body = await readJson(req, SessionBody);
+      const sql = deps.sql();
+      await enforceRateLimit(sql, "create", req, user.id);
+
+      const [plan] = await sql<PlanRow[]>`
+        select id, name, credits, seats, price_paise, currency, contact_sales
+          from public.plans where id = ${body.plan_id} and active`;
+      if (!plan) {
+        throw new HttpError(400, "unknown_plan", `There is no plan "${body.plan_id}".`);
+      }
+      if (plan.contact_sales || plan.price_paise === null) {
+        throw new HttpError(
+          400,
+          "contact_sales",
+          `The ${plan.name} plan is sold by our team: contact sales.`,
+        );
+      }
+
+      const receipt = newReceipt();
+      let order;
+      try {
+        order = await payments.client.createOrder({
+          amount: plan.price_paise,
+          currency: plan.currency,
+          receipt,
+          notes: { user_id: user.id, plan_id: plan.id },
+        });
+      } catch (err) {
+        if (!(err instanceof RazorpayError)) throw err;
+        log.warn("razorpay order failed", { request_id: ctx.requestId, error: err.message });
+        throw new HttpError(
+          502,
+          "payment_provider_unavailable",
+          "The payment provider did not accept the order; nothing was charged. Try again.",
+        );
+      }
+      if (order.amount !== plan.price_paise || order.currency !== plan.currency) {
+        log.error("razorpay order amount differs", { request_id: ctx.requestId, order: order.id });
+        throw new HttpError(
+          502,
+          "payment_provider_unavailable",
+          "The payment provider answered an unexpected order; nothing was charged.",
+        );
+      }
+
+      await sql`insert into public.payments
+                  (user_id, plan_id, razorpay_order_id, amount_paise, currency, receipt)
+                values (${user.id}, ${plan.id}, ${order.id}, ${plan.price_paise}, ${plan.currency},
+                        ${receipt})`;
+      return json({
+        order_id: order.id,
+        amount: plan.price_paise,
+        currency: plan.currency,
+        key_id: payments.keyId,
+        receipt,
+        plan: { id: plan.id, name: plan.name, credits: plan.credits, seats: plan.seats },
+      }, 201);
+    },
+  };
+}

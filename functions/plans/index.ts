@@ -1,0 +1,5 @@
+import { getDb } from "../../shared/db.ts";
+import { serve } from "../../shared/http.ts";
+import { createPlansHandler } from "./handler.ts";
+
+Deno.serve(serve("plans", createPlansHandler({ sql: getDb })));

@@ -1,0 +1,68 @@
+/**
+ * `POST /webhooks/razorpay`: `X-Razorpay-Signature` must be the HMAC-SHA256 of the raw body bytes
+ * with RAZORPAY_WEBHOOK_SECRET (constant time), else 400 and nothing is written. A verified event
+ * is recorded once under `x-razorpay-event-id` and applied in the same statement
+ * (`private.handle_razorpay_event`): no Razorpay call, one round trip to the database. Every
+ * verified event is answered 200, also for unknown orders and event types (kept, change nothing).
+ */
+import {
+  HttpError,
+  json,
+  MAX_JSON_BYTES,
+  readBodyBytes,
+  type Route,
+  validate,
+} from "../../shared/http.ts";
+import { log } from "../../shared/log.ts";
+import { isValidWebhookSignature } from "../../shared/payments/signatures.ts";
+import { WebhookEnvelope, webhookEventId } from "../../shared/payments/webhook_event.ts";
+import type { WebhooksDeps } from "./handler.ts";
+
+export function razorpayRoute(deps: WebhooksDeps): Route {
+  return {
+    method: "POST",
+    pattern: "/razorpay",
+    handler: async (req, ctx) => {
+      if (!deps.webhookSecret) {
+        await req.body?.cancel();
+        throw new HttpError(
+          503,
+          "webhooks_not_configured",
+          "RAZORPAY_WEBHOOK_SECRET is not set on this deployment.",
+        );
+      }
+      const body = await readBodyBytes(req, MAX_JSON_BYTES);
+      const signature = req.headers.get("x-razorpay-signature");
+      if (!signature) {
+        throw new HttpError(
+          400,
+          "missing_signature",
+          "The X-Razorpay-Signature header is missing.",
+        );
+      }
+      if (!(await isValidWebhookSignature(body, signature, deps.webhookSecret))) {
+        throw new HttpError(400, "invalid_signature", "The webhook signature does not match.");
+      }
+      let text: string;
+      let parsed: unknown;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+        parsed = JSON.parse(text);
+      } catch {
+        throw new HttpError(400, "invalid_json", "The webhook body is not valid JSON.");
+      }
+      const event = validate(WebhookEnvelope, parsed, "webhook event");
+      const eventId = await webhookEventId(req.headers.get("x-razorpay-event-id"), body);
+
+      const [{ result }] = await deps.sql()<{ result: { outcome: string } }[]>`
+        select private.handle_razorpay_event(${eventId}, ${event.event}, ${text}::text::jsonb) as result`;
+      log.info("razorpay webhook", {
+        request_id: ctx.requestId,
+        event_id: eventId,
+        event: event.event,
+        outcome: result.outcome,
+      });
+      return json({ received: true, event_id: eventId, outcome: result.outcome });
+    },
+  };
+}
