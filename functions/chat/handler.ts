@@ -22,8 +22,6 @@ export interface ChatDeps {
   /** Groq; undefined without GROQ_API_KEY (the answer is then an extract). */
   llm?: LlmClient;
   retrieval?: RetrievalSettings;
-  /** Tokens of passages in a prompt (CHAT_CONTEXT_TOKENS; default 6000). */
-  contextTokens?: number;
 }
 
 export interface ChatContext {

@@ -17,6 +17,5 @@ Deno.serve(serve(
     embedder: embedderFromEnv(raw),
     llm: llmFromEnv(raw),
     retrieval: retrievalSettingsFromEnv(raw),
-    contextTokens: raw.CHAT_CONTEXT_TOKENS ? Number(raw.CHAT_CONTEXT_TOKENS) : undefined,
   }),
 ));

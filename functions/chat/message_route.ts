@@ -18,7 +18,7 @@ import {
   preflightWarnings,
   type Warning,
 } from "../../shared/chat/preflight.ts";
-import { buildMessages, DEFAULT_CONTEXT_TOKENS, fitPassages } from "../../shared/chat/prompt.ts";
+import { buildMessages } from "../../shared/chat/prompt.ts";
 import { questionTerms } from "../../shared/chat/terms.ts";
 import {
   errorResponse,
@@ -71,10 +71,7 @@ export function messageRoute({ deps }: ChatContext): Route {
           }),
       );
       const warnings = preflightWarnings(content, turn.files, turn.session.has_indexed ? 1 : 0);
-      const passages = fitPassages(
-        turn.retrieved ?? [],
-        deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
-      );
+      const passages = turn.retrieved ?? [];
       const started = await startTurn(
         deps.sql(),
         user.id,

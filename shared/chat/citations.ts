@@ -4,8 +4,8 @@
  * marker split across deltas is held back until it is complete), and the passages cited become the
  * answer's `sources`, in the order they are first cited.
  */
-import type { Passage } from "../retrieval/search.ts";
-import { locationOf, snippetFor } from "./snippet.ts";
+import { type Passage, passageLocation } from "../retrieval/search.ts";
+import { snippetFor } from "./snippet.ts";
 import type { QuestionTerms } from "./terms.ts";
 
 export interface Source {
@@ -91,7 +91,7 @@ export function buildSources(passages: Passage[], cited: number[], terms: Questi
       row_start: p.rowStart ?? null,
       row_end: p.rowEnd ?? null,
       heading: p.heading ?? null,
-      location: locationOf(p),
+      location: passageLocation(p),
       snippet: snippetFor(p, terms),
       score: Math.round(p.score * 10_000) / 10_000,
     }];

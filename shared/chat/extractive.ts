@@ -3,9 +3,9 @@
  * their citations and labelled as an extract, not an analysis. For a table, the quote is the header
  * and the rows that match the question, so a number is shown with its row.
  */
-import type { Passage } from "../retrieval/search.ts";
+import { type Passage, passageLocation } from "../retrieval/search.ts";
 import type { Warning } from "./preflight.ts";
-import { bestRows, bestSentences, isTable, locationOf, tableParts } from "./snippet.ts";
+import { bestRows, bestSentences, isTable, tableParts } from "./snippet.ts";
 import { matchScore, type QuestionTerms } from "./terms.ts";
 
 export const EXTRACT_LABEL =
@@ -44,7 +44,7 @@ export function extractiveAnswer(
   }
   for (const i of picked) {
     const p = passages[i]!;
-    const where = locationOf(p);
+    const where = passageLocation(p);
     const head = `\n**${p.fileName}**${where ? ` (${where})` : ""} [${i + 1}]:\n`;
     const body = isTable(p)
       ? [tableParts(p.content).header, ...bestRows(p.content, terms)].join("\n")

@@ -64,17 +64,3 @@ export function snippetFor(p: Passage, terms: QuestionTerms): string {
   }
   return bestSentences(p.content, terms);
 }
-
-/** Where a passage is in its file: "page 3", "sheet Opex, rows 2–4", "rows 10–20". */
-export function locationOf(p: Passage): string {
-  const parts: string[] = [];
-  if (p.page !== undefined && p.page !== null) parts.push(`page ${p.page}`);
-  if (p.sheet) parts.push(`sheet ${p.sheet}`);
-  if (isTable(p)) {
-    parts.push(
-      p.rowEnd && p.rowEnd !== p.rowStart ? `rows ${p.rowStart}–${p.rowEnd}` : `row ${p.rowStart}`,
-    );
-  }
-  if (p.heading && parts.length === 0) parts.push(`section "${p.heading}"`);
-  return parts.join(", ");
-}

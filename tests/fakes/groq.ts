@@ -6,7 +6,7 @@
  * (`{"error": {"message", "type", "code"}}`, `x-request-id`, `retry-after` on 429).
  *
  * Modes (`setMode`):
- * - `cite`: reads the numbered `<source n=…>` passages of the prompt and answers citing [1] first,
+ * - `cite`: reads the numbered source passages of the prompt and answers citing [1] first,
  *   then [2], quoting a few words of each;
  * - `echo`: answers with the last user message, verbatim;
  * - `invent`: cites [1] and numbers that match no passage ([42], [7, 99]);
@@ -46,8 +46,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The passages of the prompt: number → text. */
 export function promptSources(prompt: string): Map<number, string> {
   const out = new Map<number, string>();
-  for (const m of prompt.matchAll(/<source n="(\d+)"[^>]*>\n([\s\S]*?)\n<\/source>/g)) {
-    out.set(Number(m[1]), m[2]!);
+  // shared/retrieval formatSources: "[n] file (where)", then the passage in a ```text fence.
+  for (const m of prompt.matchAll(/^\[(\d+)\] [^\n]*\n(`{3,})text\n([\s\S]*?)\n\2$/gm)) {
+    out.set(Number(m[1]), m[3]!);
   }
   return out;
 }
