@@ -40,7 +40,9 @@ import { createPhaseTimer, type PhaseTimer } from "./timing.ts";
 import { abortTurn, finishTurn, loadTurn, type StartedTurn, startTurn } from "./turn_store.ts";
 
 export const MAX_QUESTION_CHARS = 4000;
-const MessageInput = z.object({ content: textSchema(MAX_QUESTION_CHARS) });
+const MessageInput = z.object({
+  content: textSchema(MAX_QUESTION_CHARS).pipe(z.string().min(1, "must not be empty")),
+});
 const Id = z.uuid();
 /** How much of each earlier message the model sees. */
 const HISTORY_CHARS = 1500;
