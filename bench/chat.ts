@@ -102,6 +102,20 @@ try {
   row("round trip (client)", runs.map((r) => r.total));
   row("overhead (round trip - llm)", runs.map((r) => r.total - (r.phases.llm ?? 0)));
   console.log(`first message (cold chat isolate): ${cold.total.toFixed(0)} ms`);
+  // Calibration on this machine at this moment: a function that does nothing, and one query.
+  const health: number[] = [];
+  const query: number[] = [];
+  for (let i = 0; i < N; i++) {
+    let t = performance.now();
+    await (await fetch(`${stack.apiUrl}/functions/v1/healthz`)).body?.cancel();
+    health.push(performance.now() - t);
+    t = performance.now();
+    await sql`select 1`;
+    query.push(performance.now() - t);
+  }
+  row("baseline: GET /healthz", health);
+  row("baseline: one SQL round trip", query);
+  console.log(`load average: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 } finally {
   await stack.stop();
   await groq.stop();
