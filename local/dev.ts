@@ -65,6 +65,10 @@ const keyMode = {
 };
 const limits = { ...SUPABASE_LIMITS, enforce: !values["no-limits"] };
 
+/** Environment variables passed on to the functions (everything else stays in this process). */
+const FUNCTION_SECRET =
+  /^(GROQ_|RAZORPAY_|HF_|EMBEDDING_MODEL$|INDEX_|RETRIEVAL_|CHAT_|REPORT_|ALLOWED_ORIGINS$|DB_POOL_MAX$)/;
+
 let stack;
 try {
   stack = await startStack({
@@ -74,9 +78,10 @@ try {
     dbPort,
     keyMode,
     limits,
-    // Razorpay (test) keys in the shell reach the functions, as `supabase secrets set` does.
+    // The functions' own settings in the shell (Groq, Razorpay test keys, HF token, tuning)
+    // reach them, as `supabase secrets set` does on a project.
     functionEnv: Object.fromEntries(
-      Object.entries(Deno.env.toObject()).filter(([k]) => k.startsWith("RAZORPAY_")),
+      Object.entries(Deno.env.toObject()).filter(([k]) => FUNCTION_SECRET.test(k)),
     ),
   });
 } catch (err) {
