@@ -11,10 +11,25 @@
  */
 import { InferenceClient } from "@huggingface/inference";
 
-export const EMBEDDING_DIMENSIONS = 384;
-export const DEFAULT_HF_MODEL = "sentence-transformers/all-MiniLM-L6-v2";
-export const LOCAL_MODEL = "local/hashed-bag-of-words-384-v1";
-export const SUPABASE_AI_MODEL = "supabase/gte-small";
+import {
+  DEFAULT_HF_MODEL,
+  EMBEDDING_DIMENSIONS,
+  LOCAL_MODEL,
+  SUPABASE_AI_MODEL,
+  type SupabaseAi,
+  supabaseAiOf,
+} from "./embedder_choice.ts";
+
+export {
+  DEFAULT_HF_MODEL,
+  embedderChoice,
+  type EmbedderKind,
+  EMBEDDING_DIMENSIONS,
+  LOCAL_MODEL,
+  SUPABASE_AI_MODEL,
+  type SupabaseAi,
+  supabaseAiOf,
+} from "./embedder_choice.ts";
 
 export interface Embedder {
   /** Stored with every vector. */
@@ -124,19 +139,6 @@ export function createHfEmbedder(opts: HfOptions): Embedder {
   };
 }
 
-/** The part of the Edge Runtime's `Supabase.ai` API used here. */
-export interface SupabaseAi {
-  Session: new (model: string) => {
-    run(input: string, opts: { mean_pool: boolean; normalize: boolean }): Promise<unknown>;
-  };
-}
-
-/** The runtime's `Supabase.ai`, when the function runs on Supabase's Edge Runtime. */
-export function supabaseAiOf(runtime: unknown = globalThis): SupabaseAi | undefined {
-  const ai = (runtime as { Supabase?: { ai?: Partial<SupabaseAi> } }).Supabase?.ai;
-  return typeof ai?.Session === "function" ? ai as SupabaseAi : undefined;
-}
-
 /** Embeds with the Edge Runtime's built-in gte-small model (384 dimensions, mean-pooled). */
 export function createSupabaseAiEmbedder(ai: SupabaseAi): Embedder {
   const session = new ai.Session("gte-small");
@@ -163,18 +165,6 @@ export function createSupabaseAiEmbedder(ai: SupabaseAi): Embedder {
       return out;
     },
   };
-}
-
-export type EmbedderKind = "huggingface" | "supabase-ai" | "local";
-
-/** Which embedder `embedderFromEnv` picks, and its model id (stored with every vector). */
-export function embedderChoice(
-  env: Record<string, string | undefined>,
-  runtime: unknown = globalThis,
-): { kind: EmbedderKind; model: string } {
-  if (env.HF_TOKEN) return { kind: "huggingface", model: env.EMBEDDING_MODEL || DEFAULT_HF_MODEL };
-  if (supabaseAiOf(runtime)) return { kind: "supabase-ai", model: SUPABASE_AI_MODEL };
-  return { kind: "local", model: LOCAL_MODEL };
 }
 
 /** HF when a token is configured, else Supabase.ai on Supabase, else the local embedder. */

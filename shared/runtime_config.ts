@@ -2,7 +2,7 @@
  * Which external services this deployment is configured to use, described without secrets, for
  * `readyz` and the logs: a deployed project must never run on a development fallback unnoticed.
  */
-import { embedderChoice, type EmbedderKind } from "./embeddings.ts";
+import { embedderChoice, type EmbedderKind } from "./embedder_choice.ts";
 
 export const DEFAULT_GROQ_MODEL = "llama-3.3-70b-versatile";
 
