@@ -50,6 +50,7 @@ Deno.test("parseAmount() reads Indian and Western grouping, symbols, parentheses
   });
   assert.deepEqual(parseAmount("12.5%"), { value: 12.5, percent: true });
   assert.deepEqual(parseAmount("(310,000)"), { value: -310000, percent: false });
+  assert.deepEqual(parseAmount("12,50,000"), { value: 1250000, percent: false, currency: "INR" });
   assert.deepEqual(parseAmount("1200−"), { value: -1200, percent: false });
   assert.deepEqual(parseAmount("5,000 Dr"), { value: -5000, percent: false });
   assert.deepEqual(parseAmount("€ 1 200,"), null);
@@ -176,6 +177,7 @@ Deno.test("computeKpis() names what to upload when no table fits", async () => {
 Deno.test("computeKpis(cash_flow) sums a bank statement by month: burn and runway", async () => {
   const txns = bankTransactions(180);
   const kpis = computeKpis("cash_flow", await readTables("bank.csv", "csv", enc(bankCsv(txns))));
+  assert.equal(kpis.currency, "INR", "Indian digit grouping");
   const months = [...new Set(txns.map((t) => `${t.date.slice(6)}-${t.date.slice(3, 5)}`))].sort();
   assert.deepEqual(kpis.columns, months);
   const net: number[] = [];

@@ -89,6 +89,7 @@ function fromStatement(table: SourceTable): Monthly | undefined {
     m.lastRow = Math.max(m.lastRow, table.firstRow + i);
     if (balanceCol >= 0) {
       const b = parseAmount(row[balanceCol] ?? "");
+      note(b);
       const order = date.day * 100_000 + i;
       if (b && (!m.balance || order >= m.balance.order)) {
         m.balance = {

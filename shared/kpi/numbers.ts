@@ -5,7 +5,7 @@
  * spaces or apostrophes as separators, currency symbols and codes before or after (₹ Rs INR $ USD
  * € EUR £ GBP), parentheses or a leading/trailing minus (also U+2212) for negatives, a trailing
  * "%" (the number as written: "12.5%" is 12.5 with `percent`), and a trailing "Cr"/"Dr" of bank
- * statements (Dr negative). Anything else (text, dates, "n/a", "-") is not a number.
+ * statements (Dr negative). Indian grouping with no currency written is taken as INR. Anything else (text, dates, "n/a", "-") is not a number.
  */
 
 export interface ParsedAmount {
@@ -73,6 +73,8 @@ export function parseAmount(raw: string): ParsedAmount | null {
     if (last.length !== 3) return null;
     const lengths = new Set(groups.slice(0, -1).map((g) => g.length));
     if (lengths.size > 1) return null;
+    // Indian digit grouping (lakh, crore) without a sign: rupees.
+    if (lengths.has(2) && !currency) currency = "INR";
   }
   const value = Number(s.replace(/[,' ]/g, ""));
   if (!Number.isFinite(value)) return null;
