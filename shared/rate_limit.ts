@@ -1,5 +1,5 @@
 /**
- * Rate limits for routes that create things or take uploads: one token per request from the
+ * Rate limits for routes that create things, take uploads or ask the chat: one token per request from the
  * caller's bucket and the client IP's bucket (database token buckets; the limits are the
  * `rate_limits` setting, see migration 20261126000500). Past a limit: 429 `rate_limited` with
  * `Retry-After`.
@@ -7,7 +7,7 @@
 import type { Sql } from "./db.ts";
 import { HttpError } from "./http.ts";
 
-export type RateScope = "uploads" | "create" | "invitations";
+export type RateScope = "uploads" | "create" | "invitations" | "chat";
 
 /** The client's address as the platform's gateway forwards it (first `x-forwarded-for` hop). */
 export function clientIp(req: Request): string {

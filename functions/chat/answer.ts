@@ -1,0 +1,92 @@
+/**
+ * Makes the answer text for a prepared prompt: from the language model (whole, or as deltas), or
+ * without one, the extract. Citation markers that match no passage are removed on the way.
+ */
+import { createCitationFilter } from "../../shared/chat/citations.ts";
+import { EXTRACTIVE_MODEL, extractiveAnswer } from "../../shared/chat/extractive.ts";
+import type { Warning } from "../../shared/chat/preflight.ts";
+import type { QuestionTerms } from "../../shared/chat/terms.ts";
+import type { LlmClient, LlmMessage, LlmUsage } from "../../shared/llm/groq.ts";
+import type { Passage } from "../../shared/retrieval/search.ts";
+
+export interface AnswerInput {
+  passages: Passage[];
+  terms: QuestionTerms;
+  warnings: Warning[];
+  messages: LlmMessage[];
+}
+
+export interface AnswerText {
+  text: string;
+  cited: number[];
+  model: string;
+  usage: LlmUsage;
+}
+
+export interface AnswerStream {
+  model: string;
+  /** Cleaned text deltas; their concatenation is `result().text`. */
+  deltas: AsyncIterable<string>;
+  /** Once `deltas` is exhausted. */
+  result(): AnswerText;
+  cancel(): void;
+}
+
+const NO_USAGE: LlmUsage = { prompt_tokens: 0, completion_tokens: 0 };
+
+async function* fromArray(parts: string[]): AsyncGenerator<string> {
+  for (const p of parts) yield p;
+}
+
+/** Resolves when the model has started answering (its refusals are thrown here). */
+export async function streamAnswer(
+  llm: LlmClient | undefined,
+  input: AnswerInput,
+): Promise<AnswerStream> {
+  const upstream = llm ? await llm.stream({ messages: input.messages }) : undefined;
+  const raw = upstream?.deltas ??
+    fromArray(extractiveAnswer(input.passages, input.terms, input.warnings));
+  const filter = createCitationFilter(input.passages.length);
+  let text = "";
+  async function* deltas(): AsyncGenerator<string> {
+    for await (const delta of raw) {
+      const out = filter.push(delta);
+      if (out) {
+        text += out;
+        yield out;
+      }
+    }
+    const rest = filter.flush();
+    if (rest) {
+      text += rest;
+      yield rest;
+    }
+  }
+  return {
+    model: upstream?.model ?? EXTRACTIVE_MODEL,
+    deltas: deltas(),
+    result: () => ({
+      text: text.trim(),
+      cited: filter.cited(),
+      model: upstream?.model ?? EXTRACTIVE_MODEL,
+      usage: upstream?.usage() ?? NO_USAGE,
+    }),
+    cancel: () => upstream?.cancel(),
+  };
+}
+
+/** The whole answer at once (the JSON form). */
+export async function completeAnswer(
+  llm: LlmClient | undefined,
+  input: AnswerInput,
+): Promise<AnswerText> {
+  if (!llm) {
+    const s = await streamAnswer(undefined, input);
+    for await (const _ of s.deltas) { /* drain */ }
+    return s.result();
+  }
+  const res = await llm.complete({ messages: input.messages });
+  const filter = createCitationFilter(input.passages.length);
+  const text = (filter.push(res.text) + filter.flush()).trim();
+  return { text, cited: filter.cited(), model: res.model, usage: res.usage };
+}

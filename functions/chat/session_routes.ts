@@ -1,0 +1,102 @@
+/**
+ * `POST /chat/sessions` (`{workbench_id}`: the caller's active session on that workbench, created
+ * when there is none), `GET /chat/sessions?workbenchId=` (the caller's sessions) and
+ * `GET /chat/sessions/{id}/messages?limit=&before=` (history with sources, newest page first, each
+ * page oldest first). All as the caller: RLS shows only their own sessions on workbenches they can
+ * still see, so anyone else's session is a 404. Any workbench role may chat.
+ */
+import { z } from "zod";
+import { requireUser } from "../../shared/auth.ts";
+import { asCaller } from "../../shared/db.ts";
+import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
+import { paged, PageQuery } from "../../shared/pagination.ts";
+import { enforceRateLimit } from "../../shared/rate_limit.ts";
+import type { ChatContext } from "./handler.ts";
+import { SESSION_NOT_FOUND } from "./turn_store.ts";
+
+const SessionInput = z.object({ workbench_id: z.uuid() });
+const SessionsQuery = PageQuery.extend({ workbenchId: z.uuid().optional() });
+const MessagesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  before: z.uuid().optional(),
+});
+const Id = z.uuid();
+const WORKBENCH_NOT_FOUND = "Workbench not found.";
+const SESSION_COLUMNS = "id, workbench_id, title, status, created_at, updated_at, last_message_at";
+
+export function sessionRoutes({ deps }: ChatContext): Route[] {
+  return [
+    {
+      method: "POST",
+      pattern: "/sessions",
+      handler: async (req) => {
+        const user = await requireUser(req, deps.verifier);
+        const input = await readJson(req, SessionInput);
+        await enforceRateLimit(deps.sql(), "create", req, user.id);
+        const { row, created } = await asCaller(deps.sql(), user.claims, async (tx) => {
+          const [role] = await tx`select public.workbench_role(${input.workbench_id}) as role`;
+          if (!role?.role) throw new HttpError(404, "not_found", WORKBENCH_NOT_FOUND);
+          const [inserted] = await tx`
+            insert into public.chat_session (workbench_id) values (${input.workbench_id})
+            on conflict (workbench_id, user_id) where status = 'active' do nothing
+            returning ${tx.unsafe(SESSION_COLUMNS)}`;
+          if (inserted) return { row: inserted, created: true };
+          const [existing] = await tx`
+            select ${tx.unsafe(SESSION_COLUMNS)} from public.chat_session
+             where workbench_id = ${input.workbench_id} and user_id = ${user.id}
+               and status = 'active'`;
+          return { row: existing, created: false };
+        }, WORKBENCH_NOT_FOUND);
+        return json({ ...row, created }, created ? 201 : 200);
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/sessions",
+      handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
+        const q = readQuery(ctx.url, SessionsQuery);
+        const workbenchId = q.workbenchId ?? null;
+        const rows = await asCaller(
+          deps.sql(),
+          user.claims,
+          (tx) =>
+            tx`select ${tx.unsafe(SESSION_COLUMNS)} from public.chat_session
+              where user_id = ${user.id}
+                and (${workbenchId}::uuid is null or workbench_id = ${workbenchId}::uuid)
+              order by coalesce(last_message_at, created_at) desc, id
+              limit ${q.limit + 1} offset ${q.offset}`,
+        );
+        const { items, next_offset } = paged([...rows], q);
+        return json({ sessions: items, next_offset });
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/sessions/:id/messages",
+      handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
+        const sessionId = validate(Id, ctx.params.id, "session id");
+        const q = readQuery(ctx.url, MessagesQuery);
+        const before = q.before ?? null;
+        const rows = await asCaller(deps.sql(), user.claims, async (tx) => {
+          const [session] = await tx`select id from public.chat_session where id = ${sessionId}`;
+          if (!session) throw new HttpError(404, "not_found", SESSION_NOT_FOUND);
+          return await tx`
+            select id, session_id, role, content, sources, warnings, model, prompt_tokens,
+                   completion_tokens, created_at
+              from public.message m
+             where session_id = ${sessionId}
+               and (${before}::uuid is null or (m.created_at, m.id) < (
+                      select b.created_at, b.id from public.message b
+                       where b.id = ${before}::uuid and b.session_id = ${sessionId}))
+             order by created_at desc, id desc
+             limit ${q.limit + 1}`;
+        }, SESSION_NOT_FOUND);
+        const more = rows.length > q.limit;
+        const page = [...rows].slice(0, q.limit).reverse();
+        return json({ messages: page, next_before: more ? page[0]?.id ?? null : null });
+      },
+    },
+  ];
+}

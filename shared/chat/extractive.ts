@@ -1,0 +1,58 @@
+/**
+ * The answer without a language model (no `GROQ_API_KEY`): the most relevant passages, quoted with
+ * their citations and labelled as an extract, not an analysis. For a table, the quote is the header
+ * and the rows that match the question, so a number is shown with its row.
+ */
+import { type Passage, passageLocation } from "../retrieval/search.ts";
+import type { Warning } from "./preflight.ts";
+import { bestRows, bestSentences, isTable, tableParts } from "./snippet.ts";
+import { matchScore, type QuestionTerms } from "./terms.ts";
+
+export const EXTRACT_LABEL =
+  "Extract from your files (no AI analysis is configured, so these are the most relevant passages, quoted as they are):";
+export const EXTRACTIVE_MODEL = "extractive";
+
+/** How many passages an extract quotes. */
+const MAX_QUOTES = 3;
+
+function quoteLines(text: string): string {
+  return text.split("\n").map((l) => `> ${l}`).join("\n");
+}
+
+/** The passages worth quoting: the top one, then others that match the question at least half as well. */
+function pick(passages: Passage[], terms: QuestionTerms): number[] {
+  if (passages.length === 0) return [];
+  const scores = passages.map((p) => matchScore(p.content, terms));
+  const top = Math.max(...scores);
+  const picked = [0];
+  for (let i = 1; i < passages.length && picked.length < MAX_QUOTES; i++) {
+    if (top === 0 || scores[i]! >= top / 2) picked.push(i);
+  }
+  return picked;
+}
+
+/** The extract as parts (streamed one by one) whose concatenation is the answer text. */
+export function extractiveAnswer(
+  passages: Passage[],
+  terms: QuestionTerms,
+  warnings: Warning[],
+): string[] {
+  const parts = [EXTRACT_LABEL + "\n"];
+  const picked = pick(passages, terms);
+  if (picked.length === 0) {
+    parts.push("\nNo passage of the indexed files matches this question.");
+  }
+  for (const i of picked) {
+    const p = passages[i]!;
+    const where = passageLocation(p);
+    const head = `\n**${p.fileName}**${where ? ` (${where})` : ""} [${i + 1}]:\n`;
+    const body = isTable(p)
+      ? [tableParts(p.content).header, ...bestRows(p.content, terms)].join("\n")
+      : bestSentences(p.content, terms, 600);
+    parts.push(`${head}${quoteLines(body)}\n`);
+  }
+  if (warnings.length > 0) {
+    parts.push(`\nNote: ${warnings.map((w) => w.message).join(" ")}`);
+  }
+  return parts;
+}

@@ -1,0 +1,94 @@
+/**
+ * Preflight: what the caller should know before the answer, also told to the model. Files still
+ * pending or processing, files that failed (with their messages), files the question names that
+ * the workbench does not have, and a workbench with nothing indexed (then nothing is searched or
+ * spent).
+ */
+
+export interface WorkbenchFileState {
+  id: string;
+  file_name: string;
+  status: "pending" | "processing" | "indexed" | "error";
+  error_message: string | null;
+}
+
+export interface Warning {
+  code: "file_pending" | "file_processing" | "file_error" | "file_not_found" | "no_indexed_files";
+  message: string;
+  file_id?: string;
+  file_name?: string;
+}
+
+const NAMED_FILE = /[\p{L}\p{N}_()&+-][\p{L}\p{N}_.()&+-]*\.(?:pdf|docx|xlsx|csv|txt|md)\b/giu;
+
+/** File names the question mentions ("in budget.xlsx …"), as written. */
+export function mentionedFileNames(question: string): string[] {
+  return [...new Set(question.match(NAMED_FILE) ?? [])].slice(0, 20);
+}
+
+/** Whether the workbench has a file the mention means (case-insensitive, or a name ending in it). */
+export function hasFileNamed(files: { file_name: string }[], mention: string): boolean {
+  const m = mention.toLowerCase();
+  return files.some((f) => {
+    const name = f.file_name.toLowerCase();
+    return name === m || name.endsWith(` ${m}`) || name.endsWith(`_${m}`) || name.endsWith(`-${m}`);
+  });
+}
+
+/**
+ * The warnings for a question. `files` are the workbench's files that are not indexed plus those
+ * the question names; `indexedCount` is how many files are indexed.
+ */
+export function preflightWarnings(
+  question: string,
+  files: WorkbenchFileState[],
+  indexedCount: number,
+): Warning[] {
+  const warnings: Warning[] = [];
+  for (const f of files) {
+    if (f.status === "pending" || f.status === "processing") {
+      warnings.push({
+        code: f.status === "pending" ? "file_pending" : "file_processing",
+        message: `${f.file_name} is still being indexed; this answer cannot use it yet.`,
+        file_id: f.id,
+        file_name: f.file_name,
+      });
+    } else if (f.status === "error") {
+      warnings.push({
+        code: "file_error",
+        message: `${f.file_name} could not be indexed: ${f.error_message ?? "unknown error"}`,
+        file_id: f.id,
+        file_name: f.file_name,
+      });
+    }
+  }
+  for (const mention of mentionedFileNames(question)) {
+    if (!hasFileNamed(files, mention)) {
+      warnings.push({
+        code: "file_not_found",
+        message: `The question names ${mention}, which is not in this workbench.`,
+        file_name: mention,
+      });
+    }
+  }
+  if (indexedCount === 0) {
+    warnings.push({
+      code: "no_indexed_files",
+      message: "No file in this workbench is indexed yet, so there is nothing to search.",
+    });
+  }
+  return warnings;
+}
+
+/** The answer when nothing is indexed (no model call, nothing counted). */
+export function nothingToSearchAnswer(warnings: Warning[]): string {
+  const waiting = warnings.filter((w) => w.code === "file_pending" || w.code === "file_processing");
+  const failed = warnings.filter((w) => w.code === "file_error");
+  const parts = ["There is nothing to search in this workbench yet: no file is indexed."];
+  if (waiting.length > 0) {
+    parts.push(`${waiting.length} file(s) are still being indexed; ask again when they are ready.`);
+  }
+  if (failed.length > 0) parts.push(`${failed.length} file(s) could not be indexed.`);
+  if (waiting.length === 0 && failed.length === 0) parts.push("Upload files to ask about them.");
+  return parts.join(" ");
+}

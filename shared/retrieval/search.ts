@@ -1,0 +1,131 @@
+/**
+ * Retrieval for chat and reports: forms the search query from the question and the user's earlier
+ * turns, embeds it with the model the workbench's chunks were embedded with, and runs the hybrid
+ * search (`public.search_workbench_chunks`: pgvector cosine + full text, fused by reciprocal rank
+ * fusion) in the caller's transaction, so row level security applies (run it inside
+ * shared/db.ts `asUser`). The passages are trimmed to the context budget in tokens (≈ 4 characters
+ * a token, as shared/chunking.ts counts).
+ *
+ * The vector model: vectors are only compared with vectors of the same model. When the workbench
+ * holds chunks of the configured embedder's model, that model is used (chunks of another model
+ * still match by text). Otherwise, when its chunks were made by a model that `embedderFor` can
+ * provide (the local embedder always can), that one embeds the query; failing both, the search is
+ * full text only, and `RetrievalResult.note` says so.
+ */
+import { createLocalEmbedder, type Embedder, LOCAL_MODEL, toVectorLiteral } from "../embeddings.ts";
+import type { Tx } from "../db.ts";
+import { formSearchQuery } from "./query.ts";
+import { type Passage, passageFromRow, type SearchRow, trimToBudget } from "./passages.ts";
+import { DEFAULT_RETRIEVAL_SETTINGS, type RetrievalSettings, withSettings } from "./settings.ts";
+
+export { formSearchQuery, isFollowUp } from "./query.ts";
+export { formatSources, type Passage, passageLocation, trimToBudget } from "./passages.ts";
+export {
+  DEFAULT_RETRIEVAL_SETTINGS,
+  RETRIEVAL_ENV_NAMES,
+  type RetrievalSettings,
+  retrievalSettingsFromEnv,
+} from "./settings.ts";
+
+export interface SearchOptions {
+  workbenchId: string;
+  question: string;
+  /** The user's earlier turns in the session, oldest first. */
+  previousUserTurns?: string[];
+  /** Settings (from `retrievalSettingsFromEnv`); overrides are checked. */
+  settings?: Partial<RetrievalSettings>;
+  /** An embedder for another model id, when the workbench's chunks were made by one. */
+  embedderFor?: (model: string) => Embedder | undefined;
+}
+
+export type RetrievalMode = "hybrid" | "text";
+
+export interface RetrievalResult {
+  passages: Passage[];
+  /** The text searched for (the question, or the question completed by earlier turns). */
+  query: string;
+  mode: RetrievalMode;
+  /** The model the query was embedded with, null for a full-text search. */
+  model: string | null;
+  /** Why the search is not hybrid, or which model stood in. */
+  note?: string;
+}
+
+/** The local embedder for its own model id; otherwise nothing (an HF model needs its token). */
+export function defaultEmbedderFor(model: string): Embedder | undefined {
+  return model === LOCAL_MODEL ? createLocalEmbedder() : undefined;
+}
+
+interface ModelChoice {
+  embedder: Embedder | null;
+  note?: string;
+}
+
+/** Which embedder may compare vectors in this workbench (see the module comment). */
+export async function chooseQueryEmbedder(
+  tx: Tx,
+  workbenchId: string,
+  embedder: Embedder,
+  embedderFor: (model: string) => Embedder | undefined = defaultEmbedderFor,
+): Promise<ModelChoice> {
+  const [row] = await tx<{ same: boolean; other: string | null }[]>`
+    select exists (select 1 from public.workbench_chunks c
+                    where c.workbench_id = ${workbenchId}
+                      and c.embedding_model = ${embedder.model}) as same,
+           (select c.embedding_model from public.workbench_chunks c
+             where c.workbench_id = ${workbenchId} and c.embedding_model is not null
+               and c.embedding_model <> ${embedder.model}
+             limit 1) as other`;
+  if (row?.same) return { embedder };
+  if (!row?.other) return { embedder }; // nothing indexed yet: nothing to compare, nothing lost
+  const stand = embedderFor(row.other);
+  if (stand && stand.model === row.other) {
+    return {
+      embedder: stand,
+      note: `the workbench was indexed with ${row.other}; the query was embedded with it too`,
+    };
+  }
+  return {
+    embedder: null,
+    note: `the workbench was indexed with ${row.other}, which is not available here ` +
+      `(configured: ${embedder.model}); searched by text only`,
+  };
+}
+
+/** Runs the hybrid search in `tx` and returns the passages with how they were found. */
+export async function retrieve(
+  tx: Tx,
+  embedder: Embedder,
+  opts: SearchOptions,
+): Promise<RetrievalResult> {
+  const s = withSettings(opts.settings, DEFAULT_RETRIEVAL_SETTINGS);
+  const query = formSearchQuery(opts.question, opts.previousUserTurns ?? []);
+  const choice = s.vectorWeight > 0
+    ? await chooseQueryEmbedder(tx, opts.workbenchId, embedder, opts.embedderFor)
+    : { embedder: null, note: "vector search is disabled (RETRIEVAL_VECTOR_WEIGHT=0)" };
+  let vector: string | null = null;
+  if (choice.embedder) {
+    const [v] = await choice.embedder.embed([query]);
+    if (v) vector = toVectorLiteral(v);
+  }
+  const model = vector ? choice.embedder!.model : null;
+  const rows = await tx<SearchRow[]>`
+    select * from public.search_workbench_chunks(
+      ${opts.workbenchId}::uuid, ${vector}::extensions.vector, ${model}::text, ${query}::text,
+      ${s.topK}::integer, ${s.candidates}::integer, ${s.rrfK}::integer,
+      ${s.vectorWeight}::double precision, ${s.textWeight}::double precision,
+      ${s.efSearch}::integer, ${s.textScanLimit}::integer)`;
+  const passages = trimToBudget(rows.map(passageFromRow), s.contextTokens);
+  const result: RetrievalResult = { passages, query, mode: model ? "hybrid" : "text", model };
+  if (choice.note) result.note = choice.note;
+  return result;
+}
+
+/** The passages for a question (see `retrieve` for how the search went). */
+export async function searchWorkbench(
+  tx: Tx,
+  embedder: Embedder,
+  opts: SearchOptions,
+): Promise<Passage[]> {
+  return (await retrieve(tx, embedder, opts)).passages;
+}

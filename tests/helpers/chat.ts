@@ -1,0 +1,114 @@
+/** Helpers for the chat end-to-end tests: calls through supabase-js, uploads, SSE answers. */
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { errorBody, eventually, type TestUser } from "./stack.ts";
+
+// deno-lint-ignore no-explicit-any
+export type Json = any;
+
+/** A function call through supabase-js `functions.invoke`; errors give their status and envelope. */
+export async function call(
+  client: SupabaseClient,
+  path: string,
+  init: { method?: "GET" | "POST" | "PATCH" | "DELETE"; body?: unknown } = {},
+): Promise<{ status: number; body: Json; headers: Headers }> {
+  const { data, error, response } = await client.functions.invoke(path, {
+    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+    body: init.body as Record<string, unknown> | FormData | undefined,
+  });
+  if (error) {
+    const e = await errorBody(error).catch(() => ({
+      status: 0,
+      body: String(error),
+      headers: new Headers(),
+    }));
+    return e;
+  }
+  return { status: response?.status ?? 200, body: data, headers: response!.headers };
+}
+
+export interface Upload {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export const text = (s: string) => new TextEncoder().encode(s);
+
+/** Uploads files into a workbench and waits until each is indexed or failed. */
+export async function uploadAndWait(
+  user: TestUser,
+  workbenchId: string,
+  files: Upload[],
+  timeoutMs = 60_000,
+): Promise<Record<string, Json>> {
+  const fd = new FormData();
+  for (const f of files) fd.append("file", new Blob([f.bytes as BlobPart]), f.name);
+  const res = await call(user.client, `workbenches/${workbenchId}/files`, { body: fd });
+  if (res.status !== 201 && res.status !== 200) {
+    throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const ids: string[] = res.body.files.map((f: Json) => f.id);
+  return await eventually(
+    async () => {
+      const { body } = await call(user.client, `workbenches/${workbenchId}/files?limit=100`);
+      const got = (body.files as Json[]).filter((f) => ids.includes(f.id));
+      return got.length === ids.length &&
+          got.every((f) => f.status === "indexed" || f.status === "error")
+        ? Object.fromEntries(got.map((f) => [f.file_name, f]))
+        : undefined;
+    },
+    `files ${ids.join(", ")} to be indexed`,
+    timeoutMs,
+  );
+}
+
+export async function newWorkbench(user: TestUser, name: string, companyId?: string) {
+  const res = await call(user.client, "workbenches", {
+    body: { name, ...(companyId ? { company_id: companyId } : {}) },
+  });
+  if (res.status !== 201) throw new Error(`workbench: ${JSON.stringify(res.body)}`);
+  return res.body.id as string;
+}
+
+export async function openSession(user: TestUser, workbenchId: string): Promise<string> {
+  const res = await call(user.client, "chat/sessions", { body: { workbench_id: workbenchId } });
+  if (res.status !== 201 && res.status !== 200) {
+    throw new Error(`session: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body.id;
+}
+
+export function ask(user: TestUser, sessionId: string, content: string) {
+  return call(user.client, `chat/sessions/${sessionId}/messages`, { body: { content } });
+}
+
+/**
+ * Asks with `Accept: text/event-stream` through supabase-js (which hands back the Response for
+ * that content type) and parses the stream with eventsource-parser.
+ */
+export async function askStream(
+  user: TestUser,
+  sessionId: string,
+  content: string,
+): Promise<{ status: number; events: EventSourceMessage[]; body?: Json }> {
+  const { data, error } = await user.client.functions.invoke(
+    `chat/sessions/${sessionId}/messages`,
+    { body: { content }, headers: { Accept: "text/event-stream" } },
+  );
+  if (error) {
+    const e = await errorBody(error);
+    return { status: e.status, events: [], body: e.body };
+  }
+  const res = data as Response;
+  const events: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (e) => events.push(e) });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    parser.feed(value);
+  }
+  return { status: res.status, events };
+}
+
+export const parsed = (e: EventSourceMessage): Json => JSON.parse(e.data);
