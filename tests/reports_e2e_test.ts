@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { extractText, getDocumentProxy } from "unpdf";
 import { getDb } from "../shared/db.ts";
+import { startFakeGroq } from "./fakes/groq.ts";
 import { formatValue } from "../shared/kpi/mod.ts";
 import {
   bankCsv,
@@ -111,8 +112,16 @@ Deno.test(
   "reports end to end: KPIs, PDF, idempotent charge, roles, failure refund",
   opts,
   async (t) => {
+    const groq = startFakeGroq();
+    groq.setMode("invent"); // every narrative the model writes cites numbers that are not figures
     const stack = await startTestStack({
-      functionEnv: { REPORT_RETRY_BASE_SEC: "1", INDEX_RETRY_BASE_SEC: "1" },
+      functionEnv: {
+        REPORT_RETRY_BASE_SEC: "1",
+        INDEX_RETRY_BASE_SEC: "1",
+        GROQ_API_KEY: "gsk_test_key",
+        GROQ_BASE_URL: groq.url,
+        GROQ_MAX_RETRIES: "0",
+      },
     });
     const sql = getDb();
     const balance = async (u: TestUser) =>
@@ -208,7 +217,18 @@ Deno.test(
         async () => {
           const report = await waitForReport(alice, fsId);
           assert.equal(report.status, "ready", report.error);
+          // The model was asked, grounded in the KPI table, and invented numbers: template used.
           assert.equal(report.narrative_source, "template");
+          const asked = groq.requests.find((r) =>
+            r.messages.some((m) => m.content.includes("FY26 H1 review"))
+          );
+          assert.ok(asked, "the narrative was asked of the model");
+          assert.match(
+            asked.messages[1]!.content,
+            /KPI table:\nRevenue: Apr-2025 12,00,000; May-2025 13,50,000/,
+          );
+          assert.match(report.narrative, /^In Sep-2025, revenue was 16,10,000/);
+          assert.ok(!report.narrative.includes("999"));
           assert.ok(report.download_url);
           assert.ok(Date.parse(report.download_expires_at) - Date.now() > 3500_000);
           const text = await pdfText(report.download_url);
@@ -403,6 +423,32 @@ Deno.test(
         },
       );
 
+      await t.step(
+        "the language model failing three times → failed with its reason, refunded once",
+        async () => {
+          groq.setMode("fail");
+          const before = await balance(alice);
+          const r = await post(alice, "k-llm-down", { ...fs, title: "When the model is down" });
+          assert.equal(r.status, 202);
+          const failed = await waitForReport(alice, r.body.id, 120_000);
+          assert.equal(failed.status, "failed");
+          assert.equal(
+            failed.error,
+            "report failed after 3 attempts: the language model failed (HTTP 500)",
+          );
+          assert.ok(failed.kpis, "the KPIs computed before the narrative step are kept");
+          assert.equal(await balance(alice), before);
+          const rows = (await ledger(alice)).filter((l) =>
+            l.reference_id === `${alice.id}:k-llm-down`
+          );
+          assert.deepEqual(rows.map((l) => [l.reason, l.amount]), [["report", -1], [
+            "report_refund",
+            1,
+          ]]);
+          groq.setMode("invent");
+        },
+      );
+
       await t.step("no credit → 402", async () => {
         const left = await balance(alice);
         await sql`select private.charge_report(${alice.id}, 'drain', ${left})`;
@@ -417,6 +463,7 @@ Deno.test(
       });
     } finally {
       await stack.stop();
+      await groq.stop();
     }
   },
 );
