@@ -4,7 +4,7 @@
  * Then ingestion (bench/ingest.ts), in a process of its own with `--expose-gc` so each worker
  * step's heap growth is measured from a collected heap. Arguments choose ingestion cases (xlsx,
  * csv, pdf, docx) and `--with-hnsw` keeps the HNSW index during ingestion; `--ingest-only` skips
- * the platform numbers.
+ * the platform numbers; `reports` runs only the report bench (bench/reports.ts).
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
@@ -36,6 +36,14 @@ async function benchIngestion(): Promise<void> {
   }).spawn();
   const status = await child.status;
   if (!status.success) throw new Error(`the ingestion bench failed (exit ${status.code})`);
+}
+
+// `task bench reports`: the report worker's steps (bench/reports.ts), nothing else.
+if (Deno.args.includes("reports")) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./reports.ts", import.meta.url).pathname],
+  }).spawn();
+  Deno.exit((await child.status).code);
 }
 
 if (ingestOnly) {
