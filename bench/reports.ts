@@ -107,7 +107,7 @@ for (const [label, type, fileType, bytes] of cases) {
     narrative = templateNarrative(kpis!);
     return Promise.resolve(unknownNumbers(narrative, kpis!));
   });
-  let pdf = new Uint8Array();
+  let pdf: Uint8Array = new Uint8Array();
   await step("  render: PDF", async () => {
     pdf = await renderReportPdf({
       title: label,
