@@ -33,7 +33,7 @@ Deno.serve(serve(
       visibilityTimeoutSec: number("REPORT_VISIBILITY_TIMEOUT_SEC", d.visibilityTimeoutSec),
       maxAttempts: d.maxAttempts,
       retryBaseSec: number("REPORT_RETRY_BASE_SEC", d.retryBaseSec),
-      maxFileBytes: d.maxFileBytes,
+      maxFileBytes: number("REPORT_MAX_TABLE_BYTES", d.maxFileBytes),
       maxFiles: d.maxFiles,
       varianceThresholdPct: number("REPORT_VARIANCE_THRESHOLD_PCT", d.varianceThresholdPct),
     },
