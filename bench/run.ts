@@ -4,7 +4,8 @@
  * Then ingestion (bench/ingest.ts), in a process of its own with `--expose-gc` so each worker
  * step's heap growth is measured from a collected heap. Arguments choose ingestion cases (xlsx,
  * csv, pdf, docx) and `--with-hnsw` keeps the HNSW index during ingestion; `--ingest-only` skips
- * the platform numbers; `reports` runs only the report bench (bench/reports.ts).
+ * the platform numbers. `chat` runs only the chat message latency bench (bench/chat.ts);
+ * `reports` runs only the report bench (bench/reports.ts).
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
@@ -17,6 +18,12 @@ function report(name: string, n: number, ms: number, unit = "ops") {
       ms.toFixed(0).padStart(7)
     } ms  ${(n / (ms / 1000)).toFixed(1).padStart(9)} ${unit}/s`,
   );
+}
+
+if (Deno.args[0] === "chat") {
+  // `task bench chat`: chat message latency split by phase (bench/chat.ts).
+  await import("./chat.ts");
+  Deno.exit(0);
 }
 
 const ingestOnly = Deno.args.includes("--ingest-only");

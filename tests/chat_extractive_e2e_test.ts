@@ -2,13 +2,22 @@
  * Chat end to end without GROQ_API_KEY (the extractive answer, the local default), through
  * supabase-js against the local stack: real-format files uploaded and indexed, answers that cite
  * the right file first, table rows holding the asked-for number, preflight warnings, nothing to
- * search, history pages.
+ * search, history pages, the extract streamed as SSE.
  */
 import assert from "node:assert/strict";
 import { EXTRACT_LABEL } from "../shared/chat/extractive.ts";
 import { makeEncryptedPdf } from "./fixtures/documents.ts";
 import { chatDocuments } from "./fixtures/chat_documents.ts";
-import { ask, call, type Json, newWorkbench, openSession, uploadAndWait } from "./helpers/chat.ts";
+import {
+  ask,
+  askStream,
+  call,
+  type Json,
+  newWorkbench,
+  openSession,
+  parsed,
+  uploadAndWait,
+} from "./helpers/chat.ts";
 import { signUpUser, startTestStack } from "./helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -143,6 +152,20 @@ Deno.test("chat with extractive answers end to end", opts, async (t) => {
       assert.equal(tooLong.body.error.code, "validation_failed");
       const empty = await ask(alice, session, "");
       assert.equal(empty.status, 400);
+    });
+    await t.step("SSE without a model: meta, the extract as deltas, done", async () => {
+      const { status, events } = await askStream(alice, session, "Which account had 98765?");
+      assert.equal(status, 200);
+      assert.deepEqual(
+        [events[0]!.event, events.at(-1)!.event],
+        ["meta", "done"],
+      );
+      const deltas = events.slice(1, -1);
+      assert.ok(deltas.length >= 2 && deltas.every((e) => e.event === "delta"));
+      const done = parsed(events.at(-1)!);
+      assert.equal(deltas.map((e) => parsed(e).text).join("").trim(), done.message.content);
+      assert.ok(done.message.content.startsWith(EXTRACT_LABEL));
+      assert.ok(done.sources.some((s: Json) => /escrow \| 98765/.test(s.snippet)));
     });
   } finally {
     await stack.stop();

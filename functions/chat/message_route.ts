@@ -4,9 +4,9 @@
  * `Accept: text/event-stream`, as SSE: `meta`, `delta`…, then `done` with the JSON body (or
  * `error` with the error envelope; nothing is counted then).
  *
- * Order: auth, rate limit (429), the session as the caller (404), preflight and retrieval, the
- * wallet (402) and the answering marker (409) before any model call, the question saved, the
- * answer, then the answer saved and counted in one transaction.
+ * Order: auth; then in one database round trip the rate limit (429), the caller's session (404),
+ * the wallet (402) and the answering marker (409), and the question saved; then, as the caller,
+ * preflight and retrieval; the answer; then the answer saved and counted in one round trip.
  */
 import { z } from "zod";
 import type { Sql } from "../../shared/db.ts";
@@ -30,7 +30,6 @@ import {
 } from "../../shared/http.ts";
 import type { LlmMessage } from "../../shared/llm/groq.ts";
 import { log } from "../../shared/log.ts";
-import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { searchWorkbench } from "../../shared/retrieval/search.ts";
 import { textSchema } from "../../shared/validation.ts";
 import { type AnswerInput, type AnswerText, completeAnswer, streamAnswer } from "./answer.ts";
@@ -56,32 +55,27 @@ export function messageRoute({ deps }: ChatContext): Route {
       const user = await timer.time("auth", () => requireUser(req, deps.verifier));
       const sessionId = validate(Id, ctx.params.id, "session id");
       const { content } = await readJson(req, MessageInput);
-      await timer.time("rate_limit", () => enforceRateLimit(deps.sql(), "chat", req, user.id));
-      const mentions = mentionedFileNames(content);
+      const started = await startTurn(deps.sql(), req, user.id, sessionId, content, timer);
       const turn = await loadTurn(
         deps.sql(),
         user.claims,
         sessionId,
-        mentions,
+        started.hasIndexed,
+        mentionedFileNames(content),
         timer,
-        (tx, session, history) =>
+        (tx, workbenchId, history) =>
           searchWorkbench(tx, deps.embedder, {
-            workbenchId: session.workbench_id,
+            workbenchId,
             question: content,
             previousUserTurns: history.filter((h) => h.role === "user").map((h) => h.content),
             settings: deps.retrieval,
           }),
-      );
-      const warnings = preflightWarnings(content, turn.files, turn.session.has_indexed ? 1 : 0);
+      ).catch(async (err) => {
+        await abortTurn(deps.sql(), sessionId, started);
+        throw err;
+      });
+      const warnings = preflightWarnings(content, turn.files, started.hasIndexed ? 1 : 0);
       const passages = turn.retrieved ?? [];
-      const started = await startTurn(
-        deps.sql(),
-        user.id,
-        sessionId,
-        content,
-        turn.retrieved !== undefined,
-        timer,
-      );
       const terms = questionTerms(content);
       const input: AnswerInput = await timer.time("prompt", () => ({
         passages,
@@ -106,12 +100,21 @@ export function messageRoute({ deps }: ChatContext): Route {
           promptTokens: answer.usage.prompt_tokens,
           completionTokens: answer.usage.completion_tokens,
         }, timer);
+        const model = turn.retrieved === undefined ? null : answer.model;
         return {
-          message: { ...message, user_message_id: started.userMessageId },
+          message: {
+            id: message.id,
+            session_id: sessionId,
+            role: "assistant",
+            content: answer.text,
+            model,
+            created_at: message.created_at,
+            user_message_id: started.userMessageId,
+          },
           sources,
           warnings,
           usage: {
-            model: message.model,
+            model,
             prompt_tokens: answer.usage.prompt_tokens,
             completion_tokens: answer.usage.completion_tokens,
           },

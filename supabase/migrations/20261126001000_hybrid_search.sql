@@ -18,7 +18,8 @@
 -- Cost bounds:
 --   - The workbench id is put into the statements as a literal (dynamic SQL), so the planner can
 --     use a partial HNSW index `where workbench_id = '<id>'` when one exists (see the next
---     migration) and an exact scan otherwise; `hnsw.ef_search` (default 400) and an iterative scan
+--     migration; sequential, bitmap and sort plans are switched off for that one statement so it
+--     does) and an exact scan otherwise; `hnsw.ef_search` (default 400) and an iterative scan
 --     (relaxed order, re-sorted here) are set for this transaction, so filtered rows (other model,
 --     file not indexed) do not shorten the list.
 --   - Full text: ranking costs ~6.5–10 µs per matching row on PGlite, and a query that reduces to
@@ -69,6 +70,7 @@ declare
   v_more uuid[];
   v_all tsquery;
   v_any tsquery;
+  v_indexed boolean;
 begin
   -- The workbench's indexed files the caller can see (RLS): none for a non-member.
   select array_agg(f.id) into v_files
@@ -83,6 +85,15 @@ begin
     perform set_config('hnsw.ef_search', greatest(coalesce(p_ef_search, 400), v_candidates)::text,
                        true);
     perform set_config('hnsw.iterative_scan', 'relaxed_order', true);
+    -- The workbench's own HNSW index, when it has one (next migration): make the planner take it
+    -- (its cost model may prefer a scan of a workbench that is most of the table); otherwise
+    -- there is no vector index to take and the scan is exact.
+    v_indexed := to_regclass(
+      'public.workbench_chunks_vec_' || replace(p_workbench_id::text, '-', '')) is not null;
+    if v_indexed then
+      perform set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+              set_config('enable_sort', 'off', true);
+    end if;
     execute format($q$
       select coalesce(array_agg(n.id order by n.d, n.id), '{}')
         from (select c.id, c.embedding operator(extensions.<=>) $1 as d
@@ -95,6 +106,10 @@ begin
     $q$, p_workbench_id)
       into v_vec
       using p_query_embedding, p_embedding_model, v_files, v_candidates;
+    if v_indexed then
+      perform set_config('enable_seqscan', 'on', true), set_config('enable_bitmapscan', 'on', true),
+              set_config('enable_sort', 'on', true);
+    end if;
   end if;
 
   if coalesce(p_text_weight, 1) > 0 and coalesce(btrim(p_query_text), '') <> '' then
