@@ -64,7 +64,7 @@ select ok(not private.fail_report((select report_id from t), 'again'), 'only onc
 select results_eq($$ select status, error_message from public.reports $$,
   $$ values ('failed'::text, 'report failed after 3 attempts: x'::text) $$, 'with the reason');
 select results_eq($$ select reason, amount from public.wallet_usage
-  where user_id = '0b110000-0000-0000-0000-00000000000a' and reason like 'report%' order by id $$,
+  where user_id = '0b110000-0000-0000-0000-00000000000a' and reason like 'report%' order by reason $$,
   $$ values ('report'::text, -1), ('report_refund'::text, 1) $$, 'charged once, refunded once');
 
 ------------------------------------------------------------------ clients
