@@ -168,6 +168,18 @@ Deno.test("computeKpis(financial_summary) shows a stated value that disagrees, a
   );
 });
 
+Deno.test("computeKpis(financial_summary) derives EBITDA from operating profit + D&A, then net income", async () => {
+  const csv = "Line,Q1,Q2\nSales,1000,1200\nCost of sales,(400),(450)\nOperating profit,300,380\n" +
+    "Depreciation,50,55\nFinance costs,20,20\nTaxes,70,90\n";
+  const kpis = computeKpis("financial_summary", await readTables("q.csv", "csv", enc(csv)));
+  assert.deepEqual(row(kpis, "ebitda"), [350, 435]);
+  assert.deepEqual(row(kpis, "net_income"), [210, 270]);
+  assert.equal(
+    kpis.rows.find((r) => r.key === "ebitda")!.cells[0]!.formula,
+    "operating profit + D&A",
+  );
+});
+
 Deno.test("computeKpis() names what to upload when no table fits", async () => {
   const tables = await readTables("bank.csv", "csv", enc(bankCsv(bankTransactions(20))));
   assert.throws(() => computeKpis("financial_summary", tables), /no P&L table was found: upload/);

@@ -4,7 +4,8 @@
  * Missing lines are derived:
  *   gross profit = revenue − COGS
  *   operating expenses = the sum of the expense lines (salaries, rent, marketing, ...)
- *   EBITDA = net income + interest + tax + D&A, else gross profit − operating expenses
+ *   EBITDA = net income + interest + tax + D&A, else operating profit (EBIT) + D&A, else
+ *            gross profit − operating expenses
  *   net income = EBITDA − D&A − interest − tax
  * A stated line that disagrees with its derivation keeps the stated value, and a warning shows both.
  */
@@ -88,6 +89,7 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
     const interest = get("interest", period);
     const tax = get("tax", period);
     const niStated = get("net_income", period);
+    const ebit = get("ebit", period);
     let ebitdaComputed: Figure | null = null;
     let ebitdaHow = "";
     if (niStated && da && interest && tax) {
@@ -97,6 +99,9 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
         [niStated, interest, tax, da],
       );
       ebitdaHow = "net income + interest + tax + D&A";
+    } else if (ebit && da) {
+      ebitdaComputed = derived(ebit.value + da.value, "operating profit + D&A", [ebit, da]);
+      ebitdaHow = "operating profit + D&A";
     } else if (gp && opex) {
       ebitdaComputed = derived(gp.value - opex.value, "gross profit − operating expenses", [
         gp,
