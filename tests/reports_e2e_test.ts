@@ -121,6 +121,7 @@ Deno.test(
         GROQ_API_KEY: "gsk_test_key",
         GROQ_BASE_URL: groq.url,
         GROQ_MAX_RETRIES: "0",
+        REPORT_MAX_TABLE_BYTES: "20000", // the fixtures are smaller; one test table is larger
       },
     });
     const sql = getDb();
@@ -446,6 +447,33 @@ Deno.test(
             1,
           ]]);
           groq.setMode("invent");
+        },
+      );
+
+      await t.step(
+        "a table over REPORT_MAX_TABLE_BYTES → failed at once with the reason, refunded",
+        async () => {
+          const wb4 = (await call(alice.client, "workbenches", { body: { name: "Big" } })).body.id;
+          const big = enc(bankCsv(bankTransactions(600)));
+          assert.ok(big.length > 20000);
+          await upload(alice, wb4, [["big_statement.csv", big]]);
+          const before = await balance(alice);
+          const r = await post(alice, "k-big", {
+            ...fs,
+            workbench_id: wb4,
+            report_type: "cash_flow",
+          });
+          assert.equal(r.status, 202);
+          const failed = await waitForReport(alice, r.body.id);
+          assert.equal(failed.status, "failed");
+          assert.equal(
+            failed.error,
+            `the tables are too large: big_statement.csv (${
+              Math.ceil(big.length / 1024)
+            } KB); a report reads tables of at most 20 KB`,
+          );
+          assert.equal(failed.attempts, 1, "a permanent failure is not retried");
+          assert.equal(await balance(alice), before);
         },
       );
 

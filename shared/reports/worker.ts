@@ -124,7 +124,8 @@ async function computeStep(
      where id = any(${ids}::uuid[]) and storage_path is not null order by created_at, id`;
   const tables: SourceTable[] = [];
   const tooLarge: string[] = [];
-  const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+  const mb = (n: number) =>
+    n < 1048576 ? `${Math.ceil(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`;
   for (const f of files) {
     if (f.size_bytes > deps.config.maxFileBytes) {
       tooLarge.push(`${f.file_name} (${mb(f.size_bytes)})`);
