@@ -5,7 +5,8 @@
  * step's heap growth is measured from a collected heap. Arguments choose ingestion cases (xlsx,
  * csv, pdf, docx) and `--with-hnsw` keeps the HNSW index during ingestion; `--ingest-only` skips
  * the platform numbers; `webhooks` runs only bench/webhooks.ts (webhook acknowledgement latency);
- * `chat` runs only the chat message latency bench (bench/chat.ts).
+ * `chat` runs only the chat message latency bench (bench/chat.ts); `reports` runs only the report
+ * bench (bench/reports.ts).
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
@@ -49,6 +50,14 @@ async function benchIngestion(): Promise<void> {
 if (Deno.args[0] === "webhooks") {
   await import("./webhooks.ts");
   Deno.exit(0);
+}
+
+// `task bench reports`: the report worker's steps (bench/reports.ts), nothing else.
+if (Deno.args.includes("reports")) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./reports.ts", import.meta.url).pathname],
+  }).spawn();
+  Deno.exit((await child.status).code);
 }
 
 if (ingestOnly) {

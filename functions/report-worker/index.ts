@@ -1,0 +1,41 @@
+import { verifierFromEnv } from "../../shared/auth.ts";
+import { getDb } from "../../shared/db.ts";
+import { embedderFromEnv } from "../../shared/embeddings.ts";
+import { loadEnv } from "../../shared/env.ts";
+import { serve } from "../../shared/http.ts";
+import { llmFromEnv } from "../../shared/llm/groq.ts";
+import { narrativeGenerator, narrativePassages } from "../../shared/reports/grounding.ts";
+import { DEFAULT_REPORT_WORKER_CONFIG } from "../../shared/reports/worker.ts";
+import { retrievalSettingsFromEnv } from "../../shared/retrieval/search.ts";
+import { createObjectStore } from "../../shared/storage.ts";
+import { createReportWorkerHandler } from "./handler.ts";
+
+const env = loadEnv();
+const vars = Deno.env.toObject();
+const number = (name: string, fallback: number) => Number(vars[name] ?? fallback);
+const d = DEFAULT_REPORT_WORKER_CONFIG;
+const llm = llmFromEnv(vars);
+
+Deno.serve(serve(
+  "report-worker",
+  createReportWorkerHandler({
+    sql: getDb,
+    verifier: verifierFromEnv(env),
+    store: createObjectStore(env.SUPABASE_URL, env.serviceKey),
+    // Without GROQ_API_KEY the narrative is the deterministic template.
+    ...(llm
+      ? {
+        generate: narrativeGenerator(llm),
+        passages: narrativePassages(getDb, embedderFromEnv(vars), retrievalSettingsFromEnv(vars)),
+      }
+      : {}),
+    config: {
+      visibilityTimeoutSec: number("REPORT_VISIBILITY_TIMEOUT_SEC", d.visibilityTimeoutSec),
+      maxAttempts: d.maxAttempts,
+      retryBaseSec: number("REPORT_RETRY_BASE_SEC", d.retryBaseSec),
+      maxFileBytes: number("REPORT_MAX_TABLE_BYTES", d.maxFileBytes),
+      maxFiles: d.maxFiles,
+      varianceThresholdPct: number("REPORT_VARIANCE_THRESHOLD_PCT", d.varianceThresholdPct),
+    },
+  }),
+));

@@ -1,0 +1,66 @@
+/** The KPI module's data: figures with provenance, and what a report type computes. */
+
+/** Where a figure comes from: a cell of an uploaded table. */
+export interface Provenance {
+  file: string;
+  /** XLSX sheet name; absent for CSV. */
+  sheet?: string;
+  /** 1-based row number in the sheet or file (the header is row 1 in a CSV). */
+  row: number;
+  /** For a sum over a range of rows: the last row of the range. */
+  last_row?: number;
+  /** Column name from the header, and its letter (A, B, ...). */
+  column: string;
+  /** The line label or description of that row, as written. */
+  label?: string;
+}
+
+export type Unit = "money" | "percent" | "months" | "count";
+
+export interface Figure {
+  value: number;
+  unit: Unit;
+  /** A cell of the file it was read from (stated figures). */
+  source?: Provenance;
+  /** How it was computed, e.g. "revenue − COGS" (derived figures). */
+  formula?: string;
+  /** Sources of the inputs of a derived figure or of a sum. */
+  inputs?: Provenance[];
+}
+
+export interface KpiRow {
+  key: string;
+  label: string;
+  unit: Unit;
+  /** One per column (period); null when it cannot be computed. */
+  cells: (Figure | null)[];
+}
+
+/** A named figure outside the table (averages, runway, flagged lines). */
+export interface KpiScalar {
+  key: string;
+  label: string;
+  figure: Figure;
+}
+
+export interface ChartSeries {
+  name: string;
+  values: (number | null)[];
+}
+
+export interface KpiResult {
+  report_type: ReportType;
+  /** ISO currency code guessed from the symbols in the cells (INR, USD, EUR, GBP), else null. */
+  currency: string | null;
+  /** Column headings of the KPI table (periods, or "Budget", "Actual", ...). */
+  columns: string[];
+  rows: KpiRow[];
+  scalars: KpiScalar[];
+  chart: { title: string; labels: string[]; series: ChartSeries[] };
+  warnings: string[];
+  /** Every cell a figure was read from, once. */
+  sources: Provenance[];
+}
+
+export type ReportType = "financial_summary" | "cash_flow" | "variance";
+export const REPORT_TYPES: readonly ReportType[] = ["financial_summary", "cash_flow", "variance"];

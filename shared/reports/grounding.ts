@@ -1,0 +1,44 @@
+/**
+ * What the report narrative is grounded in besides the KPIs, and the model that writes it: the
+ * shared LLM client (shared/llm) as a `GenerateText`, and the workbench passages that the shared
+ * retrieval (shared/retrieval) finds for the report's title and notes.
+ */
+import type { Sql } from "../db.ts";
+import type { Embedder } from "../embeddings.ts";
+import { type LlmClient, llmError } from "../llm/groq.ts";
+import { passageLocation, type RetrievalSettings, searchWorkbench } from "../retrieval/search.ts";
+import type { GenerateText, NarrativePassage } from "./narrative.ts";
+import { type ReportRowForWorker, StepFailure } from "./worker.ts";
+
+/** The LLM as the narrative step calls it; its failures are retried by the worker. */
+export function narrativeGenerator(llm: LlmClient): GenerateText {
+  return async (messages) => {
+    try {
+      const result = await llm.complete({ messages, temperature: 0.2, maxTokens: 500 });
+      return { text: result.text };
+    } catch (err) {
+      const message = llmError(err).message;
+      throw new StepFailure(message.charAt(0).toLowerCase() + message.slice(1).replace(/\.$/, ""));
+    }
+  };
+}
+
+/** Up to `max` passages of the workbench for the report's title and notes (hybrid search). */
+export function narrativePassages(
+  sql: () => Sql,
+  embedder: Embedder,
+  settings?: Partial<RetrievalSettings>,
+  max = 4,
+): (report: ReportRowForWorker) => Promise<NarrativePassage[]> {
+  return async (report) => {
+    const question = [report.title, report.notes].filter(Boolean).join(". ");
+    const passages = await sql().begin((tx) =>
+      searchWorkbench(tx, embedder, {
+        workbenchId: report.workbench_id,
+        question,
+        ...(settings ? { settings } : {}),
+      })
+    );
+    return passages.slice(0, max).map((p) => ({ source: passageLocation(p), content: p.content }));
+  };
+}

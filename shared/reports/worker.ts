@@ -1,0 +1,300 @@
+/**
+ * The report worker's loop body: take one message from pgmq `report_jobs` and run the next step
+ * of its report, each step small enough for the Edge limits (~2 s CPU):
+ *   kpis       re-read the candidate tables from Storage (the indexing parsers) and compute the
+ *              KPIs; a workbench without a usable table fails at once (refunded)
+ *   narrative  the model's text grounded in the KPIs and cited passages, checked number by number,
+ *              or the template
+ *   render     the PDF, stored in the private `reports` bucket; the report is `ready`
+ * Each step saves its result on the report row and re-queues the message. An attempt is counted
+ * before each step and reset when one succeeds; failures are retried with backoff, and after
+ * `maxAttempts` the report is `failed` with a readable reason and its credit refunded (once).
+ */
+import type { Sql } from "../db.ts";
+import {
+  computeKpis,
+  type KpiResult,
+  MissingInputError,
+  readTables,
+  type ReportType,
+  type SourceTable,
+} from "../kpi/mod.ts";
+import { log } from "../log.ts";
+import { ParseError } from "../parsers/types.ts";
+import { QUEUES } from "../queues.ts";
+import { type ObjectStore, WORKBENCH_BUCKET } from "../storage.ts";
+import { checkInputs } from "./inputs.ts";
+import { type GenerateText, type NarrativePassage, writeNarrative } from "./narrative.ts";
+import { renderReportPdf } from "./render_pdf.ts";
+
+export const REPORTS_BUCKET = "reports";
+
+export interface ReportWorkerConfig {
+  visibilityTimeoutSec: number;
+  maxAttempts: number;
+  /** Seconds before retry n (1-based) is visible: base * 4^(n-1). */
+  retryBaseSec: number;
+  /**
+   * Tables larger than this are not read (bytes): the kpis step parses whole files, ~0.7 ms of CPU
+   * per KiB for a bank statement (bench/reports.ts), so 2 MiB stays well inside one step's budget.
+   */
+  maxFileBytes: number;
+  /** At most this many candidate files are read. */
+  maxFiles: number;
+  varianceThresholdPct: number;
+}
+
+export const DEFAULT_REPORT_WORKER_CONFIG: ReportWorkerConfig = {
+  visibilityTimeoutSec: 160,
+  maxAttempts: 3,
+  retryBaseSec: 5,
+  maxFileBytes: 2 * 1024 * 1024,
+  maxFiles: 5,
+  varianceThresholdPct: 10,
+};
+
+export interface ReportRowForWorker {
+  id: string;
+  workbench_id: string;
+  report_type: ReportType;
+  title: string;
+  notes: string | null;
+  status: string;
+  stage: "kpis" | "narrative" | "render" | "done";
+  kpis: KpiResult | null;
+  narrative: string | null;
+}
+
+export interface ReportWorkerDeps {
+  sql: () => Sql;
+  store: ObjectStore;
+  config: ReportWorkerConfig;
+  /** The LLM; without it the narrative is the template. */
+  generate?: GenerateText;
+  /** Passages to ground the narrative (retrieval); none without it. */
+  passages?: (report: ReportRowForWorker) => Promise<NarrativePassage[]>;
+  now?: () => Date;
+}
+
+export type ReportWorkResult =
+  | { status: "idle" }
+  | { status: "skipped"; report_id: string; reason: string }
+  | { status: "stepped"; report_id: string; stage: string; ms: number }
+  | { status: "ready"; report_id: string; ms: number; bytes: number }
+  | { status: "retry"; report_id: string; attempts: number; retry_in_sec: number; error: string }
+  | { status: "failed"; report_id: string; error: string };
+
+/** A failure with a message fit for end users. */
+export class StepFailure extends Error {
+  override name = "StepFailure";
+  constructor(message: string, readonly permanent = false, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StepFailure) throw err;
+    if (err instanceof MissingInputError || err instanceof ParseError) {
+      throw new StepFailure(err.message, true);
+    }
+    throw new StepFailure(what, false, { cause: err });
+  }
+}
+
+async function computeStep(
+  deps: ReportWorkerDeps,
+  sql: Sql,
+  report: ReportRowForWorker,
+): Promise<KpiResult> {
+  const check = await sql.begin((tx) => checkInputs(tx, report.workbench_id, report.report_type));
+  const ids = check.candidates.slice(0, deps.config.maxFiles).map((c) => c.id);
+  const files = ids.length === 0 ? [] : await sql<
+    {
+      id: string;
+      file_name: string;
+      file_type: "csv" | "xlsx";
+      storage_path: string;
+      size_bytes: number;
+    }[]
+  >`
+    select id, file_name, file_type, storage_path, size_bytes from public.workbench_files
+     where id = any(${ids}::uuid[]) and storage_path is not null order by created_at, id`;
+  const tables: SourceTable[] = [];
+  const tooLarge: string[] = [];
+  const mb = (n: number) =>
+    n < 1048576 ? `${Math.ceil(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`;
+  for (const f of files) {
+    if (f.size_bytes > deps.config.maxFileBytes) {
+      tooLarge.push(`${f.file_name} (${mb(f.size_bytes)})`);
+      continue;
+    }
+    const bytes = await wrap(
+      `the file ${f.file_name} could not be read from storage`,
+      () => deps.store.download(WORKBENCH_BUCKET, f.storage_path),
+    );
+    tables.push(
+      ...await wrap(
+        `the file ${f.file_name} could not be read`,
+        () => readTables(f.file_name, f.file_type, bytes),
+      ),
+    );
+  }
+  const limit = `a report reads tables of at most ${mb(deps.config.maxFileBytes)}`;
+  if (tables.length === 0 && tooLarge.length > 0) {
+    throw new StepFailure(`the tables are too large: ${tooLarge.join(", ")}; ${limit}`, true);
+  }
+  const kpis = await wrap(
+    "the figures could not be computed",
+    () =>
+      Promise.resolve(
+        computeKpis(report.report_type, tables, {
+          varianceThresholdPct: deps.config.varianceThresholdPct,
+        }),
+      ),
+  );
+  for (const name of tooLarge) kpis.warnings.push(`${name} was not read: ${limit}`);
+  return kpis;
+}
+
+export async function processNextReport(deps: ReportWorkerDeps): Promise<ReportWorkResult> {
+  const sql = deps.sql();
+  const queue = QUEUES.reportJobs;
+  const [msg] = await sql<{ msg_id: string; read_ct: number; message: { report_id?: string } }[]>`
+    select msg_id, read_ct, message from pgmq.read(${queue}, ${deps.config.visibilityTimeoutSec}, 1)`;
+  if (!msg) return { status: "idle" };
+  const reportId = msg.message.report_id ?? "";
+  const done = () => sql`select pgmq.delete(${queue}, ${msg.msg_id}::bigint)`;
+  const kickIfMore = () => sql`select private.redispatch(${queue}, 'report-worker')`;
+  const [report] = /^[0-9a-f-]{36}$/i.test(reportId)
+    ? await sql<ReportRowForWorker[]>`
+        select id, workbench_id, report_type, title, notes, status, stage, kpis, narrative
+          from public.reports where id = ${reportId}`
+    : [];
+  if (!report || report.status === "ready" || report.status === "failed") {
+    await done();
+    await kickIfMore();
+    return {
+      status: "skipped",
+      report_id: reportId,
+      reason: report ? `the report is already ${report.status}` : "the report no longer exists",
+    };
+  }
+  const fail = async (text: string) => {
+    await sql`select private.fail_report(${report.id}, ${text})`;
+    await sql`select pgmq.archive(${queue}, ${msg.msg_id}::bigint)`;
+    await kickIfMore();
+    return { status: "failed" as const, report_id: report.id, error: text };
+  };
+  const [claim] = await sql<{ attempts: number }[]>`
+    update public.reports set attempts = attempts + 1, status = 'processing'
+     where id = ${report.id} and status in ('queued', 'processing') returning attempts`;
+  if (!claim) {
+    await done();
+    return {
+      status: "skipped",
+      report_id: report.id,
+      reason: "the report is no longer being made",
+    };
+  }
+  const attempts = claim.attempts;
+  if (attempts > deps.config.maxAttempts) {
+    return await fail(
+      `report failed after ${deps.config.maxAttempts} attempts: the worker was stopped (too large or too slow to process)`,
+    );
+  }
+  const started = performance.now();
+  try {
+    if (report.stage === "kpis") {
+      const kpis = await computeStep(deps, sql, report);
+      await sql`update public.reports set kpis = ${
+        sql.json(JSON.parse(JSON.stringify(kpis)))
+      }, stage = 'narrative', attempts = 0, error_message = null
+                 where id = ${report.id} and status = 'processing'`;
+    } else if (report.stage === "narrative") {
+      const kpis = report.kpis!;
+      const passages = deps.passages
+        ? await wrap("the workbench's passages could not be searched", () => deps.passages!(report))
+        : [];
+      const narrative = await wrap(
+        "the narrative service failed",
+        () =>
+          writeNarrative(kpis, {
+            title: report.title,
+            notes: report.notes,
+            passages,
+            generate: deps.generate,
+          }),
+      );
+      if (narrative.rejected_numbers?.length) {
+        log.warn("narrative rejected: numbers not in the KPI table", {
+          report_id: report.id,
+          numbers: narrative.rejected_numbers,
+        });
+      }
+      await sql`update public.reports set narrative = ${narrative.text}, narrative_source = ${narrative.source},
+                       stage = 'render', attempts = 0, error_message = null
+                 where id = ${report.id} and status = 'processing'`;
+    } else {
+      const bytes = await wrap("the PDF could not be drawn", () =>
+        renderReportPdf({
+          title: report.title,
+          reportType: report.report_type,
+          notes: report.notes,
+          narrative: report.narrative ?? "",
+          kpis: report.kpis!,
+          generatedAt: deps.now?.() ?? new Date(),
+        }));
+      const path = `${report.workbench_id}/${report.id}.pdf`;
+      // The path is on the row before the bytes are stored, so no stored PDF is ever unclaimed.
+      await sql`update public.reports set storage_path = ${path} where id = ${report.id} and status = 'processing'`;
+      await wrap(
+        "the PDF could not be stored",
+        () => deps.store.upload(REPORTS_BUCKET, path, bytes, "application/pdf"),
+      );
+      await sql`update public.reports set status = 'ready', stage = 'done', completed_at = now(), error_message = null
+                 where id = ${report.id} and status = 'processing'`;
+      await done();
+      await kickIfMore();
+      const ms = Math.round(performance.now() - started);
+      log.info("report ready", { report_id: report.id, ms, bytes: bytes.length });
+      return { status: "ready", report_id: report.id, ms, bytes: bytes.length };
+    }
+    await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, 0)`;
+    await sql`select private.kick_worker('report-worker', ${sql.json({ queue })})`;
+    const ms = Math.round(performance.now() - started);
+    log.info("report step", { report_id: report.id, stage: report.stage, ms });
+    return { status: "stepped", report_id: report.id, stage: report.stage, ms };
+  } catch (err) {
+    const failure = err instanceof StepFailure
+      ? err
+      : new StepFailure("an internal error occurred while making the report", false, {
+        cause: err,
+      });
+    log.warn("report step failed", {
+      report_id: report.id,
+      stage: report.stage,
+      attempts,
+      permanent: failure.permanent,
+      error: failure.message,
+      cause: failure.cause ? String(failure.cause) : undefined,
+    });
+    if (failure.permanent) return await fail(failure.message);
+    if (attempts >= deps.config.maxAttempts) {
+      return await fail(`report failed after ${attempts} attempts: ${failure.message}`);
+    }
+    const delay = deps.config.retryBaseSec * 4 ** (attempts - 1);
+    await sql`update public.reports set error_message = ${`attempt ${attempts} failed: ${failure.message}`}
+               where id = ${report.id} and status = 'processing'`;
+    await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, ${delay})`;
+    return {
+      status: "retry",
+      report_id: report.id,
+      attempts,
+      retry_in_sec: delay,
+      error: failure.message,
+    };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * private.create_report under real concurrency, on a native multi-connection PostgreSQL (PGlite
+ * serialises connections, so it cannot show races): 30 simultaneous requests with one
+ * Idempotency-Key make one report and one charge; 30 with distinct keys against 10 credits make
+ * exactly 10 reports, the rest refused with PT402 and nothing kept for their keys.
+ *
+ * Applies the platform baseline and the migrations the reports need except the indexing pipeline
+ * (its file and chunk tables need pgvector, which Debian's plain PostgreSQL lacks); the worker
+ * kick, defined there, is stubbed here (pg_net is not what this test is about).
+ */
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import type { Sql } from "../shared/db.ts";
+import { applyPlatformBaseline } from "../local/platform_sql.ts";
+import { defaultPaths, listMigrations } from "../local/migrate.ts";
+import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
+
+/** Platform, wallet, tenancy, reports and ops, the report pipeline. */
+const MIGRATIONS = ["20261125000000", "20261125000100", "20261125000200", "20261125000500"];
+const REPORT_PIPELINE = "20261126003000";
+
+const bin = findPostgresBin();
+if (!bin) {
+  console.log(
+    "SKIPPED report charge concurrency tests: no PostgreSQL server binaries in " +
+      "/usr/lib/postgresql (install Debian's `postgresql` package; .ci/run does).",
+  );
+}
+
+async function apply(sql: Sql, version: string) {
+  const m = (await listMigrations(defaultPaths().migrationsDir)).find((x) => x.version === version);
+  if (!m) throw new Error(`no migration ${version}`);
+  const text = await Deno.readTextFile(m.file);
+  await sql.begin((tx) => tx.unsafe(text));
+}
+
+const outcome = (p: Promise<unknown>): Promise<string> =>
+  p.then(() => "ok", (err) => (err as { code?: string }).code ?? String(err));
+
+Deno.test({
+  name: "private.create_report charges once per key under concurrent requests",
+  ignore: !bin,
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async (t) => {
+  const pg = await startTempPostgres(bin!);
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+  const pool = postgres(pg.url, { max: 30, onnotice: () => {}, prepare: false });
+  try {
+    await applyPlatformBaseline(admin);
+    for (const v of MIGRATIONS) await apply(admin, v);
+    await admin`create function private.kick_worker(p_function text, p_body jsonb default '{}')
+                returns bigint language sql as $$ select null::bigint $$`;
+    await apply(admin, REPORT_PIPELINE);
+
+    const newOwner = async (name: string) => {
+      const [{ id }] = await admin`insert into auth.users (id, email)
+        values (gen_random_uuid(), ${`${name}@example.com`}) returning id`;
+      const [{ wb }] = await admin`insert into public.workbench (name, owner_user_id)
+        values (${name}, ${id}) returning id as wb`;
+      return { id: id as string, wb: wb as string };
+    };
+    const create = (user: { id: string; wb: string }, key: string, hash = "h") =>
+      pool`select private.create_report(${user.id}, ${user.wb}, 'financial_summary', 'H1', null,
+                                        ${key}, ${hash}) as r`;
+
+    await t.step("30 concurrent requests with one key: one report, one charge", async () => {
+      const user = await newOwner("dup");
+      const results = await Promise.all(Array.from({ length: 30 }, () => create(user, "same")));
+      const ids = new Set(results.map((r) => r[0]!.r.report_id));
+      assert.equal(ids.size, 1);
+      assert.equal(results.filter((r) => r[0]!.r.replayed === false).length, 1);
+      const [w] = await admin`select balance from public.wallet where user_id = ${user.id}`;
+      assert.equal(w!.balance, 9);
+      const [c] = await admin`select
+          (select count(*)::int from public.reports where user_id = ${user.id}) as reports,
+          (select count(*)::int from public.wallet_usage
+            where user_id = ${user.id} and reason = 'report') as charges,
+          (select count(*)::int from pgmq.q_report_jobs
+            where message ->> 'report_id' = ${[...ids][0]!}) as jobs`;
+      assert.deepEqual({ ...c }, { reports: 1, charges: 1, jobs: 1 });
+    });
+
+    await t.step("30 concurrent keys against 10 credits: exactly 10 reports", async () => {
+      const user = await newOwner("many");
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => outcome(create(user, `k-${i}`))),
+      );
+      assert.equal(outcomes.filter((o) => o === "ok").length, 10);
+      assert.ok(outcomes.every((o) => o === "ok" || o === "PT402"), outcomes.join(","));
+      const [c] = await admin`select
+          (select balance from public.wallet where user_id = ${user.id}) as balance,
+          (select count(*)::int from public.reports where user_id = ${user.id}) as reports,
+          (select count(*)::int from private.idempotency_keys where user_id = ${user.id}) as keys`;
+      assert.deepEqual({ ...c }, { balance: 0, reports: 10, keys: 10 });
+    });
+  } finally {
+    await pool.end();
+    await admin.end();
+    await pg.stop();
+  }
+});

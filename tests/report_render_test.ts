@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { extractText, getDocumentProxy } from "unpdf";
+import { computeKpis, formatValue, type KpiResult, readTables } from "../shared/kpi/mod.ts";
+import {
+  type ChatMessage,
+  templateNarrative,
+  unknownNumbers,
+  writeNarrative,
+  writtenNumbers,
+} from "../shared/reports/narrative.ts";
+import { renderReportPdf } from "../shared/reports/render_pdf.ts";
+import { PERIODS, PNL, pnlCsv, pnlDerived } from "./fixtures/reports/data.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+async function pnlKpis(): Promise<KpiResult> {
+  return computeKpis("financial_summary", await readTables("pnl.csv", "csv", enc(pnlCsv())));
+}
+
+export async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {
+  const pdf = await getDocumentProxy(new Uint8Array(bytes));
+  const { totalPages, text } = await extractText(pdf, { mergePages: true });
+  return { pages: totalPages, text };
+}
+
+Deno.test("writtenNumbers() reads grouping, decimals and scale words with their precision", () => {
+  const w = writtenNumbers("₹1,20,000, 120000, 1.2 lakh, 0.12 crore, 1.2M, 12.5% and 120K");
+  assert.deepEqual(w.map((x) => [x.value, x.tolerance]), [
+    [120000, 0.5],
+    [120000, 0.5],
+    [120000, 5000],
+    [1200000, 50000],
+    [1200000, 50000],
+    [12.5, 0.05],
+    [120000, 500],
+  ]);
+});
+
+Deno.test("unknownNumbers() accepts figures in any formatting and rejects invented ones", async () => {
+  const kpis = await pnlKpis();
+  const sep = PERIODS.length - 1;
+  const ni = pnlDerived(sep).netIncome;
+  const ok =
+    `Revenue reached ₹16,10,000 in Sep-2025, i.e. 16.1 lakh or 1610000 [1]; net income was ` +
+    `${ni.toLocaleString("en-IN")} across ${PERIODS.length} months, gross margin ` +
+    `${((pnlDerived(sep).grossProfit / PNL.revenue[sep]!) * 100).toFixed(1)}%.`;
+  assert.deepEqual(unknownNumbers(ok, kpis, 1), []);
+  assert.deepEqual(unknownNumbers("Revenue will grow to ₹20,00,000 next year.", kpis), [
+    "20,00,000",
+  ]);
+  assert.deepEqual(unknownNumbers("Margin improved by 7.3%.", kpis), ["7.3%"]);
+  assert.deepEqual(unknownNumbers("See [97].", kpis, 2), ["97"]);
+});
+
+Deno.test("writeNarrative() keeps a grounded model text and falls back to the template for an invented number", async () => {
+  const kpis = await pnlKpis();
+  let seen: ChatMessage[] = [];
+  const grounded = "Revenue in Sep-2025 was 16,10,000, up from 15,25,000 in Aug-2025 [1].";
+  const ok = await writeNarrative(kpis, {
+    title: "Q2",
+    passages: [{ source: "minutes.pdf, page 2", content: "The board approved the plan." }],
+    generate: (messages) => {
+      seen = messages;
+      return Promise.resolve({ text: grounded });
+    },
+  });
+  assert.deepEqual(ok, { text: grounded, source: "llm" });
+  assert.match(seen[1]!.content, /Revenue: Apr-2025 12,00,000; May-2025 13,50,000/);
+  assert.match(seen[1]!.content, /\[1\] minutes\.pdf, page 2/);
+
+  const invented = await writeNarrative(kpis, {
+    title: "Q2",
+    passages: [],
+    generate: () =>
+      Promise.resolve({ text: "Revenue was 16,10,000 and will reach 25,00,000 by March." }),
+  });
+  assert.equal(invented.source, "template");
+  assert.deepEqual(invented.rejected_numbers, ["25,00,000"]);
+  assert.equal(invented.text, templateNarrative(kpis));
+  assert.deepEqual(
+    unknownNumbers(invented.text, kpis),
+    [],
+    "the template itself only prints figures",
+  );
+});
+
+Deno.test("renderReportPdf() prints every KPI, ₹, accented names, a chart and the sources", async () => {
+  const kpis = await pnlKpis();
+  const bytes = await renderReportPdf({
+    title: "Ananya Café — FY26 H1 review for Zoë Müller",
+    reportType: "financial_summary",
+    notes: "Prepared for the board (Łódź office).",
+    narrative: templateNarrative(kpis),
+    kpis,
+    generatedAt: new Date("2026-11-26T03:00:00Z"),
+  });
+  assert.equal(new TextDecoder().decode(bytes.subarray(0, 5)), "%PDF-");
+  const { pages, text } = await pdfText(bytes);
+  assert.ok(pages >= 2);
+  for (
+    const s of ["Ananya Café", "Zoë Müller", "Łódź", "INR (₹)", "Apr-2025 – Sep-2025", "Sources"]
+  ) {
+    assert.ok(text.includes(s), s);
+  }
+  for (const row of kpis.rows) {
+    for (const cell of row.cells) {
+      if (cell) {
+        assert.ok(
+          text.includes(formatValue(cell.value, cell.unit, "INR")),
+          `${row.label} ${cell.value}`,
+        );
+      }
+    }
+  }
+  assert.ok(text.includes("pnl.csv, row 2, column Apr-2025 (B) — Revenue from operations"));
+  // The fonts are subset: a report carries a few KB of glyphs, not the 1.4 MB of TTFs.
+  assert.ok(bytes.length < 120_000, `${bytes.length} bytes`);
+
+  // Page 1 renders (poppler), when it is installed.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/r.pdf`, bytes);
+    const out = await new Deno.Command("pdftoppm", {
+      args: ["-f", "1", "-l", "1", "-r", "50", "-png", `${dir}/r.pdf`, `${dir}/p`],
+      stderr: "piped",
+    }).output().catch(() => undefined);
+    if (out) {
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      const png = await Deno.readFile(`${dir}/p-1.png`);
+      assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+      assert.equal(new TextDecoder().decode(out.stderr).trim(), "");
+    } else console.warn("pdftoppm is not installed: page 1 was checked by unpdf only");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
