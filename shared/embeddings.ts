@@ -20,16 +20,7 @@ import {
   supabaseAiOf,
 } from "./embedder_choice.ts";
 
-export {
-  DEFAULT_HF_MODEL,
-  embedderChoice,
-  type EmbedderKind,
-  EMBEDDING_DIMENSIONS,
-  LOCAL_MODEL,
-  SUPABASE_AI_MODEL,
-  type SupabaseAi,
-  supabaseAiOf,
-} from "./embedder_choice.ts";
+export * from "./embedder_choice.ts";
 
 export interface Embedder {
   /** Stored with every vector. */

@@ -4,7 +4,6 @@
  * bad files, duplicates, roles, retries, and deletion.
  */
 import assert from "node:assert/strict";
-import type { SupabaseClient } from "@supabase/supabase-js";
 import { zipSync } from "fflate";
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -17,13 +16,7 @@ import type { ObjectStore } from "../shared/storage.ts";
 import type { Stack } from "../local/stack.ts";
 import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
 import { startFakeHf } from "./fakes/huggingface.ts";
-import {
-  errorBody,
-  eventually,
-  signUpUser,
-  startTestStack,
-  type TestUser,
-} from "./helpers/stack.ts";
+import { call, eventually, signUpUser, startTestStack, type TestUser } from "./helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -34,22 +27,6 @@ interface Upload {
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
-
-async function call(
-  client: SupabaseClient,
-  path: string,
-  init: { method?: "GET" | "POST" | "PATCH" | "DELETE"; body?: unknown } = {},
-): Promise<{ status: number; body: Json }> {
-  const { data, error, response } = await client.functions.invoke(path, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    body: init.body as Record<string, unknown> | FormData | undefined,
-  });
-  if (error) {
-    const e = await errorBody(error).catch(() => ({ status: 0, body: String(error) }));
-    return { status: e.status, body: e.body };
-  }
-  return { status: response?.status ?? 200, body: data };
-}
 
 function form(files: Upload[]): FormData {
   const fd = new FormData();

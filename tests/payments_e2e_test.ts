@@ -17,7 +17,7 @@ import { hmacSha256Hex } from "../shared/payments/signatures.ts";
 import { type FakePayment, type SignedWebhook, startFakeRazorpay } from "./fakes/razorpay.ts";
 import {
   anonClient,
-  errorBody,
+  call as invoke,
   signUpUser,
   startTestStack,
   type TestUser,
@@ -28,21 +28,8 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-async function call(
-  client: SupabaseClient,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Json }> {
-  const { data, error, response } = await client.functions.invoke(path, {
-    method: body === undefined ? "GET" : "POST",
-    body: body as Record<string, unknown> | undefined,
-  });
-  if (error) {
-    const e = await errorBody(error).catch(() => ({ status: 0, body: String(error) }));
-    return { status: e.status, body: e.body };
-  }
-  return { status: response?.status ?? 200, body: data };
-}
+const call = (client: SupabaseClient, path: string, body?: unknown) =>
+  invoke(client, path, { body });
 
 interface WalletState {
   balance: number;

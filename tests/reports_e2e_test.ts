@@ -6,7 +6,6 @@
  * failing (refunded once), and report PDFs collected with their workbench.
  */
 import assert from "node:assert/strict";
-import type { SupabaseClient } from "@supabase/supabase-js";
 import { extractText, getDocumentProxy } from "unpdf";
 import { getDb } from "../shared/db.ts";
 import { startFakeGroq } from "./fakes/groq.ts";
@@ -22,39 +21,11 @@ import {
   pnlDerived,
   pnlXlsx,
 } from "./fixtures/reports/data.ts";
-import {
-  errorBody,
-  eventually,
-  signUpUser,
-  startTestStack,
-  type TestUser,
-} from "./helpers/stack.ts";
+import { call, eventually, signUpUser, startTestStack, type TestUser } from "./helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 // deno-lint-ignore no-explicit-any
 type Json = any;
-
-async function call(
-  client: SupabaseClient,
-  path: string,
-  init: { method?: "GET" | "POST" | "DELETE"; body?: unknown; headers?: Record<string, string> } =
-    {},
-): Promise<{ status: number; body: Json; headers: Headers }> {
-  const { data, error, response } = await client.functions.invoke(path, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    body: init.body as Record<string, unknown> | FormData | undefined,
-    headers: init.headers,
-  });
-  if (error) {
-    const e = await errorBody(error);
-    return e;
-  }
-  return {
-    status: response?.status ?? 200,
-    body: data,
-    headers: response?.headers ?? new Headers(),
-  };
-}
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

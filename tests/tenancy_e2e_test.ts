@@ -6,12 +6,11 @@
  * roles, managers, PATCH and DELETE of a workbench with its stored objects collected).
  */
 import assert from "node:assert/strict";
-import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Stack } from "../local/stack.ts";
 import { getDb } from "../shared/db.ts";
 import {
   anonClient,
-  errorBody,
+  call,
   eventually,
   serviceClient,
   signUpUser,
@@ -23,22 +22,6 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
-
-async function call(
-  client: SupabaseClient,
-  path: string,
-  init: { method?: "GET" | "POST" | "PATCH" | "DELETE"; body?: unknown } = {},
-): Promise<{ status: number; body: Json }> {
-  const { data, error, response } = await client.functions.invoke(path, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    body: init.body as Record<string, unknown> | FormData | undefined,
-  });
-  if (error) {
-    const e = await errorBody(error).catch(() => ({ status: 0, body: String(error) }));
-    return { status: e.status, body: e.body };
-  }
-  return { status: response?.status ?? 200, body: data };
-}
 
 let serial = 0;
 const freshEmail = (name: string) => `${name}-${Date.now()}-${++serial}@example.com`;

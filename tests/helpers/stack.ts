@@ -68,6 +68,46 @@ export async function errorBody(
   return { status: res.status, body: await res.json(), headers: res.headers };
 }
 
+/** What an API call answered: the status, the parsed body (data or error envelope), headers. */
+export interface ApiAnswer {
+  status: number;
+  // deno-lint-ignore no-explicit-any
+  body: any;
+  headers: Headers;
+}
+
+/**
+ * Calls a function as the frontend does (supabase-js `functions.invoke`) and returns the answer
+ * whatever its status: GET without a body, POST with one, unless `method` says otherwise.
+ */
+export async function call(
+  client: SupabaseClient,
+  path: string,
+  init: {
+    method?: "GET" | "POST" | "PATCH" | "DELETE";
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<ApiAnswer> {
+  const { data, error, response } = await client.functions.invoke(path, {
+    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+    body: init.body as Record<string, unknown> | FormData | undefined,
+    headers: init.headers,
+  });
+  if (error) {
+    return await errorBody(error).catch(() => ({
+      status: 0,
+      body: String(error),
+      headers: new Headers(),
+    }));
+  }
+  return {
+    status: response?.status ?? 200,
+    body: data,
+    headers: response?.headers ?? new Headers(),
+  };
+}
+
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
