@@ -4,7 +4,7 @@
  * Then ingestion (bench/ingest.ts), in a process of its own with `--expose-gc` so each worker
  * step's heap growth is measured from a collected heap. Arguments choose ingestion cases (xlsx,
  * csv, pdf, docx) and `--with-hnsw` keeps the HNSW index during ingestion; `--ingest-only` skips
- * the platform numbers.
+ * the platform numbers. `retrieval [10k] [100k]` runs only the retrieval bench (bench/retrieval.ts).
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
@@ -36,6 +36,16 @@ async function benchIngestion(): Promise<void> {
   }).spawn();
   const status = await child.status;
   if (!status.success) throw new Error(`the ingestion bench failed (exit ${status.code})`);
+}
+
+// `task bench retrieval [10k] [100k]`: only the retrieval bench (bench/retrieval.ts).
+if (Deno.args.includes("retrieval")) {
+  const { benchRetrieval } = await import("./retrieval.ts");
+  const scales = Deno.args.filter((a) => /^\d+k$/i.test(a));
+  for (const scale of scales.length ? scales : ["10k", "100k"]) {
+    await benchRetrieval(Number(scale.slice(0, -1)) * 1000);
+  }
+  Deno.exit(0);
 }
 
 if (ingestOnly) {

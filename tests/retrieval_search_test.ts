@@ -191,7 +191,8 @@ Deno.test({
           const fake: Embedder = {
             model: "hf/some-other-model",
             dimensions: 384,
-            embed: () => Promise.reject(new Error("must not be called")),
+            // A model no chunk was made with: its vectors are never compared.
+          embed: (texts) => Promise.resolve(texts.map(() => [1, ...Array(383).fill(0)])),
           };
           const solo = await createWorkbench(sql, alice, "local only");
           const f = await createFile(sql, solo, "notes.md");
