@@ -192,7 +192,7 @@ Deno.test({
             model: "hf/some-other-model",
             dimensions: 384,
             // A model no chunk was made with: its vectors are never compared.
-          embed: (texts) => Promise.resolve(texts.map(() => [1, ...Array(383).fill(0)])),
+            embed: (texts) => Promise.resolve(texts.map(() => [1, ...Array(383).fill(0)])),
           };
           const solo = await createWorkbench(sql, alice, "local only");
           const f = await createFile(sql, solo, "notes.md");
