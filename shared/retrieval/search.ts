@@ -20,6 +20,7 @@ import { DEFAULT_RETRIEVAL_SETTINGS, type RetrievalSettings, withSettings } from
 
 export { formSearchQuery, isFollowUp } from "./query.ts";
 export { formatSources, type Passage, passageLocation, trimToBudget } from "./passages.ts";
+export { matchingRows, type PassageTable, rowAsRecord, tableOf, type TableRow } from "./tables.ts";
 export {
   DEFAULT_RETRIEVAL_SETTINGS,
   RETRIEVAL_ENV_NAMES,
