@@ -30,7 +30,7 @@ export const DEFAULT_RETRIEVAL_SETTINGS: Readonly<RetrievalSettings> = Object.fr
   topK: 8,
   rrfK: 60,
   vectorWeight: 1,
-  textWeight: 1.5,
+  textWeight: 1,
   candidates: 20,
   contextTokens: 6000,
   efSearch: 400,
