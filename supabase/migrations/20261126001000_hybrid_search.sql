@@ -144,7 +144,8 @@ begin
         -- words they have, then by cover density (normalised to [0, 1)).
         select array_agg(l), string_agg(quote_literal(l), ' | ')::tsquery into v_words, v_any
           from unnest(tsvector_to_array(to_tsvector('english', p_query_text))) l;
-        if v_any is not null then
+        -- (With one word, "any" is "all": nothing more to find.)
+        if v_any is not null and cardinality(v_words) > 1 then
           execute format($q$
             select coalesce(array_agg(m.id order by m.r desc, m.id), '{}')
               from (select s.id,
