@@ -142,15 +142,17 @@ begin
       if cardinality(v_txt) = 0 then
         -- No chunk has every word: rank the chunks that have any, by how many of the query's
         -- words they have, then by cover density (normalised to [0, 1)).
-        select array_agg(l), string_agg(quote_literal(l), ' | ')::tsquery into v_words, v_any
-          from unnest(tsvector_to_array(to_tsvector('english', p_query_text))) l;
+        -- Each lexeme quoted as tsquery input quotes it: in '…', with \ and ' escaped.
+        select array_agg(q), string_agg(q, ' | ')::tsquery into v_words, v_any
+          from unnest(tsvector_to_array(to_tsvector('english', p_query_text))) l,
+               lateral (select '''' || replace(replace(l, '\', '\\'), '''', '''''') || '''' as q) e;
         -- (With one word, "any" is "all": nothing more to find.)
         if v_any is not null and cardinality(v_words) > 1 then
           execute format($q$
             select coalesce(array_agg(m.id order by m.r desc, m.id), '{}')
               from (select s.id,
                            (select count(*) from unnest($5::text[]) w
-                             where s.fts operator(pg_catalog.@@) quote_literal(w)::tsquery)
+                             where s.fts operator(pg_catalog.@@) w::tsquery)
                              + pg_catalog.ts_rank_cd(s.fts, $1, 32) as r
                       from (select c.id, c.fts from public.workbench_chunks c
                              where c.workbench_id = %L and c.fts operator(pg_catalog.@@) $1
