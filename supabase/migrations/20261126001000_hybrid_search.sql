@@ -5,10 +5,8 @@
 --   - vector: cosine distance to the query embedding, only over chunks embedded with the same model
 --     (a vector of another model is never compared; such chunks can still match by text);
 --   - full text: `websearch_to_tsquery('english', …)` against the stored tsvector, ranked with
---     ts_rank_cd; when no chunk has all its words (a question often has a word no chunk has), the
---     chunks with any of them, ranked by how many of the words they have, then by ts_rank_cd.
---     (Topping up a short all-words list with any-word rows was measured worse in `task eval`:
---     rank fusion then lifts weak matches that happen to rank well by vector.)
+--     ts_rank_cd; when all its words together match fewer rows than the list needs, the list is
+--     topped up with rows matching any of the words (a question rarely has every word in a chunk).
 -- score = vector_weight / (rrf_k + vector_rank) + text_weight / (rrf_k + text_rank).
 -- Only files in status 'indexed' count: chunks of files still being indexed, failed or deleted
 -- never come back.
@@ -30,9 +28,6 @@
 --     bounded whatever the query; a word common enough to overflow that cap carries little
 --     information, and the vector list carries the ranking then.
 --   - k ≤ 50, candidates per list ≤ 200.
--- Diagnostics: `set local retrieval.exact_scan = on` makes the vector list an exact scan even where
--- the workbench has an index (the bench measures the index's recall against it); it only makes
--- the caller's own search slower.
 
 create function public.search_workbench_chunks(
   p_workbench_id uuid,
@@ -70,17 +65,15 @@ declare
   v_rrf_k integer := greatest(coalesce(p_rrf_k, 60), 1);
   v_scan integer := least(greatest(coalesce(p_text_scan_limit, 200), v_candidates), 5000);
   v_files uuid[];
-  v_names text[];
   v_vec uuid[] := '{}';
   v_txt uuid[] := '{}';
-  v_words text[];
+  v_more uuid[];
   v_all tsquery;
   v_any tsquery;
   v_indexed boolean;
-  v_exact boolean := coalesce(current_setting('retrieval.exact_scan', true), '') in ('on', 'true');
 begin
   -- The workbench's indexed files the caller can see (RLS): none for a non-member.
-  select array_agg(f.id), array_agg(f.file_name) into v_files, v_names
+  select array_agg(f.id) into v_files
     from public.workbench_files f
    where f.workbench_id = p_workbench_id and f.status = 'indexed';
   if v_files is null then
@@ -95,13 +88,11 @@ begin
     -- The workbench's own HNSW index, when it has one (next migration): make the planner take it
     -- (its cost model may prefer a scan of a workbench that is most of the table); otherwise
     -- there is no vector index to take and the scan is exact.
-    v_indexed := not v_exact and to_regclass(
+    v_indexed := to_regclass(
       'public.workbench_chunks_vec_' || replace(p_workbench_id::text, '-', '')) is not null;
     if v_indexed then
       perform set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
               set_config('enable_sort', 'off', true);
-    elsif v_exact then
-      perform set_config('enable_indexscan', 'off', true);
     end if;
     execute format($q$
       select coalesce(array_agg(n.id order by n.d, n.id), '{}')
@@ -118,8 +109,6 @@ begin
     if v_indexed then
       perform set_config('enable_seqscan', 'on', true), set_config('enable_bitmapscan', 'on', true),
               set_config('enable_sort', 'on', true);
-    elsif v_exact then
-      perform set_config('enable_indexscan', 'on', true);
     end if;
   end if;
 
@@ -139,30 +128,24 @@ begin
         into v_txt
         using v_all, v_files, v_scan, v_candidates;
 
-      if cardinality(v_txt) = 0 then
-        -- No chunk has every word: rank the chunks that have any, by how many of the query's
-        -- words they have, then by cover density (normalised to [0, 1)).
-        -- Each lexeme quoted as tsquery input quotes it: in '…', with \ and ' escaped.
-        select array_agg(q), string_agg(q, ' | ')::tsquery into v_words, v_any
-          from unnest(tsvector_to_array(to_tsvector('english', p_query_text))) l,
-               lateral (select '''' || replace(replace(l, '\', '\\'), '''', '''''') || '''' as q) e;
-        -- (With one word, "any" is "all": nothing more to find.)
-        if v_any is not null and cardinality(v_words) > 1 then
+      if cardinality(v_txt) < v_candidates then
+        -- Any of the words: the lexemes of the query, or'ed.
+        select string_agg(quote_literal(l), ' | ')::tsquery into v_any
+          from unnest(tsvector_to_array(to_tsvector('english', p_query_text))) l;
+        if v_any is not null and v_any::text <> v_all::text then
           execute format($q$
             select coalesce(array_agg(m.id order by m.r desc, m.id), '{}')
-              from (select s.id,
-                           (select count(*) from unnest($5::text[]) w
-                             where s.fts operator(pg_catalog.@@) w::tsquery)
-                             + pg_catalog.ts_rank_cd(s.fts, $1, 32) as r
+              from (select s.id, pg_catalog.ts_rank_cd(s.fts, $1) as r
                       from (select c.id, c.fts from public.workbench_chunks c
                              where c.workbench_id = %L and c.fts operator(pg_catalog.@@) $1
-                               and c.file_id = any ($2)
+                               and c.file_id = any ($2) and c.id <> all ($5)
                              limit $3) s
                      order by r desc, s.id
                      limit $4) m
           $q$, p_workbench_id)
-            into v_txt
-            using v_any, v_files, v_scan, v_candidates, v_words;
+            into v_more
+            using v_any, v_files, v_scan, v_candidates - cardinality(v_txt), v_txt;
+          v_txt := v_txt || v_more;
         end if;
       end if;
     end if;
@@ -179,11 +162,11 @@ begin
              + coalesce(coalesce(p_text_weight, 1) / (v_rrf_k + t.r), 0) as s
       from v full join t on t.id = v.id
   )
-  select c.id, c.file_id, f.name, c.chunk_index, c.content, c.metadata, fused.vr, fused.tr,
+  select c.id, c.file_id, f.file_name, c.chunk_index, c.content, c.metadata, fused.vr, fused.tr,
          fused.s::double precision
     from fused
     join public.workbench_chunks c on c.id = fused.id
-    join unnest(v_files, v_names) as f(id, name) on f.id = c.file_id
+    join public.workbench_files f on f.id = c.file_id
    order by fused.s desc, least(coalesce(fused.vr, 1000000), coalesce(fused.tr, 1000000)), c.id
    limit v_k;
 end;
