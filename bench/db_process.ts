@@ -6,7 +6,11 @@
  */
 import { startPglite } from "../local/database.ts";
 
-const db = await startPglite({ port: 0 });
+const dirFlag = Deno.args.indexOf("--data-dir");
+const db = await startPglite({
+  port: 0,
+  dataDir: dirFlag >= 0 ? Deno.args[dirFlag + 1] : undefined, // persisted (bench/retrieval.ts)
+});
 console.log(JSON.stringify({ url: db.url }));
 for await (const _ of Deno.stdin.readable) {
   // wait for the parent to close stdin

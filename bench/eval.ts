@@ -29,7 +29,9 @@ const VARIANTS: { name: string; settings: Partial<RetrievalSettings> }[] = [
   { name: "vector only", settings: { textWeight: 0 } },
   { name: "full text only", settings: { vectorWeight: 0 } },
   { name: "hybrid (defaults)", settings: {} },
+  { name: "hybrid, text weight 1.5", settings: { textWeight: 1.5 } },
   { name: "hybrid, text weight 2", settings: { textWeight: 2 } },
+  { name: "hybrid, text weight 3", settings: { textWeight: 3 } },
   { name: "hybrid, vector weight 2", settings: { vectorWeight: 2 } },
   { name: "hybrid, rrf k 10", settings: { rrfK: 10 } },
   { name: "hybrid, 40 candidates", settings: { candidates: 40 } },
@@ -124,6 +126,12 @@ try {
   );
   if (files.some((f) => f.status !== "indexed")) throw new Error("a file was not indexed");
 
+  if (Deno.args.includes("--dump")) {
+    const chunks = await sql<{ file_name: string; chunk_index: number; content: string }[]>`
+      select f.file_name, c.chunk_index, c.content from public.workbench_chunks c
+        join public.workbench_files f on f.id = c.file_id order by 1, 2`;
+    for (const c of chunks) console.log(`--- ${c.file_name} #${c.chunk_index}\n${c.content}`);
+  }
   const questions = evalQuestions();
   console.log(`questions: ${questions.length}\n`);
   console.log(
@@ -150,7 +158,10 @@ try {
       ranks.push(r);
       byKind.set(q.kind, [...(byKind.get(q.kind) ?? []), r]);
       if (variant.name.startsWith("hybrid (defaults)") && r !== 1) {
-        misses.push(`  rank ${r || "-"}: ${q.question}`);
+        const top = result.passages.map((p) =>
+          `${p.fileName}#${p.chunkIndex}(v${p.vectorRank ?? "-"},t${p.textRank ?? "-"})`
+        );
+        misses.push(`  rank ${r || "-"}: ${q.question}  [${result.query}] -> ${top.join(" ")}`);
       }
     }
     console.log(`${variant.name.padEnd(26)} ${fmt(score(ranks))}`);

@@ -6,7 +6,7 @@
  * csv, pdf, docx) and `--with-hnsw` keeps the HNSW index during ingestion; `--ingest-only` skips
  * the platform numbers; `webhooks` runs only bench/webhooks.ts (webhook acknowledgement latency);
  * `chat` runs only the chat message latency bench (bench/chat.ts); `reports` runs only the report
- * bench (bench/reports.ts).
+ * bench (bench/reports.ts); `retrieval [10k] [100k]` runs only the retrieval bench (bench/retrieval.ts).
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
@@ -58,6 +58,16 @@ if (Deno.args.includes("reports")) {
     args: ["run", "-A", new URL("./reports.ts", import.meta.url).pathname],
   }).spawn();
   Deno.exit((await child.status).code);
+}
+
+// `task bench retrieval [10k] [100k]`: only the retrieval bench (bench/retrieval.ts).
+if (Deno.args.includes("retrieval")) {
+  const { benchRetrieval } = await import("./retrieval.ts");
+  const scales = Deno.args.filter((a) => /^\d+k$/i.test(a));
+  for (const scale of scales.length ? scales : ["10k", "100k"]) {
+    await benchRetrieval(Number(scale.slice(0, -1)) * 1000);
+  }
+  Deno.exit(0);
 }
 
 if (ingestOnly) {

@@ -12,6 +12,7 @@ import {
   passageLocation,
   trimToBudget,
 } from "../shared/retrieval/passages.ts";
+import { matchingRows, rowAsRecord, tableOf } from "../shared/retrieval/tables.ts";
 
 Deno.test("formSearchQuery() searches a standalone question as it is", () => {
   assert.equal(formSearchQuery("What was revenue in 2024?"), "What was revenue in 2024?");
@@ -140,4 +141,31 @@ Deno.test("formatSources() numbers passages and fences them so their text cannot
   assert.match(second, /^\[2\] evil \.txt \(p\. 1\)\n`````text\n/);
   assert.ok(second.endsWith("\n`````"), "a fence longer than any backtick run in the text");
   assert.equal(formatSources([passage("x")], 4).slice(0, 3), "[4]");
+});
+
+const ledger = (): Passage =>
+  passage(
+    "Sheet: Ledger\nDate | Vendor | Amount EUR\n2025-03-14 | Acme Logistics | 1200.00\n" +
+      "2025-03-15 | Granite Insurance | 46370.00\n2025-04-01 | Acme Logistics | 880.50",
+    { sheet: "Ledger", rowStart: 2, rowEnd: 4 },
+  );
+
+Deno.test("tableOf() reads the header and numbers the rows of a table passage", () => {
+  const t = tableOf(ledger());
+  assert.deepEqual(t?.header, ["Date", "Vendor", "Amount EUR"]);
+  assert.deepEqual(t?.rows.map((r) => r.row), [2, 3, 4]);
+  assert.equal(t?.sheet, "Ledger");
+  assert.equal(tableOf(passage("plain text")), null);
+});
+
+Deno.test("matchingRows() finds the row that holds what the question names", () => {
+  const rows = matchingRows(ledger(), "How much did we pay Granite Insurance on 2025-03-15?");
+  assert.equal(rows[0]?.row, 3);
+  assert.equal(
+    rowAsRecord(tableOf(ledger())!.header, rows[0]!),
+    "Date: 2025-03-15; Vendor: Granite Insurance; Amount EUR: 46370.00",
+  );
+  const acme = matchingRows(ledger(), "Acme Logistics invoices", 5);
+  assert.deepEqual(acme.map((r) => r.row), [2, 4]);
+  assert.deepEqual(matchingRows(ledger(), "vendor amount"), [], "header words alone match nothing");
 });

@@ -136,6 +136,23 @@ Deno.test({
         assert.equal(bobs[0]?.file_id, secret, "its member finds it");
       });
 
+      await t.step(
+        "odd query text (quotes, backslashes, operators) searches, never fails",
+        async () => {
+          for (
+            const q of [
+              `O'Brien's "revenue" C:\\temp\\x -costs OR 2025 'quoted' \\' :*`,
+              "the of and",
+              "",
+              "!!! ??? |||",
+            ]
+          ) {
+            const rows = await asUser(sql, as(alice), (tx) => search(tx, embedder, mine, q));
+            assert.ok(Array.isArray(rows), q);
+          }
+        },
+      );
+
       await t.step("a follow-up retrieves with the previous turn", async () => {
         const r = await asUser(sql, as(alice), (tx) =>
           retrieve(tx, embedder, {
@@ -191,7 +208,8 @@ Deno.test({
           const fake: Embedder = {
             model: "hf/some-other-model",
             dimensions: 384,
-            embed: () => Promise.reject(new Error("must not be called")),
+            // A model no chunk was made with: its vectors are never compared.
+            embed: (texts) => Promise.resolve(texts.map(() => [1, ...Array(383).fill(0)])),
           };
           const solo = await createWorkbench(sql, alice, "local only");
           const f = await createFile(sql, solo, "notes.md");

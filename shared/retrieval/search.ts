@@ -20,6 +20,7 @@ import { DEFAULT_RETRIEVAL_SETTINGS, type RetrievalSettings, withSettings } from
 
 export { formSearchQuery, isFollowUp } from "./query.ts";
 export { formatSources, type Passage, passageLocation, trimToBudget } from "./passages.ts";
+export { matchingRows, type PassageTable, rowAsRecord, tableOf, type TableRow } from "./tables.ts";
 export {
   DEFAULT_RETRIEVAL_SETTINGS,
   RETRIEVAL_ENV_NAMES,
@@ -68,15 +69,15 @@ export async function chooseQueryEmbedder(
   embedder: Embedder,
   embedderFor: (model: string) => Embedder | undefined = defaultEmbedderFor,
 ): Promise<ModelChoice> {
-  const [row] = await tx<{ same: boolean; other: string | null }[]>`
+  const [same] = await tx<{ found: boolean }[]>`
     select exists (select 1 from public.workbench_chunks c
                     where c.workbench_id = ${workbenchId}
-                      and c.embedding_model = ${embedder.model}) as same,
-           (select c.embedding_model from public.workbench_chunks c
+                      and c.embedding_model = ${embedder.model}) as found`;
+  if (same?.found) return { embedder };
+  const [row] = await tx<{ other: string | null }[]>`
+    select (select c.embedding_model from public.workbench_chunks c
              where c.workbench_id = ${workbenchId} and c.embedding_model is not null
-               and c.embedding_model <> ${embedder.model}
              limit 1) as other`;
-  if (row?.same) return { embedder };
   if (!row?.other) return { embedder }; // nothing indexed yet: nothing to compare, nothing lost
   const stand = embedderFor(row.other);
   if (stand && stand.model === row.other) {
@@ -100,24 +101,39 @@ export async function retrieve(
 ): Promise<RetrievalResult> {
   const s = withSettings(opts.settings, DEFAULT_RETRIEVAL_SETTINGS);
   const query = formSearchQuery(opts.question, opts.previousUserTurns ?? []);
-  const choice = s.vectorWeight > 0
-    ? await chooseQueryEmbedder(tx, opts.workbenchId, embedder, opts.embedderFor)
-    : { embedder: null, note: "vector search is disabled (RETRIEVAL_VECTOR_WEIGHT=0)" };
-  let vector: string | null = null;
-  if (choice.embedder) {
-    const [v] = await choice.embedder.embed([query]);
-    if (v) vector = toVectorLiteral(v);
+  const run = async (e: Embedder | null): Promise<{ rows: SearchRow[]; model: string | null }> => {
+    const [v] = e ? await e.embed([query]) : [];
+    const model = e && v ? e.model : null;
+    const rows = await tx<SearchRow[]>`
+      select * from public.search_workbench_chunks(
+        ${opts.workbenchId}::uuid, ${v ? toVectorLiteral(v) : null}::extensions.vector,
+        ${model}::text, ${query}::text, ${s.topK}::integer, ${s.candidates}::integer,
+        ${s.rrfK}::integer, ${s.vectorWeight}::double precision,
+        ${s.textWeight}::double precision, ${s.efSearch}::integer, ${s.textScanLimit}::integer)`;
+    return { rows, model };
+  };
+  let note: string | undefined;
+  let found: { rows: SearchRow[]; model: string | null };
+  if (s.vectorWeight === 0) {
+    found = await run(null);
+    note = "vector search is disabled (RETRIEVAL_VECTOR_WEIGHT=0)";
+  } else {
+    // One statement in the usual case; only when no chunk came by vector is the model checked.
+    found = await run(embedder);
+    if (found.rows.length === 0 || found.rows.every((r) => r.vector_rank === null)) {
+      const choice = await chooseQueryEmbedder(tx, opts.workbenchId, embedder, opts.embedderFor);
+      note = choice.note;
+      if (choice.embedder !== embedder) found = await run(choice.embedder);
+    }
   }
-  const model = vector ? choice.embedder!.model : null;
-  const rows = await tx<SearchRow[]>`
-    select * from public.search_workbench_chunks(
-      ${opts.workbenchId}::uuid, ${vector}::extensions.vector, ${model}::text, ${query}::text,
-      ${s.topK}::integer, ${s.candidates}::integer, ${s.rrfK}::integer,
-      ${s.vectorWeight}::double precision, ${s.textWeight}::double precision,
-      ${s.efSearch}::integer, ${s.textScanLimit}::integer)`;
-  const passages = trimToBudget(rows.map(passageFromRow), s.contextTokens);
-  const result: RetrievalResult = { passages, query, mode: model ? "hybrid" : "text", model };
-  if (choice.note) result.note = choice.note;
+  const passages = trimToBudget(found.rows.map(passageFromRow), s.contextTokens);
+  const result: RetrievalResult = {
+    passages,
+    query,
+    mode: found.model ? "hybrid" : "text",
+    model: found.model,
+  };
+  if (note) result.note = note;
   return result;
 }
 

@@ -1,0 +1,277 @@
+/**
+ * Retrieval bench (`deno task bench retrieval [10k|100k ...]`, or alone:
+ * `deno run -A bench/retrieval.ts [10k] [100k]`).
+ *
+ * For each scale: N synthetic chunks (business-like text, embedded with the local embedder) over
+ * 200 workbenches of Zipf-skewed sizes (one owner each), inserted directly with SQL, then the
+ * per-workbench HNSW indexes built as the cron job builds them (every workbench at or over
+ * `workbench_vector_index_min_chunks`, 2000). The database is PGlite in this process, persisted
+ * to a temporary directory so it can be restarted cold. Each search reports its wall time and
+ * this process's CPU time (client + pooler + database: on an idle machine the wall time is about
+ * the CPU time; on a loaded one the CPU time still shows the cost).
+ *
+ * Measured, through `retrieve()` inside `asUser` exactly as chat calls it (embedding the question,
+ * the hybrid SQL function as the owner under RLS, trimming), with the default settings:
+ *   - warm latency p50/p95 for large (indexed) and small (exact scan) workbenches, queries made of
+ *     words of one of the workbench's chunks;
+ *   - the same for a one-common-word query ("revenue") on the largest workbench (the full-text
+ *     tail that `p_text_scan_limit` bounds);
+ *   - recall@10: the hybrid top-10 against the same search with `retrieval.exact_scan = on`
+ *     (exact cosine over the workbench), same query;
+ *   - cold: the database process restarted, then the first search of each of 40 workbenches.
+ */
+import { asUser, createDb, type Sql } from "../shared/db.ts";
+import { createLocalEmbedder, toVectorLiteral } from "../shared/embeddings.ts";
+import { retrieve } from "../shared/retrieval/search.ts";
+import { applyPlatformBaseline } from "../local/platform_sql.ts";
+import { defaultPaths, migrate } from "../local/migrate.ts";
+import { Rng, TextGenerator } from "./corpus.ts";
+import { startPglite } from "../local/database.ts";
+import process from "node:process";
+
+const WORKBENCHES = 200;
+const embedder = createLocalEmbedder();
+
+interface Database {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * PGlite in this process, persisted to `dataDir`: the client, the pooler and the database share
+ * one thread, so this process's CPU time per search is the whole cost of a search (client,
+ * wire, planning and execution), measurable even when other work loads the machine.
+ */
+function startDatabase(dataDir: string): Promise<Database> {
+  return startPglite({ port: 0, dataDir });
+}
+
+/** Zipf-like sizes (exponent 1.1) summing to `total`, largest first, each at least 5. */
+export function skewedSizes(total: number, n: number): number[] {
+  const weights = Array.from({ length: n }, (_, i) => 1 / (i + 1) ** 1.1);
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const sizes = weights.map((w) => Math.max(5, Math.floor((w / sum) * total)));
+  let diff = total - sizes.reduce((a, b) => a + b, 0);
+  for (let i = 0; diff !== 0; i = (i + 1) % n) {
+    const step = diff > 0 ? 1 : -1;
+    if (sizes[i]! + step >= 5) {
+      sizes[i]! += step;
+      diff -= step;
+    }
+  }
+  return sizes;
+}
+
+interface Workbench {
+  id: string;
+  owner: string;
+  size: number;
+}
+
+async function load(sql: Sql, total: number): Promise<Workbench[]> {
+  const rng = new Rng(7);
+  const text = new TextGenerator(rng);
+  const sizes = skewedSizes(total, WORKBENCHES);
+  const workbenches: Workbench[] = [];
+  for (let w = 0; w < WORKBENCHES; w++) {
+    const owner = crypto.randomUUID();
+    await sql`insert into auth.users (id, email) values (${owner}, ${`bench-${w}@example.com`})`;
+    const [wb] = await sql<{ id: string }[]>`
+      insert into public.workbench (name, owner_user_id) values (${`wb ${w}`}, ${owner})
+      returning id`;
+    const [file] = await sql<{ id: string }[]>`
+      insert into public.workbench_files
+        (workbench_id, file_name, file_type, size_bytes, content_hash, status, chunks_done)
+      values (${wb!.id}, 'synthetic.txt', 'txt', 1, ${crypto.randomUUID()}, 'indexed',
+              ${sizes[w]!})
+      returning id`;
+    workbenches.push({ id: wb!.id, owner, size: sizes[w]! });
+    for (let i = 0; i < sizes[w]!; i += 1000) {
+      const n = Math.min(1000, sizes[w]! - i);
+      const contents = Array.from({ length: n }, () => `${text.paragraph()}`);
+      const vectors = await embedder.embed(contents);
+      const rows = contents.map((content, j) => ({
+        workbench_id: wb!.id,
+        file_id: file!.id,
+        chunk_index: i + j,
+        content,
+        embedding: toVectorLiteral(vectors[j]!),
+        embedding_model: embedder.model,
+      }));
+      await sql`insert into public.workbench_chunks ${
+        sql(
+          rows,
+          "workbench_id",
+          "file_id",
+          "chunk_index",
+          "content",
+          "embedding",
+          "embedding_model",
+        )
+      }`;
+    }
+  }
+  await sql`analyze`;
+  return workbenches;
+}
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+/** A question made of 6 words of one of the workbench's chunks. */
+async function questionsFor(sql: Sql, wb: Workbench, n: number, rng: Rng): Promise<string[]> {
+  const rows = await sql<{ content: string }[]>`
+    select content from public.workbench_chunks
+     where workbench_id = ${wb.id} and chunk_index = any (${
+    Array.from({ length: n }, () => rng.int(wb.size))
+  }::int[])`;
+  return rows.map((r) => {
+    const words = r.content.replace(/[.,]/g, "").split(/\s+/);
+    const start = rng.int(Math.max(1, words.length - 6));
+    return words.slice(start, start + 6).join(" ");
+  });
+}
+
+async function search(sql: Sql, wb: Workbench, question: string, exact = false) {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const result = await asUser(sql, { sub: wb.owner, role: "authenticated" }, async (tx) => {
+    if (exact) await tx`select set_config('retrieval.exact_scan', 'on', true)`;
+    return await retrieve(tx, embedder, { workbenchId: wb.id, question, settings: { topK: 10 } });
+  });
+  const c = process.cpuUsage(c0);
+  return {
+    ms: performance.now() - t0,
+    cpu: (c.user + c.system) / 1000,
+    ids: result.passages.map((p) => p.chunkId),
+  };
+}
+
+interface ClassResult {
+  latencies: number[];
+  cpu: number[];
+  recall: number;
+  queries: number;
+}
+
+async function measureClass(
+  sql: Sql,
+  wbs: Workbench[],
+  perWorkbench: number,
+  rng: Rng,
+): Promise<ClassResult> {
+  const latencies: number[] = [];
+  const cpu: number[] = [];
+  let hits = 0;
+  let expected = 0;
+  for (const wb of wbs) {
+    for (const q of await questionsFor(sql, wb, perWorkbench, rng)) {
+      await search(sql, wb, q); // warm this query's pages
+      const got = await search(sql, wb, q);
+      latencies.push(got.ms);
+      cpu.push(got.cpu);
+      const truth = await search(sql, wb, q, true);
+      const set = new Set(got.ids);
+      hits += truth.ids.filter((id) => set.has(id)).length;
+      expected += truth.ids.length;
+    }
+  }
+  return { latencies, cpu, recall: expected ? hits / expected : NaN, queries: latencies.length };
+}
+
+const ms = (v: number) => v.toFixed(1).padStart(6);
+
+function line(name: string, r: { latencies: number[]; cpu: number[]; recall?: number }): string {
+  return `  ${name.padEnd(40)} ${String(r.latencies.length).padStart(4)} q  wall p50 ${
+    ms(pct(r.latencies, 50))
+  } p95 ${ms(pct(r.latencies, 95))} ms  cpu p50 ${ms(pct(r.cpu, 50))} p95 ${ms(pct(r.cpu, 95))} ms${
+    r.recall === undefined ? "" : `  recall@10 ${r.recall.toFixed(3)}`
+  }`;
+}
+
+export async function benchRetrieval(total: number): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "bench-retrieval-" });
+  let db = await startDatabase(dir);
+  let sql = createDb(db.url);
+  try {
+    let t = performance.now();
+    const cpu0 = process.cpuUsage();
+    await applyPlatformBaseline(sql);
+    await migrate(sql, defaultPaths());
+    // The bench builds the indexes itself, then measures; no cron job runs here.
+    const wbs = await load(sql, total);
+    console.log(
+      `retrieval @ ${total} chunks, ${WORKBENCHES} workbenches (largest ${wbs[0]!.size}, ` +
+        `smallest ${wbs[wbs.length - 1]!.size}): loaded in ${
+          ((performance.now() - t) / 1000).toFixed(1)
+        } s (cpu ${
+          ((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6).toFixed(1)
+        } s)`,
+    );
+    t = performance.now();
+    const built = await sql<{ id: string }[]>`
+      select private.ensure_workbench_vector_indexes(${WORKBENCHES}) as id`;
+    console.log(
+      `  ${built.length} partial HNSW indexes (workbenches ≥ 2000 chunks) built in ${
+        ((performance.now() - t) / 1000).toFixed(1)
+      } s`,
+    );
+    const indexed = new Set(built.map((r) => r.id));
+    const large = wbs.filter((w) => indexed.has(w.id));
+    const small = wbs.filter((w) => !indexed.has(w.id));
+    const rng = new Rng(11);
+    // Small workbenches: every 5th, so sizes from a few hundred down to 5 are covered.
+    const smallSample = small.filter((_, i) => i % 5 === 0);
+    const perLarge = Math.max(5, Math.ceil(60 / Math.max(1, large.length)));
+    if (large.length) {
+      console.log(
+        line(
+          `large (indexed, ${large.length} workbenches)`,
+          await measureClass(sql, large, perLarge, rng),
+        ),
+      );
+    }
+    console.log(
+      line(
+        `small (exact, ${smallSample.length} of ${small.length})`,
+        await measureClass(sql, smallSample, 2, rng),
+      ),
+    );
+    const common = { latencies: [] as number[], cpu: [] as number[] };
+    for (let i = 0; i < 20; i++) {
+      const r = await search(sql, wbs[0]!, "revenue");
+      common.latencies.push(r.ms);
+      common.cpu.push(r.cpu);
+    }
+    console.log(line("one common word, largest workbench", common));
+
+    // Cold: restart the database, then the first search of 40 workbenches (large ones included).
+    await sql.end({ timeout: 5 });
+    await db.stop();
+    db = await startDatabase(dir);
+    sql = createDb(db.url);
+    const coldSample = [...large, ...smallSample].slice(0, 40);
+    const cold = { latencies: [] as number[], cpu: [] as number[] };
+    for (const wb of coldSample) {
+      const [q] = await questionsFor(sql, wb, 1, rng);
+      const r = await search(sql, wb, q ?? "revenue");
+      cold.latencies.push(r.ms);
+      cold.cpu.push(r.cpu);
+    }
+    console.log(line("cold (first search after a restart)", cold));
+  } finally {
+    await sql.end({ timeout: 5 });
+    await db.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  Deno.env.set("LOG_LEVEL", Deno.env.get("LOG_LEVEL") ?? "warn");
+  const scales = Deno.args.map((a) => a.toLowerCase()).filter((a) => /^\d+k$/.test(a));
+  for (const s of scales.length ? scales : ["10k", "100k"]) {
+    await benchRetrieval(Number(s.slice(0, -1)) * 1000);
+  }
+}
