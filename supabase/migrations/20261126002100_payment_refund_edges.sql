@@ -13,7 +13,8 @@
 --    payment's id, so the capture of the payment the customer kept credited nothing. Now a refund
 --    before capture blocks only that payment id: the zero `payment_refund` ledger row (reason,
 --    payment id) is the record apply_payment checks; the order keeps no payment id (its status says
---    `refunded` until another payment of it is captured, which credits once).
+--    `refunded` until another payment of it is captured, which credits once; reconciliation keeps
+--    asking Razorpay about such an order, as about unpaid ones).
 -- 3. `refund.failed` was ignored, so credits clawed back by `refund.created` for a refund that then
 --    failed were gone for good. It is now recorded as `refund_failed` (credits were taken back: a
 --    person restores them with admin_grant_credits or refunds again) or `refund_failed_nothing_taken`,
@@ -283,3 +284,72 @@ $$;
 revoke all on function private.handle_razorpay_event(text, text, jsonb)
   from public, anon, authenticated;
 grant execute on function private.handle_razorpay_event(text, text, jsonb) to service_role;
+
+-- Reconciliation also asks about an order whose only payment so far was refunded before capture
+-- (`refunded` without a payment id): another payment of it may be captured and its webhook lost.
+-- Otherwise as in 20261126002000.
+create or replace function private.payment_reconcile_due(p_payment public.payments) returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select (p_payment.status in ('created', 'failed')
+          or (p_payment.status = 'refunded' and p_payment.razorpay_payment_id is null))
+     and p_payment.created_at < now()
+           - make_interval(secs => private.setting_int('payment_reconcile_min_age_seconds', 120))
+     and p_payment.created_at >= now()
+           - make_interval(hours => private.setting_int('payment_order_expiry_hours', 72))
+     and (p_payment.reconciled_at is null
+          or p_payment.reconciled_at < now() - least(interval '1 hour',
+                                                     (now() - p_payment.created_at) / 4))
+$$;
+revoke all on function private.payment_reconcile_due(public.payments)
+  from public, anon, authenticated;
+grant execute on function private.payment_reconcile_due(public.payments) to service_role;
+
+create or replace function private.take_payments_to_reconcile(p_limit integer)
+returns table (razorpay_order_id text, amount_paise integer, currency text)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.payments p set status = 'expired', updated_at = now()
+   where p.status = 'created'
+     and p.created_at < now()
+           - make_interval(hours => private.setting_int('payment_order_expiry_hours', 72));
+  return query
+  with picked as (
+    select p.id from public.payments p
+     where p.status in ('created', 'failed', 'refunded') and private.payment_reconcile_due(p)
+     order by p.reconciled_at nulls first, p.created_at
+     limit greatest(p_limit, 0)
+     for update skip locked
+  )
+  update public.payments p set reconciled_at = now()
+    from picked where p.id = picked.id
+  returning p.razorpay_order_id, p.amount_paise, p.currency;
+end;
+$$;
+revoke all on function private.take_payments_to_reconcile(integer) from public, anon, authenticated;
+grant execute on function private.take_payments_to_reconcile(integer) to service_role;
+
+create or replace function private.kick_payment_reconcile() returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from public.payments p
+              where p.status in ('created', 'failed', 'refunded')
+                and (private.payment_reconcile_due(p)
+                     or (p.status = 'created' and p.created_at < now() - make_interval(
+                           hours => private.setting_int('payment_order_expiry_hours', 72))))) then
+    perform private.kick_worker('webhooks/reconcile', '{}'::jsonb);
+    return true;
+  end if;
+  return false;
+end;
+$$;
+revoke all on function private.kick_payment_reconcile() from public, anon, authenticated;
+grant execute on function private.kick_payment_reconcile() to service_role;

@@ -4,7 +4,7 @@
 -- that fails is recorded for a person, and a refund already reported failed takes nothing back.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(27);
+select plan(29);
 
 insert into auth.users (id, email) values
   ('0c200000-0000-0000-0000-000000000001', 'paid-twice@example.com'),
@@ -90,6 +90,18 @@ select throws_ok($$ select private.apply_payment('order_r_first', 'pay_f_b') $$,
   'the refunded payment never credits');
 select results_eq($$ select pg_temp.balance('0c200000-0000-0000-0000-000000000002') $$, array[110],
   'the balance is unchanged');
+
+-- Reconciliation still asks Razorpay about an order whose only payment so far was refunded.
+insert into public.payments (user_id, plan_id, razorpay_order_id, amount_paise, created_at) values
+  ('0c200000-0000-0000-0000-000000000002', 'lite', 'order_r_lost', 49900,
+   now() - interval '5 minutes');
+select private.handle_razorpay_event('evt_r8b', 'refund.processed',
+  pg_temp.refund('order_r_lost', 'pay_l_b', 'rfnd_l_b', 49900));
+select results_eq($$ select razorpay_order_id from private.take_payments_to_reconcile(10) $$,
+  array['order_r_lost'], 'an order whose only payment was refunded before capture is reconciled');
+select results_eq($$ select (private.apply_payment('order_r_lost', 'pay_l_a', 49900)
+    ->> 'applied')::boolean $$, array[true],
+  'the kept payment reconciliation finds credits');
 
 ------------------------------------------------------------------ a refund that fails
 select private.handle_razorpay_event('evt_r9', 'payment.captured',
