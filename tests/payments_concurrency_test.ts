@@ -2,7 +2,8 @@
  * Exactly-once crediting under real concurrency, on a native multi-connection PostgreSQL at READ
  * COMMITTED (PGlite serialises connections, so it cannot show races): 20 `/checkout/verify` calls
  * and 20 signed webhooks (`payment.captured` and `order.paid`, each its own event) for one payment,
- * all at once, credit once; the same refund and capture racing never take back more than was given.
+ * all at once, credit once; the same refund and capture racing never take back more than was given;
+ * the refund of one payment racing captures of the order's other payment lets that one credit once.
  *
  * The `checkout` and `webhooks` handlers run in-process (the same code the functions serve) on a
  * 40-connection pool, so every request has its own connection and transaction as on Supabase; the
@@ -23,8 +24,14 @@ import type { RazorpayClient } from "../shared/payments/razorpay.ts";
 import { startFakeRazorpay } from "./fakes/razorpay.ts";
 import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
 
-/** Platform, wallet, the plan after a refund, the payments API. */
-const PAYMENT_MIGRATIONS = ["20261125000000", "20261125000100", "20261126000400", "20261126002000"];
+/** Platform, wallet, the plan after a refund, the payments API, refunds per payment. */
+const PAYMENT_MIGRATIONS = [
+  "20261125000000",
+  "20261125000100",
+  "20261126000400",
+  "20261126002000",
+  "20261126002100",
+];
 
 if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");
 
@@ -240,6 +247,31 @@ Deno.test({
         assert.deepEqual(row, { status: "refunded", net: 0 });
       }
     });
+
+    await t.step(
+      "a refund of one payment racing captures of the kept payment: the kept one credits once",
+      async () => {
+        for (let round = 0; round < 3; round++) {
+          const { userId, orderId } = await newOrder("lite");
+          const before = await balance(userId);
+          const refunded = fake.pay(orderId);
+          const kept = fake.pay(orderId);
+          const refund = fake.refund(refunded);
+          const results = await Promise.all([
+            ...Array.from({ length: 5 }, () => webhookCall("payment.captured", { payment: kept })),
+            ...Array.from(
+              { length: 5 },
+              () => webhookCall("refund.processed", { refund, payment: refunded }),
+            ),
+          ]);
+          assert.ok(results.every((r) => r.status === 200));
+          assert.equal(await balance(userId), before + 100);
+          const [row] = await admin`select status, razorpay_payment_id from public.payments
+            where razorpay_order_id = ${orderId}`;
+          assert.deepEqual(row, { status: "paid", razorpay_payment_id: kept.id });
+        }
+      },
+    );
   } finally {
     await fake.stop();
     await pool.end();

@@ -416,6 +416,88 @@ Deno.test("payments: plans, checkout, verify, webhooks and reconciliation", opts
       assert.equal(await purchases(user.id), 0);
     });
 
+    await t.step(
+      "refunding a duplicate payment of a paid order is 200, recorded, and takes nothing back",
+      async () => {
+        const user = await signUpUser(stack, "dup-refund");
+        const { orderId, payment } = await buy(user, "lite");
+        const first = await deliver(await fake.webhook("payment.captured", { payment }));
+        assert.equal(first.body.outcome, "credited");
+        const credited = await wallet(user.id);
+        // The customer paid the same order twice; the second payment is refunded by staff.
+        const second = fake.pay(orderId);
+        const dup = await deliver(await fake.webhook("payment.captured", { payment: second }));
+        assert.equal(dup.body.outcome, "paid_by_other_payment");
+        const wh = await fake.webhook("refund.processed", {
+          refund: fake.refund(second),
+          payment: second,
+        });
+        const res = await deliver(wh);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body.outcome, "refund_of_other_payment");
+        const [row] = await sql<{ outcome: string }[]>`
+          select outcome from private.razorpay_events where event_id = ${wh.eventId}`;
+        assert.equal(row?.outcome, "refund_of_other_payment", "the event is recorded");
+        assert.equal((await deliver(wh)).body.outcome, "duplicate", "a retry changes nothing");
+        assert.deepEqual(await wallet(user.id), credited, "the credited purchase is kept");
+        assert.equal(await paymentStatus(orderId), "paid");
+        assert.equal(await purchases(user.id), 1);
+      },
+    );
+
+    await t.step(
+      "a refund of one payment before any capture: the payment the customer kept credits once",
+      async () => {
+        const user = await signUpUser(stack, "refund-one");
+        const before = await wallet(user.id);
+        const { orderId, payment: refunded } = await buy(user, "lite");
+        const kept = fake.pay(orderId);
+        const r = await deliver(
+          await fake.webhook("refund.processed", {
+            refund: fake.refund(refunded),
+            payment: refunded,
+          }),
+        );
+        assert.equal(r.body.outcome, "clawed_back");
+        const c = await deliver(await fake.webhook("payment.captured", { payment: kept }));
+        assert.equal(c.body.outcome, "credited");
+        const late = await deliver(await fake.webhook("payment.captured", { payment: refunded }));
+        assert.equal(late.body.outcome, "paid_by_other_payment");
+        assert.equal((await wallet(user.id)).balance, before.balance + 100);
+        assert.equal(await purchases(user.id), 1);
+        assert.equal(await paymentStatus(orderId), "paid");
+      },
+    );
+
+    await t.step(
+      "refund.failed after refund.created clawed back is recorded for a person; nothing more moves",
+      async () => {
+        const user = await signUpUser(stack, "refund-failed");
+        const before = await wallet(user.id);
+        const { payment } = await buy(user, "lite");
+        await deliver(await fake.webhook("payment.captured", { payment }));
+        const refund = fake.refund(payment);
+        const created = await deliver(await fake.webhook("refund.created", { refund, payment }));
+        assert.equal(created.body.outcome, "clawed_back");
+        payment.amount_refunded = 0; // Razorpay gives the refunded amount back when it fails.
+        const wh = await fake.webhook("refund.failed", {
+          refund: { ...refund, status: "failed" },
+          payment: { ...payment, status: "captured" },
+        });
+        const failed = await deliver(wh);
+        assert.equal(failed.status, 200);
+        assert.equal(failed.body.outcome, "refund_failed");
+        const [row] = await sql<{ result: { taken: number; clawed_back: boolean } }[]>`
+          select result from private.razorpay_events where event_id = ${wh.eventId}`;
+        assert.deepEqual(
+          [row?.result.clawed_back, row?.result.taken],
+          [true, 100],
+          "what was taken is recorded",
+        );
+        assert.deepEqual(await wallet(user.id), before, "nothing is restored automatically");
+      },
+    );
+
     await t.step("a partial refund is recorded and takes nothing back automatically", async () => {
       const user = await signUpUser(stack, "partial");
       const { payment } = await buy(user, "lite");
