@@ -56,6 +56,8 @@ export const DEFAULT_REPORT_WORKER_CONFIG: ReportWorkerConfig = {
 export interface ReportRowForWorker {
   id: string;
   workbench_id: string;
+  /** The owner: the narrative's passages are searched with this user's rights. */
+  user_id: string;
   report_type: ReportType;
   title: string;
   notes: string | null;
@@ -170,7 +172,7 @@ export async function processNextReport(deps: ReportWorkerDeps): Promise<ReportW
   const kickIfMore = () => sql`select private.redispatch(${queue}, 'report-worker')`;
   const [report] = /^[0-9a-f-]{36}$/i.test(reportId)
     ? await sql<ReportRowForWorker[]>`
-        select id, workbench_id, report_type, title, notes, status, stage, kpis, narrative
+        select id, workbench_id, user_id, report_type, title, notes, status, stage, kpis, narrative
           from public.reports where id = ${reportId}`
     : [];
   if (!report || report.status === "ready" || report.status === "failed") {
