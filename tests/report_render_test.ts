@@ -118,6 +118,27 @@ Deno.test("narrativeMessages() fences an injected passage as quoted data under t
   assert.doesNotMatch(outside, /Ignore previous instructions|SYSTEM: obey/);
 });
 
+Deno.test("renderReportPdf() shows both values of a figure the file states differently, with a footnote", async () => {
+  const csv = pnlCsv().replace('Gross Profit,"₹7,20,000"', 'Gross Profit,"₹7,30,000"');
+  const kpis = computeKpis("financial_summary", await readTables("pnl.csv", "csv", enc(csv)));
+  const { text } = await pdfText(
+    await renderReportPdf({
+      title: "Q2",
+      reportType: "financial_summary",
+      narrative: templateNarrative(kpis),
+      kpis,
+      generatedAt: new Date("2026-11-26T03:00:00Z"),
+    }),
+  );
+  assert.ok(text.includes("7,30,000*"), "the stated value is in the table, marked");
+  assert.ok(
+    text.includes(
+      "* Gross profit, Apr-2025: the file states 7,30,000; revenue − COGS gives 7,20,000.",
+    ),
+    "the footnote gives the computed value",
+  );
+});
+
 Deno.test("renderReportPdf() prints every KPI, ₹, accented names, a chart and the sources", async () => {
   const kpis = await pnlKpis();
   const bytes = await renderReportPdf({
@@ -147,6 +168,20 @@ Deno.test("renderReportPdf() prints every KPI, ₹, accented names, a chart and 
     }
   }
   assert.ok(text.includes("pnl.csv, row 2, column Apr-2025 (B) — Revenue from operations"));
+  // The chart: revenue, costs (COGS + operating expenses) and net income of every period, as the
+  // fixture's own numbers give them, with its title and legend printed.
+  assert.deepEqual(kpis.chart.labels, PERIODS);
+  assert.deepEqual(
+    kpis.chart.series.map((s) => [s.name, s.values]),
+    [
+      ["Revenue", PNL.revenue],
+      ["Costs", PERIODS.map((_, i) => PNL.cogs[i]! + pnlDerived(i).opex)],
+      ["Net income", PERIODS.map((_, i) => pnlDerived(i).netIncome)],
+    ],
+  );
+  const chart = text.slice(text.indexOf("Chart"));
+  assert.ok(chart.includes(kpis.chart.title), "the chart's title is printed");
+  assert.match(chart, /Revenue\s*Costs\s*Net income/, "the legend names the three series");
   // The fonts are subset: a report carries a few KB of glyphs, not the 1.4 MB of TTFs.
   assert.ok(bytes.length < 120_000, `${bytes.length} bytes`);
 
