@@ -47,7 +47,7 @@ async function sha256(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-interface CreateRequest {
+export interface CreateRequest {
   userId: string;
   claims: Claims;
   key: string;
@@ -140,7 +140,7 @@ async function requireInputs(sql: Sql, r: CreateRequest): Promise<void> {
 }
 
 /** Charges, inserts and queues the report in one transaction (private.create_report). */
-async function chargeAndQueue(
+export async function chargeAndQueue(
   sql: Sql,
   r: CreateRequest,
 ): Promise<{ report_id: string; replayed: boolean }> {
