@@ -35,6 +35,10 @@ const Jwks = z.string().transform((raw, ctx) => {
 
 const optionalKey = z.string().optional().transform((v) => v || undefined);
 
+/** An optional number setting: unset or empty is undefined (the caller's default); "abc" is an error. */
+const optionalNumber = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().pipe(schema).optional());
+
 const EnvSchema = z.object({
   SUPABASE_URL: z.url(),
   SUPABASE_DB_URL: z.string().min(1),
@@ -57,6 +61,16 @@ const EnvSchema = z.object({
   RAZORPAY_API_BASE: z.url().default("https://api.razorpay.com"),
   /** How long a Razorpay API call may take before checkout answers 502. */
   RAZORPAY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(10_000),
+  /** Reports: lifetime of a report's signed `download_url`, seconds. */
+  REPORT_DOWNLOAD_TTL_SEC: optionalNumber(z.number().int().min(60).max(7 * 86_400)),
+  /** Report worker (defaults in DEFAULT_REPORT_WORKER_CONFIG): how long a taken message hides. */
+  REPORT_VISIBILITY_TIMEOUT_SEC: optionalNumber(z.number().int().min(10).max(3600)),
+  /** Report worker: seconds before the first retry (then ×4). */
+  REPORT_RETRY_BASE_SEC: optionalNumber(z.number().int().min(0).max(3600)),
+  /** Report worker: tables larger than this (bytes) are not read. */
+  REPORT_MAX_TABLE_BYTES: optionalNumber(z.number().int().min(1).max(100 * 1024 * 1024)),
+  /** Report worker: variance lines beyond this percentage are flagged. */
+  REPORT_VARIANCE_THRESHOLD_PCT: optionalNumber(z.number().min(0).max(1000)),
 }).transform((env, ctx) => {
   const publicKey = env.SUPABASE_PUBLISHABLE_KEYS?.[0] ?? env.SUPABASE_ANON_KEY;
   const serviceKeys = [...(env.SUPABASE_SECRET_KEYS ?? []), env.SUPABASE_SERVICE_ROLE_KEY]

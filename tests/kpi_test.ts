@@ -161,6 +161,9 @@ Deno.test("computeKpis(financial_summary) shows a stated value that disagrees, a
   const csv = pnlCsv().replace('Gross Profit,"₹7,20,000"', 'Gross Profit,"₹7,30,000"');
   const kpis = computeKpis("financial_summary", await readTables("pnl.csv", "csv", enc(csv)));
   assert.equal(row(kpis, "gross_profit")[0], 730000);
+  const gp = kpis.rows.find((r) => r.key === "gross_profit")!.cells;
+  assert.deepEqual(gp[0]!.computed, { value: 720000, formula: "revenue − COGS" });
+  assert.ok(gp.slice(1).every((c) => c!.computed === undefined), "agreeing months carry nothing");
   assert.equal(kpis.warnings.length, 1);
   assert.match(
     kpis.warnings[0]!,
@@ -239,6 +242,10 @@ Deno.test("computeKpis(variance) computes variance and % per line and flags beyo
     warned.warnings[0]!,
     /^Salaries: the file states a variance of 55,000 .* but actual − budget is 50,000$/,
   );
+  const salaries = warned.rows.find((r) => r.label === "Salaries")!.cells[2]!;
+  assert.equal(salaries.value, 50000, "the table shows actual − budget");
+  assert.equal(salaries.stated?.value, 55000, "and carries the stated variance");
+  assert.equal(salaries.stated?.source.file, "bva.csv");
 });
 
 Deno.test("mayHoldInput() recognises each input from a table's text", () => {

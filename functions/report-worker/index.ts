@@ -12,7 +12,6 @@ import { createReportWorkerHandler } from "./handler.ts";
 
 const env = loadEnv();
 const vars = Deno.env.toObject();
-const number = (name: string, fallback: number) => Number(vars[name] ?? fallback);
 const d = DEFAULT_REPORT_WORKER_CONFIG;
 const llm = llmFromEnv(vars);
 
@@ -30,12 +29,12 @@ Deno.serve(serve(
       }
       : {}),
     config: {
-      visibilityTimeoutSec: number("REPORT_VISIBILITY_TIMEOUT_SEC", d.visibilityTimeoutSec),
+      visibilityTimeoutSec: env.REPORT_VISIBILITY_TIMEOUT_SEC ?? d.visibilityTimeoutSec,
       maxAttempts: d.maxAttempts,
-      retryBaseSec: number("REPORT_RETRY_BASE_SEC", d.retryBaseSec),
-      maxFileBytes: number("REPORT_MAX_TABLE_BYTES", d.maxFileBytes),
+      retryBaseSec: env.REPORT_RETRY_BASE_SEC ?? d.retryBaseSec,
+      maxFileBytes: env.REPORT_MAX_TABLE_BYTES ?? d.maxFileBytes,
       maxFiles: d.maxFiles,
-      varianceThresholdPct: number("REPORT_VARIANCE_THRESHOLD_PCT", d.varianceThresholdPct),
+      varianceThresholdPct: env.REPORT_VARIANCE_THRESHOLD_PCT ?? d.varianceThresholdPct,
     },
   }),
 ));

@@ -4,10 +4,12 @@
  * another body is 409 — without checking or charging anything again. Otherwise the prerequisites
  * are checked against the workbench's indexed tables (422 `missing_inputs`, nothing charged), and
  * private.create_report charges 1 credit, inserts the report and queues it in one transaction
- * (which also settles two requests racing with one key).
+ * (which also settles two requests racing with one key). Its Postgres errors become HTTP errors
+ * through `httpErrorFromPostgres` (no credit 402; the workbench deleted meanwhile 404).
  */
 import { z } from "zod";
-import { requireUser } from "../../shared/auth.ts";
+import { type Claims, requireUser } from "../../shared/auth.ts";
+import { httpErrorFromPostgres, type Sql } from "../../shared/db.ts";
 import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
 import { REPORT_TYPES, type ReportType } from "../../shared/kpi/types.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
@@ -45,93 +47,129 @@ async function sha256(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+export interface CreateRequest {
+  userId: string;
+  claims: Claims;
+  key: string;
+  body: {
+    workbench_id: string;
+    report_type: ReportType;
+    title: string;
+    notes: string | null;
+  };
+  hash: string;
+}
+
+/** The caller, the Idempotency-Key and the body, validated, with the body's hash. */
+async function readCreateRequest(req: Request, deps: ReportsDeps): Promise<CreateRequest> {
+  const user = await requireUser(req, deps.verifier);
+  const header = req.headers.get("idempotency-key");
+  if (header === null) {
+    await req.body?.cancel();
+    throw new HttpError(
+      400,
+      "idempotency_key_required",
+      "Send an Idempotency-Key header: a report is charged once per key.",
+    );
+  }
+  const key = validate(IdempotencyKey, header, "Idempotency-Key header");
+  const input = await readJson(req, CreateReport);
+  const body = {
+    workbench_id: input.workbench_id,
+    report_type: input.report_type,
+    title: input.title,
+    notes: input.notes ?? null,
+  };
+  return {
+    userId: user.id,
+    claims: user.claims,
+    key,
+    body,
+    hash: await sha256(JSON.stringify(body)),
+  };
+}
+
+/** The report as the caller sees it, 202 (marked `idempotent-replayed` for a replay). */
+async function answer(
+  deps: ReportsDeps,
+  sql: Sql,
+  claims: Claims,
+  reportId: string,
+  replayed: boolean,
+): Promise<Response> {
+  const row = await runAsCaller(sql, claims, (tx) => readReport(tx, reportId), REPORT_NOT_FOUND);
+  if (!row) throw new HttpError(404, "not_found", REPORT_NOT_FOUND);
+  const view = await presentReport(row, {
+    store: deps.store,
+    ttlSeconds: deps.downloadTtlSeconds,
+    withDetails: false,
+  });
+  return json(view, 202, replayed ? { "idempotent-replayed": "true" } : {});
+}
+
+/** The report a key already made, or null; the same key with another body is 409. */
+async function priorReport(sql: Sql, r: CreateRequest): Promise<string | null> {
+  const [prior] = await sql<{ request_hash: string; report_id: string | null }[]>`
+    select request_hash, response ->> 'report_id' as report_id from private.idempotency_keys
+     where user_id = ${r.userId} and scope = 'reports' and key = ${r.key}`;
+  if (!prior?.report_id) return null;
+  if (prior.request_hash !== r.hash) throw KEY_REUSED;
+  return prior.report_id;
+}
+
+/** 422 `missing_inputs` naming what to upload when no indexed table fits the report type. */
+async function requireInputs(sql: Sql, r: CreateRequest): Promise<void> {
+  const { workbench_id, report_type } = r.body;
+  const check = await runAsCaller(
+    sql,
+    r.claims,
+    (tx) => checkInputs(tx, workbench_id, report_type),
+    WORKBENCH_NOT_FOUND,
+  );
+  if (check.candidates.length > 0) return;
+  const details = missingInputDetails(report_type, check);
+  throw new HttpError(
+    422,
+    "missing_inputs",
+    `A ${report_type} report needs ${details.missing[0]}.` +
+      (check.pending.length
+        ? " Some tables are still being indexed; try again when they are done."
+        : ""),
+    details,
+  );
+}
+
+/** Charges, inserts and queues the report in one transaction (private.create_report). */
+export async function chargeAndQueue(
+  sql: Sql,
+  r: CreateRequest,
+): Promise<{ report_id: string; replayed: boolean }> {
+  const { workbench_id, report_type, title, notes } = r.body;
+  try {
+    const [row] = await sql<{ result: { report_id: string; replayed: boolean } }[]>`
+      select private.create_report(${r.userId}, ${workbench_id}, ${report_type},
+                                   ${title}, ${notes}, ${r.key}, ${r.hash}) as result`;
+    return row!.result;
+  } catch (err) {
+    if ((err as { code?: string }).code === "PT409") throw KEY_REUSED;
+    throw httpErrorFromPostgres(err, WORKBENCH_NOT_FOUND);
+  }
+}
+
 export function createRoute(deps: ReportsDeps): Route {
   return {
     method: "POST",
     pattern: "/",
     handler: async (req) => {
-      const user = await requireUser(req, deps.verifier);
-      const header = req.headers.get("idempotency-key");
-      if (header === null) {
-        await req.body?.cancel();
-        throw new HttpError(
-          400,
-          "idempotency_key_required",
-          "Send an Idempotency-Key header: a report is charged once per key.",
-        );
-      }
-      const key = validate(IdempotencyKey, header, "Idempotency-Key header");
-      const input = await readJson(req, CreateReport);
-      const body = {
-        workbench_id: input.workbench_id,
-        report_type: input.report_type,
-        title: input.title,
-        notes: input.notes ?? null,
-      };
-      const hash = await sha256(JSON.stringify(body));
+      const r = await readCreateRequest(req, deps);
       const sql = deps.sql();
-      await requireWorkbenchRole(sql, user.claims, body.workbench_id, "editor");
-
-      const answer = async (reportId: string, replayed: boolean) => {
-        const row = await runAsCaller(
-          sql,
-          user.claims,
-          (tx) => readReport(tx, reportId),
-          REPORT_NOT_FOUND,
-        );
-        if (!row) throw new HttpError(404, "not_found", REPORT_NOT_FOUND);
-        const view = await presentReport(row, {
-          store: deps.store,
-          ttlSeconds: deps.downloadTtlSeconds,
-          withDetails: false,
-        });
-        return json(view, 202, replayed ? { "idempotent-replayed": "true" } : {});
-      };
-
-      const [prior] = await sql<{ request_hash: string; report_id: string | null }[]>`
-        select request_hash, response ->> 'report_id' as report_id from private.idempotency_keys
-         where user_id = ${user.id} and scope = 'reports' and key = ${key}`;
-      if (prior?.report_id) {
-        if (prior.request_hash !== hash) throw KEY_REUSED;
-        return await answer(prior.report_id, true);
-      }
-
-      await enforceRateLimit(sql, "create", req, user.id);
-      const check = await runAsCaller(
-        sql,
-        user.claims,
-        (tx) => checkInputs(tx, body.workbench_id, body.report_type),
-        WORKBENCH_NOT_FOUND,
-      );
-      if (check.candidates.length === 0) {
-        const details = missingInputDetails(body.report_type, check);
-        throw new HttpError(
-          422,
-          "missing_inputs",
-          `A ${body.report_type} report needs ${details.missing[0]}.` +
-            (check.pending.length
-              ? " Some tables are still being indexed; try again when they are done."
-              : ""),
-          details,
-        );
-      }
-      try {
-        const [r] = await sql<{ result: { report_id: string; replayed: boolean } }[]>`
-          select private.create_report(${user.id}, ${body.workbench_id}, ${body.report_type},
-                                       ${body.title}, ${body.notes}, ${key}, ${hash}) as result`;
-        return await answer(r!.result.report_id, r!.result.replayed);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === "PT402") {
-          throw new HttpError(
-            402,
-            "insufficient_credits",
-            "A report costs 1 credit and your balance is 0. Top up your wallet.",
-          );
-        }
-        if (code === "PT409") throw KEY_REUSED;
-        throw err;
-      }
+      await requireWorkbenchRole(sql, r.claims, r.body.workbench_id, "editor");
+      const prior = await priorReport(sql, r);
+      if (prior) return await answer(deps, sql, r.claims, prior, true);
+      await enforceRateLimit(sql, "create", req, r.userId);
+      await requireInputs(sql, r);
+      const created = await chargeAndQueue(sql, r);
+      return await answer(deps, sql, r.claims, created.report_id, created.replayed);
     },
   };
 }

@@ -12,6 +12,6 @@ Deno.serve(serve(
     sql: getDb,
     verifier: verifierFromEnv(env),
     store: createObjectStore(env.SUPABASE_URL, env.serviceKey),
-    downloadTtlSeconds: Number(Deno.env.get("REPORT_DOWNLOAD_TTL_SEC") ?? 3600),
+    downloadTtlSeconds: env.REPORT_DOWNLOAD_TTL_SEC ?? 3600,
   }),
 ));

@@ -7,7 +7,8 @@
  *   EBITDA = net income + interest + tax + D&A, else operating profit (EBIT) + D&A, else
  *            gross profit − operating expenses
  *   net income = EBITDA − D&A − interest − tax
- * A stated line that disagrees with its derivation keeps the stated value, and a warning shows both.
+ * A stated line that disagrees with its derivation keeps the stated value with the derived one
+ * beside it (`computed`), and a warning shows both.
  */
 import {
   agrees,
@@ -64,9 +65,9 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
       `${label} for ${period}: the file states ${formatMoney(statedFig.value, currency)} ` +
         `(${describeSource(statedFig.source!)}) but ${how} gives ${
           formatMoney(computed.value, currency)
-        }; the stated value is shown`,
+        }; both are shown`,
     );
-    return statedFig;
+    return { ...statedFig, computed: { value: computed.value, formula: how } };
   };
 
   const rows: Record<string, (Figure | null)[]> = {};

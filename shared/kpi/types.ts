@@ -26,6 +26,16 @@ export interface Figure {
   formula?: string;
   /** Sources of the inputs of a derived figure or of a sum. */
   inputs?: Provenance[];
+  /**
+   * On a stated figure that disagrees with its derivation: what the derivation gives, and how.
+   * The table shows the stated value, the report shows both (a footnote) and warns.
+   */
+  computed?: { value: number; formula: string };
+  /**
+   * On a derived figure that disagrees with a value the file states for it: that value and its
+   * cell. The table shows the derived value, the report shows both (a footnote) and warns.
+   */
+  stated?: { value: number; source: Provenance };
 }
 
 export interface KpiRow {

@@ -55,12 +55,12 @@ export function variance(
       const statedVar = varianceCol >= 0 ? parseAmount(row[varianceCol] ?? "") : null;
       if (statedVar && !statedVar.percent && !agrees(statedVar.value, diff.value)) {
         const cur = pickCurrency(currencies, headerCurrency(table));
+        const source = cellSource(table, i, varianceCol, label);
         warnings.push(
           `${label}: the file states a variance of ${formatMoney(statedVar.value, cur)} ` +
-            `(${describeSource(cellSource(table, i, varianceCol, label))}) but actual − budget is ${
-              formatMoney(diff.value, cur)
-            }`,
+            `(${describeSource(source)}) but actual − budget is ${formatMoney(diff.value, cur)}`,
         );
+        diff.stated = { value: statedVar.value, source };
       }
       rows.push({
         key: `line_${rows.length + 1}`,

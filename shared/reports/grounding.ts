@@ -1,12 +1,15 @@
 /**
  * What the report narrative is grounded in besides the KPIs, and the model that writes it: the
  * shared LLM client (shared/llm) as a `GenerateText`, and the workbench passages that the shared
- * retrieval (shared/retrieval) finds for the report's title and notes.
+ * retrieval (shared/retrieval) finds for the report's title and notes. The search runs with the
+ * rights of the report's owner (`asUser`, role authenticated), so row level security applies: a
+ * user who lost access to the workbench gets no passages.
  */
-import type { Sql } from "../db.ts";
+import type { Claims } from "../auth.ts";
+import { asUser, type Sql } from "../db.ts";
 import type { Embedder } from "../embeddings.ts";
 import { type LlmClient, llmError } from "../llm/groq.ts";
-import { passageLocation, type RetrievalSettings, searchWorkbench } from "../retrieval/search.ts";
+import { type RetrievalSettings, searchWorkbench } from "../retrieval/search.ts";
 import type { GenerateText, NarrativePassage } from "./narrative.ts";
 import { type ReportRowForWorker, StepFailure } from "./worker.ts";
 
@@ -23,7 +26,15 @@ export function narrativeGenerator(llm: LlmClient): GenerateText {
   };
 }
 
-/** Up to `max` passages of the workbench for the report's title and notes (hybrid search). */
+/** The claims of the report's owner, as PostgREST would set them for that user's request. */
+export function ownerClaims(report: Pick<ReportRowForWorker, "user_id">): Claims {
+  return { sub: report.user_id, role: "authenticated", aud: "authenticated" };
+}
+
+/**
+ * Up to `max` passages of the workbench for the report's title and notes (hybrid search), found
+ * as the report's owner.
+ */
 export function narrativePassages(
   sql: () => Sql,
   embedder: Embedder,
@@ -32,13 +43,16 @@ export function narrativePassages(
 ): (report: ReportRowForWorker) => Promise<NarrativePassage[]> {
   return async (report) => {
     const question = [report.title, report.notes].filter(Boolean).join(". ");
-    const passages = await sql().begin((tx) =>
-      searchWorkbench(tx, embedder, {
-        workbenchId: report.workbench_id,
-        question,
-        ...(settings ? { settings } : {}),
-      })
+    const passages = await asUser(
+      sql(),
+      ownerClaims(report),
+      (tx) =>
+        searchWorkbench(tx, embedder, {
+          workbenchId: report.workbench_id,
+          question,
+          ...(settings ? { settings } : {}),
+        }),
     );
-    return passages.slice(0, max).map((p) => ({ source: passageLocation(p), content: p.content }));
+    return passages.slice(0, max);
   };
 }

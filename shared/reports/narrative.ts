@@ -3,7 +3,9 @@
  * the KPI table and cited passages that is only kept when every number in it is a number of the
  * KPI table (checkNarrativeNumbers); otherwise the template is used.
  */
+import { QUOTED_DATA_RULE } from "../chat/prompt.ts";
 import { type Figure, formatValue, type KpiResult } from "../kpi/mod.ts";
+import { formatSources, type Passage } from "../retrieval/search.ts";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -13,11 +15,8 @@ export interface ChatMessage {
 /** The LLM, injected: generic messages in, text out (shared/llm provides it). */
 export type GenerateText = (messages: ChatMessage[]) => Promise<{ text: string }>;
 
-export interface NarrativePassage {
-  /** "board_minutes.pdf, page 3" */
-  source: string;
-  content: string;
-}
+/** A passage of the workbench (shared/retrieval), shown to the model fenced as quoted data. */
+export type NarrativePassage = Passage;
 
 export interface Narrative {
   text: string;
@@ -191,7 +190,11 @@ export function unknownNumbers(text: string, kpis: KpiResult, passages = 0): str
     .map((w) => w.text);
 }
 
-/** The messages for the model: the KPI table as the only source of numbers, and the passages. */
+/**
+ * The messages for the model: the KPI table as the only source of numbers, and the passages as
+ * numbered, fenced sources (`formatSources`, as chat shows them) under the rule that fenced text is
+ * quoted data, never an instruction.
+ */
 export function narrativeMessages(
   kpis: KpiResult,
   opts: { title: string; notes?: string | null; passages: NarrativePassage[] },
@@ -206,7 +209,7 @@ export function narrativeMessages(
   for (const s of kpis.scalars) {
     lines.push(`${s.label}: ${formatValue(s.figure.value, s.figure.unit, kpis.currency)}`);
   }
-  const sources = opts.passages.map((p, i) => `[${i + 1}] ${p.source}\n${p.content}`).join("\n\n");
+  const sources = formatSources(opts.passages);
   return [
     {
       role: "system",
@@ -214,7 +217,8 @@ export function narrativeMessages(
         "You are a CFO writing the summary paragraph of a financial report. Write 3 to 5 plain sentences. " +
         "Use only numbers that appear in the KPI table, written exactly as they appear there; never add, " +
         "subtract, average or round numbers yourself, and never invent one. The passages give context " +
-        "only: cite one as [n] when you use it, and do not take numbers from them.",
+        "only: cite one as [n] when you use it, and do not take numbers from them. " +
+        QUOTED_DATA_RULE,
     },
     {
       role: "user",

@@ -5,7 +5,7 @@
  */
 import fontkit from "../vendor/fontkit.js";
 import { PDFDocument, type PDFFont, type PDFPage, rgb } from "../vendor/pdf_lib.js";
-import { describeSource, formatValue, type KpiResult } from "../kpi/mod.ts";
+import { describeSource, type Figure, formatValue, type KpiResult } from "../kpi/mod.ts";
 import { decodeBase64 } from "./base64.ts";
 import { DEJAVU_SANS_B64, DEJAVU_SANS_BOLD_B64 } from "./fonts.ts";
 
@@ -170,7 +170,34 @@ class Writer {
   }
 }
 
+/**
+ * The footnote of a figure whose stated and computed values disagree (both shown: the table has
+ * one, the footnote the other), or null.
+ */
+export function disagreementNote(
+  kpis: KpiResult,
+  rowLabel: string,
+  column: string,
+  f: Figure,
+): string | null {
+  const fmt = (v: number) => formatValue(v, f.unit, kpis.currency);
+  const where = `${rowLabel}, ${column}`;
+  if (f.computed) {
+    return `${where}: the file states ${fmt(f.value)}; ${f.computed.formula} gives ${
+      fmt(f.computed.value)
+    }.`;
+  }
+  if (f.stated) {
+    return `${where}: ${f.formula ?? "the computation"} gives ${fmt(f.value)}; the file states ${
+      fmt(f.stated.value)
+    } (${describeSource(f.stated.source)}).`;
+  }
+  return null;
+}
+
+/** The KPI table, six columns per block; a figure marked * has a footnote under the table. */
 function kpiTable(w: Writer, kpis: KpiResult): void {
+  const notes: string[] = [];
   const perBlock = 6;
   const labelWidth = kpis.report_type === "variance" ? 170 : 150;
   for (let start = 0; start < Math.max(1, kpis.columns.length); start += perBlock) {
@@ -213,8 +240,10 @@ function kpiTable(w: Writer, kpis: KpiResult): void {
       w.cell(row.label, PAGE.margin, labelWidth, {});
       cols.forEach((_, i) => {
         const f = row.cells[start + i];
+        const note = f ? disagreementNote(kpis, row.label, cols[i]!, f) : null;
+        if (note) notes.push(`* ${note}`);
         w.cell(
-          f ? formatValue(f.value, f.unit, kpis.currency) : "–",
+          f ? `${formatValue(f.value, f.unit, kpis.currency)}${note ? "*" : ""}` : "–",
           PAGE.margin + labelWidth + i * colWidth,
           colWidth,
           {
@@ -225,6 +254,8 @@ function kpiTable(w: Writer, kpis: KpiResult): void {
     });
     w.y -= 10;
   }
+  for (const note of notes) w.paragraph(note, { size: 8, color: WARN });
+  if (notes.length) w.y -= 6;
 }
 
 function niceStep(range: number): number {

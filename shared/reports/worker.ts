@@ -56,6 +56,8 @@ export const DEFAULT_REPORT_WORKER_CONFIG: ReportWorkerConfig = {
 export interface ReportRowForWorker {
   id: string;
   workbench_id: string;
+  /** The owner: the narrative's passages are searched with this user's rights. */
+  user_id: string;
   report_type: ReportType;
   title: string;
   notes: string | null;
@@ -159,142 +161,191 @@ async function computeStep(
   return kpis;
 }
 
-export async function processNextReport(deps: ReportWorkerDeps): Promise<ReportWorkResult> {
-  const sql = deps.sql();
-  const queue = QUEUES.reportJobs;
-  const [msg] = await sql<{ msg_id: string; read_ct: number; message: { report_id?: string } }[]>`
-    select msg_id, read_ct, message from pgmq.read(${queue}, ${deps.config.visibilityTimeoutSec}, 1)`;
+/** A taken pgmq message and the report it names, claimed (attempts counted, `processing`). */
+interface Job {
+  sql: Sql;
+  msgId: string;
+  report: ReportRowForWorker;
+  attempts: number;
+}
+
+const queue = QUEUES.reportJobs;
+
+function deleteMessage(sql: Sql, msgId: string) {
+  return sql`select pgmq.delete(${queue}, ${msgId}::bigint)`;
+}
+
+function redispatch(sql: Sql) {
+  return sql`select private.redispatch(${queue}, 'report-worker')`;
+}
+
+/**
+ * Takes the next message and claims its report, or says why there is nothing to do: no message
+ * (idle), or a report that is gone, finished or no longer being made (the message is deleted).
+ */
+async function claimNext(deps: ReportWorkerDeps, sql: Sql): Promise<Job | ReportWorkResult> {
+  const [msg] = await sql<{ msg_id: string; message: { report_id?: string } }[]>`
+    select msg_id, message from pgmq.read(${queue}, ${deps.config.visibilityTimeoutSec}, 1)`;
   if (!msg) return { status: "idle" };
   const reportId = msg.message.report_id ?? "";
-  const done = () => sql`select pgmq.delete(${queue}, ${msg.msg_id}::bigint)`;
-  const kickIfMore = () => sql`select private.redispatch(${queue}, 'report-worker')`;
   const [report] = /^[0-9a-f-]{36}$/i.test(reportId)
     ? await sql<ReportRowForWorker[]>`
-        select id, workbench_id, report_type, title, notes, status, stage, kpis, narrative
+        select id, workbench_id, user_id, report_type, title, notes, status, stage, kpis, narrative
           from public.reports where id = ${reportId}`
     : [];
   if (!report || report.status === "ready" || report.status === "failed") {
-    await done();
-    await kickIfMore();
+    await deleteMessage(sql, msg.msg_id);
+    await redispatch(sql);
     return {
       status: "skipped",
       report_id: reportId,
       reason: report ? `the report is already ${report.status}` : "the report no longer exists",
     };
   }
-  const fail = async (text: string) => {
-    await sql`select private.fail_report(${report.id}, ${text})`;
-    await sql`select pgmq.archive(${queue}, ${msg.msg_id}::bigint)`;
-    await kickIfMore();
-    return { status: "failed" as const, report_id: report.id, error: text };
-  };
   const [claim] = await sql<{ attempts: number }[]>`
     update public.reports set attempts = attempts + 1, status = 'processing'
      where id = ${report.id} and status in ('queued', 'processing') returning attempts`;
   if (!claim) {
-    await done();
+    await deleteMessage(sql, msg.msg_id);
     return {
       status: "skipped",
       report_id: report.id,
       reason: "the report is no longer being made",
     };
   }
-  const attempts = claim.attempts;
-  if (attempts > deps.config.maxAttempts) {
-    return await fail(
+  return { sql, msgId: msg.msg_id, report, attempts: claim.attempts };
+}
+
+/** Fails the report for good (refunded once by private.fail_report) and archives its message. */
+async function failJob(job: Job, text: string): Promise<ReportWorkResult> {
+  const { sql, report } = job;
+  await sql`select private.fail_report(${report.id}, ${text})`;
+  await sql`select pgmq.archive(${queue}, ${job.msgId}::bigint)`;
+  await redispatch(sql);
+  return { status: "failed", report_id: report.id, error: text };
+}
+
+/** A retry with backoff, or the failure when the attempts are used up or it is permanent. */
+async function retryOrFail(deps: ReportWorkerDeps, job: Job, err: unknown) {
+  const { sql, report, attempts } = job;
+  const failure = err instanceof StepFailure
+    ? err
+    : new StepFailure("an internal error occurred while making the report", false, { cause: err });
+  log.warn("report step failed", {
+    report_id: report.id,
+    stage: report.stage,
+    attempts,
+    permanent: failure.permanent,
+    error: failure.message,
+    cause: failure.cause ? String(failure.cause) : undefined,
+  });
+  if (failure.permanent) return await failJob(job, failure.message);
+  if (attempts >= deps.config.maxAttempts) {
+    return await failJob(job, `report failed after ${attempts} attempts: ${failure.message}`);
+  }
+  const delay = deps.config.retryBaseSec * 4 ** (attempts - 1);
+  await sql`update public.reports set error_message = ${`attempt ${attempts} failed: ${failure.message}`}
+             where id = ${report.id} and status = 'processing'`;
+  await sql`select pgmq.set_vt(${queue}, ${job.msgId}::bigint, ${delay})`;
+  return {
+    status: "retry" as const,
+    report_id: report.id,
+    attempts,
+    retry_in_sec: delay,
+    error: failure.message,
+  };
+}
+
+/** Step `kpis`: the KPIs, saved; next is `narrative`. */
+async function kpisStep(deps: ReportWorkerDeps, { sql, report }: Job): Promise<void> {
+  const kpis = await computeStep(deps, sql, report);
+  await sql`update public.reports set kpis = ${
+    sql.json(JSON.parse(JSON.stringify(kpis)))
+  }, stage = 'narrative', attempts = 0, error_message = null
+             where id = ${report.id} and status = 'processing'`;
+}
+
+/** Step `narrative`: the model's checked text or the template, saved; next is `render`. */
+async function narrativeStep(deps: ReportWorkerDeps, { sql, report }: Job): Promise<void> {
+  const passages = deps.passages
+    ? await wrap("the workbench's passages could not be searched", () => deps.passages!(report))
+    : [];
+  const narrative = await wrap(
+    "the narrative service failed",
+    () =>
+      writeNarrative(report.kpis!, {
+        title: report.title,
+        notes: report.notes,
+        passages,
+        generate: deps.generate,
+      }),
+  );
+  if (narrative.rejected_numbers?.length) {
+    log.warn("narrative rejected: numbers not in the KPI table", {
+      report_id: report.id,
+      numbers: narrative.rejected_numbers,
+    });
+  }
+  await sql`update public.reports set narrative = ${narrative.text}, narrative_source = ${narrative.source},
+                   stage = 'render', attempts = 0, error_message = null
+             where id = ${report.id} and status = 'processing'`;
+}
+
+/** Step `render`: the PDF, stored; the report is `ready`. Returns the PDF's size. */
+async function renderStep(deps: ReportWorkerDeps, { sql, report }: Job): Promise<number> {
+  const bytes = await wrap("the PDF could not be drawn", () =>
+    renderReportPdf({
+      title: report.title,
+      reportType: report.report_type,
+      notes: report.notes,
+      narrative: report.narrative ?? "",
+      kpis: report.kpis!,
+      generatedAt: deps.now?.() ?? new Date(),
+    }));
+  const path = `${report.workbench_id}/${report.id}.pdf`;
+  // The path is on the row before the bytes are stored, so no stored PDF is ever unclaimed.
+  await sql`update public.reports set storage_path = ${path} where id = ${report.id} and status = 'processing'`;
+  await wrap(
+    "the PDF could not be stored",
+    () => deps.store.upload(REPORTS_BUCKET, path, bytes, "application/pdf"),
+  );
+  await sql`update public.reports set status = 'ready', stage = 'done', completed_at = now(), error_message = null
+             where id = ${report.id} and status = 'processing'`;
+  return bytes.length;
+}
+
+/** Runs the claimed report's current step; after `kpis` and `narrative` the message is re-queued. */
+async function runStep(deps: ReportWorkerDeps, job: Job): Promise<ReportWorkResult> {
+  const { sql, report } = job;
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  if (report.stage === "render") {
+    const bytes = await renderStep(deps, job);
+    await deleteMessage(sql, job.msgId);
+    await redispatch(sql);
+    log.info("report ready", { report_id: report.id, ms: elapsed(), bytes });
+    return { status: "ready", report_id: report.id, ms: elapsed(), bytes };
+  }
+  if (report.stage === "kpis") await kpisStep(deps, job);
+  else await narrativeStep(deps, job);
+  await sql`select pgmq.set_vt(${queue}, ${job.msgId}::bigint, 0)`;
+  await sql`select private.kick_worker('report-worker', ${sql.json({ queue })})`;
+  log.info("report step", { report_id: report.id, stage: report.stage, ms: elapsed() });
+  return { status: "stepped", report_id: report.id, stage: report.stage, ms: elapsed() };
+}
+
+export async function processNextReport(deps: ReportWorkerDeps): Promise<ReportWorkResult> {
+  const job = await claimNext(deps, deps.sql());
+  if (!("msgId" in job)) return job;
+  if (job.attempts > deps.config.maxAttempts) {
+    return await failJob(
+      job,
       `report failed after ${deps.config.maxAttempts} attempts: the worker was stopped (too large or too slow to process)`,
     );
   }
-  const started = performance.now();
   try {
-    if (report.stage === "kpis") {
-      const kpis = await computeStep(deps, sql, report);
-      await sql`update public.reports set kpis = ${
-        sql.json(JSON.parse(JSON.stringify(kpis)))
-      }, stage = 'narrative', attempts = 0, error_message = null
-                 where id = ${report.id} and status = 'processing'`;
-    } else if (report.stage === "narrative") {
-      const kpis = report.kpis!;
-      const passages = deps.passages
-        ? await wrap("the workbench's passages could not be searched", () => deps.passages!(report))
-        : [];
-      const narrative = await wrap(
-        "the narrative service failed",
-        () =>
-          writeNarrative(kpis, {
-            title: report.title,
-            notes: report.notes,
-            passages,
-            generate: deps.generate,
-          }),
-      );
-      if (narrative.rejected_numbers?.length) {
-        log.warn("narrative rejected: numbers not in the KPI table", {
-          report_id: report.id,
-          numbers: narrative.rejected_numbers,
-        });
-      }
-      await sql`update public.reports set narrative = ${narrative.text}, narrative_source = ${narrative.source},
-                       stage = 'render', attempts = 0, error_message = null
-                 where id = ${report.id} and status = 'processing'`;
-    } else {
-      const bytes = await wrap("the PDF could not be drawn", () =>
-        renderReportPdf({
-          title: report.title,
-          reportType: report.report_type,
-          notes: report.notes,
-          narrative: report.narrative ?? "",
-          kpis: report.kpis!,
-          generatedAt: deps.now?.() ?? new Date(),
-        }));
-      const path = `${report.workbench_id}/${report.id}.pdf`;
-      // The path is on the row before the bytes are stored, so no stored PDF is ever unclaimed.
-      await sql`update public.reports set storage_path = ${path} where id = ${report.id} and status = 'processing'`;
-      await wrap(
-        "the PDF could not be stored",
-        () => deps.store.upload(REPORTS_BUCKET, path, bytes, "application/pdf"),
-      );
-      await sql`update public.reports set status = 'ready', stage = 'done', completed_at = now(), error_message = null
-                 where id = ${report.id} and status = 'processing'`;
-      await done();
-      await kickIfMore();
-      const ms = Math.round(performance.now() - started);
-      log.info("report ready", { report_id: report.id, ms, bytes: bytes.length });
-      return { status: "ready", report_id: report.id, ms, bytes: bytes.length };
-    }
-    await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, 0)`;
-    await sql`select private.kick_worker('report-worker', ${sql.json({ queue })})`;
-    const ms = Math.round(performance.now() - started);
-    log.info("report step", { report_id: report.id, stage: report.stage, ms });
-    return { status: "stepped", report_id: report.id, stage: report.stage, ms };
+    return await runStep(deps, job);
   } catch (err) {
-    const failure = err instanceof StepFailure
-      ? err
-      : new StepFailure("an internal error occurred while making the report", false, {
-        cause: err,
-      });
-    log.warn("report step failed", {
-      report_id: report.id,
-      stage: report.stage,
-      attempts,
-      permanent: failure.permanent,
-      error: failure.message,
-      cause: failure.cause ? String(failure.cause) : undefined,
-    });
-    if (failure.permanent) return await fail(failure.message);
-    if (attempts >= deps.config.maxAttempts) {
-      return await fail(`report failed after ${attempts} attempts: ${failure.message}`);
-    }
-    const delay = deps.config.retryBaseSec * 4 ** (attempts - 1);
-    await sql`update public.reports set error_message = ${`attempt ${attempts} failed: ${failure.message}`}
-               where id = ${report.id} and status = 'processing'`;
-    await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, ${delay})`;
-    return {
-      status: "retry",
-      report_id: report.id,
-      attempts,
-      retry_in_sec: delay,
-      error: failure.message,
-    };
+    return await retryOrFail(deps, job, err);
   }
 }
