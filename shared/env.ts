@@ -35,6 +35,31 @@ const Jwks = z.string().transform((raw, ctx) => {
 
 const optionalKey = z.string().optional().transform((v) => v || undefined);
 
+/** An integer setting; unset or empty keeps `fallback`, anything else must be in range. */
+const optionalInt = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z.coerce.number().int().min(min).max(max).default(fallback),
+  );
+
+/**
+ * Groq, for chat answers and report narratives (shared/llm/groq.ts); without `GROQ_API_KEY` both
+ * use their fallbacks (the extract, the template).
+ */
+export const GroqEnvSchema = z.object({
+  GROQ_API_KEY: optionalKey,
+  /** Default DEFAULT_GROQ_MODEL (shared/runtime_config.ts). */
+  GROQ_MODEL: optionalKey,
+  /** Groq's API base URL (tests aim it at a fake on loopback); default https://api.groq.com. */
+  GROQ_BASE_URL: optionalKey.pipe(z.url().optional()),
+  /** Per model call, a streamed answer included. */
+  GROQ_TIMEOUT_MS: optionalInt(1, 150_000, 30_000),
+  /** Retries of a failed call (connection errors, 429, 5xx) before the answer fails. */
+  GROQ_MAX_RETRIES: optionalInt(0, 5, 1),
+});
+
+export type GroqEnv = z.output<typeof GroqEnvSchema>;
+
 const EnvSchema = z.object({
   SUPABASE_URL: z.url(),
   SUPABASE_DB_URL: z.string().min(1),
@@ -57,6 +82,7 @@ const EnvSchema = z.object({
   RAZORPAY_API_BASE: z.url().default("https://api.razorpay.com"),
   /** How long a Razorpay API call may take before checkout answers 502. */
   RAZORPAY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(10_000),
+  ...GroqEnvSchema.shape,
 }).transform((env, ctx) => {
   const publicKey = env.SUPABASE_PUBLISHABLE_KEYS?.[0] ?? env.SUPABASE_ANON_KEY;
   const serviceKeys = [...(env.SUPABASE_SECRET_KEYS ?? []), env.SUPABASE_SERVICE_ROLE_KEY]
@@ -90,7 +116,19 @@ export type Env = z.output<typeof EnvSchema>;
 
 /** Reads and validates the environment; throws one readable error naming every bad variable. */
 export function loadEnv(source: Record<string, string | undefined> = Deno.env.toObject()): Env {
-  const parsed = EnvSchema.safeParse(source);
+  return parseEnv(EnvSchema, source);
+}
+
+/** The `GROQ_*` variables alone, checked the same way (for callers holding a raw environment). */
+export function loadGroqEnv(source: Record<string, string | undefined>): GroqEnv {
+  return parseEnv(GroqEnvSchema, source);
+}
+
+function parseEnv<S extends z.ZodType>(
+  schema: S,
+  source: Record<string, string | undefined>,
+): z.output<S> {
+  const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const names = parsed.error.issues.map((i) => `${i.path.join(".")} (${i.message})`).join(", ");
     throw new Error(`invalid or missing environment variables: ${names}`);
