@@ -37,7 +37,32 @@ const optionalKey = z.string().optional().transform((v) => v || undefined);
 
 /** An optional number setting: unset or empty is undefined (the caller's default); "abc" is an error. */
 const optionalNumber = (schema: z.ZodNumber) =>
-  z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().pipe(schema).optional());
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z.coerce.number().pipe(schema).optional(),
+  );
+
+/** An integer setting; unset or empty keeps `fallback`, anything else must be in range. */
+const optionalInt = (min: number, max: number, fallback: number) =>
+  optionalNumber(z.number().int().min(min).max(max)).transform((v) => v ?? fallback);
+
+/**
+ * Groq, for chat answers and report narratives (shared/llm/groq.ts); without `GROQ_API_KEY` both
+ * use their fallbacks (the extract, the template).
+ */
+export const GroqEnvSchema = z.object({
+  GROQ_API_KEY: optionalKey,
+  /** Default DEFAULT_GROQ_MODEL (shared/runtime_config.ts). */
+  GROQ_MODEL: optionalKey,
+  /** Groq's API base URL (tests aim it at a fake on loopback); default https://api.groq.com. */
+  GROQ_BASE_URL: optionalKey.pipe(z.url().optional()),
+  /** Per model call, a streamed answer included. */
+  GROQ_TIMEOUT_MS: optionalInt(1, 150_000, 30_000),
+  /** Retries of a failed call (connection errors, 429, 5xx) before the answer fails. */
+  GROQ_MAX_RETRIES: optionalInt(0, 5, 1),
+});
+
+export type GroqEnv = z.output<typeof GroqEnvSchema>;
 
 const EnvSchema = z.object({
   SUPABASE_URL: z.url(),
@@ -71,6 +96,7 @@ const EnvSchema = z.object({
   REPORT_MAX_TABLE_BYTES: optionalNumber(z.number().int().min(1).max(100 * 1024 * 1024)),
   /** Report worker: variance lines beyond this percentage are flagged. */
   REPORT_VARIANCE_THRESHOLD_PCT: optionalNumber(z.number().min(0).max(1000)),
+  ...GroqEnvSchema.shape,
 }).transform((env, ctx) => {
   const publicKey = env.SUPABASE_PUBLISHABLE_KEYS?.[0] ?? env.SUPABASE_ANON_KEY;
   const serviceKeys = [...(env.SUPABASE_SECRET_KEYS ?? []), env.SUPABASE_SERVICE_ROLE_KEY]
@@ -104,7 +130,19 @@ export type Env = z.output<typeof EnvSchema>;
 
 /** Reads and validates the environment; throws one readable error naming every bad variable. */
 export function loadEnv(source: Record<string, string | undefined> = Deno.env.toObject()): Env {
-  const parsed = EnvSchema.safeParse(source);
+  return parseEnv(EnvSchema, source);
+}
+
+/** The `GROQ_*` variables alone, checked the same way (for callers holding a raw environment). */
+export function loadGroqEnv(source: Record<string, string | undefined>): GroqEnv {
+  return parseEnv(GroqEnvSchema, source);
+}
+
+function parseEnv<S extends z.ZodType>(
+  schema: S,
+  source: Record<string, string | undefined>,
+): z.output<S> {
+  const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const names = parsed.error.issues.map((i) => `${i.path.join(".")} (${i.message})`).join(", ");
     throw new Error(`invalid or missing environment variables: ${names}`);

@@ -254,6 +254,30 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
       assert.equal((await call(dave.client, `chat/sessions/${session}/messages`)).status, 404);
     });
 
+    await t.step(
+      "a member removed from the company cannot write to their old session",
+      async () => {
+        const daveSession = await openSession(dave, wb);
+        const count = async () =>
+          (await sql`select count(*)::int as n from public.message where session_id = ${daveSession}`)[
+            0
+          ]!
+            .n;
+        const before = await count();
+        const removed = await call(alice.client, `companies/${company}/members/${dave.id}`, {
+          method: "DELETE",
+        });
+        assert.equal(removed.status, 204);
+        const res = await ask(dave, daveSession, ZEBRA);
+        assert.equal(res.status, 404);
+        assert.equal(res.body.error.code, "not_found");
+        assert.equal(await count(), before, "the question is not saved");
+        const [marker] = await sql`select 1 from private.chat_answering
+                                  where session_id = ${daveSession}`;
+        assert.equal(marker, undefined, "no answering marker is taken");
+      },
+    );
+
     await t.step("a deleted file is never cited again", async () => {
       const memo = files["memo.docx"].id;
       const del = await call(alice.client, `workbenches/${wb}/files/${memo}`, { method: "DELETE" });

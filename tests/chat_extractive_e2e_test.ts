@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { EXTRACT_LABEL } from "../shared/chat/extractive.ts";
+import { getDb } from "../shared/db.ts";
 import { makeEncryptedPdf } from "./fixtures/documents.ts";
 import { chatDocuments } from "./fixtures/chat_documents.ts";
 import {
@@ -166,6 +167,26 @@ Deno.test("chat with extractive answers end to end", opts, async (t) => {
       assert.equal(deltas.map((e) => parsed(e).text).join("").trim(), done.message.content);
       assert.ok(done.message.content.startsWith(EXTRACT_LABEL));
       assert.ok(done.sources.some((s: Json) => /escrow \| 98765/.test(s.snippet)));
+    });
+
+    await t.step("a named indexed file is found behind more than 50 failed files", async () => {
+      const sql = getDb();
+      // Older than every real file, so a preflight listing 50 files oldest first sees only these.
+      await sql`insert into public.workbench_files (workbench_id, file_name, file_type, size_bytes,
+                                                    content_hash, status, error_message, created_at)
+                select ${wb}, 'broken-' || i || '.pdf', 'pdf', 1, 'broken-' || i, 'error', 'bad',
+                       now() - interval '1 day'
+                  from generate_series(1, 55) i`;
+      try {
+        const res = await ask(alice, session, "What is the satellite uplink in budget.xlsx?");
+        assert.equal(res.status, 200);
+        const codes = res.body.warnings.map((w: Json) => w.code);
+        assert.ok(codes.includes("file_error"));
+        assert.ok(!codes.includes("file_not_found"), JSON.stringify(res.body.warnings));
+      } finally {
+        await sql`delete from public.workbench_files
+                   where workbench_id = ${wb} and content_hash like 'broken-%'`;
+      }
     });
   } finally {
     await stack.stop();

@@ -4,7 +4,10 @@ import { createPhaseTimer, parseServerTiming } from "../functions/chat/timing.ts
 import { buildSources, cleanCitations, createCitationFilter } from "../shared/chat/citations.ts";
 import { EXTRACT_LABEL, extractiveAnswer } from "../shared/chat/extractive.ts";
 import {
+  hasFileNamed,
   mentionedFileNames,
+  mergeFileStates,
+  namedFileFilter,
   nothingToSearchAnswer,
   preflightWarnings,
 } from "../shared/chat/preflight.ts";
@@ -106,6 +109,52 @@ Deno.test("preflightWarnings() reports pending, failed, missing named files and 
   const empty = preflightWarnings("hi", [], 0);
   assert.deepEqual(empty.map((x) => x.code), ["no_indexed_files"]);
   assert.match(nothingToSearchAnswer(empty), /nothing to search/);
+});
+
+/** SQL `like` on a pattern from namedFileFilter(), for checking it here. */
+function sqlLike(value: string, pattern: string): boolean {
+  const re = pattern.replace(
+    /\\(.)|([%_])|([^\\%_]+)/g,
+    (_, esc, wild, lit) =>
+      esc
+        ? esc.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+        : wild
+        ? (wild === "%" ? ".*" : ".")
+        : lit.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+  );
+  return new RegExp(`^${re}$`, "s").test(value);
+}
+
+Deno.test("namedFileFilter() matches in SQL exactly the names hasFileNamed() accepts", () => {
+  const f = namedFileFilter(["Budget.xlsx", "q_3%.csv"]);
+  assert.deepEqual(f.exact, ["budget.xlsx", "q_3%.csv"]);
+  const matches = (name: string) =>
+    f.exact.includes(name.toLowerCase()) || f.suffixes.some((p) => sqlLike(name.toLowerCase(), p));
+  for (
+    const name of [
+      "budget.xlsx",
+      "Q3 Budget.xlsx",
+      "fy_budget.xlsx",
+      "old-budget.xlsx",
+      "mybudget.xlsx",
+      "budget.xlsx.pdf",
+      "q_3%.csv",
+      "x q_3%.csv",
+      "qx3%.csv",
+      "x q_3abc.csv",
+    ]
+  ) {
+    const expected = hasFileNamed([{ file_name: name }], "Budget.xlsx") ||
+      hasFileNamed([{ file_name: name }], "q_3%.csv");
+    assert.equal(matches(name), expected, name);
+  }
+});
+
+Deno.test("mergeFileStates() keeps each file once, first list first", () => {
+  const a = { id: "a", file_name: "a.pdf", status: "pending" as const, error_message: null };
+  const b = { id: "b", file_name: "b.pdf", status: "indexed" as const, error_message: null };
+  assert.deepEqual(mergeFileStates([a], [b, a]), [a, b]);
+  assert.deepEqual(mergeFileStates([], []), []);
 });
 
 Deno.test("buildMessages() fences sources as quoted data that cannot close its fence", () => {

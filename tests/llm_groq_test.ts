@@ -1,7 +1,8 @@
 /** The Groq client (shared/llm/groq.ts) against the fake Groq server: answers, streams, errors. */
 import assert from "node:assert/strict";
 import { HttpError } from "../shared/http.ts";
-import { createGroqClient, llmFromEnv } from "../shared/llm/groq.ts";
+import { loadEnv } from "../shared/env.ts";
+import { createGroqClient, llmFromConfig, llmFromEnv } from "../shared/llm/groq.ts";
 import { DEFAULT_GROQ_MODEL } from "../shared/runtime_config.ts";
 import { startFakeGroq } from "./fakes/groq.ts";
 
@@ -33,6 +34,27 @@ Deno.test("the Groq client answers, streams and maps failures", async (t) => {
       assert.equal(llmFromEnv({}), undefined);
       assert.equal(llmFromEnv({ GROQ_API_KEY: "gsk_x" })?.model, DEFAULT_GROQ_MODEL);
       assert.equal(llmFromEnv({ GROQ_API_KEY: "gsk_x", GROQ_MODEL: "m" })?.model, "m");
+    });
+
+    await t.step("llmFromEnv() and loadEnv() reject a malformed GROQ_* setting by name", () => {
+      assert.throws(
+        () => llmFromEnv({ GROQ_API_KEY: "gsk_x", GROQ_TIMEOUT_MS: "30s" }),
+        /invalid or missing environment variables: GROQ_TIMEOUT_MS/,
+      );
+      assert.throws(() => llmFromEnv({ GROQ_MAX_RETRIES: "-1" }), /GROQ_MAX_RETRIES/);
+      assert.throws(() => llmFromEnv({ GROQ_BASE_URL: "not a url" }), /GROQ_BASE_URL/);
+      const base = {
+        SUPABASE_URL: "http://127.0.0.1:54321",
+        SUPABASE_DB_URL: "postgres://x",
+        SUPABASE_ANON_KEY: "anon",
+        SUPABASE_SERVICE_ROLE_KEY: "service",
+      };
+      assert.throws(() => loadEnv({ ...base, GROQ_TIMEOUT_MS: "abc" }), /GROQ_TIMEOUT_MS/);
+      const env = loadEnv({ ...base, GROQ_TIMEOUT_MS: "2500", GROQ_MAX_RETRIES: "" });
+      assert.equal(env.GROQ_TIMEOUT_MS, 2500);
+      assert.equal(env.GROQ_MAX_RETRIES, 1, "an empty value keeps the default");
+      assert.equal(llmFromConfig(env), undefined, "no key, no client");
+      assert.equal(llmFromConfig({ ...env, GROQ_API_KEY: "gsk_x" })?.model, DEFAULT_GROQ_MODEL);
     });
 
     await t.step("complete() returns the text, model and usage", async () => {

@@ -2,8 +2,9 @@
  * The `chat` function: sessions and grounded answers about a workbench's files.
  *
  * - session_routes.ts: `POST /sessions`, `GET /sessions`, `GET /sessions/:id/messages`
- * - message_route.ts: `POST /sessions/:id/messages` (answer.ts makes the text, turn_store.ts
- *   reads and writes the database, sse.ts and timing.ts shape the response)
+ * - message_route.ts: `POST /sessions/:id/messages` (replies.ts answers in its three forms,
+ *   answer.ts makes the text, turn_store.ts reads and writes the database, event_stream.ts, sse.ts
+ *   and timing.ts shape the response)
  */
 import type { JwtVerifier } from "../../shared/auth.ts";
 import type { Sql } from "../../shared/db.ts";

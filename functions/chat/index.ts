@@ -3,7 +3,7 @@ import { getDb } from "../../shared/db.ts";
 import { embedderFromEnv } from "../../shared/embeddings.ts";
 import { loadEnv } from "../../shared/env.ts";
 import { serve } from "../../shared/http.ts";
-import { llmFromEnv } from "../../shared/llm/groq.ts";
+import { llmFromConfig } from "../../shared/llm/groq.ts";
 import { retrievalSettingsFromEnv } from "../../shared/retrieval/search.ts";
 import { createChatHandler } from "./handler.ts";
 
@@ -15,7 +15,7 @@ Deno.serve(serve(
     sql: getDb,
     verifier: verifierFromEnv(env),
     embedder: embedderFromEnv(raw),
-    llm: llmFromEnv(raw),
+    llm: llmFromConfig(env),
     retrieval: retrievalSettingsFromEnv(raw),
   }),
 ));

@@ -24,6 +24,29 @@ const Id = z.uuid();
 const WORKBENCH_NOT_FOUND = "Workbench not found.";
 const SESSION_COLUMNS = "id, workbench_id, title, status, created_at, updated_at, last_message_at";
 
+interface SessionRow {
+  id: string;
+  workbench_id: string;
+  title: string | null;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  last_message_at: string | null;
+}
+
+interface MessageRow {
+  id: string;
+  session_id: string;
+  role: string;
+  content: string;
+  sources: unknown[];
+  warnings: unknown[];
+  model: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  created_at: string;
+}
+
 export function sessionRoutes({ deps }: ChatContext): Route[] {
   return [
     {
@@ -34,14 +57,16 @@ export function sessionRoutes({ deps }: ChatContext): Route[] {
         const input = await readJson(req, SessionInput);
         await enforceRateLimit(deps.sql(), "create", req, user.id);
         const { row, created } = await asCaller(deps.sql(), user.claims, async (tx) => {
-          const [role] = await tx`select public.workbench_role(${input.workbench_id}) as role`;
+          const [role] = await tx<
+            { role: string | null }[]
+          >`select public.workbench_role(${input.workbench_id}) as role`;
           if (!role?.role) throw new HttpError(404, "not_found", WORKBENCH_NOT_FOUND);
-          const [inserted] = await tx`
+          const [inserted] = await tx<SessionRow[]>`
             insert into public.chat_session (workbench_id) values (${input.workbench_id})
             on conflict (workbench_id, user_id) where status = 'active' do nothing
             returning ${tx.unsafe(SESSION_COLUMNS)}`;
           if (inserted) return { row: inserted, created: true };
-          const [existing] = await tx`
+          const [existing] = await tx<SessionRow[]>`
             select ${tx.unsafe(SESSION_COLUMNS)} from public.chat_session
              where workbench_id = ${input.workbench_id} and user_id = ${user.id}
                and status = 'active'`;
@@ -61,7 +86,7 @@ export function sessionRoutes({ deps }: ChatContext): Route[] {
           deps.sql(),
           user.claims,
           (tx) =>
-            tx`select ${tx.unsafe(SESSION_COLUMNS)} from public.chat_session
+            tx<SessionRow[]>`select ${tx.unsafe(SESSION_COLUMNS)} from public.chat_session
               where user_id = ${user.id}
                 and (${workbenchId}::uuid is null or workbench_id = ${workbenchId}::uuid)
               order by coalesce(last_message_at, created_at) desc, id
@@ -80,9 +105,11 @@ export function sessionRoutes({ deps }: ChatContext): Route[] {
         const q = readQuery(ctx.url, MessagesQuery);
         const before = q.before ?? null;
         const rows = await asCaller(deps.sql(), user.claims, async (tx) => {
-          const [session] = await tx`select id from public.chat_session where id = ${sessionId}`;
+          const [session] = await tx<
+            { id: string }[]
+          >`select id from public.chat_session where id = ${sessionId}`;
           if (!session) throw new HttpError(404, "not_found", SESSION_NOT_FOUND);
-          return await tx`
+          return await tx<MessageRow[]>`
             select id, session_id, role, content, sources, warnings, model, prompt_tokens,
                    completion_tokens, created_at
               from public.message m

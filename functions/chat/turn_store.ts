@@ -12,7 +12,14 @@
  */
 import type { Claims } from "../../shared/auth.ts";
 import type { Source } from "../../shared/chat/citations.ts";
-import type { Warning, WorkbenchFileState } from "../../shared/chat/preflight.ts";
+import {
+  mergeFileStates,
+  namedFileFilter,
+  PREFLIGHT_NAMED_LIMIT,
+  PREFLIGHT_UNINDEXED_LIMIT,
+  type Warning,
+  type WorkbenchFileState,
+} from "../../shared/chat/preflight.ts";
 import { asCaller, httpErrorFromPostgres, type Sql, type Tx } from "../../shared/db.ts";
 import { HttpError } from "../../shared/http.ts";
 import { clientIp } from "../../shared/rate_limit.ts";
@@ -105,13 +112,12 @@ export async function startTurn(
   }
 }
 
-function likePattern(name: string): string {
-  return "%" + name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 interface PreflightRow {
   workbench_id: string;
-  files: WorkbenchFileState[];
+  /** Files not indexed (pending, processing, failed), oldest first, at most 50. */
+  unindexed: WorkbenchFileState[];
+  /** Files, of any status, the question's file names match (checked against all files). */
+  named: WorkbenchFileState[];
   history: HistoryTurn[];
 }
 
@@ -125,15 +131,20 @@ export function loadTurn<R>(
   retrieve: (tx: Tx, workbenchId: string, history: HistoryTurn[]) => Promise<R>,
 ): Promise<TurnContext<R>> {
   return asCaller(sql, claims, async (tx) => {
+    const named = namedFileFilter(mentions);
     const [row] = await timer.time("preflight", () =>
       tx<PreflightRow[]>`
         select s.workbench_id,
                coalesce((select jsonb_agg(f) from (
                   select id, file_name, status, error_message from public.workbench_files
+                   where workbench_id = s.workbench_id and status <> 'indexed'
+                   order by created_at limit ${PREFLIGHT_UNINDEXED_LIMIT}) f), '[]') as unindexed,
+               coalesce((select jsonb_agg(f) from (
+                  select id, file_name, status, error_message from public.workbench_files
                    where workbench_id = s.workbench_id
-                     and (status <> 'indexed'
-                          or lower(file_name) like any(${mentions.map(likePattern)}::text[]))
-                   order by created_at limit 50) f), '[]') as files,
+                     and (lower(file_name) = any(${named.exact}::text[])
+                          or lower(file_name) like any(${named.suffixes}::text[]))
+                   order by created_at limit ${PREFLIGHT_NAMED_LIMIT}) f), '[]') as named,
                coalesce((select jsonb_agg(jsonb_build_object('role', h.role, 'content', h.content)
                                           order by h.created_at, h.id) from (
                   select role, content, created_at, id from public.message
@@ -146,7 +157,8 @@ export function loadTurn<R>(
     const retrieved = hasIndexed
       ? await timer.time("retrieval", () => retrieve(tx, row.workbench_id, history))
       : undefined;
-    return { workbenchId: row.workbench_id, files: row.files, history, retrieved };
+    const files = mergeFileStates(row.unindexed, row.named);
+    return { workbenchId: row.workbench_id, files, history, retrieved };
   }, SESSION_NOT_FOUND);
 }
 

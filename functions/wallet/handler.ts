@@ -14,6 +14,25 @@ export interface WalletDeps {
   verifier: JwtVerifier;
 }
 
+interface WalletRow {
+  balance: number;
+  seats: number;
+  plan_id: string | null;
+  plan_name: string | null;
+  chat_inference_counter: number;
+  updated_at: string;
+}
+
+interface UsageRow {
+  id: string;
+  amount: number;
+  balance_after: number;
+  reason: string;
+  reference_id: string;
+  metadata: Record<string, unknown>;
+  created_at: string;
+}
+
 export function createWalletHandler(deps: WalletDeps) {
   return router([{
     method: "GET",
@@ -22,14 +41,14 @@ export function createWalletHandler(deps: WalletDeps) {
       const user = await requireUser(req, deps.verifier);
       const q = readQuery(ctx.url, PageQuery);
       const { wallet, usage } = await asCaller(deps.sql(), user.claims, async (tx) => ({
-        wallet: (await tx`
+        wallet: (await tx<WalletRow[]>`
           select w.balance, w.seats, w.plan_id, p.name as plan_name,
                  coalesce(c.chat_inference_counter, 0) as chat_inference_counter, w.updated_at
             from public.wallet w
             left join public.plans p on p.id = w.plan_id
             left join public.wallet_counters c on c.user_id = w.user_id
            where w.user_id = ${user.id}`)[0],
-        usage: await tx`
+        usage: await tx<UsageRow[]>`
           select id, amount, balance_after, reason, reference_id, metadata, created_at
             from public.wallet_usage
            where user_id = ${user.id}

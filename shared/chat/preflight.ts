@@ -35,6 +35,31 @@ export function hasFileNamed(files: { file_name: string }[], mention: string): b
   });
 }
 
+/** The preflight's bounds: files not yet indexed it lists, files a question's names may match. */
+export const PREFLIGHT_UNINDEXED_LIMIT = 50;
+export const PREFLIGHT_NAMED_LIMIT = 100;
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * What the database matches mentions with, the rule of `hasFileNamed` as SQL: the lower-cased
+ * names themselves (`= any`) and `like any` patterns for names ending in " m", "_m" or "-m".
+ */
+export function namedFileFilter(mentions: string[]): { exact: string[]; suffixes: string[] } {
+  const names = mentions.map((m) => m.toLowerCase());
+  return {
+    exact: names,
+    suffixes: names.flatMap((m) => [" ", "_", "-"].map((sep) => `%${escapeLike(sep + m)}`)),
+  };
+}
+
+/** Both lists the preflight reads (files not indexed, files named), each file once. */
+export function mergeFileStates(...lists: WorkbenchFileState[][]): WorkbenchFileState[] {
+  const seen = new Map<string, WorkbenchFileState>();
+  for (const f of lists.flat()) if (!seen.has(f.id)) seen.set(f.id, f);
+  return [...seen.values()];
+}
+
 /**
  * The warnings for a question. `files` are the workbench's files that are not indexed plus those
  * the question names; `indexedCount` is how many files are indexed.

@@ -9,6 +9,7 @@
  * upstream request id (Groq's `x-request-id`) is in `details` when Groq sent one.
  */
 import Groq from "groq-sdk";
+import { type GroqEnv, loadGroqEnv } from "../env.ts";
 import { HttpError } from "../http.ts";
 import { DEFAULT_GROQ_MODEL } from "../runtime_config.ts";
 
@@ -61,15 +62,23 @@ export interface GroqOptions {
   fetch?: typeof fetch;
 }
 
-/** The configured client, or undefined without `GROQ_API_KEY` (the caller falls back). */
+/**
+ * The configured client, or undefined without `GROQ_API_KEY` (the caller falls back). The
+ * variables are checked by shared/env.ts: a malformed one throws naming it.
+ */
 export function llmFromEnv(env: Record<string, string | undefined>): LlmClient | undefined {
-  if (!env.GROQ_API_KEY) return undefined;
+  return llmFromConfig(loadGroqEnv(env));
+}
+
+/** The client for already validated settings (`loadEnv()` holds them). */
+export function llmFromConfig(config: GroqEnv): LlmClient | undefined {
+  if (!config.GROQ_API_KEY) return undefined;
   return createGroqClient({
-    apiKey: env.GROQ_API_KEY,
-    model: env.GROQ_MODEL || undefined,
-    baseURL: env.GROQ_BASE_URL || undefined,
-    timeoutMs: env.GROQ_TIMEOUT_MS ? Number(env.GROQ_TIMEOUT_MS) : undefined,
-    maxRetries: env.GROQ_MAX_RETRIES ? Number(env.GROQ_MAX_RETRIES) : undefined,
+    apiKey: config.GROQ_API_KEY,
+    model: config.GROQ_MODEL,
+    baseURL: config.GROQ_BASE_URL,
+    timeoutMs: config.GROQ_TIMEOUT_MS,
+    maxRetries: config.GROQ_MAX_RETRIES,
   });
 }
 

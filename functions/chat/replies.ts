@@ -1,0 +1,127 @@
+/**
+ * The three forms of an answer to a prepared turn: nothing indexed (a fixed text, not metered),
+ * the whole answer as JSON, or the answer streamed as SSE. Each saves (and counts) the answer
+ * through `finishTurn`; a failure before the save releases the turn's marker.
+ */
+import { buildSources, type Source } from "../../shared/chat/citations.ts";
+import { nothingToSearchAnswer, type Warning } from "../../shared/chat/preflight.ts";
+import type { QuestionTerms } from "../../shared/chat/terms.ts";
+import type { Sql } from "../../shared/db.ts";
+import { json } from "../../shared/http.ts";
+import type { LlmClient } from "../../shared/llm/groq.ts";
+import type { Passage } from "../../shared/retrieval/search.ts";
+import { type AnswerInput, type AnswerText, completeAnswer, streamAnswer } from "./answer.ts";
+import { eventStream } from "./event_stream.ts";
+import { wantsEventStream } from "./sse.ts";
+import type { PhaseTimer } from "./timing.ts";
+import { abortTurn, finishTurn, type StartedTurn } from "./turn_store.ts";
+
+/** Everything known about a turn once its prompt is ready. */
+export interface PreparedTurn {
+  sql: () => Sql;
+  llm?: LlmClient;
+  req: Request;
+  requestId: string;
+  userId: string;
+  sessionId: string;
+  started: StartedTurn;
+  timer: PhaseTimer;
+  /** False when nothing is indexed (no search, no model, nothing counted). */
+  searched: boolean;
+  warnings: Warning[];
+  passages: Passage[];
+  terms: QuestionTerms;
+  input: AnswerInput;
+}
+
+/** Saves (and counts) the answer; the JSON body of the reply. */
+async function save(turn: PreparedTurn, answer: AnswerText, sources: Source[]) {
+  const model = turn.searched ? answer.model : null;
+  const { message, wallet } = await finishTurn(
+    turn.sql(),
+    turn.userId,
+    turn.sessionId,
+    turn.started,
+    {
+      content: answer.text,
+      sources,
+      warnings: turn.warnings,
+      model,
+      promptTokens: answer.usage.prompt_tokens,
+      completionTokens: answer.usage.completion_tokens,
+    },
+    turn.timer,
+  );
+  return {
+    message: {
+      id: message.id,
+      session_id: turn.sessionId,
+      role: "assistant",
+      content: answer.text,
+      model,
+      created_at: message.created_at,
+      user_message_id: turn.started.userMessageId,
+    },
+    sources,
+    warnings: turn.warnings,
+    usage: {
+      model,
+      prompt_tokens: answer.usage.prompt_tokens,
+      completion_tokens: answer.usage.completion_tokens,
+    },
+    wallet,
+  };
+}
+
+/** Runs `step`; when it fails, releases the turn's marker and rethrows. */
+async function orAbort<T>(turn: PreparedTurn, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    await abortTurn(turn.sql(), turn.sessionId, turn.started);
+    throw err;
+  }
+}
+
+const streamOf = (turn: PreparedTurn) => ({ ...turn, sql: turn.sql() });
+
+/** Nothing indexed: says so (and what is pending or failed), as JSON or as one SSE delta. */
+export async function noIndexAnswer(turn: PreparedTurn): Promise<Response> {
+  const answer: AnswerText = {
+    text: nothingToSearchAnswer(turn.warnings),
+    cited: [],
+    model: "",
+    usage: { prompt_tokens: 0, completion_tokens: 0 },
+  };
+  const body = await save(turn, answer, []);
+  if (!wantsEventStream(turn.req)) {
+    return json(body, 200, { "server-timing": turn.timer.header() });
+  }
+  return eventStream(streamOf(turn), (send) => {
+    send("delta", { text: answer.text });
+    return Promise.resolve(body);
+  });
+}
+
+/** The whole answer, then saved, as one JSON body. */
+export async function jsonAnswer(turn: PreparedTurn): Promise<Response> {
+  const answer = await orAbort(
+    turn,
+    () => turn.timer.time("llm", () => completeAnswer(turn.llm, turn.input)),
+  );
+  const body = await save(turn, answer, buildSources(turn.passages, answer.cited, turn.terms));
+  return json(body, 200, { "server-timing": turn.timer.header() });
+}
+
+/** The answer streamed as it is made (`delta` events), saved, then `done` with the JSON body. */
+export async function sseAnswer(turn: PreparedTurn): Promise<Response> {
+  const stream = await orAbort(
+    turn,
+    () => turn.timer.time("llm", () => streamAnswer(turn.llm, turn.input)),
+  );
+  return eventStream(streamOf(turn), async (send) => {
+    for await (const text of stream.deltas) send("delta", { text });
+    const answer = stream.result();
+    return await save(turn, answer, buildSources(turn.passages, answer.cited, turn.terms));
+  }, () => stream.cancel());
+}
