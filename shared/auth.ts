@@ -14,7 +14,7 @@
 import { AuthClient, type JWK } from "@supabase/auth-js";
 import { z } from "zod";
 import type { Env } from "./env.ts";
-import { HttpError } from "./http.ts";
+import { HttpError, json, type RequestContext, type Route } from "./http.ts";
 
 export const ClaimsSchema = z.object({
   sub: z.string().optional(),
@@ -175,4 +175,24 @@ export function requireServiceRole(req: Request, verifier: JwtVerifier): void {
   if (!verifier.isServiceKey(credential)) {
     throw new HttpError(403, "forbidden", "This endpoint is for the service role only.");
   }
+}
+
+/**
+ * A `POST` route that only the service role may call (the workers and jobs the database kicks
+ * through pg_net): checks the key, drops the body, and answers `run`'s result as JSON.
+ */
+export function serviceTaskRoute(
+  pattern: string,
+  verifier: JwtVerifier,
+  run: (ctx: RequestContext) => Promise<unknown>,
+): Route {
+  return {
+    method: "POST",
+    pattern,
+    handler: async (req, ctx) => {
+      requireServiceRole(req, verifier);
+      await req.body?.cancel();
+      return json(await run(ctx));
+    },
+  };
 }

@@ -2,10 +2,10 @@
  * `POST /index-worker`: called by the database (pg_net) with the service role key; runs one
  * indexing step of one queued file and answers with what it did.
  */
-import { type JwtVerifier, requireServiceRole } from "../../shared/auth.ts";
+import { type JwtVerifier, serviceTaskRoute } from "../../shared/auth.ts";
 import type { Sql } from "../../shared/db.ts";
 import type { Embedder } from "../../shared/embeddings.ts";
-import { json, router } from "../../shared/http.ts";
+import { router } from "../../shared/http.ts";
 import type { StepConfig } from "../../shared/indexing/step.ts";
 import { processNextFile, type WorkerConfig } from "../../shared/indexing/worker.ts";
 import type { ObjectStore } from "../../shared/storage.ts";
@@ -20,13 +20,5 @@ export interface IndexWorkerDeps {
 }
 
 export function createIndexWorkerHandler(deps: IndexWorkerDeps) {
-  return router([{
-    method: "POST",
-    pattern: "/",
-    handler: async (req) => {
-      requireServiceRole(req, deps.verifier);
-      await req.body?.cancel();
-      return json(await processNextFile(deps));
-    },
-  }]);
+  return router([serviceTaskRoute("/", deps.verifier, () => processNextFile(deps))]);
 }
