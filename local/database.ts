@@ -2,12 +2,11 @@
  * The local database: PGlite (WASM Postgres) with pgvector, persisted in a directory or kept in
  * memory, served on the Postgres wire protocol through a transaction-pooling front (see
  * pooler.ts): PGlite runs one session, which the pooler lends to one client transaction at a time,
- * so the platform, every function, psql and the Supabase CLI connect at once.
+ * so the platform, every function, psql and the Supabase CLI connect at once. PGlite and the
+ * pooler run on a thread of their own (database_worker.ts): PGlite's work is synchronous WASM, and
+ * on the caller's thread it would stall every HTTP request of the local platform while it runs.
  */
-import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite-pgvector";
-import { pgtap } from "@electric-sql/pglite-pgtap";
-import { startPooler } from "./pooler.ts";
+import type { DatabaseReply, DatabaseRequest } from "./database_worker.ts";
 
 export interface LocalDatabase {
   url: string;
@@ -29,33 +28,48 @@ export interface DatabaseOptions {
   idleTransactionTimeoutMs?: number;
 }
 
+/** The worker's failure as the error the caller would have seen (AddrInUse stays AddrInUse). */
+function failure(name: string, message: string): Error {
+  const known = (Deno.errors as unknown as Record<string, new (m: string) => Error>)[name];
+  const err = known ? new known(message) : new Error(message);
+  if (!known) err.name = name;
+  return err;
+}
+
 export async function startPglite(opts: DatabaseOptions = {}): Promise<LocalDatabase> {
-  if (opts.dataDir) await Deno.mkdir(opts.dataDir, { recursive: true });
-  const db = await PGlite.create({
-    dataDir: opts.dataDir,
-    extensions: opts.pgtap ? { vector, pgtap } : { vector },
-  });
-  const host = opts.host ?? "127.0.0.1";
-  let pooler;
-  try {
-    pooler = await startPooler({
-      db,
-      host,
-      port: opts.port ?? 54322,
-      maxClients: opts.maxClients,
-      idleTransactionTimeoutMs: opts.idleTransactionTimeoutMs,
+  const worker = new Worker(new URL("./database_worker.ts", import.meta.url), { type: "module" });
+  let waiting: ((reply: DatabaseReply) => void) | undefined;
+  let crashed: Error | undefined;
+  worker.onmessage = (e: MessageEvent<DatabaseReply>) => waiting?.(e.data);
+  worker.onerror = (e: ErrorEvent) => {
+    e.preventDefault();
+    crashed = new Error(`the local database thread failed: ${e.message}`);
+    waiting?.({ type: "failed", name: "Error", message: crashed.message });
+  };
+  const ask = (request: DatabaseRequest) =>
+    new Promise<DatabaseReply>((resolve) => {
+      waiting = resolve;
+      worker.postMessage(request);
     });
-  } catch (err) {
-    await db.close();
-    throw err;
+
+  const host = opts.host ?? "127.0.0.1";
+  const started = await ask({ type: "start", opts: { ...opts, host } });
+  if (started.type !== "ready") {
+    worker.terminate();
+    throw started.type === "failed"
+      ? failure(started.name, started.message)
+      : new Error("the local database did not start");
   }
-  const { port } = pooler;
+  const { port } = started;
+  let stopped = false;
   return {
     url: `postgresql://postgres:postgres@${host}:${port}/postgres`,
     port,
     async stop() {
-      await pooler.stop();
-      await db.close();
+      if (stopped) return;
+      stopped = true;
+      if (!crashed) await ask({ type: "stop" });
+      worker.terminate();
     },
   };
 }

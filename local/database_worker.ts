@@ -1,0 +1,62 @@
+/**
+ * The local database's own thread (see database.ts): PGlite and its pooler run in a Web Worker,
+ * so the database works on one core while the HTTP side (gateway, Auth, Storage, tests) works on
+ * another, as a Postgres server is a process of its own. Messages: `start` (DatabaseOptions) →
+ * `ready` {port} or `failed` {name, message}; `stop` → `stopped`.
+ */
+/// <reference lib="deno.worker" />
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { pgtap } from "@electric-sql/pglite-pgtap";
+import { type Pooler, startPooler } from "./pooler.ts";
+import type { DatabaseOptions } from "./database.ts";
+
+export type DatabaseRequest = { type: "start"; opts: DatabaseOptions } | { type: "stop" };
+export type DatabaseReply =
+  | { type: "ready"; port: number }
+  | { type: "failed"; name: string; message: string }
+  | { type: "stopped" };
+
+let db: PGlite | undefined;
+let pooler: Pooler | undefined;
+
+function reply(message: DatabaseReply): void {
+  self.postMessage(message);
+}
+
+async function start(opts: DatabaseOptions): Promise<void> {
+  if (opts.dataDir) await Deno.mkdir(opts.dataDir, { recursive: true });
+  db = await PGlite.create({
+    dataDir: opts.dataDir,
+    extensions: opts.pgtap ? { vector, pgtap } : { vector },
+  });
+  try {
+    pooler = await startPooler({
+      db,
+      host: opts.host ?? "127.0.0.1",
+      port: opts.port ?? 54322,
+      maxClients: opts.maxClients,
+      idleTransactionTimeoutMs: opts.idleTransactionTimeoutMs,
+    });
+  } catch (err) {
+    await db.close();
+    db = undefined;
+    throw err;
+  }
+  reply({ type: "ready", port: pooler.port });
+}
+
+self.onmessage = async (e: MessageEvent<DatabaseRequest>) => {
+  if (e.data.type === "start") {
+    try {
+      await start(e.data.opts);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      reply({ type: "failed", name: error.name, message: error.message });
+    }
+  } else {
+    await pooler?.stop();
+    await db?.close();
+    reply({ type: "stopped" });
+  }
+};
