@@ -73,9 +73,16 @@ async function main(entrypoint: string, memoryLimitMb: number): Promise<void> {
   }, async (req) => {
     const res = await handler(req);
     checkMemory();
-    const headers = new Headers(res.headers);
-    headers.set(MEMORY_HEADER, String(used()));
-    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+    try {
+      // The handler's own Response: its body stays as it is (a buffer keeps its content-length).
+      res.headers.set(MEMORY_HEADER, String(used()));
+      return res;
+    } catch {
+      // Immutable headers (a Response from fetch()): a copy.
+      const headers = new Headers(res.headers);
+      headers.set(MEMORY_HEADER, String(used()));
+      return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+    }
   });
 
   // Asked to stop: finish background work first (a bounded wait), as the runtime does.

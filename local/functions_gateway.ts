@@ -334,6 +334,24 @@ function runtimeEnv(): Record<string, string> {
   return out;
 }
 
+/** Bodies up to this size pass the gateway as one buffer instead of a stream. */
+const BUFFERED_BODY_BYTES = 1024 * 1024;
+
+function isSmall(headers: Headers): boolean {
+  const length = Number(headers.get("content-length") ?? NaN);
+  return Number.isFinite(length) && length <= BUFFERED_BODY_BYTES;
+}
+
+/**
+ * What is forwarded to the isolate: a small body of known length as one buffer (a streamed body
+ * costs the gateway a stream pump and a chunked upload per request), anything else as the stream.
+ */
+async function requestBody(req: Request): Promise<BodyInit | null> {
+  if (!req.body) return null;
+  if (isSmall(req.headers)) return await req.arrayBuffer();
+  return req.body;
+}
+
 /** Supabase's gateway answer for a bad token (verify_jwt = true): bare JSON, no CORS. */
 function gatewayUnauthorized(msg: string): Response {
   return new Response(JSON.stringify({ msg }), {
@@ -422,7 +440,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       upstream = await fetch(`http://127.0.0.1:${port}${path}${url.search}`, {
         method: req.method,
         headers,
-        body: req.body,
+        body: await requestBody(req),
         redirect: "manual",
         signal: req.signal,
       });
@@ -453,8 +471,17 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       finish(upstream.status);
       return new Response(null, { status: upstream.status, headers: out });
     }
-    // The request stays in flight (and keeps being charged CPU) until its body has been sent.
     const status = upstream.status;
+    if (isSmall(upstream.headers)) {
+      // A small answer of known length: read it whole (the isolate has produced all of it).
+      const bytes = await upstream.arrayBuffer().catch(() => undefined);
+      if (bytes) {
+        finish(status);
+        return new Response(bytes, { status, statusText: upstream.statusText, headers: out });
+      }
+    }
+    // The request stays in flight (and keeps being charged CPU) until its body has been sent.
+
     const body = upstream.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         flush: () => finish(status),
