@@ -4,6 +4,12 @@
  * `payment.captured` events for distinct orders (each credits a wallet: the heaviest path),
  * delivered one after another, then 1,000 more 20 at a time; latency is from sending the request
  * to reading the whole answer. Goal: p99 ≤ 100 ms (Razorpay gives up after 5 s).
+ *
+ * Each phase also prints where the CPU went, per event, from /proc: this process's threads (the
+ * main thread runs the HTTP side: this client, the API server and the functions gateway; the
+ * database thread runs PGlite and its pooler; V8's helper threads GC and compile) and the
+ * `webhooks` isolate (a process of its own). The machine has few cores, so these show what limits
+ * throughput when wall-clock numbers are disturbed by other work.
  */
 import { startStack } from "../local/stack.ts";
 import { getDb } from "../shared/db.ts";
@@ -18,6 +24,41 @@ const USERS = 100;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** CPU time (ms) of each thread of this process and of the isolate, from /proc. */
+function cpuSnapshot(isolatePid: number | undefined): Map<string, number> {
+  const ticks = (statPath: string) => {
+    const stat = Deno.readTextFileSync(statPath);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return {
+      name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      ms: (Number(fields[11]) + Number(fields[12])) * 10,
+    };
+  };
+  const out = new Map<string, number>();
+  for (const task of Deno.readDirSync(`/proc/${Deno.pid}/task`)) {
+    try {
+      const { name, ms } = ticks(`/proc/${Deno.pid}/task/${task.name}/stat`);
+      const label = task.name === String(Deno.pid)
+        ? "main thread (client, API, gateway)"
+        : name.startsWith("worker")
+        ? "database thread (PGlite, pooler)"
+        : "V8 helper threads";
+      out.set(label, (out.get(label) ?? 0) + ms);
+    } catch {
+      // the thread ended
+    }
+  }
+  if (isolatePid) out.set("webhooks isolate", ticks(`/proc/${isolatePid}/stat`).ms);
+  return out;
+}
+
+function reportCpu(before: Map<string, number>, after: Map<string, number>, events: number) {
+  const parts = [...after].map(([k, v]) =>
+    `${k} ${((v - (before.get(k) ?? 0)) / events).toFixed(2)}`
+  );
+  console.log(`  CPU ms per event: ${parts.join(", ")}`);
 }
 
 function report(name: string, latencies: number[], wallMs: number) {
@@ -96,18 +137,23 @@ try {
   for (const wh of events.slice(0, WARMUP)) await deliver(wh);
   outcomes.clear();
 
+  const isolate = () => stack.gateway.pidOf("webhooks");
   const sequential: number[] = [];
+  let cpu = cpuSnapshot(isolate());
   let t = performance.now();
   for (const wh of events.slice(WARMUP, WARMUP + N)) sequential.push(await deliver(wh));
   report("webhook ack, sequential", sequential, performance.now() - t);
+  reportCpu(cpu, cpuSnapshot(isolate()), N);
 
   const concurrent: number[] = [];
   const queue = events.slice(WARMUP + N);
+  cpu = cpuSnapshot(isolate());
   t = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     for (let wh = queue.shift(); wh; wh = queue.shift()) concurrent.push(await deliver(wh));
   }));
   report(`webhook ack, ${CONCURRENCY} concurrent`, concurrent, performance.now() - t);
+  reportCpu(cpu, cpuSnapshot(isolate()), N);
   console.log("outcomes:", Object.fromEntries(outcomes));
   const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from public.wallet_usage
     where reason = 'purchase' and reference_id like 'pay_Bench%'`;
