@@ -24,13 +24,17 @@ import type { RazorpayClient } from "../shared/payments/razorpay.ts";
 import { startFakeRazorpay } from "./fakes/razorpay.ts";
 import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
 
-/** Platform, wallet, the plan after a refund, the payments API, refunds per payment. */
+/**
+ * Platform, wallet, the plan after a refund, the payments API, refunds per payment, the cheaper
+ * credit path.
+ */
 const PAYMENT_MIGRATIONS = [
   "20261125000000",
   "20261125000100",
   "20261126000400",
   "20261126002000",
   "20261126002100",
+  "20261126004000",
 ];
 
 if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");
