@@ -416,6 +416,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     if (!headers.has("x-request-id")) headers.set("x-request-id", requestId);
     headers.delete("host");
     if (clientIp) headers.set("x-forwarded-for", clientIp);
+    let requestBytes: BodyInit | null;
+    try {
+      requestBytes = await requestBody(req);
+    } catch {
+      // The client went away while sending its body: nothing reached the function.
+      return new Response(null, { status: 499 });
+    }
     const { usage, end } = isolate.begin();
     const started = performance.now();
     const finish = (status: number) => {
@@ -440,7 +447,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       upstream = await fetch(`http://127.0.0.1:${port}${path}${url.search}`, {
         method: req.method,
         headers,
-        body: await requestBody(req),
+        body: requestBytes,
         redirect: "manual",
         signal: req.signal,
       });
