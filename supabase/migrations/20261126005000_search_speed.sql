@@ -1,9 +1,10 @@
 -- Retrieval latency, measured on PGlite at 100k chunks (issue 9): full text through its index
 -- under RLS, vectors stored in the row, a small GIN pending list.
 --
--- 1. Full text. public.search_workbench_chunks runs as the caller, so the chunk read policy applies, and
--- PostgreSQL evaluates a query's own conditions after a policy's unless they are leakproof. Only
--- scalar equality is (`uuid = uuid`, `text = text`); `tsvector @@ tsquery` is not, so under RLS
+-- 1. Full text. public.search_workbench_chunks runs as the caller, so the chunk read policy
+-- applies, and PostgreSQL evaluates a query's own conditions after a policy's unless they are
+-- leakproof. Only scalar equality is (`uuid = uuid`, `text = text`); `tsvector @@ tsquery` is
+-- not, so under RLS
 -- the GIN index on `fts` can never be used: every search read and matched every chunk of the
 -- workbench (measured on PGlite: a 6-word query on a 20k-chunk workbench, ~200 ms as the owner
 -- against ~1 ms through the index). Vector search is not affected (an ORDER BY is not a
@@ -13,8 +14,8 @@
 -- returns only their chunk ids and ranks. It is SECURITY DEFINER so that the index can be used,
 -- and it answers only for a workbench in public.readable_workbench_ids(), the same set the read
 -- policies on workbench_chunks and workbench_files use, checked once (or for the service role,
--- which reads every chunk through RLS too). It returns nothing the
--- caller could not read through RLS (ids and a rank of chunks of a workbench they can read), and
+-- which reads every chunk through RLS too). It returns nothing the caller could not read
+-- through RLS (ids and a rank of chunks of a workbench they can read), and
 -- public.search_workbench_chunks still reads every chunk it returns as the caller, under RLS:
 -- a row the policy hides is dropped there whatever the candidates say. No content leaves it.
 --
@@ -23,8 +24,8 @@
 -- an exact scan fetched three extra pages per row (6,356 rows: 133 ms; with MAIN storage 33 ms,
 -- PGlite, same query). MAIN keeps the vector in the row and moves content and tsvector out
 -- first, which only the few returned or re-checked rows need. Rows written before this
--- migration keep their layout until they are written again (an UPDATE that sets the embedding
--- to itself moves them).
+-- migration keep their layout until they are rewritten (re-indexing a file writes its chunks
+-- anew).
 --
 -- 3. The GIN index gets a small pending list (gin_pending_list_limit 256 kB, default 4 MB): a GIN
 -- search scans the whole pending list linearly, and new chunks stay in it until it overflows or
