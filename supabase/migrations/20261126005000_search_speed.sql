@@ -48,6 +48,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set plan_cache_mode = force_custom_plan
 as $$
 #variable_conflict use_column
 begin
@@ -214,6 +215,7 @@ begin
     from fused
     join public.workbench_chunks c on c.id = fused.id
     join unnest(v_files, v_names) as f(id, name) on f.id = c.file_id
+   where c.id = any (v_vec || v_txt)
    order by fused.s desc, least(coalesce(fused.vr, 1000000), coalesce(fused.tr, 1000000)), c.id
    limit v_k;
 end;
