@@ -53,8 +53,9 @@ const ROLES = new Set(["anon", "authenticated", "service_role"]);
 export function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (!ROLES.has(claims.role)) throw new Error(`refusing to assume role ${claims.role}`);
   return sql.begin(async (tx) => {
-    await tx.unsafe(`set local role ${claims.role}`);
-    await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+    // One round trip: `set_config('role', …, true)` is `set local role …`.
+    await tx`select set_config('role', ${claims.role}, true),
+                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
                     set_config('request.jwt.claim.sub', ${claims.sub ?? ""}, true),
                     set_config('request.jwt.claim.role', ${claims.role}, true)`;
     return await fn(tx);

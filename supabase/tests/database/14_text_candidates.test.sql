@@ -1,0 +1,131 @@
+-- Full-text candidates through the index (public.workbench_text_candidates, SECURITY DEFINER):
+-- it answers only for a workbench the caller can read (the read policies' own set), returns ids
+-- and ranks only, never chunks of another workbench, and public.search_workbench_chunks (still
+-- SECURITY INVOKER) finds rare words through it. Vectors are stored in the row (MAIN).
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(17);
+
+create schema tests;
+grant usage on schema tests to authenticated, anon, service_role;
+create function tests.authenticate_as(p_user_id uuid) returns void
+language sql
+as $$
+  select set_config('role', 'authenticated', true),
+         set_config('request.jwt.claims',
+                    json_build_object('sub', p_user_id, 'role', 'authenticated')::text, true)
+$$;
+grant execute on function tests.authenticate_as(uuid) to authenticated;
+create function tests.authenticate_as_service() returns void
+language sql
+as $$
+  select set_config('role', 'service_role', true),
+         set_config('request.jwt.claims', '{"role":"service_role"}', true)
+$$;
+-- Candidate ids of a workbench for a query, as the current caller, in rank order.
+create function tests.candidates(p_workbench_id uuid, p_query text, p_files uuid[] default null)
+returns uuid[]
+language sql
+as $$
+  select coalesce(array_agg(t.chunk_id order by t.rank desc, t.chunk_id), '{}')
+    from public.workbench_text_candidates(
+      p_workbench_id, websearch_to_tsquery('english', p_query),
+      coalesce(p_files, array(select f.id from public.workbench_files f)), 200, 20) t
+$$;
+grant execute on function tests.candidates(uuid, text, uuid[]) to authenticated, service_role;
+
+-- a: owner of workbench A (two files); b: owner of workbench B; v: viewer on A; x: outsider.
+insert into auth.users (id, email) values
+  ('14000000-0000-0000-0000-00000000000a', 'a@example.com'),
+  ('14000000-0000-0000-0000-00000000000b', 'b@example.com'),
+  ('14000000-0000-0000-0000-00000000000c', 'v@example.com'),
+  ('14000000-0000-0000-0000-00000000000d', 'x@example.com');
+insert into public.workbench (id, name, owner_user_id) values
+  ('14e00000-0000-0000-0000-00000000000a', 'A', '14000000-0000-0000-0000-00000000000a'),
+  ('14e00000-0000-0000-0000-00000000000b', 'B', '14000000-0000-0000-0000-00000000000b');
+insert into public.workbench_members (workbench_id, user_id, role) values
+  ('14e00000-0000-0000-0000-00000000000a', '14000000-0000-0000-0000-00000000000c', 'viewer');
+insert into public.workbench_files (id, workbench_id, file_name, file_type, size_bytes, content_hash,
+                                    status) values
+  ('14f00000-0000-0000-0000-00000000000a', '14e00000-0000-0000-0000-00000000000a', 'a.txt', 'txt',
+   1, 'ha', 'indexed'),
+  ('14f00000-0000-0000-0000-0000000000a2', '14e00000-0000-0000-0000-00000000000a', 'a2.txt', 'txt',
+   1, 'ha2', 'indexed'),
+  ('14f00000-0000-0000-0000-00000000000b', '14e00000-0000-0000-0000-00000000000b', 'b.txt', 'txt',
+   1, 'hb', 'indexed');
+-- Many chunks mentioning revenue, one naming the rare word "zorblatt" (in both workbenches).
+insert into public.workbench_chunks (workbench_id, file_id, chunk_index, content)
+select '14e00000-0000-0000-0000-00000000000a', '14f00000-0000-0000-0000-00000000000a', g,
+       'Revenue line ' || g
+  from generate_series(1, 300) g;
+insert into public.workbench_chunks (id, workbench_id, file_id, chunk_index, content) values
+  ('14c00000-0000-0000-0000-00000000000a', '14e00000-0000-0000-0000-00000000000a',
+   '14f00000-0000-0000-0000-0000000000a2', 0, 'The zorblatt contract renews in March'),
+  ('14c00000-0000-0000-0000-00000000000b', '14e00000-0000-0000-0000-00000000000b',
+   '14f00000-0000-0000-0000-00000000000b', 0, 'Zorblatt revenue in B');
+
+------------------------------------------------------------------ grants and shape
+select ok(has_function_privilege('authenticated',
+  'public.workbench_text_candidates(uuid, tsquery, uuid[], integer, integer, text[])', 'execute'),
+  'authenticated may call it');
+select ok(not has_function_privilege('anon',
+  'public.workbench_text_candidates(uuid, tsquery, uuid[], integer, integer, text[])', 'execute'),
+  'anon may not');
+select is((select prosecdef from pg_proc where proname = 'workbench_text_candidates'), true,
+  'it is SECURITY DEFINER (so the GIN index can serve it)');
+select ok((select 'search_path=""' = any (proconfig) from pg_proc
+             where proname = 'workbench_text_candidates'), 'with an empty search_path');
+select is((select array_agg(a order by a) from pg_proc p, unnest(p.proargnames) a
+            where p.proname = 'workbench_text_candidates' and a not like 'p\_%'),
+  array['chunk_id', 'rank'], 'it returns ids and ranks only, no content');
+select is((select prosecdef from pg_proc where proname = 'search_workbench_chunks'), false,
+  'the search itself stays SECURITY INVOKER');
+select is((select attstorage from pg_attribute
+            where attrelid = 'public.workbench_chunks'::regclass and attname = 'embedding'),
+  'm'::"char", 'vectors are stored in the row (MAIN)');
+
+------------------------------------------------------------------ who gets candidates
+select tests.authenticate_as('14000000-0000-0000-0000-00000000000a');
+select is(tests.candidates('14e00000-0000-0000-0000-00000000000a', 'zorblatt'),
+  array['14c00000-0000-0000-0000-00000000000a'::uuid], 'the owner finds the rare word in A');
+select is(tests.candidates('14e00000-0000-0000-0000-00000000000b', 'zorblatt'), '{}'::uuid[],
+  'but nothing in B, which they cannot read');
+select is(tests.candidates('14e00000-0000-0000-0000-00000000000a', 'zorblatt',
+                           array['14f00000-0000-0000-0000-00000000000b'::uuid]), '{}'::uuid[],
+  'and passing B''s file ids brings nothing of B');
+select is(cardinality(tests.candidates('14e00000-0000-0000-0000-00000000000a', 'revenue')), 20,
+  'a common word: the best 20 of at most 200 ranked');
+
+select tests.authenticate_as('14000000-0000-0000-0000-00000000000c');
+select is(tests.candidates('14e00000-0000-0000-0000-00000000000a', 'zorblatt'),
+  array['14c00000-0000-0000-0000-00000000000a'::uuid], 'a viewer finds it too');
+
+select tests.authenticate_as('14000000-0000-0000-0000-00000000000d');
+select is(tests.candidates('14e00000-0000-0000-0000-00000000000a', 'zorblatt'), '{}'::uuid[],
+  'an outsider gets nothing');
+
+reset role;
+delete from public.workbench_members where user_id = '14000000-0000-0000-0000-00000000000c';
+select tests.authenticate_as('14000000-0000-0000-0000-00000000000c');
+select is(tests.candidates('14e00000-0000-0000-0000-00000000000a', 'zorblatt'), '{}'::uuid[],
+  'a removed viewer gets nothing any more');
+
+reset role;
+select tests.authenticate_as_service();
+select is(tests.candidates('14e00000-0000-0000-0000-00000000000b', 'zorblatt'),
+  array['14c00000-0000-0000-0000-00000000000b'::uuid], 'the service role reads any workbench');
+
+------------------------------------------------------------------ through the search
+reset role;
+select tests.authenticate_as('14000000-0000-0000-0000-00000000000a');
+select results_eq($$ select chunk_id, file_name, text_rank from public.search_workbench_chunks(
+    '14e00000-0000-0000-0000-00000000000a', null, null, 'when does the zorblatt contract renew') $$,
+  $$ values ('14c00000-0000-0000-0000-00000000000a'::uuid, 'a2.txt', 1) $$,
+  'the search finds the rare word among 300 other chunks, as the caller');
+select tests.authenticate_as('14000000-0000-0000-0000-00000000000d');
+select is_empty($$ select 1 from public.search_workbench_chunks(
+    '14e00000-0000-0000-0000-00000000000a', null, null, 'zorblatt') $$,
+  'an outsider''s search finds nothing');
+
+select * from finish();
+rollback;
