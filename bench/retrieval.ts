@@ -11,7 +11,8 @@
  * the CPU time; on a loaded one the CPU time still shows the cost).
  *
  * Measured, through `retrieve()` inside `asUser` exactly as chat calls it (embedding the question,
- * the hybrid SQL function as the owner under RLS, trimming), with the default settings:
+ * the hybrid SQL function as the owner under RLS, trimming; client, wire and pooler included),
+ * with the default settings, and again on PGlite itself (`measureInPglite`: the database's share):
  *   - warm latency p50/p95 for large (indexed) and small (exact scan) workbenches, queries made of
  *     words of one of the workbench's chunks (after unmeasured searches of every large and every
  *     10th small workbench: PGlite's WASM code is compiled as it first runs);
@@ -23,7 +24,13 @@
  */
 import { asUser, createDb, type Sql } from "../shared/db.ts";
 import { createLocalEmbedder, toVectorLiteral } from "../shared/embeddings.ts";
-import { retrieve } from "../shared/retrieval/search.ts";
+import {
+  DEFAULT_RETRIEVAL_SETTINGS,
+  formSearchQuery,
+  retrieve,
+} from "../shared/retrieval/search.ts";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
 import { applyPlatformBaseline } from "../local/platform_sql.ts";
 import { defaultPaths, migrate } from "../local/migrate.ts";
 import { Rng, TextGenerator } from "./corpus.ts";
@@ -39,9 +46,10 @@ interface Database {
 }
 
 /**
- * PGlite in this process, persisted to `dataDir`: the client, the pooler and the database share
- * one thread, so this process's CPU time per search is the whole cost of a search (client,
- * wire, planning and execution), measurable even when other work loads the machine.
+ * PGlite in this process, persisted to `dataDir` (on the local platform's database thread, with
+ * its pooler): this process's CPU time per search, all threads, is the whole cost of a search
+ * (client, wire, pooler, planning and execution), measurable even when other work loads the
+ * machine.
  */
 function startDatabase(dataDir: string): Promise<Database> {
   return startPglite({ port: 0, dataDir });
@@ -150,11 +158,17 @@ async function search(sql: Sql, wb: Workbench, question: string, exact = false) 
   };
 }
 
+interface Asked {
+  wb: Workbench;
+  question: string;
+}
+
 interface ClassResult {
   latencies: number[];
   cpu: number[];
   recall: number;
   queries: number;
+  asked: Asked[];
 }
 
 async function measureClass(
@@ -165,10 +179,12 @@ async function measureClass(
 ): Promise<ClassResult> {
   const latencies: number[] = [];
   const cpu: number[] = [];
+  const asked: Asked[] = [];
   let hits = 0;
   let expected = 0;
   for (const wb of wbs) {
     for (const q of await questionsFor(sql, wb, perWorkbench, rng)) {
+      asked.push({ wb, question: q });
       await search(sql, wb, q); // warm this query's pages
       const got = await search(sql, wb, q);
       latencies.push(got.ms);
@@ -179,7 +195,73 @@ async function measureClass(
       expected += truth.ids.length;
     }
   }
-  return { latencies, cpu, recall: expected ? hits / expected : NaN, queries: latencies.length };
+  return {
+    latencies,
+    cpu,
+    recall: expected ? hits / expected : NaN,
+    queries: latencies.length,
+    asked,
+  };
+}
+
+/**
+ * The same searches on PGlite itself, in this thread, with no client, wire or pooler: what the
+ * search costs in the database (the issue's measure). Each: the query embedded, then one
+ * transaction as the workbench's owner (role and claims in one statement, then the SQL function
+ * with the default settings). Every question once unmeasured, then once measured.
+ */
+async function measureInPglite(
+  dir: string,
+  classes: { name: string; asked: Asked[] }[],
+): Promise<void> {
+  const pg = await PGlite.create({ dataDir: dir, extensions: { vector } });
+  const s = DEFAULT_RETRIEVAL_SETTINGS;
+  const run = async ({ wb, question }: Asked) => {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const query = formSearchQuery(question, []);
+    const [v] = await embedder.embed([query]);
+    await pg.transaction(async (tx) => {
+      await tx.query(
+        `select set_config('role', 'authenticated', true),
+                set_config('request.jwt.claims', $1, true)`,
+        [JSON.stringify({ sub: wb.owner, role: "authenticated" })],
+      );
+      await tx.query(
+        `select * from public.search_workbench_chunks($1::uuid, $2::extensions.vector, $3, $4,
+           $5, $6, $7, $8, $9, $10, $11)`,
+        [
+          wb.id,
+          toVectorLiteral(v!),
+          embedder.model,
+          query,
+          s.topK,
+          s.candidates,
+          s.rrfK,
+          s.vectorWeight,
+          s.textWeight,
+          s.efSearch,
+          s.textScanLimit,
+        ],
+      );
+    });
+    const c = process.cpuUsage(c0);
+    return { ms: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
+  };
+  try {
+    for (const c of classes) for (const a of c.asked) await run(a);
+    for (const c of classes) {
+      const r = { latencies: [] as number[], cpu: [] as number[] };
+      for (const a of c.asked) {
+        const got = await run(a);
+        r.latencies.push(got.ms);
+        r.cpu.push(got.cpu);
+      }
+      console.log(line(`${c.name}, in PGlite`, r));
+    }
+  } finally {
+    await pg.close();
+  }
 }
 
 const ms = (v: number) => v.toFixed(1).padStart(6);
@@ -233,20 +315,17 @@ export async function benchRetrieval(total: number): Promise<void> {
     // Small workbenches: every 5th, so sizes from a few hundred down to 5 are covered.
     const smallSample = small.filter((_, i) => i % 5 === 0);
     const perLarge = Math.max(5, Math.ceil(60 / Math.max(1, large.length)));
+    const classes: { name: string; asked: Asked[] }[] = [];
     if (large.length) {
-      console.log(
-        line(
-          `large (indexed, ${large.length} workbenches)`,
-          await measureClass(sql, large, perLarge, rng),
-        ),
-      );
+      const name = `large (indexed, ${large.length} workbenches)`;
+      const r = await measureClass(sql, large, perLarge, rng);
+      console.log(line(name, r));
+      classes.push({ name: "large", asked: r.asked });
     }
-    console.log(
-      line(
-        `small (exact, ${smallSample.length} of ${small.length})`,
-        await measureClass(sql, smallSample, 2, rng),
-      ),
-    );
+    const smallName = `small (exact, ${smallSample.length} of ${small.length})`;
+    const smallResult = await measureClass(sql, smallSample, 2, rng);
+    console.log(line(smallName, smallResult));
+    classes.push({ name: "small", asked: smallResult.asked });
     const common = { latencies: [] as number[], cpu: [] as number[] };
     for (let i = 0; i < 20; i++) {
       const r = await search(sql, wbs[0]!, "revenue");
@@ -254,10 +333,16 @@ export async function benchRetrieval(total: number): Promise<void> {
       common.cpu.push(r.cpu);
     }
     console.log(line("one common word, largest workbench", common));
+    classes.push({
+      name: "one common word",
+      asked: Array.from({ length: 20 }, () => ({ wb: wbs[0]!, question: "revenue" })),
+    });
 
-    // Cold: restart the database, then the first search of 40 workbenches (large ones included).
     await sql.end({ timeout: 5 });
     await db.stop();
+    await measureInPglite(dir, classes);
+
+    // Cold: restart the database, then the first search of 40 workbenches (large ones included).
     db = await startDatabase(dir);
     sql = createDb(db.url);
     const coldSample = [...large, ...smallSample].slice(0, 40);
