@@ -6,6 +6,7 @@
  * pooler run on a thread of their own (database_worker.ts): PGlite's work is synchronous WASM, and
  * on the caller's thread it would stall every HTTP request of the local platform while it runs.
  */
+import { log } from "../shared/log.ts";
 import type { DatabaseReply, DatabaseRequest } from "./database_worker.ts";
 
 export interface LocalDatabase {
@@ -44,6 +45,8 @@ export async function startPglite(opts: DatabaseOptions = {}): Promise<LocalData
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
     crashed = new Error(`the local database thread failed: ${e.message}`);
+    // Every connection fails from now on; say why once, loudly.
+    log.error("the local database stopped", { error: crashed.message });
     waiting?.({ type: "failed", name: "Error", message: crashed.message });
   };
   const ask = (request: DatabaseRequest) =>
@@ -68,8 +71,9 @@ export async function startPglite(opts: DatabaseOptions = {}): Promise<LocalData
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (!crashed) await ask({ type: "stop" });
+      const reply = crashed ? undefined : await ask({ type: "stop" });
       worker.terminate();
+      if (reply?.type === "failed") throw failure(reply.name, reply.message);
     },
   };
 }

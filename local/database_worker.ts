@@ -65,8 +65,17 @@ self.onmessage = async (e: MessageEvent<DatabaseRequest>) => {
       reply({ type: "failed", name: error.name, message: error.message });
     }
   } else {
-    await pooler?.stop();
-    await db?.close();
-    reply({ type: "stopped" });
+    // The database is closed (and its files flushed) even when the pooler fails to stop.
+    try {
+      try {
+        await pooler?.stop();
+      } finally {
+        await db?.close();
+      }
+      reply({ type: "stopped" });
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      reply({ type: "failed", name: error.name, message: error.message });
+    }
   }
 };

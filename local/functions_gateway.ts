@@ -442,21 +442,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       else log.info("function request", { ...fields });
       opts.onRequest?.(fields);
     };
-    let upstream: Response;
-    try {
-      upstream = await fetch(`http://127.0.0.1:${port}${path}${url.search}`, {
-        method: req.method,
-        headers,
-        body: requestBytes,
-        redirect: "manual",
-        signal: req.signal,
-      });
-    } catch (err) {
+    // The request or its answer failed: the client left (499), or the isolate died under it at
+    // a limit (546) or by a crash (500).
+    const failed = async (err: unknown): Promise<Response> => {
       if (req.signal.aborted) {
         finish(499);
         return new Response(null, { status: 499 });
       }
-      // The isolate died under the request: a limit, or a crash.
       const reason = await Promise.race([
         isolate.exited,
         new Promise<"unknown">((r) => setTimeout(() => r("unknown"), 2_000)),
@@ -470,6 +462,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return Response.json({ code: "WORKER_ERROR", message: "Function exited unexpectedly" }, {
         status: 500,
       });
+    };
+    let upstream: Response;
+    try {
+      upstream = await fetch(`http://127.0.0.1:${port}${path}${url.search}`, {
+        method: req.method,
+        headers,
+        body: requestBytes,
+        redirect: "manual",
+        signal: req.signal,
+      });
+    } catch (err) {
+      return await failed(err);
     }
     isolate.noteMemory(Number(upstream.headers.get(MEMORY_HEADER) ?? "0"));
     const out = new Headers(upstream.headers);
@@ -481,11 +485,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     const status = upstream.status;
     if (isSmall(upstream.headers)) {
       // A small answer of known length: read it whole (the isolate has produced all of it).
-      const bytes = await upstream.arrayBuffer().catch(() => undefined);
-      if (bytes) {
-        finish(status);
-        return new Response(bytes, { status, statusText: upstream.statusText, headers: out });
+      let bytes: ArrayBuffer;
+      try {
+        bytes = await upstream.arrayBuffer();
+      } catch (err) {
+        return await failed(err);
       }
+      finish(status);
+      return new Response(bytes, { status, statusText: upstream.statusText, headers: out });
     }
     // The request stays in flight (and keeps being charged CPU) until its body has been sent.
 
