@@ -243,7 +243,7 @@ select is(
   'accept_company_invitation,can_grant_workbench_role,can_manage_workbench,company_member_list,'
   'company_role,company_visible,decline_company_invitation,has_workbench_role,invite_to_company,'
   'is_company_member,my_company_invitations,readable_workbench_ids,search_workbench_chunks,'
-  'workbench_member_list,workbench_role',
+  'workbench_member_list,workbench_role,workbench_text_candidates',
   'authenticated can execute only the membership checks, invitation RPCs and the search in public');
 select results_eq($$ select name from public.workbench where id = '10000000-0000-0000-0000-0000000000a1' $$,
   array['A personal'], 'A''s workbench is unchanged');
