@@ -4,12 +4,11 @@
  *
  * A step reads the next part of the file with its streaming reader (shared/parsers/read.ts), from
  * the cursor saved in `workbench_files.progress`, chunks it (shared/chunking.ts, whose state is in
- * the cursor too), embeds the chunks and inserts them WITH their embeddings, in ONE transaction
- * that ends with the advanced cursor. It stops at the first of: `extractChunksPerStep` chunks,
- * `stepWorkMs` of its own work (reading, chunking, embedding; not waiting for the database or the
- * embedding service), `pdfPagesPerStep` pages, or the end of the file (then the file is
- * `indexed`). Inserts are sent while the reader goes on, so the database works while the step
- * parses and embeds.
+ * the cursor too) and embeds the chunks, with no transaction open (a remote embedder is an HTTP
+ * round trip per batch); then ONE transaction inserts the chunks WITH their embeddings and ends
+ * with the advanced cursor. It stops at the first of: `extractChunksPerStep` chunks, `stepWorkMs`
+ * of its own work (reading, chunking, embedding; not waiting for the database or the embedding
+ * service), `pdfPagesPerStep` pages, or the end of the file (then the file is `indexed`).
  *
  * Chunk indexes continue from the cursor's `next_chunk` and the chunks only depend on the cursor,
  * never on where a step stopped, so a step redone after a crash (its transaction rolled back)
@@ -118,18 +117,33 @@ export const ExtractProgress = z.object({
 });
 export type ExtractProgress = z.infer<typeof ExtractProgress>;
 
-/** Embeds chunks in batches and inserts each batch as it is ready, in the step's transaction. */
-class ChunkWriter {
+/** A chunk ready to insert: its index in the file and its embedding. */
+interface ChunkRow {
+  workbench_id: string;
+  file_id: string;
+  chunk_index: number;
+  content: string;
+  metadata: Chunk["metadata"];
+  token_count: number;
+  embedding: string;
+  embedding_model: string;
+}
+
+/**
+ * Embeds chunks in batches as they come, OUTSIDE any transaction (a remote embedder is an HTTP
+ * round trip per batch; a transaction held across them would hold a database connection, and on
+ * the local platform its only session, for as long), and keeps the rows for the step's insert.
+ */
+class ChunkEmbedder {
   private pending: Chunk[] = [];
-  private inserts: Promise<unknown>[] = [];
   private error: unknown;
+  readonly rows: ChunkRow[] = [];
   /** Chunks handed over so far (embedded or waiting). */
   count = 0;
   /** Time spent waiting on the embedding service (not the step's own work). */
   waitedMs = 0;
 
   constructor(
-    private readonly tx: Tx,
     private readonly deps: StepDeps,
     private readonly file: FileRow,
     private nextIndex: number,
@@ -144,14 +158,14 @@ class ChunkWriter {
     this.count++;
   }
 
-  /** Sends every full batch; never throws (a failure is reported by `finish`). */
+  /** Embeds every full batch; never throws (a failure is reported by `finish`). */
   async pump(): Promise<void> {
     while (!this.failed && this.pending.length >= this.deps.config.embedBatchSize) {
-      await this.send(this.pending.splice(0, this.deps.config.embedBatchSize));
+      await this.embed(this.pending.splice(0, this.deps.config.embedBatchSize));
     }
   }
 
-  private async send(batch: Chunk[]): Promise<void> {
+  private async embed(batch: Chunk[]): Promise<void> {
     const first = this.nextIndex;
     this.nextIndex += batch.length;
     let vectors: number[][];
@@ -165,42 +179,25 @@ class ChunkWriter {
       return;
     }
     const model = this.deps.embedder.model;
-    const rows = batch.map((c, i) => ({
-      workbench_id: this.file.workbench_id,
-      file_id: this.file.id,
-      chunk_index: first + i,
-      content: c.content,
-      metadata: c.metadata,
-      token_count: c.tokenCount,
-      embedding: toVectorLiteral(vectors[i]),
-      embedding_model: model,
-    }));
-    const tx = this.tx;
-    const insert = tx`insert into public.workbench_chunks ${
-      tx(
-        rows,
-        "workbench_id",
-        "file_id",
-        "chunk_index",
-        "content",
-        "metadata",
-        "token_count",
-        "embedding",
-        "embedding_model",
-      )
-    } on conflict (file_id, chunk_index) do nothing`.execute();
-    this.inserts.push(insert.catch((err) => {
-      this.error ??= err;
-    }));
-    // Let the client write the query now, so the database works while the reader goes on.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    batch.forEach((c, i) =>
+      this.rows.push({
+        workbench_id: this.file.workbench_id,
+        file_id: this.file.id,
+        chunk_index: first + i,
+        content: c.content,
+        metadata: c.metadata,
+        token_count: c.tokenCount,
+        embedding: toVectorLiteral(vectors[i]),
+        embedding_model: model,
+      })
+    );
   }
 
-  /** Sends what is left and waits for every insert; throws the first failure. */
-  async finish(): Promise<void> {
-    if (!this.failed && this.pending.length > 0) await this.send(this.pending.splice(0));
-    await Promise.all(this.inserts);
+  /** Embeds what is left; throws the first failure. */
+  async finish(): Promise<ChunkRow[]> {
+    if (!this.failed && this.pending.length > 0) await this.embed(this.pending.splice(0));
     if (this.error !== undefined) throw this.error;
+    return this.rows;
   }
 }
 
@@ -246,45 +243,61 @@ async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> 
   const { progress, restart } = readProgress(file);
   const bytes = await deps.store.download(WORKBENCH_BUCKET, file.storage_path);
   const config = deps.config;
+  // Read, chunk and embed first, with no transaction open; then write it all in one.
+  const chunks = new ChunkEmbedder(deps, file, progress.next_chunk);
+  const chunker = new Chunker(
+    { maxTokens: config.chunkTokens, overlapTokens: config.overlapTokens },
+    progress.chunker,
+  );
+  chunker.onChunk = (chunk) => chunks.add(chunk);
+  const work = workClock(() => chunks.waitedMs);
+  const budget: ReadBudget = {
+    exhausted: () =>
+      chunks.failed || chunks.count >= config.extractChunksPerStep ||
+      work() >= config.stepWorkMs,
+    pause: () => chunks.pump(),
+  };
+  const read = await readFile(file.file_type, bytes, progress.reader, chunker, budget, {
+    pdfPages: config.pdfPagesPerStep,
+  });
+  if (read.pageCount !== undefined && read.pageCount > config.maxPdfPages) {
+    throw new ParseError(
+      `the PDF has ${read.pageCount} pages; the limit is ${config.maxPdfPages}`,
+    );
+  }
+  if (read.done) chunker.end();
+  const rows = await chunks.finish();
+  const total = progress.next_chunk + chunks.count;
+  if (read.done && total === 0) {
+    throw new ParseError("no text could be extracted from the file");
+  }
+  const next: ExtractProgress = {
+    phase: "extract",
+    v: 2,
+    next_chunk: total,
+    reader: read.cursor,
+    chunker: chunker.state(),
+    fraction: Math.round(read.fraction * 1000) / 1000,
+  };
+  if (read.cursor.type === "pdf") next.next_page = read.cursor.at.next_page;
+  const pageCount = read.pageCount ?? file.page_count;
   return await deps.sql.begin(async (tx) => {
     if (restart) await tx`delete from public.workbench_chunks where file_id = ${file.id}`;
-    const writer = new ChunkWriter(tx, deps, file, progress.next_chunk);
-    const chunker = new Chunker(
-      { maxTokens: config.chunkTokens, overlapTokens: config.overlapTokens },
-      progress.chunker,
-    );
-    chunker.onChunk = (chunk) => writer.add(chunk);
-    const work = workClock(() => writer.waitedMs);
-    const budget: ReadBudget = {
-      exhausted: () =>
-        writer.failed || writer.count >= config.extractChunksPerStep ||
-        work() >= config.stepWorkMs,
-      pause: () => writer.pump(),
-    };
-    const read = await readFile(file.file_type, bytes, progress.reader, chunker, budget, {
-      pdfPages: config.pdfPagesPerStep,
-    });
-    if (read.pageCount !== undefined && read.pageCount > config.maxPdfPages) {
-      throw new ParseError(
-        `the PDF has ${read.pageCount} pages; the limit is ${config.maxPdfPages}`,
-      );
+    for (let i = 0; i < rows.length; i += config.embedBatchSize) {
+      await tx`insert into public.workbench_chunks ${
+        tx(
+          rows.slice(i, i + config.embedBatchSize),
+          "workbench_id",
+          "file_id",
+          "chunk_index",
+          "content",
+          "metadata",
+          "token_count",
+          "embedding",
+          "embedding_model",
+        )
+      } on conflict (file_id, chunk_index) do nothing`;
     }
-    if (read.done) chunker.end();
-    await writer.finish();
-    const total = progress.next_chunk + writer.count;
-    if (read.done && total === 0) {
-      throw new ParseError("no text could be extracted from the file");
-    }
-    const next: ExtractProgress = {
-      phase: "extract",
-      v: 2,
-      next_chunk: total,
-      reader: read.cursor,
-      chunker: chunker.state(),
-      fraction: Math.round(read.fraction * 1000) / 1000,
-    };
-    if (read.cursor.type === "pdf") next.next_page = read.cursor.at.next_page;
-    const pageCount = read.pageCount ?? file.page_count;
     const updated = await tx`
       update public.workbench_files
          set status = case when ${read.done} then 'indexed' else 'processing' end,
