@@ -21,7 +21,7 @@
  */
 import { z } from "zod";
 import { type Chunk, Chunker, ChunkerState } from "../chunking.ts";
-import type { Sql, Tx } from "../db.ts";
+import type { Sql } from "../db.ts";
 import type { Embedder } from "../embeddings.ts";
 import { toVectorLiteral } from "../embeddings.ts";
 import { type ReadBudget, ReaderCursor, readFile } from "../parsers/read.ts";
