@@ -286,6 +286,10 @@ Deno.test({
           const built = await sql<{ id: string }[]>`
             select private.ensure_workbench_vector_indexes(5) as id`;
           assert.deepEqual(built.map((r) => r.id), [big], "only the large workbench gets one");
+          const [bigIndex] = await sql<{ indexdef: string }[]>`
+            select indexdef from pg_indexes
+             where indexname = ${`workbench_chunks_vec_${big.replaceAll("-", "")}`}`;
+          assert.match(bigIndex!.indexdef, /m='16', ef_construction='200'/, "the default build");
 
           for (
             const [wb, texts, exact] of [[big, bigTexts, false], [small, smallTexts, true]] as const
@@ -321,13 +325,18 @@ Deno.test({
           select private.ensure_workbench_vector_index(${wb}) as ok`;
         assert.equal(below?.ok, false, "299 chunks: no index");
         await insertChunks(sql, embedder, wb, f, [{ content: "one more chunk" }], 299);
+        await sql`update private.settings set value = '100'
+                   where key = 'workbench_vector_index_ef_construction'`;
         const [at] = await sql<{ ok: boolean }[]>`
           select private.ensure_workbench_vector_index(${wb}) as ok`;
+        await sql`update private.settings set value = '200'
+                   where key = 'workbench_vector_index_ef_construction'`;
         assert.equal(at?.ok, true, "300 chunks: an index");
         const name = `workbench_chunks_vec_${wb.replaceAll("-", "")}`;
         const [idx] = await sql<{ indexdef: string }[]>`
           select indexdef from pg_indexes where indexname = ${name}`;
         assert.match(idx!.indexdef, /hnsw/);
+        assert.match(idx!.indexdef, /ef_construction='100'/, "built with the setting of the time");
         assert.ok(idx!.indexdef.includes(wb), "partial on the workbench");
         const scans = async () => {
           await sql`select pg_stat_force_next_flush()`;
