@@ -93,6 +93,33 @@ export async function chooseQueryEmbedder(
   };
 }
 
+/** The hybrid search as one statement; `searchParams` gives its parameters, in order. */
+export const SEARCH_SQL = `select * from public.search_workbench_chunks(
+  $1::uuid, $2::extensions.vector, $3::text, $4::text, $5::integer, $6::integer, $7::integer,
+  $8::double precision, $9::double precision, $10::integer, $11::integer)`;
+
+/** The parameters of `SEARCH_SQL`: no vector (and no model) searches by text only. */
+export function searchParams(
+  workbenchId: string,
+  query: string,
+  vector: { values: number[]; model: string } | null,
+  s: RetrievalSettings,
+): (string | number | null)[] {
+  return [
+    workbenchId,
+    vector ? toVectorLiteral(vector.values) : null,
+    vector?.model ?? null,
+    query,
+    s.topK,
+    s.candidates,
+    s.rrfK,
+    s.vectorWeight,
+    s.textWeight,
+    s.efSearch,
+    s.textScanLimit,
+  ];
+}
+
 /** Runs the hybrid search in `tx` and returns the passages with how they were found. */
 export async function retrieve(
   tx: Tx,
@@ -103,14 +130,12 @@ export async function retrieve(
   const query = formSearchQuery(opts.question, opts.previousUserTurns ?? []);
   const run = async (e: Embedder | null): Promise<{ rows: SearchRow[]; model: string | null }> => {
     const [v] = e ? await e.embed([query]) : [];
-    const model = e && v ? e.model : null;
-    const rows = await tx<SearchRow[]>`
-      select * from public.search_workbench_chunks(
-        ${opts.workbenchId}::uuid, ${v ? toVectorLiteral(v) : null}::extensions.vector,
-        ${model}::text, ${query}::text, ${s.topK}::integer, ${s.candidates}::integer,
-        ${s.rrfK}::integer, ${s.vectorWeight}::double precision,
-        ${s.textWeight}::double precision, ${s.efSearch}::integer, ${s.textScanLimit}::integer)`;
-    return { rows, model };
+    const vector = e && v ? { values: v, model: e.model } : null;
+    const rows = await tx.unsafe<SearchRow[]>(
+      SEARCH_SQL,
+      searchParams(opts.workbenchId, query, vector, s),
+    );
+    return { rows, model: vector?.model ?? null };
   };
   let note: string | undefined;
   let found: { rows: SearchRow[]; model: string | null };
