@@ -23,7 +23,7 @@ import { z } from "zod";
 import { type Chunk, Chunker, ChunkerState } from "../chunking.ts";
 import type { Sql } from "../db.ts";
 import type { Embedder } from "../embeddings.ts";
-import { toVectorLiteral } from "../embeddings.ts";
+import { EmbeddingError, toVectorLiteral } from "../embeddings.ts";
 import { type ReadBudget, ReaderCursor, readFile } from "../parsers/read.ts";
 import { type FileType, ParseError } from "../parsers/types.ts";
 import type { ObjectStore } from "../storage.ts";
@@ -129,6 +129,20 @@ interface ChunkRow {
   embedding_model: string;
 }
 
+const CHUNK_COLUMNS = [
+  "workbench_id",
+  "file_id",
+  "chunk_index",
+  "content",
+  "metadata",
+  "token_count",
+  "embedding",
+  "embedding_model",
+] as const satisfies readonly (keyof ChunkRow)[];
+
+/** Rows per insert statement (a step writes at most `extractChunksPerStep`, 512 by default). */
+const INSERT_ROWS = 256;
+
 /**
  * Embeds chunks in batches as they come, OUTSIDE any transaction (a remote embedder is an HTTP
  * round trip per batch; a transaction held across them would hold a database connection, and on
@@ -174,6 +188,11 @@ class ChunkEmbedder {
       const t1 = performance.now();
       vectors = await embedding;
       this.waitedMs += performance.now() - t1; // a remote embedder's latency; ~0 for a local one
+      if (vectors.length !== batch.length) {
+        throw new EmbeddingError(
+          `the embedding service returned ${vectors.length} vectors for ${batch.length} texts`,
+        );
+      }
     } catch (err) {
       this.error ??= err;
       return;
@@ -187,7 +206,7 @@ class ChunkEmbedder {
         content: c.content,
         metadata: c.metadata,
         token_count: c.tokenCount,
-        embedding: toVectorLiteral(vectors[i]),
+        embedding: toVectorLiteral(vectors[i]!),
         embedding_model: model,
       })
     );
@@ -282,22 +301,7 @@ async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> 
   if (read.cursor.type === "pdf") next.next_page = read.cursor.at.next_page;
   const pageCount = read.pageCount ?? file.page_count;
   return await deps.sql.begin(async (tx) => {
-    if (restart) await tx`delete from public.workbench_chunks where file_id = ${file.id}`;
-    for (let i = 0; i < rows.length; i += config.embedBatchSize) {
-      await tx`insert into public.workbench_chunks ${
-        tx(
-          rows.slice(i, i + config.embedBatchSize),
-          "workbench_id",
-          "file_id",
-          "chunk_index",
-          "content",
-          "metadata",
-          "token_count",
-          "embedding",
-          "embedding_model",
-        )
-      } on conflict (file_id, chunk_index) do nothing`;
-    }
+    // The cursor first: a step that outlived its message fails here, before writing any chunk.
     const updated = await tx`
       update public.workbench_files
          set status = case when ${read.done} then 'indexed' else 'processing' end,
@@ -312,6 +316,12 @@ async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> 
          and progress = ${tx.json(file.progress as Record<string, never>)}::jsonb
       returning 1`;
     if (updated.length === 0) throw new StaleStepError("the file changed while this step ran");
+    if (restart) await tx`delete from public.workbench_chunks where file_id = ${file.id}`;
+    for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+      await tx`insert into public.workbench_chunks ${
+        tx(rows.slice(i, i + INSERT_ROWS), ...CHUNK_COLUMNS)
+      } on conflict (file_id, chunk_index) do nothing`;
+    }
     return read.done
       ? { done: true, chunks_total: total }
       : { done: false, phase: "extract", chunks_done: total };
