@@ -327,10 +327,14 @@ Deno.test({
         await insertChunks(sql, embedder, wb, f, [{ content: "one more chunk" }], 299);
         await sql`update private.settings set value = '100'
                    where key = 'workbench_vector_index_ef_construction'`;
-        const [at] = await sql<{ ok: boolean }[]>`
-          select private.ensure_workbench_vector_index(${wb}) as ok`;
-        await sql`update private.settings set value = '200'
-                   where key = 'workbench_vector_index_ef_construction'`;
+        let at: { ok: boolean } | undefined;
+        try {
+          [at] = await sql<{ ok: boolean }[]>`
+            select private.ensure_workbench_vector_index(${wb}) as ok`;
+        } finally {
+          await sql`update private.settings set value = '200'
+                     where key = 'workbench_vector_index_ef_construction'`;
+        }
         assert.equal(at?.ok, true, "300 chunks: an index");
         const name = `workbench_chunks_vec_${wb.replaceAll("-", "")}`;
         const [idx] = await sql<{ indexdef: string }[]>`

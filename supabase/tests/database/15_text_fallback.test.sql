@@ -3,7 +3,7 @@
 -- public.workbench_text_candidates) and as the service role (directly), never for an outsider.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(6);
+select plan(9);
 
 create schema tests;
 grant usage on schema tests to authenticated, anon, service_role;
@@ -53,12 +53,25 @@ select results_eq($$ select * from tests.text_hits('zorblatt contract quixotic')
 select results_eq($$ select * from tests.text_hits('zorblatt contract') $$,
   $$ values ('15c00000-0000-0000-0000-000000000001'::uuid, 1) $$,
   'a chunk has every word: only such chunks come back, no fallback');
+select results_eq($$ select * from tests.text_hits('"contract zorblatt"') $$,
+  $$ values ('15c00000-0000-0000-0000-000000000001'::uuid, 1),
+            ('15c00000-0000-0000-0000-000000000002'::uuid, 2) $$,
+  'a phrase in another order matches no chunk: its words are looked up one by one');
+select is_empty($$ select * from tests.text_hits('the and of') $$,
+  'stop words only: no full-text query, nothing');
 select is_empty($$ select * from tests.text_hits('quixotic') $$,
-  'one word that no chunk has: nothing (with one word, any is every)');
+  'one word that no chunk has: nothing');
 
 select tests.authenticate_as('15000000-0000-0000-0000-00000000000b');
 select is_empty($$ select * from tests.text_hits('zorblatt contract quixotic') $$,
-  'an outsider gets nothing from the fallback either');
+  'an outsider gets nothing from the search');
+select is(
+  (select count(*)::integer from public.workbench_text_candidates(
+     '15e00000-0000-0000-0000-00000000000a',
+     to_tsquery('simple', 'zorblatt | contract | quixot'),
+     array['15f00000-0000-0000-0000-00000000000a']::uuid[], 200, 20,
+     array['zorblatt', 'contract', 'quixot'])),
+  0, 'nor from the any-word candidates, even with the file ids');
 
 reset role;
 set local role service_role;
