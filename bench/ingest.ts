@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { type Chunk, Chunker } from "../shared/chunking.ts";
 import { createDb, type Sql } from "../shared/db.ts";
 import { createLocalEmbedder, type Embedder, toVectorLiteral } from "../shared/embeddings.ts";
-import { stepConfigFromEnv } from "../shared/indexing/step.ts";
+import { CHUNK_COLUMNS, stepConfigFromEnv } from "../shared/indexing/step.ts";
 import { DEFAULT_WORKER_CONFIG, processNextFile } from "../shared/indexing/worker.ts";
 import { readFile, UNLIMITED } from "../shared/parsers/read.ts";
 import type { FileType } from "../shared/parsers/types.ts";
@@ -250,19 +250,7 @@ async function floor(
         embedding: vectors[i + j],
         embedding_model: embedder.model,
       }));
-      await tx`insert into public.workbench_chunks ${
-        tx(
-          rows,
-          "workbench_id",
-          "file_id",
-          "chunk_index",
-          "content",
-          "metadata",
-          "token_count",
-          "embedding",
-          "embedding_model",
-        )
-      }`;
+      await tx`insert into public.workbench_chunks ${tx(rows, ...CHUNK_COLUMNS)}`;
     }
   });
   return performance.now() - t0;

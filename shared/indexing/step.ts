@@ -129,7 +129,8 @@ interface ChunkRow {
   embedding_model: string;
 }
 
-const CHUNK_COLUMNS = [
+/** The columns an indexing step writes for each chunk. */
+export const CHUNK_COLUMNS = [
   "workbench_id",
   "file_id",
   "chunk_index",
