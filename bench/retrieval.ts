@@ -211,10 +211,11 @@ async function measureClass(
 /**
  * The issue's reference design as ONE SQL statement, for comparison: as the database owner (no
  * RLS, no access check), no file or model filter, no fallback when no chunk has every word. The
- * nearest 20 by cosine (the workbench's partial HNSW index at ef_search 400, else an exact scan),
- * the best 20 of at most 200 full-text matches by cover density, fused by RRF (k = 60), the top
- * 10 with their content. What this machine allows the design itself; the product's search adds
- * the access rules, the filters and the fallback to it.
+ * nearest 20 by cosine at ef_search 400 (the plan is the planner's own choice: the workbench's
+ * partial HNSW index, or an exact scan where it estimates that cheaper), the best 20 of at most 200
+ * full-text matches by cover density, fused by RRF (k = 60), the top 10 with their content. What
+ * this machine allows the design itself; the product's search adds the access rules, the filters
+ * and the fallback to it, and always takes the workbench's index.
  */
 function referenceSearchSql(workbenchId: string): string {
   // The workbench id is written into the text (a uuid from this bench, not input): the planner
