@@ -46,8 +46,7 @@ insert into public.payments (user_id, plan_id, razorpay_order_id, amount_paise)
 values ('aaaaaaaa-0000-0000-0000-000000000001', 'test-plan', 'order_rls_a', 100);
 
 ------------------------------------------------------------------ tenant B reads nothing of A's
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "bbbbbbbb-0000-0000-0000-000000000002", "role": "authenticated"}';
+select tests.authenticate_as('bbbbbbbb-0000-0000-0000-000000000002');
 
 select is_empty($$ select 1 from public.company $$, 'B sees no company of A');
 select is_empty($$ select 1 from public.company_members $$, 'B sees no company members');
@@ -117,7 +116,7 @@ select lives_ok($$ insert into public.workbench (name) values ('B second') retur
   'B can create their own workbench (owner defaults to the caller)');
 
 ------------------------------------------------------------------ viewer C on A's workbench
-set local request.jwt.claims = '{"sub": "cccccccc-0000-0000-0000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('cccccccc-0000-0000-0000-000000000003');
 select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a1') $$,
   array['viewer'], 'C is a viewer');
 select isnt_empty($$ select 1 from public.workbench_files $$, 'a viewer reads files');
@@ -131,8 +130,7 @@ select is_empty($$ update public.workbench_members set role = 'owner' returning 
   'a viewer cannot promote themselves');
 
 ------------------------------------------------------------------ anon
-set local role anon;
-set local request.jwt.claims = '{"role": "anon"}';
+select tests.authenticate_as_anon();
 select throws_ok($$ select 1 from public.workbench $$, '42501', null, 'anon cannot read workbenches');
 select throws_ok($$ select 1 from public.wallet $$, '42501', null, 'anon cannot read wallets');
 select throws_ok($$ select 1 from public.workbench_chunks $$, '42501', null, 'anon cannot read chunks');
@@ -161,8 +159,7 @@ select is_empty($$
   'no client role can execute a private function');
 
 ------------------------------------------------------------------ company member D
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "dddddddd-0000-0000-0000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('dddddddd-0000-0000-0000-000000000004');
 select results_eq($$ select name from public.workbench $$, array['Acme books'],
   'a company member sees the company workbench and nothing else');
 select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
@@ -171,25 +168,25 @@ select is_empty($$ update public.workbench set name = 'x' returning 1 $$,
   'a plain company member cannot rename the workbench');
 
 -- A gives D an explicit editor role on the company workbench, then removes D from the company.
-set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('aaaaaaaa-0000-0000-0000-000000000001');
 select lives_ok($$ insert into public.workbench_members (workbench_id, user_id, role)
   values ('10000000-0000-0000-0000-0000000000a2', 'dddddddd-0000-0000-0000-000000000004', 'editor') $$,
   'the owner grants an explicit editor role');
-set local request.jwt.claims = '{"sub": "dddddddd-0000-0000-0000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('dddddddd-0000-0000-0000-000000000004');
 select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
   array['editor'], 'the explicit role overrides the company default');
-set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('aaaaaaaa-0000-0000-0000-000000000001');
 select results_eq($$ with d as (delete from public.company_members
   where user_id = 'dddddddd-0000-0000-0000-000000000004' returning 1) select count(*)::int from d $$,
   array[1], 'an owner removes a member');
 select throws_ok($$ delete from public.company_members where role = 'owner' $$,
   '23514', null, 'the last owner cannot be removed');
-set local request.jwt.claims = '{"sub": "dddddddd-0000-0000-0000-000000000004", "role": "authenticated"}';
+select tests.authenticate_as('dddddddd-0000-0000-0000-000000000004');
 select is_empty($$ select 1 from public.workbench $$, 'a removed member loses access to company workbenches');
 select is_empty($$ select 1 from public.company $$, 'a removed member no longer sees the company');
 
 ------------------------------------------------------------------ company admin E
-set local request.jwt.claims = '{"sub": "eeeeeeee-0000-0000-0000-000000000005", "role": "authenticated"}';
+select tests.authenticate_as('eeeeeeee-0000-0000-0000-000000000005');
 select throws_ok($$ update public.company_members set role = 'owner'
   where user_id = 'eeeeeeee-0000-0000-0000-000000000005' $$, '42501', null,
   'an admin cannot promote themselves to owner');
@@ -209,24 +206,24 @@ select ok(public.can_manage_workbench('10000000-0000-0000-0000-0000000000a2'),
   'a company admin manages company workbenches');
 
 -- The owner gives the admin an explicit viewer row: roles only raise, so the admin stays editor.
-set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('aaaaaaaa-0000-0000-0000-000000000001');
 insert into public.workbench_members (workbench_id, user_id, role)
 values ('10000000-0000-0000-0000-0000000000a2', 'eeeeeeee-0000-0000-0000-000000000005', 'viewer');
-set local request.jwt.claims = '{"sub": "eeeeeeee-0000-0000-0000-000000000005", "role": "authenticated"}';
+select tests.authenticate_as('eeeeeeee-0000-0000-0000-000000000005');
 select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000a2') $$,
   array['editor'], 'an explicit viewer row does not lower a company admin');
 select results_eq($$ with d as (delete from public.workbench_members where user_id = auth.uid()
   returning 1) select count(*)::int from d $$, array[1], 'anyone may drop their own explicit row');
 
 -- F (a member) creates a company workbench, then is removed from the company.
-set local request.jwt.claims = '{"sub": "ffffffff-0000-0000-0000-000000000006", "role": "authenticated"}';
+select tests.authenticate_as('ffffffff-0000-0000-0000-000000000006');
 insert into public.workbench (id, name, company_id)
 values ('10000000-0000-0000-0000-0000000000f1', 'F notes', 'c0000000-0000-0000-0000-00000000000a');
 select results_eq($$ select public.workbench_role('10000000-0000-0000-0000-0000000000f1') $$,
   array['owner'], 'the creator owns a company workbench while a member');
-set local request.jwt.claims = '{"sub": "eeeeeeee-0000-0000-0000-000000000005", "role": "authenticated"}';
+select tests.authenticate_as('eeeeeeee-0000-0000-0000-000000000005');
 delete from public.company_members where user_id = 'ffffffff-0000-0000-0000-000000000006';
-set local request.jwt.claims = '{"sub": "ffffffff-0000-0000-0000-000000000006", "role": "authenticated"}';
+select tests.authenticate_as('ffffffff-0000-0000-0000-000000000006');
 select is_empty($$ select 1 from public.workbench $$,
   'a removed member loses even the company workbenches they created');
 select is_empty($$ select 1 from public.company $$, 'and no longer sees the company');

@@ -22,8 +22,7 @@ select results_eq($$ select chat_inference_counter from public.wallet_counters
   where user_id = 'aaaaaaaa-0000-0000-0000-0000000000a1' $$, array[0], 'and a chat counter at 0');
 
 ------------------------------------------------------------------ clients cannot write money
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "aaaaaaaa-0000-0000-0000-0000000000a1", "role": "authenticated"}';
+select tests.authenticate_as('aaaaaaaa-0000-0000-0000-0000000000a1');
 select throws_ok($$ update public.wallet set balance = 1000000 $$, '42501', null,
   'a user cannot update their wallet');
 select throws_ok($$ insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id)
@@ -44,12 +43,10 @@ select throws_ok($$ select public.admin_grant_credits(auth.uid(), 100, 'x') $$, 
   'a user cannot call the admin grant');
 select throws_ok($$ select public.admin_set_plan(auth.uid(), 'enterprise', 50) $$, '42501', null,
   'a user cannot set their plan');
-set local role anon;
-set local request.jwt.claims = '{"role": "anon"}';
+select tests.authenticate_as_anon();
 select throws_ok($$ select public.admin_grant_credits('aaaaaaaa-0000-0000-0000-0000000000a1', 100, 'x') $$,
   '42501', null, 'anon cannot call the admin grant');
-set local role service_role;
-set local request.jwt.claims = '{"role": "service_role"}';
+select tests.authenticate_as_service_role();
 select lives_ok($$ select public.admin_grant_credits('bbbbbbbb-0000-0000-0000-0000000000b2', 90,
   'deal-1', 'enterprise deal') $$, 'service_role grants enterprise credits');
 select lives_ok($$ select public.admin_set_plan('bbbbbbbb-0000-0000-0000-0000000000b2', 'enterprise', 25) $$,

@@ -6,18 +6,6 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(45);
 
-create schema tests;
-grant usage on schema tests to authenticated, anon;
--- Acts as a signed-in user for the rest of the transaction (as PostgREST does).
-create function tests.authenticate_as(p_user_id uuid) returns void
-language sql
-as $$
-  select set_config('role', 'authenticated', true),
-         set_config('request.jwt.claims',
-                    json_build_object('sub', p_user_id, 'role', 'authenticated')::text, true)
-$$;
-grant execute on function tests.authenticate_as(uuid) to authenticated, anon;
-
 insert into auth.users (id, email, email_confirmed_at) values
   ('0a000000-0000-0000-0000-000000000001', 'owner@example.com', now()),
   ('0a000000-0000-0000-0000-000000000002', 'admin@example.com', now()),
@@ -195,8 +183,7 @@ select results_eq($$ with u as (update public.company_members set role = 'owner'
 select throws_ok($$ select public.invite_to_company('0c000000-0000-0000-0000-000000000001',
   'future-owner@example.com', 'owner') $$, '22023', null, 'not even an owner invites an owner');
 
-set local role anon;
-set local request.jwt.claims = '{"role": "anon"}';
+select tests.authenticate_as_anon();
 select throws_ok($$ select public.invite_to_company('0c000000-0000-0000-0000-000000000001',
   'x@example.com', 'member') $$, '42501', null, 'anon cannot invite');
 select throws_ok($$ select public.my_company_invitations() $$, '42501', null,

@@ -61,8 +61,7 @@ insert into public.company_invitations (company_id, email, role, invited_by, exp
    '0b000000-0000-0000-0000-000000000001', now() + interval '1 day');
 
 ------------------------------------------------------------------ the last-owner rule still holds
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "0b000000-0000-0000-0000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('0b000000-0000-0000-0000-000000000001');
 select throws_ok($$ delete from public.company_members
   where company_id = '0d000000-0000-0000-0000-000000000001' and user_id = auth.uid() $$,
   '23514', null, 'a sole owner cannot leave their company');
@@ -139,8 +138,7 @@ select results_eq($$ select action from private.audit_log
   'transfers and deletions are audited');
 
 ------------------------------------------------------------------ the heir is bound by the rule
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "0b000000-0000-0000-0000-000000000003", "role": "authenticated"}';
+select tests.authenticate_as('0b000000-0000-0000-0000-000000000003');
 select throws_ok($$ delete from public.company_members
   where company_id = '0d000000-0000-0000-0000-000000000001' and user_id = auth.uid() $$,
   '23514', null, 'the new sole owner cannot leave either');

@@ -27,8 +27,7 @@ select isnt_empty($$ select 1 from cron.job where jobname = 'payments-reconcile'
   and command like '%kick_payment_reconcile%' $$, 'a cron job kicks reconciliation');
 
 ------------------------------------------------------------------ API roles see none of it
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "0b100000-0000-0000-0000-000000000001", "role": "authenticated"}';
+select tests.authenticate_as('0b100000-0000-0000-0000-000000000001');
 select throws_ok($$ select * from private.razorpay_events $$, '42501', null,
   'a user cannot read webhook events');
 select throws_ok($$ select * from private.admin_wallets $$, '42501', null,
@@ -41,14 +40,12 @@ select throws_ok($$ select * from private.take_payments_to_reconcile(10) $$, '42
   'a user cannot take orders to reconcile');
 select throws_ok($$ update public.payments set status = 'expired' $$, '42501', null,
   'a user cannot expire payments');
-set local role anon;
-set local request.jwt.claims = '{"role": "anon"}';
+select tests.authenticate_as_anon();
 select throws_ok($$ select * from private.admin_wallets $$, '42501', null,
   'anon cannot read the admin wallets view');
 select throws_ok($$ select private.kick_payment_reconcile() $$, '42501', null,
   'anon cannot kick reconciliation');
-set local role service_role;
-set local request.jwt.claims = '{"role": "service_role"}';
+select tests.authenticate_as_service_role();
 select lives_ok($$ select * from private.admin_wallets $$, 'service_role reads the wallets view');
 select throws_ok($$ update private.razorpay_events set outcome = 'credited' $$, '42501', null,
   'not even service_role edits webhook events');

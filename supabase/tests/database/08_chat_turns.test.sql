@@ -29,8 +29,7 @@ language sql as $$
 $$;
 
 ------------------------------------------------------------------ clients call none of it
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "08000000-0000-0000-0000-00000000000a", "role": "authenticated"}';
+select tests.authenticate_as('08000000-0000-0000-0000-00000000000a');
 select throws_ok($$ select private.start_chat_turn(auth.uid(), '08500000-0000-0000-0000-000000000001',
   'x', '') $$, '42501', null, 'a user cannot start a turn directly');
 select throws_ok($$ select private.finish_chat_turn(auth.uid(), '08500000-0000-0000-0000-000000000001',

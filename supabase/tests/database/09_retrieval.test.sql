@@ -7,16 +7,6 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(21);
 
-create schema tests;
-grant usage on schema tests to authenticated, anon;
-create function tests.authenticate_as(p_user_id uuid) returns void
-language sql
-as $$
-  select set_config('role', 'authenticated', true),
-         set_config('request.jwt.claims',
-                    json_build_object('sub', p_user_id, 'role', 'authenticated')::text, true)
-$$;
-grant execute on function tests.authenticate_as(uuid) to authenticated;
 -- A unit vector along dimension p_i (1-based).
 create function tests.axis(p_i integer) returns extensions.vector
 language sql

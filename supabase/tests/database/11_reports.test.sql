@@ -7,17 +7,6 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(18);
 
-create schema tests;
-grant usage on schema tests to authenticated;
-create function tests.authenticate_as(p_user_id uuid) returns void
-language sql
-as $$
-  select set_config('role', 'authenticated', true),
-         set_config('request.jwt.claims',
-                    json_build_object('sub', p_user_id, 'role', 'authenticated')::text, true)
-$$;
-grant execute on function tests.authenticate_as(uuid) to authenticated;
-
 insert into auth.users (id, email) values
   ('0b110000-0000-0000-0000-00000000000a', 'owner@example.com'),
   ('0b110000-0000-0000-0000-00000000000b', 'stranger@example.com');

@@ -6,16 +6,6 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(19);
 
-create schema tests;
-grant usage on schema tests to authenticated, anon, service_role;
-create function tests.authenticate_as(p_user_id uuid) returns void
-language sql
-as $$
-  select set_config('role', 'authenticated', true),
-         set_config('request.jwt.claims',
-                    json_build_object('sub', p_user_id, 'role', 'authenticated')::text, true)
-$$;
-grant execute on function tests.authenticate_as(uuid) to authenticated;
 -- An authenticated session whose claims say service_role (only arbitrary SQL could make one).
 create function tests.authenticate_with_service_claims(p_user_id uuid) returns void
 language sql

@@ -5,16 +5,6 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(9);
 
-create schema tests;
-grant usage on schema tests to authenticated, anon, service_role;
-create function tests.authenticate_as(p_user_id uuid) returns void
-language sql
-as $$
-  select set_config('role', 'authenticated', true),
-         set_config('request.jwt.claims',
-                    json_build_object('sub', p_user_id, 'role', 'authenticated')::text, true)
-$$;
-grant execute on function tests.authenticate_as(uuid) to authenticated;
 -- The chunks a text-only search returns, with their full-text rank.
 create function tests.text_hits(p_query text) returns table (chunk_id uuid, text_rank integer)
 language sql
