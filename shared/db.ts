@@ -5,6 +5,7 @@
  */
 import postgres from "postgres";
 import type { Claims } from "./auth.ts";
+import { loadDbPoolMax } from "./env.ts";
 import { HttpError } from "./http.ts";
 
 export type Sql = postgres.Sql;
@@ -32,7 +33,7 @@ export function getDb(): Sql {
   if (!shared) {
     const url = Deno.env.get("SUPABASE_DB_URL");
     if (!url) throw new Error("SUPABASE_DB_URL is not set");
-    shared = createDb(url, { max: Number(Deno.env.get("DB_POOL_MAX") ?? "1") });
+    shared = createDb(url, { max: loadDbPoolMax(Deno.env.toObject()) });
   }
   return shared;
 }

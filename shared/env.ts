@@ -46,6 +46,9 @@ const optionalNumber = (schema: z.ZodNumber) =>
 const optionalInt = (min: number, max: number, fallback: number) =>
   optionalNumber(z.number().int().min(min).max(max)).transform((v) => v ?? fallback);
 
+/** Postgres connections per isolate (`DB_POOL_MAX`): 1 to 20; unset or empty: 1. */
+const DbPoolMax = optionalInt(1, 20, 1);
+
 /**
  * Groq, for chat answers and report narratives (shared/llm/groq.ts); without `GROQ_API_KEY` both
  * use their fallbacks (the extract, the template).
@@ -75,7 +78,7 @@ const EnvSchema = z.object({
   /** Comma-separated list of allowed browser origins; `*` when unset. */
   ALLOWED_ORIGINS: z.string().optional(),
   /** Connections per isolate. */
-  DB_POOL_MAX: z.coerce.number().int().min(1).max(20).default(1),
+  DB_POOL_MAX: DbPoolMax,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Razorpay API keys (checkout, reconciliation); payments answer 503 without them. */
   RAZORPAY_KEY_ID: optionalKey,
@@ -136,6 +139,11 @@ export function loadEnv(source: Record<string, string | undefined> = Deno.env.to
 /** The `GROQ_*` variables alone, checked the same way (for callers holding a raw environment). */
 export function loadGroqEnv(source: Record<string, string | undefined>): GroqEnv {
   return parseEnv(GroqEnvSchema, source);
+}
+
+/** `DB_POOL_MAX` alone, checked the same way (shared/db.ts `getDb`, which needs no other). */
+export function loadDbPoolMax(source: Record<string, string | undefined>): number {
+  return parseEnv(z.object({ DB_POOL_MAX: DbPoolMax }), source).DB_POOL_MAX;
 }
 
 function parseEnv<S extends z.ZodType>(
