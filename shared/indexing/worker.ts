@@ -130,18 +130,19 @@ export async function processNextFile(
     await sql`select private.kick_worker('index-worker', ${sql.json({ queue })})`;
     return { status: "stepped", file_id: file.id, phase: outcome.phase };
   } catch (err) {
-    if (err instanceof StaleStepError) {
-      // Another worker owns the file now: leave the message and the row alone.
-      log.warn("index step was stale", { file_id: file.id });
-      return { status: "stale", file_id: file.id };
-    }
     const [still] = await sql`select 1 from public.workbench_files where id = ${file.id}`;
     if (!still) {
-      // Deleted while the step ran (with its workbench, say): the step's failure is expected.
+      // Deleted while the step ran (with its workbench, say): the step's failure is expected,
+      // whichever write found the file gone (the cursor's guard, or a chunk's foreign key).
       log.info("index step ended: the file was deleted", { file_id: file.id });
       await done();
       await kickIfMore();
       return { status: "skipped", file_id: file.id, reason: "the file no longer exists" };
+    }
+    if (err instanceof StaleStepError) {
+      // Another worker owns the file now: leave the message and the row alone.
+      log.warn("index step was stale", { file_id: file.id });
+      return { status: "stale", file_id: file.id };
     }
     const message = readableFailure(err);
     const permanent = err instanceof ParseError;
