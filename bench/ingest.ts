@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { type Chunk, Chunker } from "../shared/chunking.ts";
 import { createDb, type Sql } from "../shared/db.ts";
 import { createLocalEmbedder, type Embedder, toVectorLiteral } from "../shared/embeddings.ts";
-import { CHUNK_COLUMNS, stepConfigFromEnv } from "../shared/indexing/step.ts";
+import { CHUNK_COLUMNS, chunkRow, stepConfigFromEnv } from "../shared/indexing/step.ts";
 import { DEFAULT_WORKER_CONFIG, processNextFile } from "../shared/indexing/worker.ts";
 import { readFile, UNLIMITED } from "../shared/parsers/read.ts";
 import type { FileType } from "../shared/parsers/types.ts";
@@ -240,16 +240,10 @@ async function floor(
   }
   await sql.begin(async (tx) => {
     for (let i = 0; i < chunks.length; i += 500) {
-      const rows = chunks.slice(i, i + 500).map((c, j) => ({
-        workbench_id: workbench,
-        file_id: fileId,
-        chunk_index: i + j,
-        content: c.content,
-        metadata: c.metadata,
-        token_count: c.tokenCount,
-        embedding: vectors[i + j],
-        embedding_model: embedder.model,
-      }));
+      const file = { workbench_id: workbench, id: fileId };
+      const rows = chunks.slice(i, i + 500).map((c, j) =>
+        chunkRow(file, i + j, c, vectors[i + j]!, embedder.model)
+      );
       await tx`insert into public.workbench_chunks ${tx(rows, ...CHUNK_COLUMNS)}`;
     }
   });

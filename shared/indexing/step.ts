@@ -5,8 +5,8 @@
  * A step reads the next part of the file with its streaming reader (shared/parsers/read.ts), from
  * the cursor saved in `workbench_files.progress`, chunks it (shared/chunking.ts, whose state is in
  * the cursor too) and embeds the chunks, with no transaction open (a remote embedder is an HTTP
- * round trip per batch); then ONE transaction inserts the chunks WITH their embeddings and ends
- * with the advanced cursor. It stops at the first of: `extractChunksPerStep` chunks, `stepWorkMs`
+ * round trip per batch); then ONE transaction advances the cursor and inserts the chunks WITH
+ * their embeddings. It stops at the first of: `extractChunksPerStep` chunks, `stepWorkMs`
  * of its own work (reading, chunking, embedding; not waiting for the database or the embedding
  * service), `pdfPagesPerStep` pages, or the end of the file (then the file is `indexed`).
  *
@@ -141,6 +141,26 @@ export const CHUNK_COLUMNS = [
   "embedding_model",
 ] as const satisfies readonly (keyof ChunkRow)[];
 
+/** The row of a chunk of `file`, at `chunkIndex` in it, with its embedding (a vector literal). */
+export function chunkRow(
+  file: Pick<FileRow, "workbench_id" | "id">,
+  chunkIndex: number,
+  chunk: Chunk,
+  embedding: string,
+  model: string,
+): ChunkRow {
+  return {
+    workbench_id: file.workbench_id,
+    file_id: file.id,
+    chunk_index: chunkIndex,
+    content: chunk.content,
+    metadata: chunk.metadata,
+    token_count: chunk.tokenCount,
+    embedding,
+    embedding_model: model,
+  };
+}
+
 /** Rows per insert statement (a step writes at most `extractChunksPerStep`, 512 by default). */
 const INSERT_ROWS = 256;
 
@@ -152,7 +172,7 @@ const INSERT_ROWS = 256;
 class ChunkEmbedder {
   private pending: Chunk[] = [];
   private error: unknown;
-  readonly rows: ChunkRow[] = [];
+  private readonly rows: ChunkRow[] = [];
   /** Chunks handed over so far (embedded or waiting). */
   count = 0;
   /** Time spent waiting on the embedding service (not the step's own work). */
@@ -200,16 +220,7 @@ class ChunkEmbedder {
     }
     const model = this.deps.embedder.model;
     batch.forEach((c, i) =>
-      this.rows.push({
-        workbench_id: this.file.workbench_id,
-        file_id: this.file.id,
-        chunk_index: first + i,
-        content: c.content,
-        metadata: c.metadata,
-        token_count: c.tokenCount,
-        embedding: toVectorLiteral(vectors[i]!),
-        embedding_model: model,
-      })
+      this.rows.push(chunkRow(this.file, first + i, c, toVectorLiteral(vectors[i]!), model))
     );
   }
 
