@@ -262,10 +262,15 @@ async function measureInPglite(
     return { ms: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
   };
   const run = async ({ wb, question }: Asked, referenceFirst: boolean) => {
+    // Each timing includes embedding the question, as `retrieve()` does.
+    const embedded = async () => {
+      const query = formSearchQuery(question, []);
+      const [v] = await embedder.embed([query]);
+      return { query, values: v! };
+    };
     const searchOurs = () =>
       timed(async () => {
-        const query = formSearchQuery(question, []);
-        const [v] = await embedder.embed([query]);
+        const { query, values } = await embedded();
         await pg.transaction(async (tx) => {
           await tx.query(
             `select set_config('role', 'authenticated', true),
@@ -277,7 +282,7 @@ async function measureInPglite(
             searchParams(
               wb.id,
               query,
-              { values: v!, model: embedder.model },
+              { values, model: embedder.model },
               DEFAULT_RETRIEVAL_SETTINGS,
             ),
           );
@@ -285,11 +290,10 @@ async function measureInPglite(
       });
     const searchReference = () =>
       timed(async () => {
-        const query = formSearchQuery(question, []);
-        const [v] = await embedder.embed([query]);
+        const { query, values } = await embedded();
         await pg.transaction(async (tx) => {
           await tx.query(`select set_config('hnsw.ef_search', '400', true)`);
-          await tx.query(referenceSearchSql(wb.id), [toVectorLiteral(v!), query]);
+          await tx.query(referenceSearchSql(wb.id), [toVectorLiteral(values), query]);
         });
       });
     // Alternately first: the second search of a question finds the pages the first read.
