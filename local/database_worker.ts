@@ -33,6 +33,11 @@ function reply(message: DatabaseReply): void {
   self.postMessage(message);
 }
 
+function replyFailed(err: unknown): void {
+  const error = err instanceof Error ? err : new Error(String(err));
+  reply({ type: "failed", name: error.name, message: error.message });
+}
+
 async function start(opts: DatabaseOptions): Promise<void> {
   if (opts.dataDir) await Deno.mkdir(opts.dataDir, { recursive: true });
   db = await PGlite.create({
@@ -61,8 +66,7 @@ self.onmessage = async (e: MessageEvent<DatabaseRequest>) => {
     try {
       await start(e.data.opts);
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      reply({ type: "failed", name: error.name, message: error.message });
+      replyFailed(err);
     }
   } else {
     // The database is closed (and its files flushed) even when the pooler fails to stop.
@@ -74,8 +78,7 @@ self.onmessage = async (e: MessageEvent<DatabaseRequest>) => {
       }
       reply({ type: "stopped" });
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      reply({ type: "failed", name: error.name, message: error.message });
+      replyFailed(err);
     }
   }
 };

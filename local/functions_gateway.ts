@@ -495,7 +495,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return new Response(bytes, { status, statusText: upstream.statusText, headers: out });
     }
     // The request stays in flight (and keeps being charged CPU) until its body has been sent.
-
     const body = upstream.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         flush: () => finish(status),
