@@ -33,7 +33,7 @@ export function getDb(): Sql {
   if (!shared) {
     const url = Deno.env.get("SUPABASE_DB_URL");
     if (!url) throw new Error("SUPABASE_DB_URL is not set");
-    shared = createDb(url, { max: loadDbPoolMax(Deno.env.toObject()) });
+    shared = createDb(url, { max: loadDbPoolMax({ DB_POOL_MAX: Deno.env.get("DB_POOL_MAX") }) });
   }
   return shared;
 }
