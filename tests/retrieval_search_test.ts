@@ -288,7 +288,7 @@ Deno.test({
           assert.deepEqual(built.map((r) => r.id), [big], "only the large workbench gets one");
           const [bigIndex] = await sql<{ indexdef: string }[]>`
             select indexdef from pg_indexes
-             where indexname = ${`workbench_chunks_vec_${big.replaceAll("-", "")}`}`;
+             where indexname = private.workbench_vector_index_name(${big})`;
           assert.match(bigIndex!.indexdef, /m='16', ef_construction='200'/, "the default build");
 
           for (
