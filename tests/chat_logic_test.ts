@@ -1,6 +1,6 @@
 /** Unit tests of the chat's pure modules: citations, preflight, prompt, extract, snippets, timing. */
 import assert from "node:assert/strict";
-import { createPhaseTimer, parseServerTiming } from "../functions/chat/timing.ts";
+import { createPhaseTimer, parseServerTiming } from "../shared/timing.ts";
 import { buildSources, cleanCitations, createCitationFilter } from "../shared/chat/citations.ts";
 import { EXTRACT_LABEL, extractiveAnswer } from "../shared/chat/extractive.ts";
 import {

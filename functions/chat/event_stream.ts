@@ -7,7 +7,7 @@ import type { Sql } from "../../shared/db.ts";
 import { errorResponse, HttpError } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { SSE_HEADERS, sseEvent } from "./sse.ts";
-import type { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../../shared/timing.ts";
 import { abortTurn, type StartedTurn } from "./turn_store.ts";
 
 export type Send = (event: string, data: unknown) => void;

@@ -13,7 +13,7 @@ import type { Passage } from "../../shared/retrieval/search.ts";
 import { type AnswerInput, type AnswerText, completeAnswer, streamAnswer } from "./answer.ts";
 import { eventStream } from "./event_stream.ts";
 import { wantsEventStream } from "./sse.ts";
-import type { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../../shared/timing.ts";
 import { abortTurn, finishTurn, type StartedTurn } from "./turn_store.ts";
 
 /** Everything known about a turn once its prompt is ready. */

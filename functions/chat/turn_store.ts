@@ -23,7 +23,7 @@ import {
 import { asCaller, httpErrorFromPostgres, type Sql, type Tx } from "../../shared/db.ts";
 import { HttpError } from "../../shared/http.ts";
 import { clientIp } from "../../shared/rate_limit.ts";
-import type { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../../shared/timing.ts";
 
 export const SESSION_NOT_FOUND = "Chat session not found.";
 
