@@ -16,7 +16,7 @@ import {
 import { log } from "../../shared/log.ts";
 import { isValidWebhookSignature } from "../../shared/payments/signatures.ts";
 import { WebhookEnvelope, webhookEventId } from "../../shared/payments/webhook_event.ts";
-import type { WebhooksDeps } from "./handler.ts";
+import type { WebhooksDeps } from "./deps.ts";
 
 export function razorpayRoute(deps: WebhooksDeps): Route {
   return {

@@ -14,7 +14,7 @@ import {
   forEachLimited,
   type OpenOrder,
 } from "../../shared/payments/reconcile.ts";
-import type { WebhooksDeps } from "./handler.ts";
+import type { WebhooksDeps } from "./deps.ts";
 
 const CONCURRENCY = 4;
 
