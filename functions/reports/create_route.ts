@@ -21,7 +21,7 @@ import {
   runAsCaller,
   WORKBENCH_NOT_FOUND,
 } from "./access.ts";
-import type { ReportsDeps } from "./handler.ts";
+import type { ReportsDeps } from "./deps.ts";
 import { presentReport, readReport } from "./report_rows.ts";
 
 const CreateReport = z.object({
