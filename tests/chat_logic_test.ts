@@ -1,8 +1,8 @@
 /** Unit tests of the chat's pure modules: citations, preflight, prompt, extract, snippets, timing. */
 import assert from "node:assert/strict";
 import { createPhaseTimer, parseServerTiming } from "../shared/timing.ts";
-import { buildSources, cleanCitations, createCitationFilter } from "../shared/chat/citations.ts";
-import { EXTRACT_LABEL, extractiveAnswer } from "../shared/chat/extractive.ts";
+import { buildSources, cleanCitations, createCitationFilter } from "../functions/chat/citations.ts";
+import { EXTRACT_LABEL, extractiveAnswer } from "../functions/chat/extractive.ts";
 import {
   hasFileNamed,
   mentionedFileNames,
@@ -12,8 +12,8 @@ import {
   preflightWarnings,
 } from "../shared/chat/preflight.ts";
 import { buildMessages, SYSTEM_PROMPT } from "../shared/chat/prompt.ts";
-import { snippetFor } from "../shared/chat/snippet.ts";
-import { questionTerms } from "../shared/chat/terms.ts";
+import { snippetFor } from "../functions/chat/snippet.ts";
+import { questionTerms } from "../functions/chat/terms.ts";
 import type { Passage } from "../shared/retrieval/search.ts";
 
 const prose: Passage = {

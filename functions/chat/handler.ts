@@ -5,6 +5,8 @@
  * - message_route.ts: `POST /sessions/:id/messages` (replies.ts answers in its three forms,
  *   answer.ts makes the text, turn_store.ts reads and writes the database, event_stream.ts, sse.ts
  *   and shared/timing.ts shape the response)
+ * - citations.ts (markers and sources), extractive.ts (the answer without a model), snippet.ts and
+ *   terms.ts (the question's terms and the snippets that show them): only chat uses them
  * - deps.ts: what the routes need, and `chatDepsFromEnv()` for index.ts
  */
 import { router } from "../../shared/http.ts";

@@ -13,7 +13,7 @@ import { z } from "zod";
 import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
 import { mentionedFileNames, preflightWarnings } from "../../shared/chat/preflight.ts";
 import { buildMessages } from "../../shared/chat/prompt.ts";
-import { questionTerms } from "../../shared/chat/terms.ts";
+import { questionTerms } from "./terms.ts";
 import { readJson, type Route, validate } from "../../shared/http.ts";
 import type { LlmMessage } from "../../shared/llm/groq.ts";
 import { searchWorkbench } from "../../shared/retrieval/search.ts";

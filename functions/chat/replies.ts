@@ -3,9 +3,9 @@
  * the whole answer as JSON, or the answer streamed as SSE. Each saves (and counts) the answer
  * through `finishTurn`; a failure before the save releases the turn's marker.
  */
-import { buildSources, type Source } from "../../shared/chat/citations.ts";
+import { buildSources, type Source } from "./citations.ts";
 import { nothingToSearchAnswer, type Warning } from "../../shared/chat/preflight.ts";
-import type { QuestionTerms } from "../../shared/chat/terms.ts";
+import type { QuestionTerms } from "./terms.ts";
 import type { Sql } from "../../shared/db.ts";
 import { json } from "../../shared/http.ts";
 import type { LlmClient } from "../../shared/llm/groq.ts";

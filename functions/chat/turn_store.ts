@@ -11,7 +11,7 @@
  * - `abortTurn`: releases the marker after a failure (the question stays; nothing is counted).
  */
 import type { Claims } from "../../shared/auth.ts";
-import type { Source } from "../../shared/chat/citations.ts";
+import type { Source } from "./citations.ts";
 import {
   mergeFileStates,
   namedFileFilter,
