@@ -11,7 +11,7 @@ import {
   isValidPaymentSignature,
   isValidWebhookSignature,
 } from "../shared/payments/signatures.ts";
-import { webhookEventId } from "../shared/payments/webhook_event.ts";
+import { webhookEventId } from "../functions/webhooks/webhook_event.ts";
 
 const enc = new TextEncoder();
 

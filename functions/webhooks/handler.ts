@@ -5,7 +5,8 @@
  * - `POST /webhooks/reconcile` (service role only; the pg_cron job `payments-reconcile` calls it
  *   through pg_net): reconcile_route.ts.
  *
- * deps.ts: what the routes need, and `webhooksDepsFromEnv()` for index.ts.
+ * webhook_event.ts reads a verified delivery's envelope and id; reconcile.ts is reconciliation's
+ * rule for one order; deps.ts is what the routes need (`webhooksDepsFromEnv()` for index.ts).
  */
 import { router } from "../../shared/http.ts";
 import type { WebhooksDeps } from "./deps.ts";
