@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { zipSync } from "fflate";
 import {
-  detectFileType,
   extract,
   extractCsv,
   extractDocx,
@@ -10,15 +9,17 @@ import {
   extractPlainText,
   extractXlsx,
   type FileType,
-  MIME_TYPES,
   ParseError,
   pdfPageCount,
-  sniffFileType,
   type TableBlock,
   type TextBlock,
-  zipExpandedSize,
-  zipInflatedSize,
 } from "../shared/parsers/mod.ts";
+import {
+  detectFileType,
+  MIME_TYPES,
+  sniffFileType,
+} from "../functions/workbenches/uploads/file_type.ts";
+import { zipExpandedSize, zipInflatedSize } from "../functions/workbenches/uploads/zip.ts";
 import { chunkBlocks, Chunker, type ChunkerState } from "../shared/chunking.ts";
 import { type ReadBudget, ReaderCursor, readFile } from "../shared/parsers/read.ts";
 import { InflateError, Inflater } from "../shared/parsers/inflate.ts";

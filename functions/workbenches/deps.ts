@@ -3,13 +3,13 @@ import { type JwtVerifier, verifierFromEnv } from "../../shared/auth.ts";
 import type { Sql } from "../../shared/db.ts";
 import type { Env } from "../../shared/env.ts";
 import { createObjectStore, type ObjectStore } from "../../shared/storage.ts";
-import type { UploadLimits } from "../../shared/uploads/checks.ts";
+import type { UploadLimits } from "./uploads/checks.ts";
 
 export interface WorkbenchesDeps {
   sql: () => Sql;
   verifier: JwtVerifier;
   store: ObjectStore;
-  /** Upload limits; `DEFAULT_LIMITS` (shared/uploads/checks.ts) when left out. */
+  /** Upload limits; `DEFAULT_LIMITS` (uploads/checks.ts) when left out. */
   limits?: UploadLimits;
 }
 

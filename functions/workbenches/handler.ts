@@ -9,8 +9,11 @@
  * - file_routes.ts: `GET /:id/files`, `GET /:id/files/:fileId`, `DELETE /:id/files/:fileId`,
  *   `GET /:id/status`
  *
- * access.ts decides who may do what; file_rows.ts is how file rows are read and returned; deps.ts
- * is what the routes need (`workbenchesDepsFromEnv()` for index.ts).
+ * uploads/ holds the upload checks (type sniffing, limits, PDF page counts, ZIP inflation caps,
+ * the streaming multipart reader), which only this function runs. access.ts decides who may do
+ * what; file_rows.ts is how file rows are read and returned; deps.ts is what the routes need
+ * (`workbenchesDepsFromEnv()` for index.ts).
+ *
  * Reads run as the caller (RLS); writes that clients may not do directly (file rows, Storage) use
  * the service role after the caller's workbench role has been checked (access.ts). Other tenants'
  * workbenches are 404.

@@ -6,7 +6,7 @@
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { json, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import { DEFAULT_LIMITS } from "../../shared/uploads/checks.ts";
+import { DEFAULT_LIMITS } from "./uploads/checks.ts";
 import { workbenchAccess } from "./access.ts";
 import { commitUploads, hasContent } from "./commit_uploads.ts";
 import type { WorkbenchesDeps } from "./deps.ts";
