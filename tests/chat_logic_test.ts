@@ -4,17 +4,18 @@ import { createPhaseTimer, parseServerTiming } from "../shared/timing.ts";
 import { buildSources, cleanCitations, createCitationFilter } from "../functions/chat/citations.ts";
 import { EXTRACT_LABEL, extractiveAnswer } from "../functions/chat/extractive.ts";
 import {
+  buildMessages,
   hasFileNamed,
   mentionedFileNames,
   mergeFileStates,
   namedFileFilter,
   nothingToSearchAnswer,
   preflightWarnings,
-} from "../shared/chat/preflight.ts";
-import { buildMessages, SYSTEM_PROMPT } from "../shared/chat/prompt.ts";
+  SYSTEM_PROMPT,
+} from "../shared/chat/mod.ts";
 import { snippetFor } from "../functions/chat/snippet.ts";
 import { questionTerms } from "../functions/chat/terms.ts";
-import type { Passage } from "../shared/retrieval/search.ts";
+import type { Passage } from "../shared/retrieval/mod.ts";
 
 const prose: Passage = {
   chunkId: "c1",

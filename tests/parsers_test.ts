@@ -11,9 +11,16 @@ import {
   type FileType,
   ParseError,
   pdfPageCount,
+  type ReadBudget,
+  ReaderCursor,
+  readFile,
   type TableBlock,
   type TextBlock,
 } from "../shared/parsers/mod.ts";
+// Internals under unit test, imported past the face.
+import { InflateError, Inflater } from "../shared/parsers/inflate.ts";
+import { XmlTokenizer } from "../shared/parsers/xml.ts";
+import { loadPoint, savePoint } from "../shared/parsers/zip_reader.ts";
 import {
   detectFileType,
   MIME_TYPES,
@@ -21,10 +28,6 @@ import {
 } from "../functions/workbenches/uploads/file_type.ts";
 import { zipExpandedSize, zipInflatedSize } from "../functions/workbenches/uploads/zip.ts";
 import { chunkBlocks, Chunker, type ChunkerState } from "../shared/chunking.ts";
-import { type ReadBudget, ReaderCursor, readFile } from "../shared/parsers/read.ts";
-import { InflateError, Inflater } from "../shared/parsers/inflate.ts";
-import { XmlTokenizer } from "../shared/parsers/xml.ts";
-import { loadPoint, savePoint } from "../shared/parsers/zip_reader.ts";
 import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);

@@ -15,7 +15,7 @@ import { checkoutDepsFromEnv } from "../functions/checkout/deps.ts";
 import { createCheckoutHandler } from "../functions/checkout/handler.ts";
 import { webhooksDepsFromEnv } from "../functions/webhooks/deps.ts";
 import { createWebhooksHandler } from "../functions/webhooks/handler.ts";
-import { hmacSha256Hex } from "../shared/payments/signatures.ts";
+import { hmacSha256Hex } from "../shared/payments/mod.ts";
 import { type FakePayment, type SignedWebhook, startFakeRazorpay } from "./fakes/razorpay.ts";
 import {
   anonClient,

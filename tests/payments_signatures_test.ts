@@ -10,7 +10,7 @@ import {
   hmacSha256Hex,
   isValidPaymentSignature,
   isValidWebhookSignature,
-} from "../shared/payments/signatures.ts";
+} from "../shared/payments/mod.ts";
 import { webhookEventId } from "../functions/webhooks/webhook_event.ts";
 
 const enc = new TextEncoder();

@@ -10,7 +10,7 @@ import {
   razorpayConfigFromEnv,
   RazorpayError,
   type RazorpayPayment,
-} from "../shared/payments/razorpay.ts";
+} from "../shared/payments/mod.ts";
 import { capturedPaymentsOf, forEachLimited } from "../functions/webhooks/reconcile.ts";
 import { startFakeRazorpay } from "./fakes/razorpay.ts";
 

@@ -4,10 +4,10 @@
  */
 import { createCitationFilter } from "./citations.ts";
 import { EXTRACTIVE_MODEL, extractiveAnswer } from "./extractive.ts";
-import type { Warning } from "../../shared/chat/preflight.ts";
+import type { Warning } from "../../shared/chat/mod.ts";
 import type { QuestionTerms } from "./terms.ts";
-import type { LlmClient, LlmMessage, LlmUsage } from "../../shared/llm/groq.ts";
-import type { Passage } from "../../shared/retrieval/search.ts";
+import type { LlmClient, LlmMessage, LlmUsage } from "../../shared/llm/mod.ts";
+import type { Passage } from "../../shared/retrieval/mod.ts";
 
 export interface AnswerInput {
   passages: Passage[];

@@ -3,8 +3,8 @@ import { type JwtVerifier, verifierFromEnv } from "../../shared/auth.ts";
 import type { Sql } from "../../shared/db.ts";
 import { type Embedder, embedderFromEnv } from "../../shared/embeddings.ts";
 import type { Env } from "../../shared/env.ts";
-import { type LlmClient, llmFromConfig } from "../../shared/llm/groq.ts";
-import { type RetrievalSettings, retrievalSettingsFromEnv } from "../../shared/retrieval/search.ts";
+import { type LlmClient, llmFromConfig } from "../../shared/llm/mod.ts";
+import { type RetrievalSettings, retrievalSettingsFromEnv } from "../../shared/retrieval/mod.ts";
 
 export interface ChatDeps {
   sql: () => Sql;

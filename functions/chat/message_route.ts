@@ -11,12 +11,11 @@
  */
 import { z } from "zod";
 import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
-import { mentionedFileNames, preflightWarnings } from "../../shared/chat/preflight.ts";
-import { buildMessages } from "../../shared/chat/prompt.ts";
+import { buildMessages, mentionedFileNames, preflightWarnings } from "../../shared/chat/mod.ts";
 import { questionTerms } from "./terms.ts";
 import { readJson, type Route, validate } from "../../shared/http.ts";
-import type { LlmMessage } from "../../shared/llm/groq.ts";
-import { searchWorkbench } from "../../shared/retrieval/search.ts";
+import type { LlmMessage } from "../../shared/llm/mod.ts";
+import { searchWorkbench } from "../../shared/retrieval/mod.ts";
 import { textSchema } from "../../shared/validation.ts";
 import type { ChatDeps } from "./deps.ts";
 import { jsonAnswer, noIndexAnswer, type PreparedTurn, sseAnswer } from "./replies.ts";

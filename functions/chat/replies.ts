@@ -4,12 +4,12 @@
  * through `finishTurn`; a failure before the save releases the turn's marker.
  */
 import { buildSources, type Source } from "./citations.ts";
-import { nothingToSearchAnswer, type Warning } from "../../shared/chat/preflight.ts";
+import { nothingToSearchAnswer, type Warning } from "../../shared/chat/mod.ts";
 import type { QuestionTerms } from "./terms.ts";
 import type { Sql } from "../../shared/db.ts";
 import { json } from "../../shared/http.ts";
-import type { LlmClient } from "../../shared/llm/groq.ts";
-import type { Passage } from "../../shared/retrieval/search.ts";
+import type { LlmClient } from "../../shared/llm/mod.ts";
+import type { Passage } from "../../shared/retrieval/mod.ts";
 import { type AnswerInput, type AnswerText, completeAnswer, streamAnswer } from "./answer.ts";
 import { eventStream } from "./event_stream.ts";
 import { wantsEventStream } from "./sse.ts";

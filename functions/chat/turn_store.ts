@@ -19,7 +19,7 @@ import {
   PREFLIGHT_UNINDEXED_LIMIT,
   type Warning,
   type WorkbenchFileState,
-} from "../../shared/chat/preflight.ts";
+} from "../../shared/chat/mod.ts";
 import { asCaller, httpErrorFromPostgres, type Sql, type Tx } from "../../shared/db.ts";
 import { HttpError } from "../../shared/http.ts";
 import { clientIp } from "../../shared/rate_limit.ts";

@@ -8,9 +8,9 @@
 import type { Claims } from "../../shared/auth.ts";
 import { asUser, type Sql } from "../../shared/db.ts";
 import type { Embedder } from "../../shared/embeddings.ts";
-import { type LlmClient, llmError } from "../../shared/llm/groq.ts";
-import { type RetrievalSettings, searchWorkbench } from "../../shared/retrieval/search.ts";
-import type { GenerateText, NarrativePassage } from "../../shared/reports/narrative.ts";
+import { type LlmClient, llmError } from "../../shared/llm/mod.ts";
+import { type RetrievalSettings, searchWorkbench } from "../../shared/retrieval/mod.ts";
+import type { GenerateText, NarrativePassage } from "../../shared/reports/mod.ts";
 import { type ReportRowForWorker, StepFailure } from "./job.ts";
 
 /** The LLM as the narrative step calls it; its failures are retried by the worker. */

@@ -12,19 +12,17 @@
  */
 import type { Sql } from "../../shared/db.ts";
 import {
+  checkInputs,
   computeKpis,
   type KpiResult,
   MissingInputError,
-  readTables,
   type SourceTable,
 } from "../../shared/kpi/mod.ts";
 import { log } from "../../shared/log.ts";
-import { ParseError } from "../../shared/parsers/types.ts";
+import { ParseError } from "../../shared/parsers/mod.ts";
 import { QUEUES } from "../../shared/queues.ts";
 import { REPORTS_BUCKET, WORKBENCH_BUCKET } from "../../shared/storage.ts";
-import { checkInputs } from "../../shared/reports/inputs.ts";
-import { writeNarrative } from "../../shared/reports/narrative.ts";
-import { renderReportPdf } from "../../shared/reports/render_pdf.ts";
+import { readTables, renderReportPdf, writeNarrative } from "../../shared/reports/mod.ts";
 import type { ReportWorkerDeps } from "./deps.ts";
 import { type ReportRowForWorker, type ReportWorkResult, StepFailure } from "./job.ts";
 

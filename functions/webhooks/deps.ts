@@ -6,7 +6,7 @@ import {
   createRazorpayClient,
   type RazorpayClient,
   razorpayConfigFromEnv,
-} from "../../shared/payments/razorpay.ts";
+} from "../../shared/payments/mod.ts";
 
 export interface WebhooksDeps {
   sql: () => Sql;

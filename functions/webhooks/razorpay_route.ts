@@ -14,7 +14,7 @@ import {
   validate,
 } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import { isValidWebhookSignature } from "../../shared/payments/signatures.ts";
+import { isValidWebhookSignature } from "../../shared/payments/mod.ts";
 import { WebhookEnvelope, webhookEventId } from "./webhook_event.ts";
 import type { WebhooksDeps } from "./deps.ts";
 

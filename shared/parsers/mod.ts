@@ -15,6 +15,8 @@ export { extractDocx } from "./docx.ts";
 export { extractPdf, type PageRange, pdfPageCount } from "./pdf.ts";
 export { extractPlainText } from "./text.ts";
 export { extractXlsx } from "./xlsx.ts";
+export * from "./read.ts";
+export * from "./sink.ts";
 export * from "./types.ts";
 
 /** Extracts the text of a file of a known type; `opts` (a page range) only applies to PDFs. */
