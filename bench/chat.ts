@@ -6,7 +6,7 @@
  * and the function's isolate). Overhead = round trip − llm. Warm isolates; the first message
  * (cold start of the chat isolate) is reported apart.
  */
-import { parseServerTiming } from "../functions/chat/timing.ts";
+import { parseServerTiming } from "../shared/timing.ts";
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
 import { startFakeGroq } from "../tests/fakes/groq.ts";

@@ -12,14 +12,18 @@
  */
 import { asUser } from "../shared/db.ts";
 import { embedderFromEnv } from "../shared/embeddings.ts";
-import { stepConfigFromEnv } from "../shared/indexing/step.ts";
-import { DEFAULT_WORKER_CONFIG, processNextFile } from "../shared/indexing/worker.ts";
+import {
+  DEFAULT_WORKER_CONFIG,
+  processNextFile,
+  stepConfigFromEnv,
+} from "../shared/indexing/mod.ts";
 import type { ObjectStore } from "../shared/storage.ts";
-import { type Passage, retrieve } from "../shared/retrieval/search.ts";
 import {
   DEFAULT_RETRIEVAL_SETTINGS,
+  type Passage,
   type RetrievalSettings,
-} from "../shared/retrieval/settings.ts";
+  retrieve,
+} from "../shared/retrieval/mod.ts";
 import { createUser, createWorkbench, startMigratedDb } from "../tests/helpers/retrieval_db.ts";
 import { evalDocuments, type EvalQuestion, evalQuestions } from "../tests/fixtures/eval/corpus.ts";
 

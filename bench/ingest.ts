@@ -23,10 +23,14 @@ import { join } from "node:path";
 import { type Chunk, Chunker } from "../shared/chunking.ts";
 import { createDb, type Sql } from "../shared/db.ts";
 import { createLocalEmbedder, type Embedder, toVectorLiteral } from "../shared/embeddings.ts";
-import { CHUNK_COLUMNS, chunkRow, stepConfigFromEnv } from "../shared/indexing/step.ts";
-import { DEFAULT_WORKER_CONFIG, processNextFile } from "../shared/indexing/worker.ts";
-import { readFile, UNLIMITED } from "../shared/parsers/read.ts";
-import type { FileType } from "../shared/parsers/types.ts";
+import {
+  CHUNK_COLUMNS,
+  chunkRow,
+  DEFAULT_WORKER_CONFIG,
+  processNextFile,
+  stepConfigFromEnv,
+} from "../shared/indexing/mod.ts";
+import { type FileType, readFile, UNLIMITED } from "../shared/parsers/mod.ts";
 import type { ObjectStore } from "../shared/storage.ts";
 import { applyPlatformBaseline } from "../local/platform_sql.ts";
 import { defaultPaths, migrate } from "../local/migrate.ts";

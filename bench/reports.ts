@@ -6,9 +6,13 @@
  * Storage and database I/O are left out (they are not CPU and take milliseconds locally).
  */
 import process from "node:process";
-import { computeKpis, type KpiResult, readTables, type SourceTable } from "../shared/kpi/mod.ts";
-import { templateNarrative, unknownNumbers } from "../shared/reports/narrative.ts";
-import { renderReportPdf } from "../shared/reports/render_pdf.ts";
+import { computeKpis, type KpiResult, type SourceTable } from "../shared/kpi/mod.ts";
+import {
+  readTables,
+  renderReportPdf,
+  templateNarrative,
+  unknownNumbers,
+} from "../shared/reports/mod.ts";
 import { makeXlsx, type XlsxCell } from "../tests/fixtures/documents.ts";
 import { bankCsv, bankTransactions, rupees } from "../tests/fixtures/reports/data.ts";
 

@@ -32,7 +32,7 @@ import {
   retrieve,
   SEARCH_SQL,
   searchParams,
-} from "../shared/retrieval/search.ts";
+} from "../shared/retrieval/mod.ts";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { applyPlatformBaseline } from "../local/platform_sql.ts";

@@ -8,8 +8,8 @@
  *   (cd /tmp && npm pack dejavu-fonts-ttf@2.37.3 && tar xzf dejavu-fonts-ttf-2.37.3.tgz)
  *   npx -y deno@2.9.6 run -A local/build_report_fonts.ts /tmp/package/ttf
  */
-import fontkit from "../shared/vendor/fontkit.js";
-import { encodeBase64 } from "../shared/reports/base64.ts";
+import { fontkit } from "../shared/vendor/mod.ts";
+import { encodeBase64 } from "../shared/reports/mod.ts";
 
 const dir = Deno.args[0] ?? "/tmp/package/ttf";
 

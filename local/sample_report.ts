@@ -3,9 +3,8 @@
  * (tests/fixtures/reports/pnl.csv), rendered exactly as the report worker renders it.
  *   npx -y deno@2.9.6 run -A local/sample_report.ts
  */
-import { computeKpis, readTables } from "../shared/kpi/mod.ts";
-import { templateNarrative } from "../shared/reports/narrative.ts";
-import { renderReportPdf } from "../shared/reports/render_pdf.ts";
+import { computeKpis } from "../shared/kpi/mod.ts";
+import { readTables, renderReportPdf, templateNarrative } from "../shared/reports/mod.ts";
 
 const csv = await Deno.readFile(new URL("../tests/fixtures/reports/pnl.csv", import.meta.url));
 const kpis = computeKpis("financial_summary", await readTables("pnl.csv", "csv", csv));

@@ -16,8 +16,7 @@
  * `chunkBlocks()` runs it over whole blocks.
  */
 import { z } from "zod";
-import type { BlockSink, TableStart, TextMeta } from "./parsers/sink.ts";
-import type { Block } from "./parsers/types.ts";
+import type { Block, BlockSink, TableStart, TextMeta } from "./parsers/mod.ts";
 
 export const CHARS_PER_TOKEN = 4;
 

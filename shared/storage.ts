@@ -8,6 +8,8 @@
 import { StorageClient } from "@supabase/storage-js";
 
 export const WORKBENCH_BUCKET = "workbench";
+/** Generated report PDFs (private; read through signed URLs). */
+export const REPORTS_BUCKET = "reports";
 
 /** A storage-safe version of a user's file name (the original is kept in the database). */
 export function safeObjectName(fileName: string): string {

@@ -6,7 +6,7 @@
  * per-user rate limit.
  */
 import assert from "node:assert/strict";
-import { SYSTEM_PROMPT } from "../shared/chat/prompt.ts";
+import { SYSTEM_PROMPT } from "../shared/chat/mod.ts";
 import { getDb } from "../shared/db.ts";
 import { DEFAULT_GROQ_MODEL } from "../shared/runtime_config.ts";
 import { startFakeGroq } from "./fakes/groq.ts";

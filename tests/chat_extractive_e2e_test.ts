@@ -5,7 +5,7 @@
  * search, history pages, the extract streamed as SSE.
  */
 import assert from "node:assert/strict";
-import { EXTRACT_LABEL } from "../shared/chat/extractive.ts";
+import { EXTRACT_LABEL } from "../functions/chat/extractive.ts";
 import { getDb } from "../shared/db.ts";
 import { makeEncryptedPdf } from "./fixtures/documents.ts";
 import { chatDocuments } from "./fixtures/chat_documents.ts";

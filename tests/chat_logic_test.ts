@@ -1,20 +1,21 @@
 /** Unit tests of the chat's pure modules: citations, preflight, prompt, extract, snippets, timing. */
 import assert from "node:assert/strict";
-import { createPhaseTimer, parseServerTiming } from "../functions/chat/timing.ts";
-import { buildSources, cleanCitations, createCitationFilter } from "../shared/chat/citations.ts";
-import { EXTRACT_LABEL, extractiveAnswer } from "../shared/chat/extractive.ts";
+import { createPhaseTimer, parseServerTiming } from "../shared/timing.ts";
+import { buildSources, cleanCitations, createCitationFilter } from "../functions/chat/citations.ts";
+import { EXTRACT_LABEL, extractiveAnswer } from "../functions/chat/extractive.ts";
 import {
+  buildMessages,
   hasFileNamed,
   mentionedFileNames,
   mergeFileStates,
   namedFileFilter,
   nothingToSearchAnswer,
   preflightWarnings,
-} from "../shared/chat/preflight.ts";
-import { buildMessages, SYSTEM_PROMPT } from "../shared/chat/prompt.ts";
-import { snippetFor } from "../shared/chat/snippet.ts";
-import { questionTerms } from "../shared/chat/terms.ts";
-import type { Passage } from "../shared/retrieval/search.ts";
+  SYSTEM_PROMPT,
+} from "../shared/chat/mod.ts";
+import { snippetFor } from "../functions/chat/snippet.ts";
+import { questionTerms } from "../functions/chat/terms.ts";
+import type { Passage } from "../shared/retrieval/mod.ts";
 
 const prose: Passage = {
   chunkId: "c1",

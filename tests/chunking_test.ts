@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CHARS_PER_TOKEN, chunkBlocks, estimateTokens } from "../shared/chunking.ts";
-import type { Block } from "../shared/parsers/types.ts";
+import type { Block } from "../shared/parsers/mod.ts";
 
 Deno.test("estimateTokens() counts one token per four characters", () => {
   assert.equal(CHARS_PER_TOKEN, 4);

@@ -4,8 +4,7 @@
  * request is logged with its CPU time and memory; `enforce: false` (`--no-limits`) only measures.
  */
 import assert from "node:assert/strict";
-import type { FunctionRequestLog } from "../local/functions_gateway.ts";
-import { SUPABASE_LIMITS } from "../local/functions_gateway.ts";
+import { type FunctionRequestLog, SUPABASE_LIMITS } from "../local/functions_gateway.ts";
 import { startTestStack } from "./helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

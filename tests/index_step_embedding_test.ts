@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { getDb } from "../shared/db.ts";
 import { createLocalEmbedder, type Embedder, EmbeddingError } from "../shared/embeddings.ts";
-import { DEFAULT_STEP_CONFIG, type FileRow, runStep } from "../shared/indexing/step.ts";
+import { DEFAULT_STEP_CONFIG, type FileRow, runStep } from "../shared/indexing/mod.ts";
 import { createObjectStore } from "../shared/storage.ts";
 import { makeCsv } from "./fixtures/documents.ts";
 import { signUpUser, startTestStack } from "./helpers/stack.ts";

@@ -12,7 +12,7 @@ import {
   type FileRow,
   runStep,
   StaleStepError,
-} from "../shared/indexing/step.ts";
+} from "../shared/indexing/mod.ts";
 import { createObjectStore } from "../shared/storage.ts";
 import { extract } from "../shared/parsers/mod.ts";
 import { makePdf } from "./fixtures/documents.ts";

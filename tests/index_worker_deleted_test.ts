@@ -5,8 +5,11 @@
 import assert from "node:assert/strict";
 import { getDb } from "../shared/db.ts";
 import { createLocalEmbedder } from "../shared/embeddings.ts";
-import { DEFAULT_STEP_CONFIG } from "../shared/indexing/step.ts";
-import { DEFAULT_WORKER_CONFIG, processNextFile } from "../shared/indexing/worker.ts";
+import {
+  DEFAULT_STEP_CONFIG,
+  DEFAULT_WORKER_CONFIG,
+  processNextFile,
+} from "../shared/indexing/mod.ts";
 import { createObjectStore, type ObjectStore } from "../shared/storage.ts";
 import { makeCsv } from "./fixtures/documents.ts";
 import { signUpUser, startTestStack } from "./helpers/stack.ts";

@@ -4,11 +4,12 @@ import {
   formatMoney,
   type KpiResult,
   matchLineItem,
+  mayHoldInput,
   parseAmount,
-  readTables,
 } from "../shared/kpi/mod.ts";
-import { mayHoldInput } from "../shared/kpi/inputs.ts";
+// An internal under unit test, imported past the face.
 import { parseDate } from "../shared/kpi/dates.ts";
+import { readTables } from "../shared/reports/mod.ts";
 import {
   bankCsv,
   bankTransactions,

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { HttpError } from "../shared/http.ts";
 import { loadEnv } from "../shared/env.ts";
-import { createGroqClient, llmFromConfig, llmFromEnv } from "../shared/llm/groq.ts";
+import { createGroqClient, llmFromConfig, llmFromEnv } from "../shared/llm/mod.ts";
 import { DEFAULT_GROQ_MODEL } from "../shared/runtime_config.ts";
 import { startFakeGroq } from "./fakes/groq.ts";
 

@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { zipSync } from "fflate";
 import {
-  detectFileType,
   extract,
   extractCsv,
   extractDocx,
@@ -10,20 +9,25 @@ import {
   extractPlainText,
   extractXlsx,
   type FileType,
-  MIME_TYPES,
   ParseError,
   pdfPageCount,
-  sniffFileType,
+  type ReadBudget,
+  ReaderCursor,
+  readFile,
   type TableBlock,
   type TextBlock,
-  zipExpandedSize,
-  zipInflatedSize,
 } from "../shared/parsers/mod.ts";
-import { chunkBlocks, Chunker, type ChunkerState } from "../shared/chunking.ts";
-import { type ReadBudget, ReaderCursor, readFile } from "../shared/parsers/read.ts";
+// Internals under unit test, imported past the face.
 import { InflateError, Inflater } from "../shared/parsers/inflate.ts";
 import { XmlTokenizer } from "../shared/parsers/xml.ts";
 import { loadPoint, savePoint } from "../shared/parsers/zip_reader.ts";
+import {
+  detectFileType,
+  MIME_TYPES,
+  sniffFileType,
+} from "../functions/workbenches/uploads/file_type.ts";
+import { zipExpandedSize, zipInflatedSize } from "../functions/workbenches/uploads/zip.ts";
+import { chunkBlocks, Chunker, type ChunkerState } from "../shared/chunking.ts";
 import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);

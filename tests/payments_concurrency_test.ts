@@ -20,7 +20,7 @@ import { applyPlatformBaseline } from "../local/platform_sql.ts";
 import { defaultPaths, listMigrations } from "../local/migrate.ts";
 import { createCheckoutHandler } from "../functions/checkout/handler.ts";
 import { createWebhooksHandler } from "../functions/webhooks/handler.ts";
-import type { RazorpayClient } from "../shared/payments/razorpay.ts";
+import type { RazorpayClient } from "../shared/payments/mod.ts";
 import { startFakeRazorpay } from "./fakes/razorpay.ts";
 import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
 

@@ -11,9 +11,11 @@ import type { Stack } from "../local/stack.ts";
 import { getDb } from "../shared/db.ts";
 import { loadEnv } from "../shared/env.ts";
 import { serve } from "../shared/http.ts";
-import { checkoutDepsFromEnv, createCheckoutHandler } from "../functions/checkout/handler.ts";
-import { createWebhooksHandler, webhooksDepsFromEnv } from "../functions/webhooks/handler.ts";
-import { hmacSha256Hex } from "../shared/payments/signatures.ts";
+import { checkoutDepsFromEnv } from "../functions/checkout/deps.ts";
+import { createCheckoutHandler } from "../functions/checkout/handler.ts";
+import { webhooksDepsFromEnv } from "../functions/webhooks/deps.ts";
+import { createWebhooksHandler } from "../functions/webhooks/handler.ts";
+import { hmacSha256Hex } from "../shared/payments/mod.ts";
 import { type FakePayment, type SignedWebhook, startFakeRazorpay } from "./fakes/razorpay.ts";
 import {
   anonClient,

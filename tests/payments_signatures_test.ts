@@ -10,8 +10,8 @@ import {
   hmacSha256Hex,
   isValidPaymentSignature,
   isValidWebhookSignature,
-} from "../shared/payments/signatures.ts";
-import { webhookEventId } from "../shared/payments/webhook_event.ts";
+} from "../shared/payments/mod.ts";
+import { webhookEventId } from "../functions/webhooks/webhook_event.ts";
 
 const enc = new TextEncoder();
 

@@ -1,7 +1,7 @@
 /**
  * The Razorpay client (shared/payments/razorpay.ts) against the fake Razorpay API: orders with
  * Basic auth, payments of an order, Razorpay's error bodies, down and slow; reconciliation's choice
- * of payments (shared/payments/reconcile.ts).
+ * of payments (functions/webhooks/reconcile.ts).
  */
 import assert from "node:assert/strict";
 import {
@@ -10,8 +10,8 @@ import {
   razorpayConfigFromEnv,
   RazorpayError,
   type RazorpayPayment,
-} from "../shared/payments/razorpay.ts";
-import { capturedPaymentsOf, forEachLimited } from "../shared/payments/reconcile.ts";
+} from "../shared/payments/mod.ts";
+import { capturedPaymentsOf, forEachLimited } from "../functions/webhooks/reconcile.ts";
 import { startFakeRazorpay } from "./fakes/razorpay.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -1,12 +1,12 @@
 /**
- * The report narrative's passages (shared/reports/grounding.ts) are searched with the rights of
- * the report's owner on a migrated PGlite: RLS applies, so an owner without access to the
- * workbench gets none.
+ * The report narrative's passages (functions/report-worker/grounding.ts) are searched with the
+ * rights of the report's owner on a migrated PGlite: RLS applies, so an owner without access to
+ * the workbench gets none.
  */
 import assert from "node:assert/strict";
 import { createLocalEmbedder } from "../shared/embeddings.ts";
-import { narrativePassages } from "../shared/reports/grounding.ts";
-import type { ReportRowForWorker } from "../shared/reports/worker.ts";
+import { narrativePassages } from "../functions/report-worker/grounding.ts";
+import type { ReportRowForWorker } from "../functions/report-worker/job.ts";
 import {
   createFile,
   createUser,

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
 import { extractText, getDocumentProxy } from "unpdf";
-import { computeKpis, formatValue, type KpiResult, readTables } from "../shared/kpi/mod.ts";
-import { QUOTED_DATA_RULE } from "../shared/chat/prompt.ts";
+import { computeKpis, formatValue, type KpiResult } from "../shared/kpi/mod.ts";
 import {
   type ChatMessage,
   narrativeMessages,
+  readTables,
+  renderReportPdf,
   templateNarrative,
   unknownNumbers,
   writeNarrative,
   writtenNumbers,
-} from "../shared/reports/narrative.ts";
-import { renderReportPdf } from "../shared/reports/render_pdf.ts";
-import type { Passage } from "../shared/retrieval/search.ts";
+} from "../shared/reports/mod.ts";
+import { QUOTED_DATA_RULE } from "../shared/chat/mod.ts";
+import type { Passage } from "../shared/retrieval/mod.ts";
 import { PERIODS, PNL, pnlCsv, pnlDerived } from "./fixtures/reports/data.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

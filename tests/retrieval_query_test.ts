@@ -1,18 +1,20 @@
 import assert from "node:assert/strict";
-import { contentWords, formSearchQuery, isFollowUp } from "../shared/retrieval/query.ts";
 import {
+  contentWords,
   DEFAULT_RETRIEVAL_SETTINGS,
-  retrievalSettingsFromEnv,
-  withSettings,
-} from "../shared/retrieval/settings.ts";
-import {
   formatSources,
+  formSearchQuery,
+  isFollowUp,
+  matchingRows,
   type Passage,
   passageFromRow,
   passageLocation,
+  retrievalSettingsFromEnv,
+  rowAsRecord,
+  tableOf,
   trimToBudget,
-} from "../shared/retrieval/passages.ts";
-import { matchingRows, rowAsRecord, tableOf } from "../shared/retrieval/tables.ts";
+  withSettings,
+} from "../shared/retrieval/mod.ts";
 
 Deno.test("formSearchQuery() searches a standalone question as it is", () => {
   assert.equal(formSearchQuery("What was revenue in 2024?"), "What was revenue in 2024?");

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { asUser, type Sql, type Tx } from "../shared/db.ts";
 import type { Claims } from "../shared/auth.ts";
 import { createLocalEmbedder, type Embedder, toVectorLiteral } from "../shared/embeddings.ts";
-import { retrieve, searchWorkbench } from "../shared/retrieval/search.ts";
+import { retrieve, searchWorkbench } from "../shared/retrieval/mod.ts";
 import {
   createFile,
   createUser,

@@ -1,8 +1,8 @@
 /**
- * Unit tests of the upload checks (shared/uploads): type sniffing as bytes stream in, limits, the
- * ZIP inflation cap, the light PDF page counter (on PDFs from tests/fixtures/documents.ts, a PDF
- * with a cross-reference stream and an object stream, and malformed ones), the streaming multipart
- * reader, and `receiveUploads()` against a fake Storage.
+ * Unit tests of the upload checks (functions/workbenches/uploads): type sniffing as bytes stream
+ * in, limits, the ZIP inflation cap, the light PDF page counter (on PDFs from
+ * tests/fixtures/documents.ts, a PDF with a cross-reference stream and an object stream, and
+ * malformed ones), the streaming multipart reader, and `receiveUploads()` against a fake Storage.
  */
 import assert from "node:assert/strict";
 import { zipSync, zlibSync } from "fflate";
@@ -14,12 +14,19 @@ import {
   DEFAULT_LIMITS,
   FileCheck,
   type UploadLimits,
-} from "../shared/uploads/checks.ts";
-import { detectFileType, MIME_TYPES } from "../shared/uploads/file_type.ts";
-import { MultipartError, readMultipart } from "../shared/uploads/multipart.ts";
-import { countPdfPages, type PdfBytes, wholePdf } from "../shared/uploads/pdf_pages.ts";
-import { describeStream, PdfStreamInspector } from "../shared/uploads/pdf_streams.ts";
-import { ZipInspector } from "../shared/uploads/zip_inspector.ts";
+} from "../functions/workbenches/uploads/checks.ts";
+import { detectFileType, MIME_TYPES } from "../functions/workbenches/uploads/file_type.ts";
+import { MultipartError, readMultipart } from "../functions/workbenches/uploads/multipart.ts";
+import {
+  countPdfPages,
+  type PdfBytes,
+  wholePdf,
+} from "../functions/workbenches/uploads/pdf_pages.ts";
+import {
+  describeStream,
+  PdfStreamInspector,
+} from "../functions/workbenches/uploads/pdf_streams.ts";
+import { ZipInspector } from "../functions/workbenches/uploads/zip_inspector.ts";
 import { type Received, receiveUploads } from "../functions/workbenches/receive_uploads.ts";
 import {
   makeCsv,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { displayName } from "../shared/uploads/checks.ts";
+import { displayName } from "../functions/workbenches/uploads/checks.ts";
 import {
   hasVisibleText,
   nameSchema,

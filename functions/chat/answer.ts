@@ -2,12 +2,12 @@
  * Makes the answer text for a prepared prompt: from the language model (whole, or as deltas), or
  * without one, the extract. Citation markers that match no passage are removed on the way.
  */
-import { createCitationFilter } from "../../shared/chat/citations.ts";
-import { EXTRACTIVE_MODEL, extractiveAnswer } from "../../shared/chat/extractive.ts";
-import type { Warning } from "../../shared/chat/preflight.ts";
-import type { QuestionTerms } from "../../shared/chat/terms.ts";
-import type { LlmClient, LlmMessage, LlmUsage } from "../../shared/llm/groq.ts";
-import type { Passage } from "../../shared/retrieval/search.ts";
+import { createCitationFilter } from "./citations.ts";
+import { EXTRACTIVE_MODEL, extractiveAnswer } from "./extractive.ts";
+import type { Warning } from "../../shared/chat/mod.ts";
+import type { QuestionTerms } from "./terms.ts";
+import type { LlmClient, LlmMessage, LlmUsage } from "../../shared/llm/mod.ts";
+import type { Passage } from "../../shared/retrieval/mod.ts";
 
 export interface AnswerInput {
   passages: Passage[];

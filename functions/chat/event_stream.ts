@@ -2,12 +2,12 @@
  * The SSE response of one answer: `meta`, whatever the body sends (`delta`…), then `done` with the
  * JSON body, or `error` with the error envelope (the turn's marker released; nothing counted).
  */
-import type { Warning } from "../../shared/chat/preflight.ts";
+import type { Warning } from "../../shared/chat/mod.ts";
 import type { Sql } from "../../shared/db.ts";
 import { errorResponse, HttpError } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { SSE_HEADERS, sseEvent } from "./sse.ts";
-import type { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../../shared/timing.ts";
 import { abortTurn, type StartedTurn } from "./turn_store.ts";
 
 export type Send = (event: string, data: unknown) => void;

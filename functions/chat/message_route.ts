@@ -11,17 +11,16 @@
  */
 import { z } from "zod";
 import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
-import { mentionedFileNames, preflightWarnings } from "../../shared/chat/preflight.ts";
-import { buildMessages } from "../../shared/chat/prompt.ts";
-import { questionTerms } from "../../shared/chat/terms.ts";
+import { buildMessages, mentionedFileNames, preflightWarnings } from "../../shared/chat/mod.ts";
+import { questionTerms } from "./terms.ts";
 import { readJson, type Route, validate } from "../../shared/http.ts";
-import type { LlmMessage } from "../../shared/llm/groq.ts";
-import { searchWorkbench } from "../../shared/retrieval/search.ts";
+import type { LlmMessage } from "../../shared/llm/mod.ts";
+import { searchWorkbench } from "../../shared/retrieval/mod.ts";
 import { textSchema } from "../../shared/validation.ts";
-import type { ChatContext, ChatDeps } from "./handler.ts";
+import type { ChatDeps } from "./deps.ts";
 import { jsonAnswer, noIndexAnswer, type PreparedTurn, sseAnswer } from "./replies.ts";
 import { wantsEventStream } from "./sse.ts";
-import { createPhaseTimer, type PhaseTimer } from "./timing.ts";
+import { createPhaseTimer, type PhaseTimer } from "../../shared/timing.ts";
 import { abortTurn, loadTurn, type StartedTurn, startTurn } from "./turn_store.ts";
 
 export const MAX_QUESTION_CHARS = 4000;
@@ -32,7 +31,7 @@ const Id = z.uuid();
 /** How much of each earlier message the model sees. */
 const HISTORY_CHARS = 1500;
 
-export function messageRoute({ deps }: ChatContext): Route {
+export function messageRoute(deps: ChatDeps): Route {
   return {
     method: "POST",
     pattern: "/sessions/:id/messages",

@@ -3,17 +3,17 @@
  * the whole answer as JSON, or the answer streamed as SSE. Each saves (and counts) the answer
  * through `finishTurn`; a failure before the save releases the turn's marker.
  */
-import { buildSources, type Source } from "../../shared/chat/citations.ts";
-import { nothingToSearchAnswer, type Warning } from "../../shared/chat/preflight.ts";
-import type { QuestionTerms } from "../../shared/chat/terms.ts";
+import { buildSources, type Source } from "./citations.ts";
+import { nothingToSearchAnswer, type Warning } from "../../shared/chat/mod.ts";
+import type { QuestionTerms } from "./terms.ts";
 import type { Sql } from "../../shared/db.ts";
 import { json } from "../../shared/http.ts";
-import type { LlmClient } from "../../shared/llm/groq.ts";
-import type { Passage } from "../../shared/retrieval/search.ts";
+import type { LlmClient } from "../../shared/llm/mod.ts";
+import type { Passage } from "../../shared/retrieval/mod.ts";
 import { type AnswerInput, type AnswerText, completeAnswer, streamAnswer } from "./answer.ts";
 import { eventStream } from "./event_stream.ts";
 import { wantsEventStream } from "./sse.ts";
-import type { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../../shared/timing.ts";
 import { abortTurn, finishTurn, type StartedTurn } from "./turn_store.ts";
 
 /** Everything known about a turn once its prompt is ready. */

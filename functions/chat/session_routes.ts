@@ -11,7 +11,7 @@ import { asCaller } from "../../shared/db.ts";
 import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
-import type { ChatContext } from "./handler.ts";
+import type { ChatDeps } from "./deps.ts";
 import { SESSION_NOT_FOUND } from "./turn_store.ts";
 
 const SessionInput = z.object({ workbench_id: z.uuid() });
@@ -47,7 +47,7 @@ interface MessageRow {
   created_at: string;
 }
 
-export function sessionRoutes({ deps }: ChatContext): Route[] {
+export function sessionRoutes(deps: ChatDeps): Route[] {
   return [
     {
       method: "POST",

@@ -11,7 +11,7 @@
  * - `abortTurn`: releases the marker after a failure (the question stays; nothing is counted).
  */
 import type { Claims } from "../../shared/auth.ts";
-import type { Source } from "../../shared/chat/citations.ts";
+import type { Source } from "./citations.ts";
 import {
   mergeFileStates,
   namedFileFilter,
@@ -19,11 +19,11 @@ import {
   PREFLIGHT_UNINDEXED_LIMIT,
   type Warning,
   type WorkbenchFileState,
-} from "../../shared/chat/preflight.ts";
+} from "../../shared/chat/mod.ts";
 import { asCaller, httpErrorFromPostgres, type Sql, type Tx } from "../../shared/db.ts";
 import { HttpError } from "../../shared/http.ts";
 import { clientIp } from "../../shared/rate_limit.ts";
-import type { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../../shared/timing.ts";
 
 export const SESSION_NOT_FOUND = "Chat session not found.";
 

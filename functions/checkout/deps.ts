@@ -7,7 +7,7 @@ import {
   createRazorpayClient,
   type RazorpayClient,
   razorpayConfigFromEnv,
-} from "../../shared/payments/razorpay.ts";
+} from "../../shared/payments/mod.ts";
 
 export interface CheckoutPayments {
   client: RazorpayClient;

@@ -13,8 +13,6 @@ import type { CheckoutDeps } from "./deps.ts";
 import { sessionRoute } from "./session_route.ts";
 import { verifyRoute } from "./verify_route.ts";
 
-export { type CheckoutDeps, checkoutDepsFromEnv, type CheckoutPayments } from "./deps.ts";
-
 export function createCheckoutHandler(deps: CheckoutDeps) {
   return router([sessionRoute(deps), verifyRoute(deps)]);
 }

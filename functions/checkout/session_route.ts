@@ -8,7 +8,7 @@ import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import { RazorpayError } from "../../shared/payments/razorpay.ts";
+import { RazorpayError } from "../../shared/payments/mod.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { type CheckoutDeps, requirePayments } from "./deps.ts";
 

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { asCaller, httpErrorFromPostgres } from "../../shared/db.ts";
 import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
-import { isValidPaymentSignature } from "../../shared/payments/signatures.ts";
+import { isValidPaymentSignature } from "../../shared/payments/mod.ts";
 import { type CheckoutDeps, requirePayments } from "./deps.ts";
 
 const VerifyBody = z.object({

@@ -1,9 +1,7 @@
-import { verifierFromEnv } from "../../shared/auth.ts";
 import { getDb } from "../../shared/db.ts";
 import { loadEnv } from "../../shared/env.ts";
 import { serve } from "../../shared/http.ts";
+import { companiesDepsFromEnv } from "./deps.ts";
 import { createCompaniesHandler } from "./handler.ts";
 
-const env = loadEnv();
-const verifier = verifierFromEnv(env);
-Deno.serve(serve("companies", createCompaniesHandler({ sql: getDb, verifier })));
+Deno.serve(serve("companies", createCompaniesHandler(companiesDepsFromEnv(loadEnv(), getDb))));

@@ -1,10 +1,11 @@
-import { json, router } from "../../shared/http.ts";
+/**
+ * The `healthz` function: `GET /healthz` (liveness_route.ts), public. Readiness (database, queues)
+ * is the `readyz` function.
+ */
+import { router } from "../../shared/http.ts";
+import type { HealthzDeps } from "./deps.ts";
+import { livenessRoute } from "./liveness_route.ts";
 
-/** `GET /healthz`: liveness only; touches nothing else. */
-export const healthzHandler = router([
-  {
-    method: "GET",
-    pattern: "/",
-    handler: () => json({ status: "ok", time: new Date().toISOString() }),
-  },
-]);
+export function createHealthzHandler(deps: HealthzDeps) {
+  return router([livenessRoute(deps)]);
+}

@@ -1,4 +1,5 @@
 import { serve } from "../../shared/http.ts";
-import { healthzHandler } from "./handler.ts";
+import { healthzDepsFromEnv } from "./deps.ts";
+import { createHealthzHandler } from "./handler.ts";
 
-Deno.serve(serve("healthz", healthzHandler));
+Deno.serve(serve("healthz", createHealthzHandler(healthzDepsFromEnv())));

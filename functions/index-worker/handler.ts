@@ -1,24 +1,14 @@
 /**
- * `POST /index-worker`: called by the database (pg_net) with the service role key; runs one
+ * The `index-worker` function: called by the database (pg_net) with the service role key; runs one
  * indexing step of one queued file and answers with what it did.
+ *
+ * - step_route.ts: `POST /`
+ * - deps.ts: what the worker needs, and `indexWorkerDepsFromEnv()` for index.ts
  */
-import { type JwtVerifier, serviceTaskRoute } from "../../shared/auth.ts";
-import type { Sql } from "../../shared/db.ts";
-import type { Embedder } from "../../shared/embeddings.ts";
 import { router } from "../../shared/http.ts";
-import type { StepConfig } from "../../shared/indexing/step.ts";
-import { processNextFile, type WorkerConfig } from "../../shared/indexing/worker.ts";
-import type { ObjectStore } from "../../shared/storage.ts";
-
-export interface IndexWorkerDeps {
-  sql: () => Sql;
-  verifier: JwtVerifier;
-  store: ObjectStore;
-  embedder: Embedder;
-  config: StepConfig;
-  worker: WorkerConfig;
-}
+import type { IndexWorkerDeps } from "./deps.ts";
+import { stepRoute } from "./step_route.ts";
 
 export function createIndexWorkerHandler(deps: IndexWorkerDeps) {
-  return router([serviceTaskRoute("/", deps.verifier, () => processNextFile(deps))]);
+  return router([stepRoute(deps)]);
 }

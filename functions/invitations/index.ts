@@ -1,9 +1,9 @@
-import { verifierFromEnv } from "../../shared/auth.ts";
 import { getDb } from "../../shared/db.ts";
 import { loadEnv } from "../../shared/env.ts";
 import { serve } from "../../shared/http.ts";
+import { invitationsDepsFromEnv } from "./deps.ts";
 import { createInvitationsHandler } from "./handler.ts";
 
-const env = loadEnv();
-const verifier = verifierFromEnv(env);
-Deno.serve(serve("invitations", createInvitationsHandler({ sql: getDb, verifier })));
+Deno.serve(
+  serve("invitations", createInvitationsHandler(invitationsDepsFromEnv(loadEnv(), getDb))),
+);

@@ -1,38 +1,8 @@
-/**
- * `GET /plans` (no login): the plans on sale, cheapest first. Enterprise is `contact_sales: true`
- * with no price: it is sold by a person and granted with the admin RPCs (README, Payments).
- */
-import type { Sql } from "../../shared/db.ts";
-import { json, router } from "../../shared/http.ts";
-
-export interface PlansDeps {
-  sql: () => Sql;
-}
-
-interface PlanRow {
-  id: string;
-  name: string;
-  description: string;
-  credits: number;
-  seats: number;
-  price_paise: number | null;
-  currency: string;
-  contact_sales: boolean;
-}
+/** The `plans` function: `GET /plans` (list_route.ts), public. */
+import { router } from "../../shared/http.ts";
+import type { PlansDeps } from "./deps.ts";
+import { listRoute } from "./list_route.ts";
 
 export function createPlansHandler(deps: PlansDeps) {
-  return router([{
-    method: "GET",
-    pattern: "/",
-    handler: async () => {
-      const plans = await deps.sql()<PlanRow[]>`
-        select id, name, description, credits, seats, price_paise, currency, contact_sales
-          from public.plans where active order by sort_order, id`;
-      return json(
-        { plans },
-        200,
-        { "cache-control": "public, max-age=60" },
-      );
-    },
-  }]);
+  return router([listRoute(deps)]);
 }

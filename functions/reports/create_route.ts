@@ -11,9 +11,13 @@ import { z } from "zod";
 import { type Claims, requireUser } from "../../shared/auth.ts";
 import { httpErrorFromPostgres, type Sql } from "../../shared/db.ts";
 import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
-import { REPORT_TYPES, type ReportType } from "../../shared/kpi/types.ts";
+import {
+  checkInputs,
+  missingInputDetails,
+  REPORT_TYPES,
+  type ReportType,
+} from "../../shared/kpi/mod.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
-import { checkInputs, missingInputDetails } from "../../shared/reports/inputs.ts";
 import { nameSchema, textSchema } from "../../shared/validation.ts";
 import {
   REPORT_NOT_FOUND,
@@ -21,7 +25,7 @@ import {
   runAsCaller,
   WORKBENCH_NOT_FOUND,
 } from "./access.ts";
-import type { ReportsDeps } from "./handler.ts";
+import type { ReportsDeps } from "./deps.ts";
 import { presentReport, readReport } from "./report_rows.ts";
 
 const CreateReport = z.object({

@@ -1,8 +1,6 @@
 /** How report rows are read and returned. */
 import type { Tx } from "../../shared/db.ts";
-import type { ObjectStore } from "../../shared/storage.ts";
-
-export const REPORTS_BUCKET = "reports";
+import { type ObjectStore, REPORTS_BUCKET } from "../../shared/storage.ts";
 
 export interface ReportRow {
   id: string;

@@ -14,9 +14,9 @@ import {
   validate,
 } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import { isValidWebhookSignature } from "../../shared/payments/signatures.ts";
-import { WebhookEnvelope, webhookEventId } from "../../shared/payments/webhook_event.ts";
-import type { WebhooksDeps } from "./handler.ts";
+import { isValidWebhookSignature } from "../../shared/payments/mod.ts";
+import { WebhookEnvelope, webhookEventId } from "./webhook_event.ts";
+import type { WebhooksDeps } from "./deps.ts";
 
 export function razorpayRoute(deps: WebhooksDeps): Route {
   return {

@@ -9,12 +9,8 @@
 import { serviceTaskRoute } from "../../shared/auth.ts";
 import { HttpError, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import {
-  capturedPaymentsOf,
-  forEachLimited,
-  type OpenOrder,
-} from "../../shared/payments/reconcile.ts";
-import type { WebhooksDeps } from "./handler.ts";
+import { capturedPaymentsOf, forEachLimited, type OpenOrder } from "./reconcile.ts";
+import type { WebhooksDeps } from "./deps.ts";
 
 const CONCURRENCY = 4;
 

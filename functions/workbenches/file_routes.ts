@@ -8,15 +8,16 @@ import { HttpError, json, readQuery, type Route, validate } from "../../shared/h
 import { log } from "../../shared/log.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
 import { WORKBENCH_BUCKET } from "../../shared/storage.ts";
-import { Id } from "./access.ts";
+import { Id, workbenchAccess } from "./access.ts";
 import { FILE_COLUMNS, fileJson } from "./file_rows.ts";
-import type { WorkbenchesContext } from "./handler.ts";
+import type { WorkbenchesDeps } from "./deps.ts";
 
 const FilesQuery = PageQuery.extend({
   status: z.enum(["pending", "processing", "indexed", "error"]).optional(),
 });
 
-export function fileRoutes({ deps, asCaller, access }: WorkbenchesContext): Route[] {
+export function fileRoutes(deps: WorkbenchesDeps): Route[] {
+  const { asCaller, access } = workbenchAccess(deps);
   return [
     {
       method: "GET",

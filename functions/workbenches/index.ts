@@ -1,16 +1,9 @@
-import { verifierFromEnv } from "../../shared/auth.ts";
 import { getDb } from "../../shared/db.ts";
 import { loadEnv } from "../../shared/env.ts";
 import { serve } from "../../shared/http.ts";
-import { createObjectStore } from "../../shared/storage.ts";
+import { workbenchesDepsFromEnv } from "./deps.ts";
 import { createWorkbenchesHandler } from "./handler.ts";
 
-const env = loadEnv();
-Deno.serve(serve(
-  "workbenches",
-  createWorkbenchesHandler({
-    sql: getDb,
-    verifier: verifierFromEnv(env),
-    store: createObjectStore(env.SUPABASE_URL, env.serviceKey),
-  }),
-));
+Deno.serve(
+  serve("workbenches", createWorkbenchesHandler(workbenchesDepsFromEnv(loadEnv(), getDb))),
+);

@@ -17,15 +17,11 @@
  * checks here only choose the status code (404 without access, 403 below the role needed).
  */
 import { z } from "zod";
-import { type AuthenticatedUser, type JwtVerifier, requireUser } from "../../shared/auth.ts";
-import { asCaller, type Sql, type Tx } from "../../shared/db.ts";
+import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
+import { asCaller, type Tx } from "../../shared/db.ts";
 import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
 import { nameSchema, textSchema } from "../../shared/validation.ts";
-
-export interface WorkbenchMemberDeps {
-  sql: () => Sql;
-  verifier: JwtVerifier;
-}
+import type { WorkbenchesDeps } from "./deps.ts";
 
 type Role = "owner" | "editor" | "viewer";
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, owner: 2 };
@@ -75,7 +71,7 @@ function requireAtLeast(access: Access, min: Role): void {
   }
 }
 
-export function createWorkbenchMemberRoutes(deps: WorkbenchMemberDeps): Route[] {
+export function memberRoutes(deps: WorkbenchesDeps): Route[] {
   const run = <T>(user: AuthenticatedUser, fn: (tx: Tx) => Promise<T>): Promise<T> =>
     asCaller(deps.sql(), user.claims, fn, NOT_FOUND);
 

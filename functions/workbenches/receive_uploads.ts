@@ -1,21 +1,16 @@
 /**
  * Receives the files of an upload request: the multipart body is read as a stream, each file is
- * checked (shared/uploads/checks.ts) while its bytes go on to Storage, so no file and no request
+ * checked (uploads/checks.ts) while its bytes go on to Storage, so no file and no request
  * is ever held in memory. A file is uploaded once its first bytes decide its type; if a later
  * check refuses it, its upload is aborted. One refused file refuses the request: the rest of the
  * body is read (to answer with the right error), and every object this request stored is removed.
  * Content the workbench already has (same SHA-256) is not stored again.
  */
-import { type CheckedFile, FileCheck, type UploadLimits } from "../../shared/uploads/checks.ts";
-import { MIME_TYPES } from "../../shared/uploads/file_type.ts";
+import { type CheckedFile, FileCheck, type UploadLimits } from "./uploads/checks.ts";
+import { MIME_TYPES } from "./uploads/file_type.ts";
 import { HttpError } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import {
-  boundaryOf,
-  MultipartError,
-  type Part,
-  readMultipart,
-} from "../../shared/uploads/multipart.ts";
+import { boundaryOf, MultipartError, type Part, readMultipart } from "./uploads/multipart.ts";
 import { type ObjectStore, WORKBENCH_BUCKET, workbenchObjectPath } from "../../shared/storage.ts";
 
 /** A file that passed: stored at `path`, or not stored (`path` null) as its content is known. */

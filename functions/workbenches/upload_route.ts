@@ -6,11 +6,14 @@
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { json, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
+import { DEFAULT_LIMITS } from "./uploads/checks.ts";
+import { workbenchAccess } from "./access.ts";
 import { commitUploads, hasContent } from "./commit_uploads.ts";
-import type { WorkbenchesContext } from "./handler.ts";
+import type { WorkbenchesDeps } from "./deps.ts";
 import { receiveUploads, removeObjects } from "./receive_uploads.ts";
 
-export function uploadRoutes({ deps, access }: WorkbenchesContext): Route[] {
+export function uploadRoutes(deps: WorkbenchesDeps): Route[] {
+  const { access } = workbenchAccess(deps);
   return [{
     method: "POST",
     pattern: "/:id/files",
@@ -19,7 +22,7 @@ export function uploadRoutes({ deps, access }: WorkbenchesContext): Route[] {
       await enforceRateLimit(deps.sql(), "uploads", req, user.id);
       const received = await receiveUploads(req, {
         workbenchId: id,
-        limits: deps.limits,
+        limits: deps.limits ?? DEFAULT_LIMITS,
         store: deps.store,
         isKnown: (sha256) => hasContent(deps.sql(), id, sha256),
       });

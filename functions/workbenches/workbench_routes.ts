@@ -5,8 +5,8 @@ import { nameSchema, textSchema } from "../../shared/validation.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, readQuery, type Route } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
-import { NOT_FOUND } from "./access.ts";
-import type { WorkbenchesContext } from "./handler.ts";
+import { NOT_FOUND, workbenchAccess } from "./access.ts";
+import type { WorkbenchesDeps } from "./deps.ts";
 
 const WorkbenchInput = z.object({
   name: nameSchema(200),
@@ -15,7 +15,8 @@ const WorkbenchInput = z.object({
 });
 const ListQuery = PageQuery.extend({ companyId: z.uuid().optional() });
 
-export function workbenchRoutes({ deps, asCaller, access }: WorkbenchesContext): Route[] {
+export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
+  const { asCaller, access } = workbenchAccess(deps);
   return [
     {
       method: "POST",

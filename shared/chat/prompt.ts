@@ -5,8 +5,8 @@
  * question. Text inside a document ("ignore previous instructions…") stays inside its fence and is
  * never an instruction: the rules say so.
  */
-import type { LlmMessage } from "../llm/groq.ts";
-import { formatSources, type Passage } from "../retrieval/search.ts";
+import type { LlmMessage } from "../llm/mod.ts";
+import { formatSources, type Passage } from "../retrieval/mod.ts";
 import type { Warning } from "./preflight.ts";
 
 /**

@@ -22,12 +22,15 @@
 import { z } from "zod";
 import { type Chunk, Chunker, ChunkerState } from "../chunking.ts";
 import type { Sql } from "../db.ts";
-import type { Embedder } from "../embeddings.ts";
-import { EmbeddingError, toVectorLiteral } from "../embeddings.ts";
-import { type ReadBudget, ReaderCursor, readFile } from "../parsers/read.ts";
-import { type FileType, ParseError } from "../parsers/types.ts";
-import type { ObjectStore } from "../storage.ts";
-import { WORKBENCH_BUCKET } from "../storage.ts";
+import { type Embedder, EmbeddingError, toVectorLiteral } from "../embeddings.ts";
+import {
+  type FileType,
+  ParseError,
+  type ReadBudget,
+  ReaderCursor,
+  readFile,
+} from "../parsers/mod.ts";
+import { type ObjectStore, WORKBENCH_BUCKET } from "../storage.ts";
 
 export interface StepConfig {
   /** PDF pages read per step (at most). */

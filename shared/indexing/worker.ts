@@ -15,7 +15,7 @@
 import type { Sql } from "../db.ts";
 import { EmbeddingError } from "../embeddings.ts";
 import { log } from "../log.ts";
-import { ParseError } from "../parsers/types.ts";
+import { ParseError } from "../parsers/mod.ts";
 import { QUEUES } from "../queues.ts";
 import { type FileRow, runStep, StaleStepError, type StepDeps } from "./step.ts";
 

@@ -1,10 +1,8 @@
 /**
- * Uploaded tables as rows, read from the file's bytes with the same readers as indexing
- * (shared/parsers: the CSV reader and the streaming XLSX reader), never from the indexed text.
+ * Uploaded tables as the KPIs read them: rows with their header, and where each cell is in its
+ * file. They are read from the file's bytes (shared/reports `readTables`), never from the indexed
+ * text.
  */
-import { extractCsv } from "../parsers/csv.ts";
-import type { TableBlock } from "../parsers/types.ts";
-import { extractXlsx } from "../parsers/xlsx.ts";
 import type { Provenance } from "./types.ts";
 
 export interface SourceTable {
@@ -23,24 +21,6 @@ export function columnLetter(index: number): string {
     name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
   }
   return name;
-}
-
-/** The tables of a CSV or XLSX file (one per sheet with data). */
-export async function readTables(
-  fileName: string,
-  fileType: "csv" | "xlsx",
-  bytes: Uint8Array,
-): Promise<SourceTable[]> {
-  const { blocks } = fileType === "csv" ? await extractCsv(bytes) : await extractXlsx(bytes);
-  return blocks
-    .filter((b): b is TableBlock => b.kind === "table")
-    .map((b) => ({
-      file: fileName,
-      ...(b.sheet !== undefined ? { sheet: b.sheet } : {}),
-      header: b.header,
-      rows: b.rows,
-      firstRow: b.firstRow,
-    }));
 }
 
 /** Where cell (rowIndex, col) of a table is in its file. */

@@ -1,6 +1,7 @@
 /**
- * Document text extraction: one entry point dispatching to each parser. File type sniffing lives
- * in shared/uploads/file_type.ts (light, for upload checks) and is re-exported here.
+ * Document text extraction: one entry point dispatching to each parser, and the parsers' public
+ * face. File type sniffing (light, for upload checks) is the workbenches function's
+ * (functions/workbenches/uploads/file_type.ts).
  */
 import { extractCsv } from "./csv.ts";
 import { extractDocx } from "./docx.ts";
@@ -14,9 +15,9 @@ export { extractDocx } from "./docx.ts";
 export { extractPdf, type PageRange, pdfPageCount } from "./pdf.ts";
 export { extractPlainText } from "./text.ts";
 export { extractXlsx } from "./xlsx.ts";
-export { zipExpandedSize, zipInflatedSize } from "./zip.ts";
+export * from "./read.ts";
+export * from "./sink.ts";
 export * from "./types.ts";
-export { detectFileType, type Detection, MIME_TYPES, sniffFileType } from "../uploads/file_type.ts";
 
 /** Extracts the text of a file of a known type; `opts` (a page range) only applies to PDFs. */
 export function extract(

@@ -3,9 +3,9 @@
  * the KPI table and cited passages that is only kept when every number in it is a number of the
  * KPI table (checkNarrativeNumbers); otherwise the template is used.
  */
-import { QUOTED_DATA_RULE } from "../chat/prompt.ts";
+import { QUOTED_DATA_RULE } from "../chat/mod.ts";
 import { type Figure, formatValue, type KpiResult } from "../kpi/mod.ts";
-import { formatSources, type Passage } from "../retrieval/search.ts";
+import { formatSources, type Passage } from "../retrieval/mod.ts";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";

@@ -3,8 +3,7 @@
  * table, a bar chart, the narrative, warnings and a sources appendix listing the cell of every
  * figure. DejaVu Sans is embedded as a subset (only the glyphs used), so ₹ and accented names show.
  */
-import fontkit from "../vendor/fontkit.js";
-import { PDFDocument, type PDFFont, type PDFPage, rgb } from "../vendor/pdf_lib.js";
+import { fontkit, PDFDocument, type PDFFont, type PDFPage, rgb } from "../vendor/mod.ts";
 import { describeSource, type Figure, formatValue, type KpiResult } from "../kpi/mod.ts";
 import { decodeBase64 } from "./base64.ts";
 import { DEJAVU_SANS_B64, DEJAVU_SANS_BOLD_B64 } from "./fonts.ts";

@@ -18,16 +18,6 @@ import { formSearchQuery } from "./query.ts";
 import { type Passage, passageFromRow, type SearchRow, trimToBudget } from "./passages.ts";
 import { DEFAULT_RETRIEVAL_SETTINGS, type RetrievalSettings, withSettings } from "./settings.ts";
 
-export { formSearchQuery, isFollowUp } from "./query.ts";
-export { formatSources, type Passage, passageLocation, trimToBudget } from "./passages.ts";
-export { matchingRows, type PassageTable, rowAsRecord, tableOf, type TableRow } from "./tables.ts";
-export {
-  DEFAULT_RETRIEVAL_SETTINGS,
-  RETRIEVAL_ENV_NAMES,
-  type RetrievalSettings,
-  retrievalSettingsFromEnv,
-} from "./settings.ts";
-
 export interface SearchOptions {
   workbenchId: string;
   question: string;

@@ -6,7 +6,7 @@
  * does outside the API: a customer paying an order (`pay`), Checkout's signature, and signed
  * webhook deliveries (`webhook`).
  */
-import { hmacSha256Hex } from "../../shared/payments/signatures.ts";
+import { hmacSha256Hex } from "../../shared/payments/mod.ts";
 
 export interface FakeOrder {
   id: string;

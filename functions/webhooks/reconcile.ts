@@ -3,7 +3,7 @@
  * payments of exactly the order's amount and currency (those are applied; anything else is left to
  * a person).
  */
-import type { RazorpayPayment } from "./razorpay.ts";
+import type { RazorpayPayment } from "../../shared/payments/mod.ts";
 
 export interface OpenOrder {
   razorpay_order_id: string;

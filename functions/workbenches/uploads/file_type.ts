@@ -2,8 +2,8 @@
  * File types: what an extension promises, what the first bytes show, and the MIME type each type
  * is stored with. No parser is imported here, so upload checks stay light.
  */
-import type { FileType } from "../parsers/types.ts";
-import { zipEntryNames } from "../parsers/zip.ts";
+import type { FileType } from "../../../shared/parsers/mod.ts";
+import { zipEntryNames } from "./zip.ts";
 
 export type { FileType };
 

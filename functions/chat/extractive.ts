@@ -3,8 +3,8 @@
  * their citations and labelled as an extract, not an analysis. For a table, the quote is the header
  * and the rows that match the question, so a number is shown with its row.
  */
-import { type Passage, passageLocation } from "../retrieval/search.ts";
-import type { Warning } from "./preflight.ts";
+import { type Passage, passageLocation } from "../../shared/retrieval/mod.ts";
+import type { Warning } from "../../shared/chat/mod.ts";
 import { bestRows, bestSentences, isTable, tableParts } from "./snippet.ts";
 import { matchScore, type QuestionTerms } from "./terms.ts";
 

@@ -9,8 +9,8 @@
  * Refusals are HttpErrors (413/415) with the codes clients see.
  */
 import { createHash, type Hash } from "node:crypto";
-import { HttpError } from "../http.ts";
-import { hasVisibleText, stripBidi, stripControls } from "../validation.ts";
+import { HttpError } from "../../../shared/http.ts";
+import { hasVisibleText, stripBidi, stripControls } from "../../../shared/validation.ts";
 import {
   decideType,
   type FileType,

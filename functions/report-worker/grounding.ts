@@ -5,13 +5,13 @@
  * rights of the report's owner (`asUser`, role authenticated), so row level security applies: a
  * user who lost access to the workbench gets no passages.
  */
-import type { Claims } from "../auth.ts";
-import { asUser, type Sql } from "../db.ts";
-import type { Embedder } from "../embeddings.ts";
-import { type LlmClient, llmError } from "../llm/groq.ts";
-import { type RetrievalSettings, searchWorkbench } from "../retrieval/search.ts";
-import type { GenerateText, NarrativePassage } from "./narrative.ts";
-import { type ReportRowForWorker, StepFailure } from "./worker.ts";
+import type { Claims } from "../../shared/auth.ts";
+import { asUser, type Sql } from "../../shared/db.ts";
+import type { Embedder } from "../../shared/embeddings.ts";
+import { type LlmClient, llmError } from "../../shared/llm/mod.ts";
+import { type RetrievalSettings, searchWorkbench } from "../../shared/retrieval/mod.ts";
+import type { GenerateText, NarrativePassage } from "../../shared/reports/mod.ts";
+import { type ReportRowForWorker, StepFailure } from "./job.ts";
 
 /** The LLM as the narrative step calls it; its failures are retried by the worker. */
 export function narrativeGenerator(llm: LlmClient): GenerateText {

@@ -10,89 +10,21 @@
  * before each step and reset when one succeeds; failures are retried with backoff, and after
  * `maxAttempts` the report is `failed` with a readable reason and its credit refunded (once).
  */
-import type { Sql } from "../db.ts";
+import type { Sql } from "../../shared/db.ts";
 import {
+  checkInputs,
   computeKpis,
   type KpiResult,
   MissingInputError,
-  readTables,
-  type ReportType,
   type SourceTable,
-} from "../kpi/mod.ts";
-import { log } from "../log.ts";
-import { ParseError } from "../parsers/types.ts";
-import { QUEUES } from "../queues.ts";
-import { type ObjectStore, WORKBENCH_BUCKET } from "../storage.ts";
-import { checkInputs } from "./inputs.ts";
-import { type GenerateText, type NarrativePassage, writeNarrative } from "./narrative.ts";
-import { renderReportPdf } from "./render_pdf.ts";
-
-export const REPORTS_BUCKET = "reports";
-
-export interface ReportWorkerConfig {
-  visibilityTimeoutSec: number;
-  maxAttempts: number;
-  /** Seconds before retry n (1-based) is visible: base * 4^(n-1). */
-  retryBaseSec: number;
-  /**
-   * Tables larger than this are not read (bytes): the kpis step parses whole files, ~0.7 ms of CPU
-   * per KiB for a bank statement (bench/reports.ts), so 2 MiB stays well inside one step's budget.
-   */
-  maxFileBytes: number;
-  /** At most this many candidate files are read. */
-  maxFiles: number;
-  varianceThresholdPct: number;
-}
-
-export const DEFAULT_REPORT_WORKER_CONFIG: ReportWorkerConfig = {
-  visibilityTimeoutSec: 160,
-  maxAttempts: 3,
-  retryBaseSec: 5,
-  maxFileBytes: 2 * 1024 * 1024,
-  maxFiles: 5,
-  varianceThresholdPct: 10,
-};
-
-export interface ReportRowForWorker {
-  id: string;
-  workbench_id: string;
-  /** The owner: the narrative's passages are searched with this user's rights. */
-  user_id: string;
-  report_type: ReportType;
-  title: string;
-  notes: string | null;
-  status: string;
-  stage: "kpis" | "narrative" | "render" | "done";
-  kpis: KpiResult | null;
-  narrative: string | null;
-}
-
-export interface ReportWorkerDeps {
-  sql: () => Sql;
-  store: ObjectStore;
-  config: ReportWorkerConfig;
-  /** The LLM; without it the narrative is the template. */
-  generate?: GenerateText;
-  /** Passages to ground the narrative (retrieval); none without it. */
-  passages?: (report: ReportRowForWorker) => Promise<NarrativePassage[]>;
-  now?: () => Date;
-}
-
-export type ReportWorkResult =
-  | { status: "idle" }
-  | { status: "skipped"; report_id: string; reason: string }
-  | { status: "stepped"; report_id: string; stage: string; ms: number }
-  | { status: "ready"; report_id: string; ms: number; bytes: number }
-  | { status: "retry"; report_id: string; attempts: number; retry_in_sec: number; error: string }
-  | { status: "failed"; report_id: string; error: string };
-
-/** A failure with a message fit for end users. */
-export class StepFailure extends Error {
-  override name = "StepFailure";
-  constructor(message: string, readonly permanent = false, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+} from "../../shared/kpi/mod.ts";
+import { log } from "../../shared/log.ts";
+import { ParseError } from "../../shared/parsers/mod.ts";
+import { QUEUES } from "../../shared/queues.ts";
+import { REPORTS_BUCKET, WORKBENCH_BUCKET } from "../../shared/storage.ts";
+import { readTables, renderReportPdf, writeNarrative } from "../../shared/reports/mod.ts";
+import type { ReportWorkerDeps } from "./deps.ts";
+import { type ReportRowForWorker, type ReportWorkResult, StepFailure } from "./job.ts";
 
 async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {

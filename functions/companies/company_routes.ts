@@ -1,0 +1,71 @@
+/**
+ * `POST /companies` (the creator is its owner), `GET /companies` (with the caller's role) and
+ * `PATCH /companies/{id}` (admins rename).
+ */
+import { z } from "zod";
+import { requireUser } from "../../shared/auth.ts";
+import { json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
+import { paged, PageQuery } from "../../shared/pagination.ts";
+import { enforceRateLimit } from "../../shared/rate_limit.ts";
+import { nameSchema } from "../../shared/validation.ts";
+import { Id, requireCompanyRole, runAs } from "./access.ts";
+import type { CompaniesDeps } from "./deps.ts";
+
+const CompanyInput = z.object({ name: nameSchema(200) });
+
+export function companyRoutes(deps: CompaniesDeps): Route[] {
+  const run = runAs(deps);
+
+  return [
+    {
+      method: "POST",
+      pattern: "/",
+      handler: async (req) => {
+        const user = await requireUser(req, deps.verifier);
+        await enforceRateLimit(deps.sql(), "create", req, user.id);
+        const input = await readJson(req, CompanyInput);
+        const company = await run(user, async (tx) => {
+          const [row] = await tx`insert into public.company (name) values (${input.name})
+                                 returning id, name, created_by, created_at, updated_at`;
+          return { ...row, role: "owner" };
+        });
+        return json(company, 201);
+      },
+    },
+    {
+      method: "GET",
+      pattern: "/",
+      handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
+        const page = readQuery(ctx.url, PageQuery);
+        const rows = await run(
+          user,
+          (tx) =>
+            tx`select c.id, c.name, c.created_by, c.created_at, c.updated_at,
+                    public.company_role(c.id) as role
+               from public.company c
+              order by c.created_at, c.id
+              limit ${page.limit + 1} offset ${page.offset}`,
+        );
+        const { items, next_offset } = paged([...rows], page);
+        return json({ companies: items, next_offset });
+      },
+    },
+    {
+      method: "PATCH",
+      pattern: "/:id",
+      handler: async (req, ctx) => {
+        const id = validate(Id, ctx.params.id, "company id");
+        const user = await requireUser(req, deps.verifier);
+        const input = await readJson(req, CompanyInput);
+        const company = await run(user, async (tx) => {
+          const role = await requireCompanyRole(tx, id, "admin");
+          const [row] = await tx`update public.company set name = ${input.name} where id = ${id}
+                                 returning id, name, created_by, created_at, updated_at`;
+          return { ...row, role };
+        });
+        return json(company);
+      },
+    },
+  ];
+}

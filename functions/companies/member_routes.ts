@@ -1,0 +1,99 @@
+/**
+ * `GET /companies/{id}/members`, `PATCH /companies/{id}/members/{userId}` (owners are made only
+ * here, by an owner promoting a member), `DELETE /companies/{id}/members/{userId}` and the
+ * contract's `DELETE /companies/{id}/members {user_id}` (admins remove members, anyone leaves).
+ */
+import { z } from "zod";
+import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
+import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
+import { Id, lastOwner, requireCompanyRole, runAs } from "./access.ts";
+import type { CompaniesDeps } from "./deps.ts";
+
+const RoleInput = z.object({ role: z.enum(["owner", "admin", "member"]) });
+
+export function memberRoutes(deps: CompaniesDeps): Route[] {
+  const run = runAs(deps);
+
+  async function removeMember(user: AuthenticatedUser, companyId: string, memberId: string) {
+    const id = validate(Id, companyId, "company id");
+    const userId = validate(Id, memberId, "user id");
+    await run(user, async (tx) => {
+      const role = userId === user.id
+        ? await requireCompanyRole(tx, id, "member")
+        : await requireCompanyRole(tx, id, "admin");
+      const [target] = await tx`select role from public.company_members
+                                 where company_id = ${id} and user_id = ${userId}`;
+      if (!target) throw new HttpError(404, "not_found", "No such member.");
+      if (target.role === "owner" && role !== "owner") {
+        throw new HttpError(403, "forbidden", "Only owners can remove an owner.");
+      }
+      await tx`delete from public.company_members where company_id = ${id} and user_id = ${userId}`
+        .catch((err) => {
+          throw lastOwner(err);
+        });
+    });
+    return new Response(null, { status: 204 });
+  }
+
+  return [
+    {
+      method: "GET",
+      pattern: "/:id/members",
+      handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
+        const id = validate(Id, ctx.params.id, "company id");
+        const members = await run(user, async (tx) => {
+          await requireCompanyRole(tx, id, "member");
+          return [
+            ...await tx`select user_id, email, full_name, role, joined_at
+                          from public.company_member_list(${id})`,
+          ];
+        });
+        return json({ members });
+      },
+    },
+    {
+      // Owners are made only here, by an owner promoting an existing member.
+      method: "PATCH",
+      pattern: "/:id/members/:userId",
+      handler: async (req, ctx) => {
+        const id = validate(Id, ctx.params.id, "company id");
+        const userId = validate(Id, ctx.params.userId, "user id");
+        const user = await requireUser(req, deps.verifier);
+        const input = await readJson(req, RoleInput);
+        const member = await run(user, async (tx) => {
+          const role = await requireCompanyRole(tx, id, "admin");
+          const [target] = await tx`select role from public.company_members
+                                     where company_id = ${id} and user_id = ${userId}`;
+          if (!target) throw new HttpError(404, "not_found", "No such member.");
+          if ((target.role === "owner" || input.role === "owner") && role !== "owner") {
+            throw new HttpError(403, "forbidden", "Only owners make or change owners.");
+          }
+          const [row] = await tx`update public.company_members set role = ${input.role}
+                                  where company_id = ${id} and user_id = ${userId}
+                                  returning company_id, user_id, role`.catch((err) => {
+            throw lastOwner(err);
+          });
+          return row;
+        });
+        return json(member);
+      },
+    },
+    {
+      method: "DELETE",
+      pattern: "/:id/members/:userId",
+      handler: async (req, ctx) =>
+        removeMember(await requireUser(req, deps.verifier), ctx.params.id, ctx.params.userId),
+    },
+    {
+      // The contract's form: DELETE /companies/{id}/members with {"user_id": ...}.
+      method: "DELETE",
+      pattern: "/:id/members",
+      handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
+        const { user_id } = await readJson(req, z.object({ user_id: z.uuid() }));
+        return removeMember(user, ctx.params.id, user_id);
+      },
+    },
+  ];
+}

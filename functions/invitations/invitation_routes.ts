@@ -1,0 +1,83 @@
+/**
+ * `GET /invitations`, `POST /invitations/{id}/accept`, `POST /invitations/{id}/decline`: the
+ * invitee's side of company invitations. List one's open company invitations (matched by one's
+ * verified email), accept or decline one. The database decides (SECURITY DEFINER RPCs called as the
+ * caller): someone else's invitation is 404 like one that does not exist; a used one is 409; an
+ * expired one is 410.
+ */
+import { z } from "zod";
+import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
+import { asCaller, type Tx } from "../../shared/db.ts";
+import { HttpError, json, type Route, validate } from "../../shared/http.ts";
+import type { InvitationsDeps } from "./deps.ts";
+
+const Id = z.uuid();
+const NOT_FOUND = "Invitation not found.";
+
+/** The RPCs' PostgREST-style SQLSTATEs as HTTP errors. */
+function invitationError(err: unknown): unknown {
+  switch ((err as { code?: string })?.code) {
+    case "PT404":
+      return new HttpError(404, "not_found", NOT_FOUND);
+    case "PT409":
+      return new HttpError(409, "invitation_used", "This invitation was already answered.");
+    case "PT410":
+      return new HttpError(
+        410,
+        "invitation_expired",
+        "This invitation has expired; ask for a new one.",
+      );
+    default:
+      return err;
+  }
+}
+
+export function invitationRoutes(deps: InvitationsDeps): Route[] {
+  const run = async <T>(user: AuthenticatedUser, fn: (tx: Tx) => Promise<T>): Promise<T> => {
+    try {
+      return await asCaller(deps.sql(), user.claims, fn, NOT_FOUND);
+    } catch (err) {
+      throw invitationError(err);
+    }
+  };
+
+  return [
+    {
+      method: "GET",
+      pattern: "/",
+      handler: async (req) => {
+        const user = await requireUser(req, deps.verifier);
+        const invitations = await run(user, async (tx) => [
+          ...await tx`select id, company_id, company_name, role, created_at, expires_at
+                        from public.my_company_invitations()`,
+        ]);
+        return json({ invitations });
+      },
+    },
+    {
+      method: "POST",
+      pattern: "/:id/accept",
+      handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
+        const id = validate(Id, ctx.params.id, "invitation id");
+        const membership = await run(user, async (tx) => {
+          const [{ joined }] = await tx`select public.accept_company_invitation(${id}) as joined`;
+          const [company] =
+            await tx`select name from public.company where id = ${joined.company_id}`;
+          return { ...joined, company_name: company?.name ?? null };
+        });
+        return json(membership);
+      },
+    },
+    {
+      method: "POST",
+      pattern: "/:id/decline",
+      handler: async (req, ctx) => {
+        const user = await requireUser(req, deps.verifier);
+        const id = validate(Id, ctx.params.id, "invitation id");
+        await run(user, (tx) => tx`select public.decline_company_invitation(${id})`);
+        return new Response(null, { status: 204 });
+      },
+    },
+  ];
+}

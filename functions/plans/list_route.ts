@@ -1,0 +1,34 @@
+/**
+ * `GET /plans` (no login): the plans on sale, cheapest first. Enterprise is `contact_sales: true`
+ * with no price: it is sold by a person and granted with the admin RPCs (README, Payments).
+ */
+import { json, type Route } from "../../shared/http.ts";
+import type { PlansDeps } from "./deps.ts";
+
+interface PlanRow {
+  id: string;
+  name: string;
+  description: string;
+  credits: number;
+  seats: number;
+  price_paise: number | null;
+  currency: string;
+  contact_sales: boolean;
+}
+
+export function listRoute(deps: PlansDeps): Route {
+  return {
+    method: "GET",
+    pattern: "/",
+    handler: async () => {
+      const plans = await deps.sql()<PlanRow[]>`
+        select id, name, description, credits, seats, price_paise, currency, contact_sales
+          from public.plans where active order by sort_order, id`;
+      return json(
+        { plans },
+        200,
+        { "cache-control": "public, max-age=60" },
+      );
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** What the readiness route needs, and how index.ts builds it from the environment. */
+import { type JwtVerifier, verifierFromEnv } from "../../shared/auth.ts";
+import type { Sql } from "../../shared/db.ts";
+import type { Env } from "../../shared/env.ts";
+import { describeRuntimeConfig, type RuntimeConfig } from "../../shared/runtime_config.ts";
+
+export interface ReadyzDeps {
+  sql: () => Sql;
+  /** Recognises the service key, which unlocks the details. */
+  verifier: Pick<JwtVerifier, "isServiceKey">;
+  /** Active embedder, LLM and payment configuration (no secrets). */
+  config: RuntimeConfig;
+  timeoutMs?: number;
+}
+
+/** The function's dependencies from its environment (index.ts). */
+export function readyzDepsFromEnv(
+  env: Env,
+  sql: () => Sql,
+  vars: Record<string, string | undefined> = Deno.env.toObject(),
+): ReadyzDeps {
+  return { sql, verifier: verifierFromEnv(env), config: describeRuntimeConfig(vars) };
+}

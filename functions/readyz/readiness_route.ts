@@ -1,0 +1,98 @@
+/**
+ * `GET /readyz`: 200 when the database answers and every worker queue exists (and the Vault secrets
+ * the database uses to kick the workers are set), else 503 with `Retry-After`. Anyone gets the
+ * status; the checks, queue depths and the active configuration need the service key.
+ */
+import { HttpError, json, type Route } from "../../shared/http.ts";
+import { REQUIRED_QUEUES } from "../../shared/queues.ts";
+import type { ReadyzDeps } from "./deps.ts";
+
+/** True when the request carries one of the project's service keys. */
+function isService(req: Request, verifier: ReadyzDeps["verifier"]): boolean {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+  const credential = bearer ?? req.headers.get("apikey");
+  return !!credential && verifier.isServiceKey(credential);
+}
+
+interface Check {
+  ok: boolean;
+  ms: number;
+  error?: string;
+  [key: string]: unknown;
+}
+
+async function timed(
+  timeoutMs: number,
+  probe: () => Promise<Record<string, unknown>>,
+): Promise<Check> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    const extra = await Promise.race([probe(), timeout]);
+    return { ok: true, ms: Math.round(performance.now() - started), ...extra };
+  } catch (err) {
+    return {
+      ok: false,
+      ms: Math.round(performance.now() - started),
+      error: err instanceof Error ? err.message : String(err),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function readinessRoute(deps: ReadyzDeps): Route {
+  const timeoutMs = deps.timeoutMs ?? 3000;
+  return {
+    method: "GET",
+    pattern: "/",
+    handler: async (req) => {
+      const details = isService(req, deps.verifier);
+      const database = await timed(timeoutMs, async () => {
+        await deps.sql()`select 1`;
+        return {};
+      });
+      const queues = database.ok
+        ? await timed(timeoutMs, async () => {
+          const rows = await deps.sql()<
+            { queue_name: string; queue_length: string; oldest_msg_age_sec: number | null }[]
+          >`select queue_name, queue_length, oldest_msg_age_sec from pgmq.metrics_all()`;
+          const present = new Set(rows.map((r) => r.queue_name));
+          const missing = REQUIRED_QUEUES.filter((q) => !present.has(q));
+          if (missing.length > 0) throw new Error(`missing queues: ${missing.join(", ")}`);
+          // The database reaches the workers with these (see README "Deploying").
+          const [{ secrets }] = await deps.sql()<{ secrets: number }[]>`
+            select count(distinct name)::int as secrets from vault.decrypted_secrets
+             where name in ('project_url', 'service_role_key')
+               and coalesce(decrypted_secret, '') <> ''`;
+          if (secrets < 2) {
+            throw new Error(
+              "vault secrets project_url and service_role_key are missing: workers cannot be kicked",
+            );
+          }
+          return {
+            queues: rows.map((r) => ({
+              name: r.queue_name,
+              length: Number(r.queue_length),
+              oldest_msg_age_sec: r.oldest_msg_age_sec,
+            })),
+          };
+        })
+        : { ok: false, ms: 0, error: "skipped: database unavailable" };
+      const checks = { database, queues };
+      if (!database.ok || !queues.ok) {
+        throw new HttpError(
+          503,
+          "not_ready",
+          "A dependency is not ready.",
+          details ? { checks } : undefined,
+          { "retry-after": "5" },
+        );
+      }
+      return json(details ? { status: "ready", checks, config: deps.config } : { status: "ready" });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * `GET /wallet?limit=&offset=` → the caller's balance, plan, seats, chat answer counter, and their
+ * latest ledger rows (newest first, paged). Read as the caller: RLS shows only their own wallet
+ * and ledger.
+ */
+import { requireUser } from "../../shared/auth.ts";
+import { asCaller } from "../../shared/db.ts";
+import { HttpError, json, readQuery, type Route } from "../../shared/http.ts";
+import { paged, PageQuery } from "../../shared/pagination.ts";
+import type { WalletDeps } from "./deps.ts";
+
+interface WalletRow {
+  balance: number;
+  seats: number;
+  plan_id: string | null;
+  plan_name: string | null;
+  chat_inference_counter: number;
+  updated_at: string;
+}
+
+interface UsageRow {
+  id: string;
+  amount: number;
+  balance_after: number;
+  reason: string;
+  reference_id: string;
+  metadata: Record<string, unknown>;
+  created_at: string;
+}
+
+export function walletRoute(deps: WalletDeps): Route {
+  return {
+    method: "GET",
+    pattern: "/",
+    handler: async (req, ctx) => {
+      const user = await requireUser(req, deps.verifier);
+      const q = readQuery(ctx.url, PageQuery);
+      const { wallet, usage } = await asCaller(deps.sql(), user.claims, async (tx) => ({
+        wallet: (await tx<WalletRow[]>`
+          select w.balance, w.seats, w.plan_id, p.name as plan_name,
+                 coalesce(c.chat_inference_counter, 0) as chat_inference_counter, w.updated_at
+            from public.wallet w
+            left join public.plans p on p.id = w.plan_id
+            left join public.wallet_counters c on c.user_id = w.user_id
+           where w.user_id = ${user.id}`)[0],
+        usage: await tx<UsageRow[]>`
+          select id, amount, balance_after, reason, reference_id, metadata, created_at
+            from public.wallet_usage
+           where user_id = ${user.id}
+           order by created_at desc, id desc
+           limit ${q.limit + 1} offset ${q.offset}`,
+      }));
+      if (!wallet) throw new HttpError(404, "not_found", "No wallet for this user.");
+      const { items, next_offset } = paged([...usage], q);
+      return json({
+        balance: wallet.balance,
+        plan: wallet.plan_id ? { id: wallet.plan_id, name: wallet.plan_name } : null,
+        seats: wallet.seats,
+        chat_inference_counter: wallet.chat_inference_counter,
+        updated_at: wallet.updated_at,
+        usage: items,
+        next_offset,
+      });
+    },
+  };
+}

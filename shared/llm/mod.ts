@@ -1,0 +1,2 @@
+/** The language model client (Groq), as chat and the report narrative call it. */
+export * from "./groq.ts";
