@@ -32,13 +32,15 @@ declare
   v_id uuid := gen_random_uuid();
 begin
   if exists (select 1 from auth.users u
-              where u.raw_user_meta_data ->> 'test_identifier' = create_supabase_user.identifier) then
+              where u.raw_user_meta_data ->> 'test_identifier'
+                    = create_supabase_user.identifier) then
     raise exception 'test user % already exists', create_supabase_user.identifier;
   end if;
   insert into auth.users (id, email, phone, raw_user_meta_data, raw_app_meta_data,
                           email_confirmed_at, created_at, updated_at)
   values (v_id,
-          coalesce(create_supabase_user.email, lower(create_supabase_user.identifier) || '@test.local'),
+          coalesce(create_supabase_user.email,
+                   lower(create_supabase_user.identifier) || '@test.local'),
           create_supabase_user.phone,
           jsonb_build_object('test_identifier', create_supabase_user.identifier)
             || coalesce(create_supabase_user.metadata, '{}'::jsonb),
@@ -124,10 +126,13 @@ commit;
 
 begin;
 select plan(13);
-select has_function('tests', 'create_supabase_user', array['text', 'text', 'text', 'jsonb', 'boolean'],
+select has_function('tests', 'create_supabase_user',
+  array['text', 'text', 'text', 'jsonb', 'boolean'],
   'tests.create_supabase_user exists');
-select has_function('tests', 'authenticate_as', array['uuid'], 'tests.authenticate_as(uuid) exists');
-select has_function('tests', 'authenticate_as', array['text'], 'tests.authenticate_as(text) exists');
+select has_function('tests', 'authenticate_as', array['uuid'],
+  'tests.authenticate_as(uuid) exists');
+select has_function('tests', 'authenticate_as', array['text'],
+  'tests.authenticate_as(text) exists');
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob', 'Bob@Example.com', email_confirmed => true);

@@ -36,7 +36,8 @@ select is_empty(
 ------------------------------------------------------------------ what client roles may touch
 select is_empty($$
   select c.relname, p.priv from pg_class c join pg_namespace n on n.oid = c.relnamespace,
-    unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p(priv)
+    unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES',
+                 'TRIGGER']) p(priv)
   where n.nspname = 'public' and c.relkind in ('r', 'p', 'v')
     and has_table_privilege('anon', c.oid, p.priv)
     and not (c.relname = 'plans' and p.priv = 'SELECT') $$,

@@ -32,18 +32,20 @@ insert into public.company_members (company_id, user_id, role) values
   (tests.uuid_for('acme'), tests.get_supabase_uid('grace'), 'owner');
 insert into public.workbench (id, name, owner_user_id, company_id) values
   (tests.uuid_for('alice-personal'), 'Alice personal', tests.get_supabase_uid('alice'), null),
-  (tests.uuid_for('acme-books'), 'Acme books', tests.get_supabase_uid('alice'), tests.uuid_for('acme')),
+  (tests.uuid_for('acme-books'), 'Acme books', tests.get_supabase_uid('alice'),
+   tests.uuid_for('acme')),
   (tests.uuid_for('bob-personal'), 'Bob personal', tests.get_supabase_uid('bob'), null);
 insert into public.workbench_members (workbench_id, user_id, role)
 values (tests.uuid_for('alice-personal'), tests.get_supabase_uid('carol'), 'viewer');
 insert into public.workbench_files (id, workbench_id, uploaded_by, file_name, file_type, size_bytes,
                                     content_hash)
-values (tests.uuid_for('alice-pnl'), tests.uuid_for('alice-personal'), tests.get_supabase_uid('alice'),
-        'pnl.csv', 'csv', 10, 'hash-a');
+values (tests.uuid_for('alice-pnl'), tests.uuid_for('alice-personal'),
+        tests.get_supabase_uid('alice'), 'pnl.csv', 'csv', 10, 'hash-a');
 insert into public.workbench_chunks (workbench_id, file_id, chunk_index, content)
 values (tests.uuid_for('alice-personal'), tests.uuid_for('alice-pnl'), 0, 'revenue 100');
 insert into public.chat_session (id, workbench_id, user_id)
-values (tests.uuid_for('alice-chat'), tests.uuid_for('alice-personal'), tests.get_supabase_uid('alice'));
+values (tests.uuid_for('alice-chat'), tests.uuid_for('alice-personal'),
+        tests.get_supabase_uid('alice'));
 insert into public.message (session_id, role, content)
 values (tests.uuid_for('alice-chat'), 'user', 'What is revenue?');
 insert into public.reports (workbench_id, user_id, report_type, title, idempotency_key)
@@ -53,7 +55,7 @@ on conflict do nothing;
 insert into public.payments (user_id, plan_id, razorpay_order_id, amount_paise)
 values (tests.get_supabase_uid('alice'), 'test-plan', 'order_rls_a', 100);
 
------------------------------------------------------------------- tenant bob reads nothing of alice's
+------------------------------------------------------------ tenant bob reads nothing of alice's
 select tests.authenticate_as('bob');
 
 select is_empty($$ select 1 from public.company $$, 'bob sees no company of alice');
@@ -77,7 +79,7 @@ select is_empty($$ select 1 from public.wallet_counters where user_id <> auth.ui
   'bob sees no counters of others');
 select is_empty($$ select 1 from public.payments $$, 'bob sees no payments of alice');
 
------------------------------------------------------------------- tenant bob writes nothing of alice's
+----------------------------------------------------------- tenant bob writes nothing of alice's
 select throws_ok($$ insert into public.workbench_members (workbench_id, user_id, role)
   values (tests.uuid_for('alice-personal'), tests.get_supabase_uid('bob'), 'owner') $$,
   '42501', null, 'bob cannot make himself a member of alice''s workbench');
@@ -98,17 +100,20 @@ select throws_ok($$ insert into public.workbench_files (workbench_id, file_name,
   values (tests.uuid_for('bob-personal'), 'x.txt', 'txt', 1, 'h') $$,
   '42501', null, 'clients cannot insert file rows, even into their own workbench');
 select is_empty($$ update public.workbench set name = 'pwned'
-  where id = tests.uuid_for('alice-personal') returning 1 $$, 'bob cannot rename alice''s workbench');
+  where id = tests.uuid_for('alice-personal') returning 1 $$,
+  'bob cannot rename alice''s workbench');
 select is_empty($$ update public.company set name = 'pwned' returning 1 $$,
   'bob cannot rename alice''s company');
 select is_empty($$ delete from public.workbench where id = tests.uuid_for('alice-personal')
   returning 1 $$, 'bob cannot delete alice''s workbench');
-select is_empty($$ delete from public.workbench_files returning 1 $$, 'bob cannot delete alice''s files');
+select is_empty($$ delete from public.workbench_files returning 1 $$,
+  'bob cannot delete alice''s files');
 select is_empty($$ delete from public.company_members returning 1 $$,
   'bob cannot remove alice''s members');
 select is_empty($$ update public.chat_session set title = 'x' returning 1 $$,
   'bob cannot change alice''s chat sessions');
-select throws_ok($$ insert into public.workbench_chunks (workbench_id, file_id, chunk_index, content)
+select throws_ok($$ insert into public.workbench_chunks (workbench_id, file_id, chunk_index,
+    content)
   values (tests.uuid_for('alice-personal'), tests.uuid_for('alice-pnl'), 9, 'x') $$,
   '42501', null, 'bob cannot add chunks to alice''s file');
 select throws_ok($$ insert into public.message (session_id, role, content)
@@ -129,7 +134,7 @@ select lives_ok($$ insert into public.company (name) values ('Bob Corp') returni
 select lives_ok($$ insert into public.workbench (name) values ('Bob second') returning id, name $$,
   'bob can create his own workbench (owner defaults to the caller)');
 
------------------------------------------------------------------- carol, viewer on alice's workbench
+------------------------------------------------------------ carol, viewer on alice's workbench
 select tests.authenticate_as('carol');
 select results_eq($$ select public.workbench_role(tests.uuid_for('alice-personal')) $$,
   array['viewer'], 'carol is a viewer');
@@ -137,7 +142,8 @@ select isnt_empty($$ select 1 from public.workbench_files $$, 'a viewer reads fi
 select isnt_empty($$ select 1 from public.workbench_chunks $$, 'a viewer reads chunks');
 select is_empty($$ update public.workbench set name = 'renamed' returning 1 $$,
   'a viewer cannot rename');
-select is_empty($$ delete from public.workbench_files returning 1 $$, 'a viewer cannot delete files');
+select is_empty($$ delete from public.workbench_files returning 1 $$,
+  'a viewer cannot delete files');
 select throws_ok($$ insert into public.workbench_members (workbench_id, user_id, role)
   values (tests.uuid_for('alice-personal'), tests.get_supabase_uid('dave'), 'viewer') $$,
   '42501', null, 'a viewer cannot add members');
@@ -146,7 +152,8 @@ select is_empty($$ update public.workbench_members set role = 'owner' returning 
 
 ------------------------------------------------------------------ anon
 select tests.authenticate_as_anon();
-select throws_ok($$ select 1 from public.workbench $$, '42501', null, 'anon cannot read workbenches');
+select throws_ok($$ select 1 from public.workbench $$, '42501', null,
+  'anon cannot read workbenches');
 select throws_ok($$ select 1 from public.wallet $$, '42501', null, 'anon cannot read wallets');
 select throws_ok($$ select 1 from public.workbench_chunks $$, '42501', null,
   'anon cannot read chunks');
@@ -188,9 +195,11 @@ select throws_ok($$ update public.company_members set role = 'owner'
   where user_id = tests.get_supabase_uid('erin') $$, '42501', null,
   'an admin cannot promote themselves to owner');
 select is_empty($$ update public.company_members set role = 'member'
-  where user_id = tests.get_supabase_uid('grace') returning 1 $$, 'an admin cannot demote an owner');
+  where user_id = tests.get_supabase_uid('grace') returning 1 $$,
+  'an admin cannot demote an owner');
 select is_empty($$ delete from public.company_members
-  where user_id = tests.get_supabase_uid('grace') returning 1 $$, 'an admin cannot remove an owner');
+  where user_id = tests.get_supabase_uid('grace') returning 1 $$,
+  'an admin cannot remove an owner');
 select throws_ok($$ insert into public.company_members (company_id, user_id, role)
   values (tests.uuid_for('acme'), tests.get_supabase_uid('carol'), 'owner') $$,
   '42501', null, 'an admin cannot add an owner');
@@ -226,7 +235,8 @@ select is_empty($$ select 1 from public.workbench $$,
 select is_empty($$ select 1 from public.company $$, 'and no longer sees the company');
 
 reset role;
-select results_eq($$ select name from public.workbench where id = tests.uuid_for('alice-personal') $$,
+select results_eq($$ select name from public.workbench
+  where id = tests.uuid_for('alice-personal') $$,
   array['Alice personal'], 'alice''s workbench is unchanged');
 
 -- ================================================================== 2. invitations
@@ -425,11 +435,16 @@ insert into public.company (id, name, created_by) values
   (tests.uuid_for('co-owned'), 'Co-owned', tests.get_supabase_uid('lena')),
   (tests.uuid_for('not-mine'), 'Not mine', tests.get_supabase_uid('cole'));
 insert into public.company_members (company_id, user_id, role, created_at) values
-  (tests.uuid_for('with-admins'), tests.get_supabase_uid('mo'), 'member', now() - interval '3 days'),
-  (tests.uuid_for('with-admins'), tests.get_supabase_uid('ada'), 'admin', now() - interval '2 days'),
-  (tests.uuid_for('with-admins'), tests.get_supabase_uid('nina'), 'admin', now() - interval '1 day'),
-  (tests.uuid_for('members-only'), tests.get_supabase_uid('nina'), 'member', now() - interval '1 day'),
-  (tests.uuid_for('members-only'), tests.get_supabase_uid('mo'), 'member', now() - interval '2 days'),
+  (tests.uuid_for('with-admins'), tests.get_supabase_uid('mo'), 'member',
+   now() - interval '3 days'),
+  (tests.uuid_for('with-admins'), tests.get_supabase_uid('ada'), 'admin',
+   now() - interval '2 days'),
+  (tests.uuid_for('with-admins'), tests.get_supabase_uid('nina'), 'admin',
+   now() - interval '1 day'),
+  (tests.uuid_for('members-only'), tests.get_supabase_uid('nina'), 'member',
+   now() - interval '1 day'),
+  (tests.uuid_for('members-only'), tests.get_supabase_uid('mo'), 'member',
+   now() - interval '2 days'),
   (tests.uuid_for('co-owned'), tests.get_supabase_uid('cole'), 'owner', now()),
   (tests.uuid_for('not-mine'), tests.get_supabase_uid('lena'), 'member', now());
 
@@ -441,8 +456,10 @@ insert into public.workbench (id, name, owner_user_id, company_id) values
   (tests.uuid_for('lena-shared'), 'Shared personal', tests.get_supabase_uid('lena'), null),
   (tests.uuid_for('lena-private'), 'Private personal', tests.get_supabase_uid('lena'), null);
 insert into public.workbench_members (workbench_id, user_id, role, created_at) values
-  (tests.uuid_for('lena-shared'), tests.get_supabase_uid('vera'), 'viewer', now() - interval '2 days'),
-  (tests.uuid_for('lena-shared'), tests.get_supabase_uid('eddie'), 'editor', now() - interval '1 day');
+  (tests.uuid_for('lena-shared'), tests.get_supabase_uid('vera'), 'viewer',
+   now() - interval '2 days'),
+  (tests.uuid_for('lena-shared'), tests.get_supabase_uid('eddie'), 'editor',
+   now() - interval '1 day');
 insert into public.workbench_files (workbench_id, uploaded_by, file_name, file_type, size_bytes,
                                     content_hash, storage_path) values
   (tests.uuid_for('alone-books'), tests.get_supabase_uid('lena'), 'alone.csv', 'csv', 1, 'h-alone',
@@ -453,8 +470,8 @@ insert into public.workbench_files (workbench_id, uploaded_by, file_name, file_t
 insert into public.company_invitations (company_id, email, role, invited_by, expires_at) values
   (tests.uuid_for('co-owned'), 'lena@test.local', 'member', tests.get_supabase_uid('cole'),
    now() + interval '1 day'),
-  (tests.uuid_for('with-admins'), 'lenas-friend@test.local', 'member', tests.get_supabase_uid('lena'),
-   now() + interval '1 day');
+  (tests.uuid_for('with-admins'), 'lenas-friend@test.local', 'member',
+   tests.get_supabase_uid('lena'),   now() + interval '1 day');
 
 ------------------------------------------------------------------ the last-owner rule still holds
 select tests.authenticate_as('lena');

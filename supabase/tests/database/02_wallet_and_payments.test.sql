@@ -61,7 +61,8 @@ select throws_ok($$ update public.wallet set balance = 1000000 $$, '42501', null
   'a user cannot update their wallet');
 select throws_ok($$ insert into public.wallet_usage (user_id, amount, balance_after, reason,
     reference_id)
-  values (auth.uid(), 100, 110, 'grant', 'free') $$, '42501', null, 'a user cannot write the ledger');
+  values (auth.uid(), 100, 110, 'grant', 'free') $$, '42501', null,
+  'a user cannot write the ledger');
 select throws_ok($$ delete from public.wallet_usage $$, '42501', null,
   'a user cannot delete ledger rows');
 select throws_ok($$ update public.wallet_counters set chat_inference_counter = 0 $$, '42501', null,
@@ -96,15 +97,16 @@ select isnt_empty($$ select 1 from private.audit_log where action = 'admin.grant
   'admin grants are audited');
 
 ------------------------------------------------------------------ never negative
-select throws_ok($$ select private.spend_credits(tests.get_supabase_uid('alice'), 11, 'spend', 's1') $$,
+select throws_ok($$ select private.spend_credits(tests.get_supabase_uid('alice'), 11, 'spend',
+  's1') $$,
   'PT402', 'insufficient_credits', 'spending more than the balance raises insufficient_credits');
 select throws_ok($$ update public.wallet set balance = -1
   where user_id = tests.get_supabase_uid('alice') $$,
   '23514', null, 'the balance CHECK refuses a negative balance even for the owner role');
-select results_eq($$ select (private.spend_credits(tests.get_supabase_uid('alice'), 4, 'spend', 's2')
-  ->> 'balance')::int $$, array[6], 'a spend within the balance succeeds');
-select results_eq($$ select (private.spend_credits(tests.get_supabase_uid('alice'), 4, 'spend', 's2')
-  ->> 'applied')::boolean $$, array[false], 'the same spend key is not charged twice');
+select results_eq($$ select (private.spend_credits(tests.get_supabase_uid('alice'), 4, 'spend',
+  's2') ->> 'balance')::int $$, array[6], 'a spend within the balance succeeds');
+select results_eq($$ select (private.spend_credits(tests.get_supabase_uid('alice'), 4, 'spend',
+  's2') ->> 'applied')::boolean $$, array[false], 'the same spend key is not charged twice');
 
 ------------------------------------------------------------------ chat bundles
 select results_eq($$ select count(*)::int from generate_series(1, 9) g,
@@ -116,7 +118,8 @@ select results_eq($$ select (private.record_chat_inference(tests.get_supabase_ui
   ->> 'counted')::boolean $$, array[false], 'a repeated message id is not counted again');
 select results_eq($$ select r ->> 'charged', r ->> 'counter', r ->> 'balance'
   from private.record_chat_inference(tests.get_supabase_uid('alice'), 'm10') r $$,
-  $$ values ('true', '0', '5') $$, 'the tenth answer costs exactly one credit and resets the counter');
+  $$ values ('true', '0', '5') $$,
+  'the tenth answer costs exactly one credit and resets the counter');
 select results_eq($$ select count(*)::int from public.wallet_usage
   where user_id = tests.get_supabase_uid('alice') and reason = 'chat_bundle' $$,
   array[1], 'one chat_bundle row for ten answers');
@@ -191,7 +194,8 @@ insert into public.payments (user_id, plan_id, razorpay_order_id, amount_paise) 
 select results_eq($$ select (private.claw_back_payment('pay_early', 'order_lite_early')
   ->> 'applied')::boolean $$, array[true], 'a refund before capture is recorded against the order');
 select results_eq($$ select (private.apply_payment('order_lite_early', 'pay_early')
-  ->> 'applied')::boolean $$, array[false], 'the late capture of a refunded payment grants nothing');
+  ->> 'applied')::boolean $$, array[false],
+  'the late capture of a refunded payment grants nothing');
 select results_eq($$ select pg_temp.balance('bob') $$, array[100], 'the balance is untouched');
 
 ------------------------------------------------------------------ keys belong to one wallet

@@ -165,7 +165,8 @@ select private.spend_credits(tests.get_supabase_uid('pam'), 10, 'spend', 'drain-
 insert into public.wallet_counters (user_id, chat_inference_counter)
 values (tests.get_supabase_uid('pam'), 8)
 on conflict (user_id) do update set chat_inference_counter = 8;
-select is(pg_temp.start('p1', 'pam', 'pam-chat-1') ->> 'status', 'ok', 'the free 9th answer starts');
+select is(pg_temp.start('p1', 'pam', 'pam-chat-1') ->> 'status', 'ok',
+  'the free 9th answer starts');
 select is(pg_temp.start('p2', 'pam', 'pam-chat-2') ->> 'status', 'insufficient_credits',
   'a second answer in parallel, on another workbench, would complete an unpaid bundle: refused');
 select is((select count(*)::int from public.message

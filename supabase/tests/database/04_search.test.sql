@@ -40,8 +40,8 @@ insert into public.workbench (id, name, owner_user_id, company_id) values
   (tests.uuid_for('paul-shared'), 'Shared personal WB', tests.get_supabase_uid('paul'), null);
 insert into public.workbench_members (workbench_id, user_id, role) values
   (tests.uuid_for('paul-shared'), tests.get_supabase_uid('eve'), 'viewer');
-insert into public.workbench_files (id, workbench_id, file_name, file_type, size_bytes, content_hash,
-                                    status) values
+insert into public.workbench_files (id, workbench_id, file_name, file_type, size_bytes,
+                                    content_hash, status) values
   (tests.uuid_for('acme-pl'), tests.uuid_for('acme-wb'), 'pl.csv', 'csv', 1, 'h1', 'indexed'),
   (tests.uuid_for('paul-p'), tests.uuid_for('paul-personal'), 'p.txt', 'txt', 1, 'h2', 'indexed'),
   (tests.uuid_for('paul-s'), tests.uuid_for('paul-shared'), 's.txt', 'txt', 1, 'h3', 'indexed'),
@@ -197,8 +197,8 @@ insert into public.workbench (id, name, owner_user_id) values
   (tests.uuid_for('wb-b'), 'B', tests.get_supabase_uid('bob'));
 insert into public.workbench_members (workbench_id, user_id, role) values
   (tests.uuid_for('wb-a'), tests.get_supabase_uid('vic'), 'viewer');
-insert into public.workbench_files (id, workbench_id, file_name, file_type, size_bytes, content_hash,
-                                    status) values
+insert into public.workbench_files (id, workbench_id, file_name, file_type, size_bytes,
+                                    content_hash, status) values
   (tests.uuid_for('a-file'), tests.uuid_for('wb-a'), 'a.txt', 'txt', 1, 'ha', 'indexed'),
   (tests.uuid_for('a2-file'), tests.uuid_for('wb-a'), 'a2.txt', 'txt', 1, 'ha2', 'indexed'),
   (tests.uuid_for('b-file'), tests.uuid_for('wb-b'), 'b.txt', 'txt', 1, 'hb', 'indexed');
@@ -299,8 +299,8 @@ select tests.create_supabase_user('wendy');
 select tests.create_supabase_user('zoe');
 insert into public.workbench (id, name, owner_user_id) values
   (tests.uuid_for('wendy-wb'), 'W', tests.get_supabase_uid('wendy'));
-insert into public.workbench_files (id, workbench_id, file_name, file_type, size_bytes, content_hash,
-                                    status) values
+insert into public.workbench_files (id, workbench_id, file_name, file_type, size_bytes,
+                                    content_hash, status) values
   (tests.uuid_for('wendy-file'), tests.uuid_for('wendy-wb'), 'w.txt', 'txt', 1, 'hw', 'indexed');
 -- c1 has two of the query's words, c2 one, c3 none.
 insert into public.workbench_chunks (id, workbench_id, file_id, chunk_index, content) values
