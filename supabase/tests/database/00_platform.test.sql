@@ -1,8 +1,9 @@
 -- Platform baseline: extensions, the private schema's privileges, auth helpers, worker queues,
--- and the rule that every table in public has row level security.
+-- the rule that every table in public has row level security, and what the client roles may touch
+-- at all (table privileges, the functions they may execute, SECURITY DEFINER hygiene).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(9);
+select plan(15);
 
 select has_extension('vector', 'pgvector is installed');
 select has_schema('private', 'the private schema exists');
@@ -11,10 +12,14 @@ select schema_privs_are('private', 'authenticated', array[]::text[],
   'authenticated has no access to private');
 select ok(has_schema_privilege('service_role', 'private', 'usage'), 'service_role can use private');
 
-set local request.jwt.claims = '{"sub": "11111111-1111-1111-1111-111111111111", "role": "authenticated"}';
-select is(auth.uid(), '11111111-1111-1111-1111-111111111111'::uuid, 'auth.uid() reads the JWT sub');
+------------------------------------------------------------------ auth helpers
+select tests.create_supabase_user('alice');
+select set_config('request.jwt.claims',
+  json_build_object('sub', tests.get_supabase_uid('alice'), 'role', 'authenticated')::text, true);
+select is(auth.uid(), tests.get_supabase_uid('alice'), 'auth.uid() reads the JWT sub');
 select is(auth.role(), 'authenticated', 'auth.role() reads the JWT role');
 
+------------------------------------------------------------------ queues and RLS
 select results_eq(
   $$ select queue_name::text from pgmq.list_queues()
      where queue_name in ('file_index', 'report_jobs') order by 1 $$,
@@ -27,6 +32,47 @@ select is_empty(
      where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relrowsecurity $$,
   'every table in public has row level security enabled'
 );
+
+------------------------------------------------------------------ what client roles may touch
+select is_empty($$
+  select c.relname, p.priv from pg_class c join pg_namespace n on n.oid = c.relnamespace,
+    unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES',
+                 'TRIGGER']) p(priv)
+  where n.nspname = 'public' and c.relkind in ('r', 'p', 'v')
+    and has_table_privilege('anon', c.oid, p.priv)
+    and not (c.relname = 'plans' and p.priv = 'SELECT') $$,
+  'anon holds no privilege on any public table but reading plans');
+select is_empty($$
+  select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public' and c.relkind in ('r', 'p')
+    and (has_table_privilege('authenticated', c.oid, 'TRUNCATE')
+         or has_table_privilege('authenticated', c.oid, 'REFERENCES')
+         or has_table_privilege('authenticated', c.oid, 'TRIGGER')) $$,
+  'authenticated cannot truncate, reference or trigger on any public table');
+select is_empty($$
+  select p.oid::regprocedure from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname = 'private'
+    and (has_function_privilege('anon', p.oid, 'EXECUTE')
+         or has_function_privilege('authenticated', p.oid, 'EXECUTE')) $$,
+  'no client role can execute a private function');
+select is_empty($$
+  select p.oid::regprocedure from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname = 'public' and has_function_privilege('anon', p.oid, 'EXECUTE') $$,
+  'anon can execute no function in public');
+select is(
+  (select string_agg(p.proname::text, ',' order by p.proname::text)
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = 'public' and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
+  'accept_company_invitation,can_grant_workbench_role,can_manage_workbench,company_member_list,'
+  'company_role,company_visible,decline_company_invitation,has_workbench_role,invite_to_company,'
+  'is_company_member,my_company_invitations,readable_workbench_ids,search_workbench_chunks,'
+  'workbench_member_list,workbench_role,workbench_text_candidates',
+  'authenticated can execute only the membership checks, invitation RPCs and the search in public');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname in ('public', 'private') and p.prosecdef
+    and not coalesce(p.proconfig @> array['search_path=""'], false) $$,
+  'every SECURITY DEFINER function sets search_path to empty');
 
 select * from finish();
 rollback;

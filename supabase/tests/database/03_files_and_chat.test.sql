@@ -1,0 +1,203 @@
+-- Files and chat: the chat's service-side steps. Two scenarios in one transaction, each with its
+-- own people and sessions (identifiers are unique in this file):
+--   1. chat turns: start_chat_turn (rate limit, own session, wallet, one answer at a time,
+--      question saved), finish_chat_turn (answer saved, counted once, marker released), the
+--      marker's expiry and tokens; clients can call none of them;
+--   2. chat access: a member removed from a workbench can no longer write to their old session
+--      (start answers not_found, begin/finish raise P0002, nothing is saved or taken), and answers
+--      in flight on other sessions count against the wallet.
+-- The rate-limit check tightens the limits for everyone, so it comes last.
+-- (Who may read and write files and chunks at all is in 01_tenancy.)
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(41);
+
+-- start_chat_turn for a test user on a session, its answer kept in t under p_name.
+create temporary table t (name text primary key, r jsonb);
+create function pg_temp.start(p_name text, p_user text, p_session text) returns jsonb
+language sql as $$
+  insert into t values (p_name, private.start_chat_turn(tests.get_supabase_uid(p_user),
+    tests.uuid_for(p_session), 'question?', '10.0.0.1'))
+  on conflict (name) do update set r = excluded.r
+  returning r
+$$;
+-- finish_chat_turn with the marker token of the turn kept under p_name.
+create function pg_temp.finish(p_name text, p_user text, p_session text) returns jsonb
+language sql as $$
+  select private.finish_chat_turn(tests.get_supabase_uid(p_user), tests.uuid_for(p_session),
+    gen_random_uuid(), (select (r ->> 'token')::uuid from t where name = p_name), 'answer', '[]',
+    '[]', 'm', 1, 1)
+$$;
+
+-- ================================================================== 1. chat turns
+-- alice chats on an indexed and an empty workbench; bob is another user.
+select tests.create_supabase_user('alice');
+select tests.create_supabase_user('bob');
+insert into public.workbench (id, name, owner_user_id) values
+  (tests.uuid_for('alice-indexed'), 'Indexed', tests.get_supabase_uid('alice')),
+  (tests.uuid_for('alice-empty'), 'Empty', tests.get_supabase_uid('alice'));
+insert into public.workbench_files (workbench_id, file_name, file_type, size_bytes, content_hash,
+                                    status) values
+  (tests.uuid_for('alice-indexed'), 'pl.csv', 'csv', 1, 'h1', 'indexed');
+insert into public.chat_session (id, workbench_id, user_id) values
+  (tests.uuid_for('alice-chat'), tests.uuid_for('alice-indexed'), tests.get_supabase_uid('alice')),
+  (tests.uuid_for('alice-empty-chat'), tests.uuid_for('alice-empty'),
+   tests.get_supabase_uid('alice'));
+
+------------------------------------------------------------------ clients call none of it
+select tests.authenticate_as('alice');
+select throws_ok($$ select private.start_chat_turn(auth.uid(), tests.uuid_for('alice-chat'),
+  'x', '') $$, '42501', null, 'a user cannot start a turn directly');
+select throws_ok($$ select private.finish_chat_turn(auth.uid(), tests.uuid_for('alice-chat'),
+  gen_random_uuid(), null, 'x', '[]', '[]', null, 0, 0) $$, '42501', null,
+  'a user cannot save answers or count them');
+select throws_ok($$ select private.begin_chat_answer(tests.uuid_for('alice-chat'), auth.uid()) $$,
+  '42501', null, 'a user cannot take the answering marker');
+select throws_ok($$ select * from private.chat_answering $$, '42501', null,
+  'a user cannot read the markers');
+reset role;
+
+------------------------------------------------------------------ start
+select is(pg_temp.start('a1', 'alice', 'alice-chat') ->> 'status', 'ok', 'the owner starts a turn');
+select ok((select (r ->> 'token') is not null and (r ->> 'has_indexed')::boolean
+             from t where name = 'a1'),
+  'with a marker, on an indexed workbench');
+select results_eq($$ select role, content from public.message
+  where id = (select (r ->> 'user_message_id')::uuid from t where name = 'a1') $$,
+  $$ values ('user', 'question?') $$, 'the question is saved');
+select ok((select (r -> 'ms' ? 'rate_limit') and (r -> 'ms' ? 'metering') from t where name = 'a1'),
+  'with phase timings');
+select is(pg_temp.start('a2', 'alice', 'alice-chat') ->> 'status', 'answer_in_progress',
+  'a second turn on the session waits for the first');
+select is((select count(*)::int from public.message
+  where session_id = tests.uuid_for('alice-chat')), 1,
+  'and saves nothing');
+select is(pg_temp.start('b1', 'bob', 'alice-chat') ->> 'status', 'not_found',
+  'another user''s session is not found');
+select is(pg_temp.start('e1', 'alice', 'alice-empty-chat') ->> 'status', 'ok',
+  'a workbench with nothing indexed still takes the question');
+select ok((select r -> 'token' = 'null'::jsonb and not (r ->> 'has_indexed')::boolean
+  from t where name = 'e1'), 'without a marker (nothing to answer or pay for)');
+
+------------------------------------------------------------------ finish
+select is(private.end_chat_answer(tests.uuid_for('alice-chat'), gen_random_uuid()), false,
+  'a wrong token releases nothing');
+select is((private.finish_chat_turn(tests.get_supabase_uid('alice'), tests.uuid_for('alice-chat'),
+  tests.uuid_for('alice-answer'), (select (r ->> 'token')::uuid from t where name = 'a1'),
+  'the answer [1]', '[{"number": 1}]', '[]', 'llama', 10, 5)
+  -> 'wallet' ->> 'chat_inference_counter')::int, 1,
+  'finishing counts the answer');
+select results_eq($$ select role, content, sources, model, prompt_tokens, completion_tokens
+  from public.message where id = tests.uuid_for('alice-answer') $$,
+  $$ values ('assistant', 'the answer [1]', '[{"number": 1}]'::jsonb, 'llama', 10, 5) $$,
+  'the answer is saved with sources, model and usage');
+select is_empty($$ select 1 from private.chat_answering
+  where session_id = tests.uuid_for('alice-chat') $$, 'and the marker is released');
+select is(pg_temp.start('a3', 'alice', 'alice-chat') ->> 'status', 'ok', 'the next turn may start');
+
+------------------------------------------------------------------ expiry
+update private.chat_answering set expires_at = now() - interval '1 second'
+ where session_id = tests.uuid_for('alice-chat');
+select is(pg_temp.start('a4', 'alice', 'alice-chat') ->> 'status', 'ok',
+  'an expired marker (a function killed mid-answer) does not lock the session');
+select isnt((select r ->> 'token' from t where name = 'a4'),
+            (select r ->> 'token' from t where name = 'a3'),
+  'a new token is issued');
+select is(private.end_chat_answer(tests.uuid_for('alice-chat'),
+  (select (r ->> 'token')::uuid from t where name = 'a3')), false,
+  'the late first holder cannot release the new marker');
+select ok(private.end_chat_answer(tests.uuid_for('alice-chat'),
+  (select (r ->> 'token')::uuid from t where name = 'a4')), 'its holder can');
+
+-- ================================================================== 2. chat access
+-- olga shares a workbench with mike (a viewer); pam has three workbenches and no credits.
+select tests.create_supabase_user(u) from unnest(array['olga', 'mike', 'pam']) u;
+insert into public.workbench (id, name, owner_user_id) values
+  (tests.uuid_for('olga-shared'), 'Shared', tests.get_supabase_uid('olga')),
+  (tests.uuid_for('pam-one'), 'Pam one', tests.get_supabase_uid('pam')),
+  (tests.uuid_for('pam-two'), 'Pam two', tests.get_supabase_uid('pam')),
+  (tests.uuid_for('pam-three'), 'Pam three', tests.get_supabase_uid('pam'));
+insert into public.workbench_members (workbench_id, user_id, role) values
+  (tests.uuid_for('olga-shared'), tests.get_supabase_uid('mike'), 'viewer');
+insert into public.workbench_files (workbench_id, file_name, file_type, size_bytes, content_hash,
+                                    status)
+select tests.uuid_for(w), 'pl.csv', 'csv', 1, 'h-' || w, 'indexed'
+  from unnest(array['olga-shared', 'pam-one', 'pam-two', 'pam-three']) w;
+insert into public.chat_session (id, workbench_id, user_id) values
+  (tests.uuid_for('mike-chat'), tests.uuid_for('olga-shared'), tests.get_supabase_uid('mike')),
+  (tests.uuid_for('pam-chat-1'), tests.uuid_for('pam-one'), tests.get_supabase_uid('pam')),
+  (tests.uuid_for('pam-chat-2'), tests.uuid_for('pam-two'), tests.get_supabase_uid('pam')),
+  (tests.uuid_for('pam-chat-3'), tests.uuid_for('pam-three'), tests.get_supabase_uid('pam'));
+
+------------------------------------------------------------------ a removed member
+select is(pg_temp.start('m1', 'mike', 'mike-chat') ->> 'status', 'ok',
+  'a member starts a turn on their session');
+delete from public.workbench_members
+ where workbench_id = tests.uuid_for('olga-shared') and user_id = tests.get_supabase_uid('mike');
+select throws_ok($$ select pg_temp.finish('m1', 'mike', 'mike-chat') $$, 'P0002', null,
+  'removed mid-answer, their answer is not saved');
+select is((select count(*)::int from public.message
+  where session_id = tests.uuid_for('mike-chat') and role = 'assistant'), 0,
+  'no answer row');
+select is((select coalesce(max(chat_inference_counter), 0) from public.wallet_counters
+  where user_id = tests.get_supabase_uid('mike')), 0, 'and nothing is counted');
+select private.end_chat_answer(tests.uuid_for('mike-chat'),
+  (select (r ->> 'token')::uuid from t where name = 'm1'));
+select is(pg_temp.start('m2', 'mike', 'mike-chat') ->> 'status', 'not_found',
+  'a removed member''s old session is not found');
+select is((select count(*)::int from public.message
+  where session_id = tests.uuid_for('mike-chat')), 1,
+  'their new question is not saved');
+select is_empty($$ select 1 from private.chat_answering
+  where session_id = tests.uuid_for('mike-chat') $$, 'and no marker is taken');
+select throws_ok($$ select private.begin_chat_answer(tests.uuid_for('mike-chat'),
+  tests.get_supabase_uid('mike')) $$, 'P0002', null,
+  'begin_chat_answer refuses a removed member too');
+insert into public.workbench_members (workbench_id, user_id, role) values
+  (tests.uuid_for('olga-shared'), tests.get_supabase_uid('mike'), 'viewer');
+select is(pg_temp.start('m3', 'mike', 'mike-chat') ->> 'status', 'ok',
+  'added back, they may chat again');
+
+------------------------------------------------------------------ answers in flight
+-- pam: no credits, 8 answers into the bundle: one more answer is free, a second would need a
+-- credit.
+select private.spend_credits(tests.get_supabase_uid('pam'), 10, 'spend', 'drain-pam');
+insert into public.wallet_counters (user_id, chat_inference_counter)
+values (tests.get_supabase_uid('pam'), 8)
+on conflict (user_id) do update set chat_inference_counter = 8;
+select is(pg_temp.start('p1', 'pam', 'pam-chat-1') ->> 'status', 'ok',
+  'the free 9th answer starts');
+select is(pg_temp.start('p2', 'pam', 'pam-chat-2') ->> 'status', 'insufficient_credits',
+  'a second answer in parallel, on another workbench, would complete an unpaid bundle: refused');
+select is((select count(*)::int from public.message
+  where session_id = tests.uuid_for('pam-chat-2')), 0, 'and its question is not saved');
+select is(pg_temp.start('p1b', 'pam', 'pam-chat-1') ->> 'status', 'answer_in_progress',
+  'the answering session itself still says 409, not 402');
+update private.chat_answering set expires_at = now() - interval '1 second'
+ where session_id = tests.uuid_for('pam-chat-1');
+select is(pg_temp.start('p3', 'pam', 'pam-chat-2') ->> 'status', 'ok',
+  'an expired marker is not an answer in flight');
+select private.grant_credits(tests.get_supabase_uid('pam'), 1, 'grant', 'grant-pam');
+select is(pg_temp.start('p4', 'pam', 'pam-chat-3') ->> 'status', 'ok',
+  'with a credit, two answers in flight (8 + 2 = the 10th) are covered');
+select is(pg_temp.start('p5', 'pam', 'pam-chat-1') ->> 'status', 'ok',
+  'and so is a third (the 11th answer opens the next bundle)');
+select is((pg_temp.finish('p3', 'pam', 'pam-chat-2') -> 'wallet' ->> 'chat_inference_counter')::int,
+  9, 'finishing one counts it as before');
+
+-- ================================================================== 1. chat turns, continued
+------------------------------------------------------------------ wallet and rate limit
+select private.spend_credits(tests.get_supabase_uid('alice'), 10, 'spend', 'drain-alice');
+update public.wallet_counters set chat_inference_counter = 9
+ where user_id = tests.get_supabase_uid('alice');
+select is(pg_temp.start('a5', 'alice', 'alice-chat') ->> 'status', 'insufficient_credits',
+  'no credit for the bundle this answer would complete: refused before any model call');
+update private.settings set value = jsonb_set(value, '{chat}',
+  '{"capacity": 1, "per_minute": 1, "ip_capacity": 100, "ip_per_minute": 100}')
+ where key = 'rate_limits';
+select pg_temp.start('x', 'bob', 'alice-chat');
+select is(pg_temp.start('x', 'bob', 'alice-chat') ->> 'status', 'rate_limited',
+  'past the chat rate limit');
+
+select * from finish();
+rollback;
