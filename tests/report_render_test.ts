@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { extractText, getDocumentProxy } from "unpdf";
+import { pdfText } from "./helpers/pdf.ts";
 import { computeKpis, formatValue, type KpiResult, readTables } from "../shared/kpi/mod.ts";
 import { QUOTED_DATA_RULE } from "../shared/chat/prompt.ts";
 import {
@@ -30,12 +30,6 @@ function passage(fileName: string, content: string, page: number): Passage {
     page,
     score: 1,
   };
-}
-
-export async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {
-  const pdf = await getDocumentProxy(new Uint8Array(bytes));
-  const { totalPages, text } = await extractText(pdf, { mergePages: true });
-  return { pages: totalPages, text };
 }
 
 Deno.test("writtenNumbers() reads grouping, decimals and scale words with their precision", () => {

@@ -6,7 +6,7 @@
  * failing (refunded once), and report PDFs collected with their workbench.
  */
 import assert from "node:assert/strict";
-import { extractText, getDocumentProxy } from "unpdf";
+import { downloadedPdfText } from "./helpers/pdf.ts";
 import { getDb } from "../shared/db.ts";
 import { startFakeGroq } from "./fakes/groq.ts";
 import { formatValue } from "../shared/kpi/mod.ts";
@@ -65,15 +65,6 @@ async function waitForReport(user: TestUser, id: string, timeoutMs = 90_000): Pr
     `report ${id}`,
     timeoutMs,
   );
-}
-
-async function pdfText(url: string): Promise<string> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  assert.equal(new TextDecoder().decode(bytes.subarray(0, 5)), "%PDF-");
-  const { text } = await extractText(await getDocumentProxy(bytes), { mergePages: true });
-  return text;
 }
 
 function rowValues(report: Json, key: string): (number | null)[] {
@@ -210,7 +201,7 @@ Deno.test(
           assert.ok(!report.narrative.includes("999"));
           assert.ok(report.download_url);
           assert.ok(Date.parse(report.download_expires_at) - Date.now() > 3500_000);
-          const text = await pdfText(report.download_url);
+          const text = await downloadedPdfText(report.download_url);
           const money = (v: number) => formatValue(v, "money", "INR");
           const pct = (v: number) => formatValue(v, "percent", "INR");
           assert.ok(text.includes("Zoë Müller") && text.includes("INR (₹)"));
@@ -256,7 +247,7 @@ Deno.test(
         const varId = listed.body.items.find((r: Json) => r.report_type === "variance").id;
         const variance = await waitForReport(alice, varId);
         assert.equal(variance.status, "ready", variance.error);
-        const vText = await pdfText(variance.download_url);
+        const vText = await downloadedPdfText(variance.download_url);
         BUDGET.forEach((b, i) => {
           const row = variance.kpis.rows[i];
           assert.equal(row.label, b.line);
@@ -279,7 +270,7 @@ Deno.test(
         assert.equal(cf.status, 202);
         const cash = await waitForReport(alice, cf.body.id);
         assert.equal(cash.status, "ready", cash.error);
-        const cText = await pdfText(cash.download_url);
+        const cText = await downloadedPdfText(cash.download_url);
         const txns = bankTransactions(180);
         const months = [...new Set(txns.map((x) => `${x.date.slice(6)}-${x.date.slice(3, 5)}`))]
           .sort();
