@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { pdfText } from "./helpers/pdf.ts";
+import { requireTool } from "./helpers/requirements.ts";
 import { computeKpis, formatValue, type KpiResult, readTables } from "../shared/kpi/mod.ts";
 import { QUOTED_DATA_RULE } from "../shared/chat/prompt.ts";
 import {
@@ -178,21 +179,36 @@ Deno.test("renderReportPdf() prints every KPI, ₹, accented names, a chart and 
   assert.match(chart, /Revenue\s*Costs\s*Net income/, "the legend names the three series");
   // The fonts are subset: a report carries a few KB of glyphs, not the 1.4 MB of TTFs.
   assert.ok(bytes.length < 120_000, `${bytes.length} bytes`);
+});
 
-  // Page 1 renders (poppler), when it is installed.
+/** Whether poppler's pdftoppm runs here. */
+const hasPdftoppm = await new Deno.Command("pdftoppm", { args: ["-v"], stderr: "null" }).output()
+  .then(() => true, () => false);
+
+Deno.test({
+  name: "renderReportPdf() gives a PDF whose page 1 poppler (pdftoppm) renders without a warning",
+  ignore: requireTool("pdftoppm", hasPdftoppm, "apt-get install poppler-utils; .ci/run does"),
+}, async () => {
+  const kpis = await pnlKpis();
+  const bytes = await renderReportPdf({
+    title: "Ananya Café — FY26 H1 review for Zoë Müller",
+    reportType: "financial_summary",
+    notes: "Prepared for the board (Łódź office).",
+    narrative: templateNarrative(kpis),
+    kpis,
+    generatedAt: new Date("2026-11-26T03:00:00Z"),
+  });
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${dir}/r.pdf`, bytes);
     const out = await new Deno.Command("pdftoppm", {
       args: ["-f", "1", "-l", "1", "-r", "50", "-png", `${dir}/r.pdf`, `${dir}/p`],
       stderr: "piped",
-    }).output().catch(() => undefined);
-    if (out) {
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
-      const png = await Deno.readFile(`${dir}/p-1.png`);
-      assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
-      assert.equal(new TextDecoder().decode(out.stderr).trim(), "");
-    } else console.warn("pdftoppm is not installed: page 1 was checked by unpdf only");
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const png = await Deno.readFile(`${dir}/p-1.png`);
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    assert.equal(new TextDecoder().decode(out.stderr).trim(), "");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
