@@ -181,13 +181,23 @@ Deno.test("renderReportPdf() prints every KPI, ₹, accented names, a chart and 
   assert.ok(bytes.length < 120_000, `${bytes.length} bytes`);
 });
 
-/** Whether poppler's pdftoppm runs here. */
-const hasPdftoppm = await new Deno.Command("pdftoppm", { args: ["-v"], stderr: "null" }).output()
-  .then(() => true, () => false);
+/** Whether poppler's pdftoppm runs here (spawning a missing program throws at once). */
+async function hasPdftoppm(): Promise<boolean> {
+  try {
+    await new Deno.Command("pdftoppm", { args: ["-v"], stdout: "null", stderr: "null" }).output();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test({
   name: "renderReportPdf() gives a PDF whose page 1 poppler (pdftoppm) renders without a warning",
-  ignore: requireTool("pdftoppm", hasPdftoppm, "apt-get install poppler-utils; .ci/run does"),
+  ignore: requireTool(
+    "pdftoppm",
+    await hasPdftoppm(),
+    "apt-get install poppler-utils; .ci/run does",
+  ),
 }, async () => {
   const kpis = await pnlKpis();
   const bytes = await renderReportPdf({
