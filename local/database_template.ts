@@ -16,7 +16,10 @@
  */
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { defaultPaths, seedFiles } from "./migrate.ts";
+import { createDb, type Sql } from "../shared/db.ts";
+import { type DatabaseOptions, type LocalDatabase, startPglite } from "./database.ts";
+import { defaultPaths, migrate, type MigrationResult, seedFiles } from "./migrate.ts";
+import { applyPlatformBaseline } from "./platform_sql.ts";
 
 const PROJECT_ROOT = new URL("../", import.meta.url).pathname;
 
@@ -110,5 +113,34 @@ async function removeStale(dir: string): Promise<void> {
     if (info?.mtime && Date.now() - info.mtime.getTime() > DAY_MS) {
       await Deno.remove(path).catch(() => {});
     }
+  }
+}
+
+export interface MigratedPglite {
+  db: LocalDatabase;
+  /** A client of `db` (one connection), for the caller to use and end. */
+  sql: Sql;
+  migrations: MigrationResult;
+}
+
+/**
+ * An in-memory PGlite with the baseline, every migration and the seed: a copy of the template,
+ * which this call makes (from its own migrated database) when it is missing.
+ */
+export async function startMigratedPglite(
+  opts: Omit<DatabaseOptions, "dataDir" | "template"> = {},
+): Promise<MigratedPglite> {
+  const template = await databaseTemplate({ pgtap: opts.pgtap });
+  const db = await startPglite({ ...opts, template: template.ready ? template.path : undefined });
+  const sql = createDb(db.url);
+  try {
+    await applyPlatformBaseline(sql);
+    const migrations = await migrate(sql, defaultPaths());
+    if (!template.ready) await db.dump(template.path);
+    return { db, sql, migrations };
+  } catch (err) {
+    await sql.end({ timeout: 5 });
+    await db.stop();
+    throw err;
   }
 }
