@@ -7,6 +7,10 @@
  * service_role keys, or sb_publishable_ / sb_secret_ keys), --no-limits (measure but do not
  * enforce the Edge Functions' CPU and memory limits). SUPABASE_DB_URL uses that Postgres instead
  * of PGlite.
+ *
+ * The URLs and keys are also written to <data dir>/dev.json (read by `task user:create`), and, for
+ * the default data directory only, to .local/dev.json: a platform started on another directory
+ * (every test's) never overwrites what a running `task dev` wrote there.
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
