@@ -95,14 +95,16 @@ export async function databaseTemplate(opts: { pgtap?: boolean } = {}): Promise<
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, `${await templateKey(opts)}.tar`);
   try {
-    const now = new Date();
-    await Deno.utime(path, now, now);
-    return { path, ready: true };
+    await Deno.stat(path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+    await removeStale(dir);
+    return { path, ready: false };
   }
-  await removeStale(dir);
-  return { path, ready: false };
+  // Marks it used, so it is not taken for stale (another user's file may refuse).
+  const now = new Date();
+  await Deno.utime(path, now, now).catch(() => {});
+  return { path, ready: true };
 }
 
 /** Templates (and partial writes) nobody used for a day: of older checkouts. */
