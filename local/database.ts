@@ -12,12 +12,19 @@ import type { DatabaseReply, DatabaseRequest } from "./database_worker.ts";
 export interface LocalDatabase {
   url: string;
   port: number;
+  /**
+   * Writes the data directory as a tar file to `path` (atomically: a concurrent reader sees the
+   * old file or the whole new one), for `template` of another database.
+   */
+  dump(path: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface DatabaseOptions {
   /** Directory to persist into; in memory when omitted. */
   dataDir?: string;
+  /** Start from this data directory tar (see `dump()`) instead of an empty database. */
+  template?: string;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -68,6 +75,11 @@ export async function startPglite(opts: DatabaseOptions = {}): Promise<LocalData
   return {
     url: `postgresql://postgres:postgres@${host}:${port}/postgres`,
     port,
+    async dump(path) {
+      if (stopped || crashed) throw new Error("the local database is not running");
+      const reply = await ask({ type: "dump", path });
+      if (reply.type === "failed") throw failure(reply.name, reply.message);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -2,7 +2,9 @@
  * The local database's own thread (see database.ts): PGlite and its pooler run in a Web Worker,
  * so the database works on one core while the HTTP side (gateway, Auth, Storage, tests) works on
  * another, as a Postgres server is a process of its own. Messages: `start` (DatabaseOptions) →
- * `ready` {port} or `failed` {name, message}; `stop` → `stopped`.
+ * `ready` {port} or `failed` {name, message}; `dump` {path} → `dumped` (the data directory as a tar
+ * file, written beside `path` and renamed onto it, so a reader never sees half a file); `stop` →
+ * `stopped`.
  */
 /// <reference lib="deno.worker" />
 import { PGlite } from "@electric-sql/pglite";
@@ -11,9 +13,13 @@ import { pgtap } from "@electric-sql/pglite-pgtap";
 import { type Pooler, startPooler } from "./pooler.ts";
 import type { DatabaseOptions } from "./database.ts";
 
-export type DatabaseRequest = { type: "start"; opts: DatabaseOptions } | { type: "stop" };
+export type DatabaseRequest =
+  | { type: "start"; opts: DatabaseOptions }
+  | { type: "dump"; path: string }
+  | { type: "stop" };
 export type DatabaseReply =
   | { type: "ready"; port: number }
+  | { type: "dumped" }
   | { type: "failed"; name: string; message: string }
   | { type: "stopped" };
 
@@ -42,6 +48,7 @@ async function start(opts: DatabaseOptions): Promise<void> {
   if (opts.dataDir) await Deno.mkdir(opts.dataDir, { recursive: true });
   db = await PGlite.create({
     dataDir: opts.dataDir,
+    loadDataDir: opts.template ? new Blob([await Deno.readFile(opts.template)]) : undefined,
     extensions: opts.pgtap ? { vector, pgtap } : { vector },
     startParams: [...PGlite.defaultStartParams, ...LOCAL_SETTINGS],
   });
@@ -61,10 +68,32 @@ async function start(opts: DatabaseOptions): Promise<void> {
   reply({ type: "ready", port: pooler.port });
 }
 
+/** The data directory as an uncompressed tar (what `loadDataDir` takes), renamed into place. */
+async function dump(path: string): Promise<void> {
+  if (!db) throw new Error("the local database is not running");
+  await db.exec("CHECKPOINT");
+  const tar = new Uint8Array(await (await db.dumpDataDir("none")).arrayBuffer());
+  const partial = `${path}.${crypto.randomUUID()}.partial`;
+  try {
+    await Deno.writeFile(partial, tar);
+    await Deno.rename(partial, path);
+  } catch (err) {
+    await Deno.remove(partial).catch(() => {});
+    throw err;
+  }
+}
+
 self.onmessage = async (e: MessageEvent<DatabaseRequest>) => {
   if (e.data.type === "start") {
     try {
       await start(e.data.opts);
+    } catch (err) {
+      replyFailed(err);
+    }
+  } else if (e.data.type === "dump") {
+    try {
+      await dump(e.data.path);
+      reply({ type: "dumped" });
     } catch (err) {
       replyFailed(err);
     }

@@ -7,9 +7,13 @@
  * service_role keys, or sb_publishable_ / sb_secret_ keys), --no-limits (measure but do not
  * enforce the Edge Functions' CPU and memory limits). SUPABASE_DB_URL uses that Postgres instead
  * of PGlite.
+ *
+ * The URLs and keys are also written to <data dir>/dev.json (read by `task user:create`), and, for
+ * the default data directory only, to .local/dev.json: a platform started on another directory
+ * (every test's) never overwrites what a running `task dev` wrote there.
  */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DataDirLockedError } from "./data_dir_lock.ts";
 import { SUPABASE_LIMITS } from "./functions_gateway.ts";
 import { type ApiKeyMode, type JwtMode, keyModeName } from "./keys.ts";
@@ -56,7 +60,8 @@ function oneOf<T extends string>(name: string, raw: string, allowed: T[]): T {
 }
 
 const values = parseFlags();
-const dataDir = values["data-dir"] ?? Deno.env.get("DATA_DIR") ?? join(PROJECT_ROOT, ".local/dev");
+const DEFAULT_DATA_DIR = join(PROJECT_ROOT, ".local/dev");
+const dataDir = resolve(values["data-dir"] ?? Deno.env.get("DATA_DIR") ?? DEFAULT_DATA_DIR);
 const apiPort = port("--port", values.port ?? Deno.env.get("API_PORT") ?? "54321");
 const dbPort = port("--db-port", values["db-port"] ?? Deno.env.get("DB_PORT") ?? "54322");
 const keyMode = {
@@ -124,8 +129,14 @@ const info = {
   limits: limits.enforce ? limits : "off (--no-limits)",
   data_dir: dataDir,
 };
-await Deno.mkdir(join(PROJECT_ROOT, ".local"), { recursive: true });
-await Deno.writeTextFile(join(PROJECT_ROOT, ".local/dev.json"), JSON.stringify(info, null, 2));
+// The URL and keys for scripts (`task user:create`, a frontend's .env) live in the data directory.
+// Only the default one's also go to .local/dev.json, the file the README points at: a platform on
+// another data directory (a test's) leaves the developer's running `task dev` described there.
+const infoText = JSON.stringify(info, null, 2);
+await Deno.writeTextFile(join(dataDir, "dev.json"), infoText);
+if (dataDir === DEFAULT_DATA_DIR) {
+  await Deno.writeTextFile(join(PROJECT_ROOT, ".local/dev.json"), infoText);
+}
 
 const applied = stack.migrations.applied;
 const publicName = keyMode.apiKeys === "new" ? "publishable key" : "anon key        ";
@@ -154,7 +165,9 @@ Local platform is up.
 Try:  curl ${info.functions_url}/readyz
       curl -H "Authorization: Bearer <demo token>" -H "content-type: application/json" \\
            -d '{"name": "Q3 close"}' ${info.functions_url}/workbenches
-New user:  npx -y deno@2.9.6 task user:create someone@example.com
+New user:  npx -y deno@2.9.6 task user:create someone@example.com${
+  dataDir === DEFAULT_DATA_DIR ? "" : ` --data-dir ${dataDir}`
+}
 Ctrl-C stops (the database is saved in the data directory).
 `);
 

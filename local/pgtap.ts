@@ -3,10 +3,7 @@
  * the platform baseline, migrations and seed applied: what `supabase test db` does on a real stack.
  * Each file is expected to run in its own transaction and roll back.
  */
-import { createDb } from "../shared/db.ts";
-import { startPglite } from "./database.ts";
-import { defaultPaths, migrate } from "./migrate.ts";
-import { applyPlatformBaseline } from "./platform_sql.ts";
+import { startMigratedPglite } from "./database_template.ts";
 
 export interface TapResult {
   file: string;
@@ -43,11 +40,9 @@ export async function listTestFiles(dir: string): Promise<string[]> {
 }
 
 export async function runPgTap(files: string[]): Promise<TapResult[]> {
-  const db = await startPglite({ port: 0, pgtap: true });
-  const sql = createDb(db.url);
+  // A copy of the migrated template (pgTAP loaded), as the test stacks start.
+  const { db, sql } = await startMigratedPglite({ port: 0, pgtap: true });
   try {
-    await applyPlatformBaseline(sql);
-    await migrate(sql, defaultPaths());
     await sql.unsafe(`create extension if not exists pgtap with schema extensions;
                       set search_path = "$user", public, extensions;`);
     const results: TapResult[] = [];

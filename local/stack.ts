@@ -2,7 +2,8 @@
  * The whole local platform in one process: database (PGlite, or a Postgres given by URL) with the
  * Supabase baseline, migrations and seed; one HTTP server with /auth/v1, /storage/v1 and
  * /functions/v1; and the worker that does pg_net's and pg_cron's background work. Used by
- * `task dev` and by the end-to-end tests.
+ * `task dev` and by the end-to-end tests. An in-memory database starts as a copy of a migrated
+ * template (local/database_template.ts) instead of migrating from scratch each time.
  */
 import { join, resolve } from "node:path";
 import { closeDb, getDb } from "../shared/db.ts";
@@ -10,6 +11,7 @@ import { json } from "../shared/http.ts";
 import { log } from "../shared/log.ts";
 import { createAuthServer } from "./auth_server.ts";
 import { type LocalDatabase, startPglite } from "./database.ts";
+import { type DatabaseTemplate, databaseTemplate } from "./database_template.ts";
 import { lockDataDir } from "./data_dir_lock.ts";
 import {
   createGateway,
@@ -64,7 +66,13 @@ export interface Stack {
   /** What every function's environment holds (as Supabase injects it). */
   functionEnv: Record<string, string>;
   keys: LocalKeys;
+  /**
+   * What `migrate()` did at start. A database copied from a template finds the migrations and
+   * the seed already applied (`applied` empty, `seeded` false): see `template`.
+   */
   migrations: MigrationResult;
+  /** The migrated template an in-memory PGlite was copied from (or was dumped to, when new). */
+  template?: DatabaseTemplate;
   gateway: Gateway;
   worker: LocalWorker;
   storageDir: string;
@@ -125,10 +133,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   );
 
   let pglite: LocalDatabase | undefined;
+  let template: DatabaseTemplate | undefined;
   let dbUrl = opts.dbUrl;
   if (!dbUrl) {
+    // A persistent data directory is migrated in place; an in-memory one starts as a copy.
+    template = dataDir ? undefined : await databaseTemplate({ pgtap: opts.pgtap });
     pglite = await startPglite({
       dataDir: dataDir ? join(dataDir, "pgdata") : undefined,
+      template: template?.ready ? template.path : undefined,
       host,
       port: opts.dbPort ?? 54322,
       pgtap: opts.pgtap,
@@ -146,8 +158,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   Deno.env.set("DB_POOL_MAX", "4");
   const sql = getDb;
 
+  // On a copy of a template both find nothing to do (and would catch up a stale one).
   await applyPlatformBaseline(sql());
   const migrations = await migrate(sql(), defaultPaths());
+  if (pglite && template && !template.ready) {
+    await pglite.dump(template.path);
+    template = { ...template, ready: true };
+  }
 
   let apiUrl = "";
   const auth = createAuthServer({ sql, keys, apiUrl: () => apiUrl });
@@ -251,6 +268,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     functionEnv,
     keys,
     migrations,
+    template,
     gateway,
     worker,
     storageDir,

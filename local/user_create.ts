@@ -1,7 +1,8 @@
 /**
  * `deno task user:create <email> [--password <pw>]`: creates a confirmed user through the running
  * local platform's Auth admin API (never a second database connection) and prints an access token.
- * Reads the API URL and keys that `task dev` wrote to .local/dev.json.
+ * Reads the API URL and keys that `task dev` wrote to its data directory's dev.json (--data-dir /
+ * DATA_DIR as for `task dev`; by default .local/dev, whose dev.json is also .local/dev.json).
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -10,19 +11,23 @@ import { PROJECT_ROOT } from "./stack.ts";
 const { values, positionals } = parseArgs({
   args: Deno.args,
   allowPositionals: true,
-  options: { password: { type: "string" } },
+  options: { password: { type: "string" }, "data-dir": { type: "string" } },
 });
 const email = positionals[0];
 if (!email) {
-  console.error("usage: deno task user:create <email> [--password <password>]");
+  console.error(
+    "usage: deno task user:create <email> [--password <password>] [--data-dir <dir>]",
+  );
   Deno.exit(2);
 }
 
+const dataDir = values["data-dir"] ?? Deno.env.get("DATA_DIR") ?? join(PROJECT_ROOT, ".local/dev");
+const infoFile = join(dataDir, "dev.json");
 let info: { api_url: string; anon_key: string; service_role_key: string };
 try {
-  info = JSON.parse(await Deno.readTextFile(join(PROJECT_ROOT, ".local/dev.json")));
+  info = JSON.parse(await Deno.readTextFile(infoFile));
 } catch {
-  console.error("No running local platform found (.local/dev.json). Start it with: deno task dev");
+  console.error(`No running local platform found (${infoFile}). Start it with: deno task dev`);
   Deno.exit(1);
 }
 

@@ -1,12 +1,28 @@
 /**
  * `task dev` as a user runs it: a separate process that prints its URLs and a demo token, and whose
- * database (users included) survives a restart.
+ * database (users included) survives a restart. On its own data directory (as here) it writes its
+ * dev.json there and leaves the developer's .local/dev.json alone.
  */
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 const ROOT = resolve(new URL("..", import.meta.url).pathname);
+const DEVELOPER_DEV_JSON = join(ROOT, ".local/dev.json");
+
+/** The developer's .local/dev.json as it is: its bytes and modification time, or absent. */
+async function developerDevJson(): Promise<{ text: string; mtime: number | null } | null> {
+  try {
+    const [text, info] = await Promise.all([
+      Deno.readTextFile(DEVELOPER_DEV_JSON),
+      Deno.stat(DEVELOPER_DEV_JSON),
+    ]);
+    return { text, mtime: info.mtime?.getTime() ?? null };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
 
 interface Running {
   child: Deno.ChildProcess;
@@ -58,12 +74,41 @@ async function stopDev(dev: Running): Promise<void> {
 Deno.test("task dev prints URLs, keys and a demo token, and keeps data across restarts", {
   sanitizeOps: false,
   sanitizeResources: false,
-}, async () => {
+}, async (t) => {
   const dataDir = await Deno.makeTempDir({ prefix: "dev-persist-" });
+  const developerBefore = await developerDevJson();
   try {
     const first = await startDev(dataDir);
     let email: string;
     try {
+      await t.step(
+        "a dev on its own data directory writes dev.json there, not .local/dev.json",
+        async () => {
+          const info = JSON.parse(await Deno.readTextFile(join(dataDir, "dev.json")));
+          assert.equal(info.api_url, first.apiUrl);
+          assert.equal(info.anon_key, first.anonKey);
+          assert.deepEqual(await developerDevJson(), developerBefore, ".local/dev.json untouched");
+          // `task user:create --data-dir` finds this platform through that file.
+          const created = await new Deno.Command(Deno.execPath(), {
+            args: [
+              "run",
+              "-A",
+              "local/user_create.ts",
+              `user-create-${Date.now()}@example.com`,
+              "--data-dir",
+              dataDir,
+            ],
+            cwd: ROOT,
+            env: { NO_COLOR: "1" },
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          const out = new TextDecoder().decode(created.stdout);
+          assert.equal(created.success, true, new TextDecoder().decode(created.stderr));
+          assert.match(out, /access token: ey/);
+        },
+      );
+
       assert.match(first.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(first.output, /Functions\s+http:\/\/127\.0\.0\.1:\d+\/functions\/v1/);
       assert.match(first.output, /applied 20261125000000_platform/);
@@ -161,6 +206,11 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
     } finally {
       await stopDev(second);
     }
+    assert.deepEqual(
+      await developerDevJson(),
+      developerBefore,
+      "two runs of a test's task dev leave .local/dev.json untouched",
+    );
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

@@ -16,7 +16,13 @@ import type { ObjectStore } from "../shared/storage.ts";
 import type { Stack } from "../local/stack.ts";
 import { makeCsv, makeDocx, makeEncryptedPdf, makePdf, makeXlsx } from "./fixtures/documents.ts";
 import { startFakeHf } from "./fakes/huggingface.ts";
-import { call, eventually, signUpUser, startTestStack, type TestUser } from "./helpers/stack.ts";
+import {
+  call,
+  eventuallyDispatched,
+  signUpUser,
+  startTestStack,
+  type TestUser,
+} from "./helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -42,7 +48,7 @@ async function waitForFiles(
   ids: string[],
   timeoutMs = 60_000,
 ): Promise<Record<string, Json>> {
-  return await eventually(
+  return await eventuallyDispatched(
     async () => {
       const { body } = await call(user.client, `workbenches/${workbenchId}/files?limit=100`);
       const files = (body.files as Json[]).filter((f) => ids.includes(f.id));
@@ -63,6 +69,7 @@ Deno.test("companies, workbenches and the indexing pipeline end to end", opts, a
       HF_TOKEN: "hf_test_token",
       HF_ENDPOINT_URL: hf.endpointFor(DEFAULT_HF_MODEL),
       INDEX_PDF_PAGES_PER_STEP: "2",
+      // The one backoff a step asserts ("embedding failures are retried with backoff").
       INDEX_RETRY_BASE_SEC: "1",
     },
   });

@@ -6,7 +6,7 @@
  * failing (refunded once), and report PDFs collected with their workbench.
  */
 import assert from "node:assert/strict";
-import { extractText, getDocumentProxy } from "unpdf";
+import { downloadedPdfText } from "./helpers/pdf.ts";
 import { getDb } from "../shared/db.ts";
 import { startFakeGroq } from "./fakes/groq.ts";
 import { formatValue } from "../shared/kpi/mod.ts";
@@ -21,7 +21,13 @@ import {
   pnlDerived,
   pnlXlsx,
 } from "./fixtures/reports/data.ts";
-import { call, eventually, signUpUser, startTestStack, type TestUser } from "./helpers/stack.ts";
+import {
+  call,
+  eventuallyDispatched,
+  signUpUser,
+  startTestStack,
+  type TestUser,
+} from "./helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 // deno-lint-ignore no-explicit-any
@@ -39,7 +45,7 @@ async function upload(
   const res = await call(user.client, `workbenches/${workbenchId}/files`, { body: fd });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   const ids = (res.body.files as Json[]).map((f) => f.id);
-  return await eventually(
+  return await eventuallyDispatched(
     async () => {
       const { body } = await call(user.client, `workbenches/${workbenchId}/files?limit=100`);
       const rows = (body.files as Json[]).filter((f) => ids.includes(f.id));
@@ -51,7 +57,7 @@ async function upload(
 }
 
 async function waitForReport(user: TestUser, id: string, timeoutMs = 90_000): Promise<Json> {
-  return await eventually(
+  return await eventuallyDispatched(
     async () => {
       const r = await call(user.client, `reports/${id}`);
       return r.body.status === "ready" || r.body.status === "failed" ? r.body : undefined;
@@ -59,15 +65,6 @@ async function waitForReport(user: TestUser, id: string, timeoutMs = 90_000): Pr
     `report ${id}`,
     timeoutMs,
   );
-}
-
-async function pdfText(url: string): Promise<string> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  assert.equal(new TextDecoder().decode(bytes.subarray(0, 5)), "%PDF-");
-  const { text } = await extractText(await getDocumentProxy(bytes), { mergePages: true });
-  return text;
 }
 
 function rowValues(report: Json, key: string): (number | null)[] {
@@ -87,8 +84,9 @@ Deno.test(
     groq.setMode("invent"); // every narrative the model writes cites numbers that are not figures
     const stack = await startTestStack({
       functionEnv: {
-        REPORT_RETRY_BASE_SEC: "1",
-        INDEX_RETRY_BASE_SEC: "1",
+        // Retries at once: no step here asserts a backoff.
+        REPORT_RETRY_BASE_SEC: "0",
+        INDEX_RETRY_BASE_SEC: "0",
         GROQ_API_KEY: "gsk_test_key",
         GROQ_BASE_URL: groq.url,
         GROQ_MAX_RETRIES: "0",
@@ -203,7 +201,7 @@ Deno.test(
           assert.ok(!report.narrative.includes("999"));
           assert.ok(report.download_url);
           assert.ok(Date.parse(report.download_expires_at) - Date.now() > 3500_000);
-          const text = await pdfText(report.download_url);
+          const text = await downloadedPdfText(report.download_url);
           const money = (v: number) => formatValue(v, "money", "INR");
           const pct = (v: number) => formatValue(v, "percent", "INR");
           assert.ok(text.includes("Zoë Müller") && text.includes("INR (₹)"));
@@ -249,7 +247,7 @@ Deno.test(
         const varId = listed.body.items.find((r: Json) => r.report_type === "variance").id;
         const variance = await waitForReport(alice, varId);
         assert.equal(variance.status, "ready", variance.error);
-        const vText = await pdfText(variance.download_url);
+        const vText = await downloadedPdfText(variance.download_url);
         BUDGET.forEach((b, i) => {
           const row = variance.kpis.rows[i];
           assert.equal(row.label, b.line);
@@ -272,7 +270,7 @@ Deno.test(
         assert.equal(cf.status, 202);
         const cash = await waitForReport(alice, cf.body.id);
         assert.equal(cash.status, "ready", cash.error);
-        const cText = await pdfText(cash.download_url);
+        const cText = await downloadedPdfText(cash.download_url);
         const txns = bankTransactions(180);
         const months = [...new Set(txns.map((x) => `${x.date.slice(6)}-${x.date.slice(3, 5)}`))]
           .sort();
@@ -347,7 +345,7 @@ Deno.test(
             (await call(alice.client, `workbenches/${wb2}`, { method: "DELETE" })).status,
             204,
           );
-          await eventually(
+          await eventuallyDispatched(
             () =>
               Deno.stat(`${stack.storageDir}/reports/${path}`).then(() => undefined, () => true),
             "the report PDF removed",

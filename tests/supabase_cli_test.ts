@@ -16,6 +16,8 @@ import { startPglite } from "../local/database.ts";
 import { defaultPaths, listMigrations, migrate } from "../local/migrate.ts";
 import { parseMigration } from "../local/migration_sql.ts";
 import { applyPlatformBaseline } from "../local/platform_sql.ts";
+import { sha256 } from "./helpers/digest.ts";
+import { requireTool } from "./helpers/requirements.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = join(ROOT, ".local/tools/node_modules/.bin/supabase");
@@ -26,12 +28,11 @@ const cliInstalled = (() => {
     return false;
   }
 })();
-if (!cliInstalled) {
-  console.log(
-    "SKIPPED Supabase CLI tests: no .local/tools/node_modules/.bin/supabase " +
-      "(install it with: npm i -E --prefix .local/tools supabase@2.117.0; .ci/run does).",
-  );
-}
+const noCli = requireTool(
+  "the Supabase CLI in .local/tools",
+  cliInstalled,
+  "npm i -E --prefix .local/tools supabase@2.117.0; .ci/run does",
+);
 
 /** Runs the CLI offline in `cwd`: no telemetry, no update check, no Docker, a throw-away HOME. */
 async function supabase(args: string[], home: string, cwd = ROOT) {
@@ -117,15 +118,10 @@ async function historyOf(sql: postgres.Sql) {
   };
 }
 
-async function sha256(bytes: Uint8Array<ArrayBuffer>) {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 Deno.test({
   name: "`supabase db push` applies the migrations and seed through the pooler; `migrate()` " +
     "writes the same history on a fresh database, and each finds the other's up to date",
-  ignore: !cliInstalled,
+  ignore: noCli,
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
@@ -241,7 +237,7 @@ const SEED = "-- seed; rows\ninsert into public.t (body) values ('seeded; once')
 Deno.test({
   name: "`migrate()` and `supabase db push` split tricky SQL alike, write the same history, " +
     "and both only record the new hash of a changed seed",
-  ignore: !cliInstalled,
+  ignore: noCli,
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {

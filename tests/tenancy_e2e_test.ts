@@ -11,7 +11,7 @@ import { getDb } from "../shared/db.ts";
 import {
   anonClient,
   call,
-  eventually,
+  eventuallyDispatched,
   serviceClient,
   signUpUser,
   startTestStack,
@@ -396,7 +396,7 @@ Deno.test("workbench member routes end to end", opts, async (t) => {
         const [{ storage_path }] = await sql`select storage_path from public.workbench_files
                                             where id = ${uploaded.body.files[0].id}`;
         // Indexed first, so this is about deletion (a file deleted mid-indexing is the worker's case).
-        await eventually(
+        await eventuallyDispatched(
           async () => {
             const [f] = await sql`select status from public.workbench_files
                                where id = ${uploaded.body.files[0].id}`;
@@ -417,7 +417,7 @@ Deno.test("workbench member routes end to end", opts, async (t) => {
         assert.equal(deleted.status, 204);
         const gone = await call(member.client, `workbenches/${workbenchId}`);
         assert.equal(gone.status, 404);
-        await eventually(
+        await eventuallyDispatched(
           async () => {
             const { error } = await store.download(storage_path);
             return error ? true : undefined;

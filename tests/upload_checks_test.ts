@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { zipSync, zlibSync } from "fflate";
 import { getResolvedPDFJS } from "unpdf";
+import { sha256 } from "./helpers/digest.ts";
+import { pdfText } from "./helpers/pdf.ts";
 import { HttpError } from "../shared/http.ts";
 import type { ObjectBody, ObjectStore } from "../shared/storage.ts";
 import {
@@ -67,11 +69,6 @@ async function refusal(
   );
   assert.ok(err instanceof HttpError, `expected an HttpError, got ${err}`);
   return err;
-}
-
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as BufferSource);
-  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,29 +264,16 @@ Deno.test("`FileCheck` refuses a DOCX/XLSX that expands past the limit, declared
 
 const MiB = 1024 * 1024;
 
-/** The text pdf.js reads from every page of a PDF. */
-async function pdfText(bytes: Uint8Array): Promise<string> {
-  const { getDocument } = await getResolvedPDFJS();
-  const task = getDocument({ data: bytes.slice(), verbosity: 0 });
-  try {
-    const doc = await task.promise;
-    const pages: string[] = [];
-    for (let n = 1; n <= doc.numPages; n++) {
-      const content = await (await doc.getPage(n)).getTextContent();
-      pages.push(content.items.map((item) => ("str" in item ? item.str : "")).join(" "));
-    }
-    return pages.join("\n");
-  } finally {
-    await task.destroy();
-  }
-}
-
 Deno.test("`PdfStreamInspector` counts what content streams inflate to, not images, whatever the chunking", async () => {
   const pdf = makeFlatePdf([["Revenue 120"], ["Costs 80"]], {
     padBytes: 50_000,
     imageBytes: 400_000,
   });
-  assert.match(await pdfText(pdf), /Revenue 120[\s\S]*Costs 80/, "the fixture is a real PDF");
+  assert.match(
+    (await pdfText(pdf)).text,
+    /Revenue 120[\s\S]*Costs 80/,
+    "the fixture is a real PDF",
+  );
   const header = (text: string) => `BT /F1 12 Tf 14 TL 72 740 Td (${text}) Tj ET `.length;
   const draw = "q 100 0 0 100 72 500 cm /Im1 Do Q ".length;
   const expected = draw + header("Revenue 120") + header("Costs 80") + 2 * 50_000;

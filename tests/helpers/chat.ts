@@ -1,31 +1,11 @@
 /** Helpers for the chat end-to-end tests: calls through supabase-js, uploads, SSE answers. */
-import type { SupabaseClient } from "@supabase/supabase-js";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { errorBody, eventually, type TestUser } from "./stack.ts";
+import { call, errorBody, eventually, type TestUser } from "./stack.ts";
+
+export { call };
 
 // deno-lint-ignore no-explicit-any
 export type Json = any;
-
-/** A function call through supabase-js `functions.invoke`; errors give their status and envelope. */
-export async function call(
-  client: SupabaseClient,
-  path: string,
-  init: { method?: "GET" | "POST" | "PATCH" | "DELETE"; body?: unknown } = {},
-): Promise<{ status: number; body: Json; headers: Headers }> {
-  const { data, error, response } = await client.functions.invoke(path, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    body: init.body as Record<string, unknown> | FormData | undefined,
-  });
-  if (error) {
-    const e = await errorBody(error).catch(() => ({
-      status: 0,
-      body: String(error),
-      headers: new Headers(),
-    }));
-    return e;
-  }
-  return { status: response?.status ?? 200, body: data, headers: response!.headers };
-}
 
 export interface Upload {
   name: string;

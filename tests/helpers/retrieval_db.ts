@@ -1,12 +1,11 @@
 /**
- * A migrated in-memory database (PGlite + pgvector, the platform baseline, every migration) for
+ * A migrated in-memory database (PGlite + pgvector, the platform baseline, every migration; a copy
+ * of the migrated template, local/database_template.ts) for
  * retrieval tests, the eval and the bench, with small helpers that write tenants, files and chunks
  * directly (as the service role would) so a test controls exactly what is indexed.
  */
-import { createDb, type Sql } from "../../shared/db.ts";
-import { startPglite } from "../../local/database.ts";
-import { defaultPaths, migrate } from "../../local/migrate.ts";
-import { applyPlatformBaseline } from "../../local/platform_sql.ts";
+import type { Sql } from "../../shared/db.ts";
+import { startMigratedPglite } from "../../local/database_template.ts";
 import { type Embedder, toVectorLiteral } from "../../shared/embeddings.ts";
 
 export interface MigratedDb {
@@ -16,16 +15,7 @@ export interface MigratedDb {
 }
 
 export async function startMigratedDb(opts: { pgtap?: boolean } = {}): Promise<MigratedDb> {
-  const db = await startPglite({ port: 0, pgtap: opts.pgtap });
-  const sql = createDb(db.url);
-  try {
-    await applyPlatformBaseline(sql);
-    await migrate(sql, defaultPaths());
-  } catch (err) {
-    await sql.end({ timeout: 5 });
-    await db.stop();
-    throw err;
-  }
+  const { db, sql } = await startMigratedPglite({ port: 0, pgtap: opts.pgtap });
   return {
     sql,
     url: db.url,

@@ -2,6 +2,7 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { resolve } from "node:path";
 import { type Stack, type StackOptions, startStack } from "../../local/stack.ts";
+import { getDb } from "../../shared/db.ts";
 
 export const ECHO_FUNCTION = {
   name: "echo",
@@ -121,4 +122,40 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Runs the queues' redispatch cron jobs (`*-redispatch`, scheduled every 10 or 30 seconds) now, as
+ * their schedule would: each kicks its worker when its queue holds a visible message, so a message
+ * put back by a retry or a delete waits for its visibility timeout, not for the next cron tick.
+ */
+export async function runRedispatchJobs(): Promise<void> {
+  const sql = getDb();
+  const jobs = await sql<{ command: string }[]>`select command from cron.job
+    where jobname like '%-redispatch' and active order by jobname`;
+  for (const job of jobs) await sql.unsafe(job.command);
+}
+
+/**
+ * `eventually()` for work that goes through the queues: runs the redispatch jobs (at most every
+ * 250 ms) between probes.
+ */
+export function eventuallyDispatched<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  let last = 0;
+  return eventually(
+    async () => {
+      const value = await probe();
+      if (value === undefined && Date.now() - last >= 250) {
+        last = Date.now();
+        await runRedispatchJobs();
+      }
+      return value;
+    },
+    what,
+    timeoutMs,
+  );
 }
