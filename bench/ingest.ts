@@ -368,7 +368,7 @@ export async function benchIngestion(only: string[] = [], withHnsw = false): Pro
     await sql`select vault.create_secret('bench', 'service_role_key')`;
     const [wb] = await sql<{ id: string }[]>`
       insert into public.workbench (name) values ('bench') returning id`;
-    // No global vector index since migration 20261126001010; a large workbench has its own
+    // No global vector index (see the search migration); a large workbench has its own
     // partial one, which `--with-hnsw` builds before ingestion (the worst case for inserts).
     if (withHnsw) await sql`select private.ensure_workbench_vector_index(${wb.id}, 0)`;
     const store = diskStore(scratch);

@@ -1,7 +1,7 @@
 /**
  * Rate limits for routes that create things, take uploads or ask the chat: one token per request from the
  * caller's bucket and the client IP's bucket (database token buckets; the limits are the
- * `rate_limits` setting, see migration 20261126000500). Past a limit: 429 `rate_limited` with
+ * `rate_limits` setting, see the operations migration). Past a limit: 429 `rate_limited` with
  * `Retry-After`.
  */
 import type { Sql } from "./db.ts";

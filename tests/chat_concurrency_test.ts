@@ -5,42 +5,14 @@
  * flight, so exactly as many start as the wallet covers; concurrent starts on one session give one
  * answering marker, the others the 409 condition.
  *
- * Applies the platform baseline and the migrations the chat needs except files and chunks (its
- * chunk table needs pgvector, which Debian's plain PostgreSQL lacks); the one column of
- * public.workbench_files the chat reads (status) is a small stand-in table here.
+ * Runs against a native PostgreSQL with every migration applied (tests/helpers/postgres.ts
+ * `startMigratedPostgres()`), so the functions raced are the ones that ship.
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import type { Sql } from "../shared/db.ts";
-import { applyPlatformBaseline } from "../local/platform_sql.ts";
-import { defaultPaths, listMigrations } from "../local/migrate.ts";
-import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
+import { needsMigratedPostgres, startMigratedPostgres } from "./helpers/postgres.ts";
 
-/** Platform, wallet, tenancy; then (after the stand-in files table) chat, ops, roles, rate limits. */
-const BEFORE_FILES = ["20261125000000", "20261125000100", "20261125000200"];
-const AFTER_FILES = [
-  "20261125000400",
-  "20261125000500",
-  "20261126000300",
-  "20261126000500",
-  "20261126001100",
-  "20261126001200",
-];
-
-const bin = findPostgresBin();
-if (!bin) {
-  console.log(
-    "SKIPPED chat concurrency tests: no PostgreSQL server binaries in /usr/lib/postgresql " +
-      "(install Debian's `postgresql` package; .ci/run does).",
-  );
-}
-
-async function apply(sql: Sql, version: string) {
-  const m = (await listMigrations(defaultPaths().migrationsDir)).find((x) => x.version === version);
-  if (!m) throw new Error(`no migration ${version}`);
-  const text = await Deno.readTextFile(m.file);
-  await sql.begin((tx) => tx.unsafe(text));
-}
+const ignore = needsMigratedPostgres();
 
 interface StartResult {
   r: { status: string; token: string | null };
@@ -48,23 +20,14 @@ interface StartResult {
 
 Deno.test({
   name: "private.start_chat_turn reserves answers and markers under concurrent starts",
-  ignore: !bin,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startTempPostgres(bin!);
+  const pg = await startMigratedPostgres();
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
   const pool = postgres(pg.url, { max: 30, onnotice: () => {}, prepare: false });
   try {
-    await applyPlatformBaseline(admin);
-    for (const v of BEFORE_FILES) await apply(admin, v);
-    await admin`create table public.workbench_files (
-      id uuid primary key default gen_random_uuid(),
-      workbench_id uuid not null references public.workbench (id) on delete cascade,
-      file_name text not null,
-      status text not null)`;
-    for (const v of AFTER_FILES) await apply(admin, v);
-
     /** A user with `balance` credits, `counter` answers into the bundle, and `n` sessions. */
     const newUser = async (name: string, balance: number, counter: number, n: number) => {
       const [{ id }] = await admin`insert into auth.users (id, email)
@@ -77,8 +40,9 @@ Deno.test({
       for (let i = 0; i < n; i++) {
         const [{ wb }] = await admin`insert into public.workbench (name, owner_user_id)
           values (${`${name}-${i}`}, ${id}) returning id as wb`;
-        await admin`insert into public.workbench_files (workbench_id, file_name, status)
-          values (${wb}, 'pl.csv', 'indexed')`;
+        await admin`insert into public.workbench_files
+            (workbench_id, file_name, file_type, size_bytes, content_hash, status)
+          values (${wb}, 'pl.csv', 'csv', 1, 'pl', 'indexed')`;
         const [{ s }] = await admin`insert into public.chat_session (workbench_id, user_id)
           values (${wb}, ${id}) returning id as s`;
         sessions.push(s as string);

@@ -111,7 +111,7 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
 
       assert.match(first.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(first.output, /Functions\s+http:\/\/127\.0\.0\.1:\d+\/functions\/v1/);
-      assert.match(first.output, /applied 20261125000000_platform/);
+      assert.match(first.output, /applied 20261201000000_platform/);
       assert.match(first.token, /^ey/);
       const ready = await fetch(`${first.apiUrl}/functions/v1/readyz`);
       assert.equal(ready.status, 200);

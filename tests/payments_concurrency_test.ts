@@ -6,8 +6,9 @@
  * the refund of one payment racing captures of the order's other payment lets that one credit once.
  *
  * The `checkout` and `webhooks` handlers run in-process (the same code the functions serve) on a
- * 40-connection pool, so every request has its own connection and transaction as on Supabase; the
- * local stack's gateway cannot be pointed at a native Postgres without pgvector. Users are told
+ * 40-connection pool, so every request has its own connection and transaction as on Supabase,
+ * against a native PostgreSQL with every migration applied (tests/helpers/postgres.ts
+ * `startMigratedPostgres()`), so the RPCs raced are the ones that ship. Users are told
  * apart by a test verifier (the token is the user id); everything after it — RLS through
  * `asCaller`, signatures, the RPCs — is the real path.
  */
@@ -15,48 +16,15 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import type { JwtVerifier } from "../shared/auth.ts";
 import { serve } from "../shared/http.ts";
-import type { Sql } from "../shared/db.ts";
-import { applyPlatformBaseline } from "../local/platform_sql.ts";
-import { defaultPaths, listMigrations } from "../local/migrate.ts";
 import { createCheckoutHandler } from "../functions/checkout/handler.ts";
 import { createWebhooksHandler } from "../functions/webhooks/handler.ts";
 import type { RazorpayClient } from "../shared/payments/mod.ts";
 import { startFakeRazorpay } from "./fakes/razorpay.ts";
-import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
-
-/**
- * Platform, wallet, the plan after a refund, the payments API, refunds per payment, the cheaper
- * credit path.
- */
-const PAYMENT_MIGRATIONS = [
-  "20261125000000",
-  "20261125000100",
-  "20261126000400",
-  "20261126002000",
-  "20261126002100",
-  "20261126004000",
-];
+import { needsMigratedPostgres, startMigratedPostgres } from "./helpers/postgres.ts";
 
 if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");
 
-const bin = findPostgresBin();
-if (!bin) {
-  console.log(
-    "SKIPPED payments concurrency tests: no PostgreSQL server binaries in /usr/lib/postgresql " +
-      "(install Debian's `postgresql` package; .ci/run does).",
-  );
-}
-
-async function applyMigrations(sql: Sql, versions: string[]) {
-  const all = await listMigrations(defaultPaths().migrationsDir);
-  for (const version of versions) {
-    const m = all.find((x) => x.version === version);
-    if (!m) throw new Error(`no migration ${version}`);
-    await sql.begin((tx) => tx.unsafe(Deno.readTextFileSync(m.file)));
-  }
-  const seed = new URL("../supabase/seed.sql", import.meta.url);
-  await sql.unsafe(Deno.readTextFileSync(seed)); // the plans
-}
+const ignore = needsMigratedPostgres();
 
 /** Test users: the bearer token is the user id. */
 const testVerifier: JwtVerifier = {
@@ -77,17 +45,15 @@ const unused: RazorpayClient = {
 
 Deno.test({
   name: "20 verify and 20 webhook calls for one payment, all at once, credit once",
-  ignore: !bin,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startTempPostgres(bin!);
+  const pg = await startMigratedPostgres();
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
   const pool = postgres(pg.url, { max: 40, onnotice: () => {}, prepare: false });
   const fake = startFakeRazorpay();
   try {
-    await applyPlatformBaseline(admin);
-    await applyMigrations(admin, PAYMENT_MIGRATIONS);
     const [{ isolation }] =
       await pool`select current_setting('transaction_isolation') as isolation`;
     assert.equal(isolation, "read committed");

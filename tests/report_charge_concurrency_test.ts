@@ -4,55 +4,29 @@
  * Idempotency-Key make one report and one charge; 30 with distinct keys against 10 credits make
  * exactly 10 reports, the rest refused with PT402 and nothing kept for their keys.
  *
- * Applies the platform baseline and the migrations the reports need except the indexing pipeline
- * (its file and chunk tables need pgvector, which Debian's plain PostgreSQL lacks); the worker
- * kick, defined there, is stubbed here (pg_net is not what this test is about).
+ * Runs against a native PostgreSQL with every migration applied (tests/helpers/postgres.ts
+ * `startMigratedPostgres()`), so the function raced is the one that ships. Vault holds no worker
+ * secrets here, so the worker kick only warns (pg_net is not what this test is about).
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import type { Sql } from "../shared/db.ts";
-import { applyPlatformBaseline } from "../local/platform_sql.ts";
-import { defaultPaths, listMigrations } from "../local/migrate.ts";
-import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
+import { needsMigratedPostgres, startMigratedPostgres } from "./helpers/postgres.ts";
 
-/** Platform, wallet, tenancy, reports and ops, the report pipeline. */
-const MIGRATIONS = ["20261125000000", "20261125000100", "20261125000200", "20261125000500"];
-const REPORT_PIPELINE = "20261126003000";
-
-const bin = findPostgresBin();
-if (!bin) {
-  console.log(
-    "SKIPPED report charge concurrency tests: no PostgreSQL server binaries in " +
-      "/usr/lib/postgresql (install Debian's `postgresql` package; .ci/run does).",
-  );
-}
-
-async function apply(sql: Sql, version: string) {
-  const m = (await listMigrations(defaultPaths().migrationsDir)).find((x) => x.version === version);
-  if (!m) throw new Error(`no migration ${version}`);
-  const text = await Deno.readTextFile(m.file);
-  await sql.begin((tx) => tx.unsafe(text));
-}
+const ignore = needsMigratedPostgres();
 
 const outcome = (p: Promise<unknown>): Promise<string> =>
   p.then(() => "ok", (err) => (err as { code?: string }).code ?? String(err));
 
 Deno.test({
   name: "private.create_report charges once per key under concurrent requests",
-  ignore: !bin,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startTempPostgres(bin!);
+  const pg = await startMigratedPostgres();
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
   const pool = postgres(pg.url, { max: 30, onnotice: () => {}, prepare: false });
   try {
-    await applyPlatformBaseline(admin);
-    for (const v of MIGRATIONS) await apply(admin, v);
-    await admin`create function private.kick_worker(p_function text, p_body jsonb default '{}')
-                returns bigint language sql as $$ select null::bigint $$`;
-    await apply(admin, REPORT_PIPELINE);
-
     const newOwner = async (name: string) => {
       const [{ id }] = await admin`insert into auth.users (id, email)
         values (gen_random_uuid(), ${`${name}@example.com`}) returning id`;

@@ -5,43 +5,16 @@
  * never leaves members without an owner. Leaves run as the users themselves (role
  * `authenticated`, RLS on), exactly as the functions run them.
  *
- * Applies the platform baseline and only the migrations the tenancy rules need; none of them needs
- * pgvector, which Debian's plain PostgreSQL does not have.
+ * Runs against a native PostgreSQL with every migration applied (tests/helpers/postgres.ts
+ * `startMigratedPostgres()`), so the rules raced are the ones that ship.
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { asUser, type Sql } from "../shared/db.ts";
+import { asUser } from "../shared/db.ts";
 import type { Claims } from "../shared/auth.ts";
-import { applyPlatformBaseline } from "../local/platform_sql.ts";
-import { defaultPaths, listMigrations } from "../local/migrate.ts";
-import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
+import { needsMigratedPostgres, startMigratedPostgres } from "./helpers/postgres.ts";
 
-/** Platform, wallet (profiles on auth.users), tenancy, invitations, ownership. */
-const TENANCY_MIGRATIONS = [
-  "20261125000000",
-  "20261125000100",
-  "20261125000200",
-  "20261126000100",
-  "20261126000200",
-];
-
-const bin = findPostgresBin();
-if (!bin) {
-  console.log(
-    "SKIPPED tenancy concurrency tests: no PostgreSQL server binaries in /usr/lib/postgresql " +
-      "(install Debian's `postgresql` package; .ci/run does).",
-  );
-}
-
-async function applyMigrations(sql: Sql, versions: string[]) {
-  const all = await listMigrations(defaultPaths().migrationsDir);
-  for (const version of versions) {
-    const m = all.find((x) => x.version === version);
-    if (!m) throw new Error(`no migration ${version}`);
-    const text = await Deno.readTextFile(m.file);
-    await sql.begin((tx) => tx.unsafe(text));
-  }
-}
+const ignore = needsMigratedPostgres();
 
 const claims = (sub: string): Claims => ({ sub, role: "authenticated" });
 
@@ -57,16 +30,14 @@ function tally(outcomes: string[]): Record<string, number> {
 
 Deno.test({
   name: "the last-owner rule and user deletion hold under concurrent connections",
-  ignore: !bin,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startTempPostgres(bin!);
+  const pg = await startMigratedPostgres();
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
   const pool = postgres(pg.url, { max: 40, onnotice: () => {}, prepare: false });
   try {
-    await applyPlatformBaseline(admin);
-    await applyMigrations(admin, TENANCY_MIGRATIONS);
     const [{ isolation }] =
       await pool`select current_setting('transaction_isolation') as isolation`;
     assert.equal(isolation, "read committed");

@@ -1,23 +1,14 @@
 /**
  * The wallet under real concurrency: 50 simultaneous spends, grants, chat inferences and payment
  * applications against one wallet, on a native multi-connection PostgreSQL (PGlite serialises
- * connections, so it cannot show races). Applies the platform baseline and the migrations up to the
- * wallet, which do not need pgvector.
+ * connections, so it cannot show races), with every migration applied (tests/helpers/postgres.ts
+ * `startMigratedPostgres()`): the functions raced are the ones that ship.
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { applyPlatformBaseline } from "../local/platform_sql.ts";
-import { defaultPaths, migrate } from "../local/migrate.ts";
-import { findPostgresBin, startTempPostgres } from "./helpers/postgres.ts";
+import { needsMigratedPostgres, startMigratedPostgres } from "./helpers/postgres.ts";
 
-const WALLET_MIGRATION = "20261125000100";
-const bin = findPostgresBin();
-if (!bin) {
-  console.log(
-    "SKIPPED wallet concurrency tests: no PostgreSQL server binaries in /usr/lib/postgresql " +
-      "(install Debian's `postgresql` package; .ci/run does).",
-  );
-}
+const ignore = needsMigratedPostgres();
 
 async function settle<T>(n: number, fn: (i: number) => Promise<T>) {
   const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => fn(i)));
@@ -29,17 +20,14 @@ async function settle<T>(n: number, fn: (i: number) => Promise<T>) {
 
 Deno.test({
   name: "wallet RPCs never overspend or lose an update under 50 concurrent calls",
-  ignore: !bin,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startTempPostgres(bin!);
+  const pg = await startMigratedPostgres();
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
   const pool = postgres(pg.url, { max: 50, onnotice: () => {}, prepare: false });
   try {
-    await applyPlatformBaseline(admin);
-    await migrate(admin, { ...defaultPaths(), until: WALLET_MIGRATION });
-
     const newUser = async (name: string) => {
       const [{ id }] = await admin`insert into auth.users (id, email)
         values (gen_random_uuid(), ${`${name}@example.com`}) returning id`;

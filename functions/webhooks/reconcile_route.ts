@@ -1,7 +1,7 @@
 /**
  * `POST /webhooks/reconcile` (service role only): for orders whose webhook never came. Marks orders
  * past the expiry `expired`, takes a batch of due orders (`private.take_payments_to_reconcile`, see
- * migration 20261126002000), asks Razorpay for each order's payments
+ * the wallet-and-payments migration), asks Razorpay for each order's payments
  * (`GET /v1/orders/{id}/payments`, four at a time) and applies captured ones through
  * `private.apply_payment`, the RPC the webhook and /checkout/verify use, so nothing is credited
  * twice whichever comes first.

@@ -1,7 +1,16 @@
 /**
  * A throw-away native PostgreSQL cluster for tests that need real concurrent connections (PGlite
  * serialises everything). Uses the server binaries of Debian's `postgresql` package when present.
+ *
+ * `startMigratedPostgres()` is what the concurrency tests race against: the local platform's
+ * baseline (roles, auth, storage and the pgmq / pg_net / pg_cron / vault stand-ins), every
+ * migration and the seed, applied by the same code the local stack runs (local/platform_sql.ts,
+ * local/migrate.ts), so a test always races the SQL that ships.
  */
+import postgres from "postgres";
+import { defaultPaths, migrate } from "../../local/migrate.ts";
+import { applyPlatformBaseline } from "../../local/platform_sql.ts";
+import { requireTool } from "./requirements.ts";
 
 export interface TempPostgres {
   url: string;
@@ -25,6 +34,35 @@ export function findPostgresBin(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether pgvector is installed for the server of `bin` (/usr/lib/postgresql/<v>/bin). */
+export function hasPgvector(bin: string): boolean {
+  const version = bin.split("/").at(-2);
+  try {
+    return Deno.statSync(`/usr/share/postgresql/${version}/extension/vector.control`).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The server binaries when both they and pgvector are installed, else undefined. */
+export function findPostgresWithPgvector(): string | undefined {
+  const bin = findPostgresBin();
+  return bin && hasPgvector(bin) ? bin : undefined;
+}
+
+/**
+ * The `ignore` flag of a test that needs `startMigratedPostgres()`: false when native PostgreSQL
+ * and pgvector are installed; otherwise skips visibly (locally) or fails (CI), see
+ * `requireTool()`.
+ */
+export function needsMigratedPostgres(): boolean {
+  return requireTool(
+    "native PostgreSQL with pgvector",
+    findPostgresWithPgvector() !== undefined,
+    "Debian's `postgresql` package and pgvector built for it; .ci/run installs both",
+  );
 }
 
 async function run(cmd: string[], asUser?: string): Promise<void> {
@@ -77,4 +115,26 @@ export async function startTempPostgres(bin: string): Promise<TempPostgres> {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * A throw-away native PostgreSQL with pgvector, the local platform baseline, every migration and
+ * the seed applied, as the local stack applies them (see the module comment). Throws when the
+ * server or pgvector is missing: guard the test with `needsMigratedPostgres()`.
+ */
+export async function startMigratedPostgres(): Promise<TempPostgres> {
+  const bin = findPostgresWithPgvector();
+  if (!bin) throw new Error("native PostgreSQL with pgvector is not installed");
+  const pg = await startTempPostgres(bin);
+  const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+  try {
+    await applyPlatformBaseline(sql);
+    await migrate(sql, defaultPaths());
+  } catch (err) {
+    await sql.end();
+    await pg.stop();
+    throw err;
+  }
+  await sql.end();
+  return pg;
 }

@@ -1,31 +1,70 @@
--- The report pipeline's database side (issue 11).
+-- Reports: the rows, the PDFs' bucket, and the report pipeline's database side.
 --
--- * A private `reports` storage bucket for the PDFs (20 MB per object).
--- * `public.reports` gains the computed KPIs (JSON, shown by GET /reports/{id}), the narrative and
---   its source (template or llm), and the step the worker is at (`stage`).
--- * private.create_report: one transaction that remembers the Idempotency-Key with a hash of the
---   request body (the same key with another body raises PT409), charges 1 credit through
---   private.charge_report (insufficient credit raises PT402 and nothing is kept), inserts the
---   report, queues it on pgmq `report_jobs` and kicks `report-worker` through pg_net. Concurrent
---   requests with one key serialise on the key's primary key: the second sees the first's report.
+-- A report row is created by private.create_report (called by the reports function with the
+-- service role): one transaction that remembers the Idempotency-Key with a hash of the request
+-- body (the same key with another body raises PT409), charges 1 credit through
+-- private.charge_report (insufficient credit raises PT402 and nothing is kept), inserts the
+-- report, queues it on pgmq `report_jobs` and kicks `report-worker` through pg_net. Concurrent
+-- requests with one key serialise on the key's primary key: the second sees the first's report.
+-- Workbench members can read their workbench's reports: the computed KPIs (shown by
+-- GET /reports/{id}), the narrative and its source (template or llm), and the step the worker is
+-- at (`stage`).
+--
 -- * private.fail_report: marks a report `failed` with a readable reason and refunds its credit,
 --   once (refund_report is idempotent by the ledger's unique (reason, reference_id)); a PDF already
 --   stored for it is queued for removal.
 -- * A pg_cron job re-kicks the worker every 10 s while report jobs are visible, as for indexing.
 -- * Deleting a report (directly, or by deleting its workbench) queues its PDF on `storage_gc`.
+-- * A report deleted before it was made gives its credit back: a report still `queued` or
+--   `processing` when its row goes was charged and will never be made, so a before-delete trigger
+--   refunds it through private.refund_report (idempotent per charge). A report already refunded
+--   (failed) or finished (ready) is left alone; when the user itself is being deleted (auth.users
+--   cascade) there is no wallet to credit and nothing is done; a report without a charge (rows
+--   written by hand) is deleted without a refund.
 
+create table public.reports (
+  id uuid primary key default gen_random_uuid(),
+  workbench_id uuid not null references public.workbench (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  report_type text not null check (char_length(report_type) between 1 and 100),
+  title text not null check (char_length(title) between 1 and 200),
+  notes text check (char_length(notes) <= 5000),
+  status text not null default 'queued' check (status in ('queued', 'processing', 'ready', 'failed')),
+  storage_path text,
+  cost_credits integer not null default 1 check (cost_credits >= 0),
+  idempotency_key text not null,
+  error_message text,
+  attempts integer not null default 0,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  completed_at timestamptz,
+  kpis jsonb,
+  narrative text,
+  narrative_source text check (narrative_source in ('template', 'llm')),
+  stage text not null default 'kpis' check (stage in ('kpis', 'narrative', 'render', 'done')),
+  unique (user_id, idempotency_key),
+  check (status <> 'ready' or storage_path is not null),
+  check (status <> 'failed' or error_message is not null)
+);
+create index reports_workbench_idx on public.reports (workbench_id, created_at desc);
+create index reports_user_key_idx on public.reports (user_id, idempotency_key);
+
+create trigger reports_touch before update on public.reports
+  for each row execute function private.touch_updated_at();
+
+revoke all on public.reports from anon, authenticated;
+grant select on public.reports to authenticated;
+alter table public.reports enable row level security;
+create policy "members see reports" on public.reports for select to authenticated
+  using ((select public.workbench_role(workbench_id)) is not null);
+
+-- The PDFs (20 MB per object).
 insert into storage.buckets (id, name, public, file_size_limit)
 values ('reports', 'reports', false, 20971520)
 on conflict (id) do nothing;
 
-alter table public.reports
-  add column kpis jsonb,
-  add column narrative text,
-  add column narrative_source text check (narrative_source in ('template', 'llm')),
-  add column stage text not null default 'kpis' check (stage in ('kpis', 'narrative', 'render', 'done'));
-
-create index reports_user_key_idx on public.reports (user_id, idempotency_key);
-
+-- Remembers the Idempotency-Key, charges, inserts, queues and kicks (see the header). Returns the
+-- report row as JSON.
 create function private.create_report(
   p_user_id uuid,
   p_workbench_id uuid,
@@ -114,9 +153,31 @@ begin
 end;
 $$;
 revoke all on function private.collect_report_object() from public, anon, authenticated;
-
 create trigger reports_collect_object after delete or update of storage_path on public.reports
   for each row execute function private.collect_report_object();
 
 select cron.schedule('report-worker-redispatch', '10 seconds',
   $$select private.redispatch('report_jobs', 'report-worker')$$);
+
+-- Refunds a report deleted before it was made (see the header).
+create function private.refund_deleted_report() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if old.status in ('queued', 'processing')
+     and exists (select 1 from auth.users u where u.id = old.user_id) then
+    begin
+      perform private.refund_report(old.user_id, old.idempotency_key);
+    exception when no_data_found then
+      -- No charge for this key, or no wallet: nothing to give back.
+      null;
+    end;
+  end if;
+  return old;
+end;
+$$;
+revoke all on function private.refund_deleted_report() from public, anon, authenticated;
+create trigger reports_refund_on_delete before delete on public.reports
+  for each row execute function private.refund_deleted_report();

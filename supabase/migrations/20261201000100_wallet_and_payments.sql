@@ -1,0 +1,903 @@
+-- Wallet and payments: profiles, plans, the credit ledger, Razorpay payments and their webhook
+-- events, reconciliation and the admin RPCs.
+--
+-- Every auth user gets a profile, a wallet (with the configurable signup grant, written to the
+-- ledger) and a chat counter, created by a trigger on auth.users. Credits change only inside the
+-- SECURITY DEFINER functions below, each in one transaction: wallet.balance >= 0 is a CHECK, every
+-- change appends a wallet_usage row, and idempotency is the ledger's UNIQUE (reason, reference_id).
+-- Clients can read their own rows and nothing else; they write none of these tables.
+--
+-- Payments (what the `checkout` and `webhooks` functions need):
+-- * private.apply_payment credits a captured payment once per payment id, whichever of the webhook
+--   events or the checkout verification arrives first; private.claw_back_payment takes a refunded
+--   payment back once (never below zero).
+-- * `private.razorpay_events`: every verified webhook event once, keyed by Razorpay's
+--   `x-razorpay-event-id`, with its payload and what it did (audit and replay).
+--   private.handle_razorpay_event records an event and applies it in the same transaction, so
+--   the webhook is one SQL statement and a retried delivery changes nothing.
+-- * Refunds are per payment, not per order. One order can be paid by more than one Razorpay
+--   payment (a customer who pays twice); only one of them credits (the order's
+--   `razorpay_payment_id`), the others are `paid_by_other_payment` and left to a person, who
+--   refunds them; their refund is recorded as `refund_of_other_payment` and takes nothing back. A
+--   refund before any capture blocks only that payment id (a zero `payment_refund` ledger row),
+--   so another payment of the order still credits once. `refund.failed` is recorded
+--   (`refund_failed`: a person restores the credits with admin_grant_credits or refunds again);
+--   credits are not restored automatically, because a restore must undo exactly one claw-back
+--   across events that arrive in any order, and getting that wrong gives credits away.
+-- * The plan after a refund: a refund that takes away the wallet's current plan sets the plan of
+--   the latest purchase still paid, or none; each refund takes back exactly the seats its payment
+--   added (never below the base seat). A plan an admin set since (admin_set_plan) is left alone.
+-- * Reconciliation: orders whose webhook never came. A pg_cron job kicks `webhooks/reconcile`
+--   through pg_net (as the workers are kicked) when an order is due; the route asks Razorpay for
+--   the order's payments and applies captured ones through the same RPC. Orders still `created`
+--   after `payment_order_expiry_hours` (72) are marked `expired`.
+
+-- The signup grant, and how many chat answers one credit pays for.
+insert into private.settings (key, value) values
+  ('signup_grant_credits', '10'),
+  ('chat_answers_per_credit', '10')
+on conflict (key) do nothing;
+
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  email text,
+  full_name text check (char_length(full_name) <= 200),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+create table public.plans (
+  id text primary key,
+  name text not null,
+  description text not null default '',
+  price_paise integer check (price_paise is null or price_paise > 0),
+  currency text not null default 'INR',
+  credits integer not null default 0 check (credits >= 0),
+  seats integer not null default 0 check (seats >= 0),
+  contact_sales boolean not null default false,
+  active boolean not null default true,
+  sort_order integer not null default 0,
+  check (contact_sales or price_paise is not null)
+);
+
+create table public.wallet (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  balance integer not null default 0 check (balance >= 0),
+  plan_id text references public.plans (id),
+  seats integer not null default 1 check (seats >= 1),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+create table public.wallet_counters (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  chat_inference_counter integer not null default 0 check (chat_inference_counter >= 0),
+  updated_at timestamptz not null default now()
+);
+
+create table public.wallet_usage (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  amount integer not null,
+  balance_after integer not null check (balance_after >= 0),
+  reason text not null check (reason in (
+    'signup_grant', 'purchase', 'chat_bundle', 'report', 'report_refund', 'admin_grant',
+    'payment_refund', 'grant', 'spend')),
+  reference_id text not null,
+  metadata jsonb not null default '{}'::jsonb,
+  created_at timestamptz not null default now(),
+  unique (reason, reference_id)
+);
+create index wallet_usage_user_idx on public.wallet_usage (user_id, created_at desc);
+
+-- Answers already counted, so a retried request never counts twice.
+create table private.chat_inferences (
+  message_id text primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  counted_at timestamptz not null default now()
+);
+revoke all on private.chat_inferences from public, anon, authenticated;
+grant select, insert, update on private.chat_inferences to service_role;
+
+create table public.payments (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  plan_id text not null references public.plans (id),
+  razorpay_order_id text not null unique,
+  razorpay_payment_id text unique,
+  amount_paise integer not null check (amount_paise > 0),
+  currency text not null default 'INR',
+  status text not null default 'created'
+    check (status in ('created', 'paid', 'failed', 'refunded', 'expired')),
+  credits_granted integer not null default 0,
+  seats_granted integer not null default 0,
+  -- The wallet's plan before this payment.
+  previous_plan_id text references public.plans (id),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  paid_at timestamptz,
+  refunded_at timestamptz,
+  receipt text unique,
+  -- When reconciliation last asked Razorpay about the order.
+  reconciled_at timestamptz
+);
+create index payments_user_idx on public.payments (user_id, created_at desc);
+create index payments_open_idx on public.payments (created_at)
+  where status in ('created', 'failed');
+
+-- The ledger is append-only.
+create function private.forbid_change() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  -- Deleting a user (GDPR erasure, Studio) cascades to their ledger; nothing else may.
+  if tg_op = 'DELETE' and not exists (select 1 from auth.users u where u.id = old.user_id) then
+    return old;
+  end if;
+  raise exception '% is append-only', tg_table_name using errcode = '42501';
+end;
+$$;
+revoke all on function private.forbid_change() from public, anon, authenticated;
+grant execute on function private.forbid_change() to service_role;
+create trigger wallet_usage_append_only before update or delete on public.wallet_usage
+  for each row execute function private.forbid_change();
+
+-- Privileges: revoke by default, grant reads explicitly. Writes happen in the functions below.
+revoke all on public.profiles, public.plans, public.wallet, public.wallet_counters,
+  public.wallet_usage, public.payments from anon, authenticated;
+grant select on public.plans to anon, authenticated;
+grant select on public.profiles, public.wallet, public.wallet_counters, public.wallet_usage,
+  public.payments to authenticated;
+grant update (full_name) on public.profiles to authenticated;
+
+alter table public.profiles enable row level security;
+alter table public.plans enable row level security;
+alter table public.wallet enable row level security;
+alter table public.wallet_counters enable row level security;
+alter table public.wallet_usage enable row level security;
+alter table public.payments enable row level security;
+
+create policy "plans are public" on public.plans for select to anon, authenticated using (active);
+create policy "own profile" on public.profiles for select to authenticated
+  using (id = (select auth.uid()));
+create policy "update own profile" on public.profiles for update to authenticated
+  using (id = (select auth.uid())) with check (id = (select auth.uid()));
+create policy "own wallet" on public.wallet for select to authenticated
+  using (user_id = (select auth.uid()));
+create policy "own counters" on public.wallet_counters for select to authenticated
+  using (user_id = (select auth.uid()));
+create policy "own ledger" on public.wallet_usage for select to authenticated
+  using (user_id = (select auth.uid()));
+create policy "own payments" on public.payments for select to authenticated
+  using (user_id = (select auth.uid()));
+
+------------------------------------------------------------------------------------------------
+-- Ledger core: one function moves credits; everything else calls it.
+------------------------------------------------------------------------------------------------
+
+-- Applies `amount` (positive = credit, negative = debit) once per (reason, reference_id).
+-- Returns {applied, balance, amount}. A debit larger than the balance raises insufficient_credits
+-- (SQLSTATE PT402, which PostgREST also maps to HTTP 402).
+create function private.apply_ledger(
+  p_user_id uuid,
+  p_amount integer,
+  p_reason text,
+  p_reference_id text,
+  p_metadata jsonb default '{}'::jsonb
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_balance integer;
+  v_existing public.wallet_usage;
+begin
+  if p_reference_id is null or p_reference_id = '' then
+    raise exception 'a reference id is required' using errcode = '22023';
+  end if;
+  -- Lock the wallet row: concurrent changes to one wallet run one after the other.
+  select w.balance into v_balance from public.wallet w where w.user_id = p_user_id for update;
+  if not found then
+    raise exception 'no wallet for user %', p_user_id using errcode = 'P0002';
+  end if;
+
+  select * into v_existing from public.wallet_usage u
+   where u.reason = p_reason and u.reference_id = p_reference_id;
+  if found then
+    if v_existing.user_id <> p_user_id then
+      raise exception 'reference % is already used by another wallet', p_reference_id
+        using errcode = '23505';
+    end if;
+    return jsonb_build_object('applied', false, 'balance', v_balance, 'amount', v_existing.amount);
+  end if;
+
+  if v_balance + p_amount < 0 then
+    raise exception 'insufficient_credits'
+      using errcode = 'PT402',
+            detail = format('balance %s, needed %s', v_balance, -p_amount);
+  end if;
+
+  update public.wallet set balance = balance + p_amount, updated_at = now()
+   where user_id = p_user_id
+  returning balance into v_balance;
+  insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
+  values (p_user_id, p_amount, v_balance, p_reason, p_reference_id, coalesce(p_metadata, '{}'));
+  return jsonb_build_object('applied', true, 'balance', v_balance, 'amount', p_amount);
+end;
+$$;
+revoke all on function private.apply_ledger(uuid, integer, text, text, jsonb)
+  from public, anon, authenticated;
+grant execute on function private.apply_ledger(uuid, integer, text, text, jsonb) to service_role;
+
+-- Grant credits, idempotent by (reason, reference_id).
+create function private.grant_credits(
+  p_user_id uuid,
+  p_amount integer,
+  p_reason text,
+  p_reference_id text,
+  p_metadata jsonb default '{}'::jsonb
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if p_amount is null or p_amount <= 0 then
+    raise exception 'a grant must be positive' using errcode = '22023';
+  end if;
+  return private.apply_ledger(p_user_id, p_amount, p_reason, p_reference_id, p_metadata);
+end;
+$$;
+revoke all on function private.grant_credits(uuid, integer, text, text, jsonb)
+  from public, anon, authenticated;
+grant execute on function private.grant_credits(uuid, integer, text, text, jsonb) to service_role;
+
+-- Spend credits atomically, idempotent by (reason, reference_id); raises insufficient_credits.
+create function private.spend_credits(
+  p_user_id uuid,
+  p_amount integer,
+  p_reason text,
+  p_reference_id text,
+  p_metadata jsonb default '{}'::jsonb
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if p_amount is null or p_amount <= 0 then
+    raise exception 'a spend must be positive' using errcode = '22023';
+  end if;
+  return private.apply_ledger(p_user_id, -p_amount, p_reason, p_reference_id, p_metadata);
+end;
+$$;
+revoke all on function private.spend_credits(uuid, integer, text, text, jsonb)
+  from public, anon, authenticated;
+grant execute on function private.spend_credits(uuid, integer, text, text, jsonb) to service_role;
+
+-- Whether the user's next chat answer can be paid for: true unless it would complete a bundle
+-- that the balance cannot cover.
+create function private.can_afford_chat(p_user_id uuid) returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(
+    (select c.chat_inference_counter + 1 < private.setting_int('chat_answers_per_credit', 10)
+            or w.balance >= 1
+       from public.wallet w
+       left join public.wallet_counters c on c.user_id = w.user_id
+      where w.user_id = p_user_id),
+    false)
+$$;
+revoke all on function private.can_afford_chat(uuid) from public, anon, authenticated;
+grant execute on function private.can_afford_chat(uuid) to service_role;
+
+-- Counts one chat answer (once per message id). The answer that completes a bundle deducts one
+-- credit, resets the counter and writes a chat_bundle ledger row, all or nothing; when the balance
+-- cannot cover it, raises insufficient_credits and counts nothing.
+-- Returns {counted, counter, charged, balance}.
+create function private.record_chat_inference(p_user_id uuid, p_message_id text) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_bundle integer := private.setting_int('chat_answers_per_credit', 10);
+  v_counter integer;
+  v_balance integer;
+  v_charged boolean := false;
+begin
+  -- Lock the wallet first (same order as apply_ledger), then the counter.
+  select w.balance into v_balance from public.wallet w where w.user_id = p_user_id for update;
+  if not found then
+    raise exception 'no wallet for user %', p_user_id using errcode = 'P0002';
+  end if;
+  insert into public.wallet_counters (user_id) values (p_user_id) on conflict do nothing;
+  select c.chat_inference_counter into v_counter
+    from public.wallet_counters c where c.user_id = p_user_id for update;
+
+  insert into private.chat_inferences (message_id, user_id) values (p_message_id, p_user_id)
+  on conflict do nothing;
+  if not found then
+    if not exists (select 1 from private.chat_inferences i
+                    where i.message_id = p_message_id and i.user_id = p_user_id) then
+      raise exception 'message % belongs to another user', p_message_id using errcode = '23505';
+    end if;
+    return jsonb_build_object('counted', false, 'counter', v_counter, 'charged', false,
+                              'balance', v_balance);
+  end if;
+
+  v_counter := v_counter + 1;
+  if v_counter >= v_bundle then
+    v_balance := (private.apply_ledger(p_user_id, -1, 'chat_bundle', p_message_id,
+                  jsonb_build_object('answers', v_bundle)) ->> 'balance')::integer;
+    v_counter := 0;
+    v_charged := true;
+  end if;
+  update public.wallet_counters set chat_inference_counter = v_counter, updated_at = now()
+   where user_id = p_user_id;
+  return jsonb_build_object('counted', true, 'counter', v_counter, 'charged', v_charged,
+                            'balance', v_balance);
+end;
+$$;
+revoke all on function private.record_chat_inference(uuid, text) from public, anon, authenticated;
+grant execute on function private.record_chat_inference(uuid, text) to service_role;
+
+-- Charge one report per (user, idempotency key); refunding it later is also once only.
+create function private.charge_report(
+  p_user_id uuid,
+  p_idempotency_key text,
+  p_cost integer default 1,
+  p_metadata jsonb default '{}'::jsonb
+) returns jsonb
+language sql
+security definer
+set search_path = ''
+as $$
+  select private.spend_credits(p_user_id, p_cost, 'report', p_user_id || ':' || p_idempotency_key,
+                               p_metadata)
+$$;
+revoke all on function private.charge_report(uuid, text, integer, jsonb)
+  from public, anon, authenticated;
+grant execute on function private.charge_report(uuid, text, integer, jsonb) to service_role;
+
+create function private.refund_report(p_user_id uuid, p_idempotency_key text) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_charge public.wallet_usage;
+begin
+  select * into v_charge from public.wallet_usage u
+   where u.reason = 'report' and u.reference_id = p_user_id || ':' || p_idempotency_key;
+  if not found then
+    raise exception 'no report charge for key %', p_idempotency_key using errcode = 'P0002';
+  end if;
+  return private.apply_ledger(p_user_id, -v_charge.amount, 'report_refund', v_charge.reference_id,
+                              jsonb_build_object('charge_id', v_charge.id));
+end;
+$$;
+revoke all on function private.refund_report(uuid, text) from public, anon, authenticated;
+grant execute on function private.refund_report(uuid, text) to service_role;
+
+------------------------------------------------------------------------------------------------
+-- Payments.
+------------------------------------------------------------------------------------------------
+
+-- Applies a captured Razorpay payment once per payment id, whichever of the webhook events or the
+-- checkout verification arrives first: marks the order paid (never moves it back), grants the
+-- plan's credits, records the plan and adds its seats. Returns {applied, balance, credits}. A
+-- payment that was refunded (a `payment_refund` ledger row under its id, written by
+-- claw_back_payment even before the capture) grants nothing; another payment of the same order
+-- still credits once.
+--
+-- Few statements on the credit path (the webhook acknowledgement bench): the order and its plan
+-- are read in one statement (the order row locked), the wallet is locked, the ledger is asked once
+-- whether the payment was refunded or already credited, and the ledger write is done here
+-- (apply_ledger's steps, inlined) with one wallet update for balance, plan and seats. Locks: the
+-- order row, then the wallet row, so concurrent captures, verifies and refunds of one payment run
+-- one after the other.
+create function private.apply_payment(
+  p_order_id text,
+  p_payment_id text,
+  p_amount_paise integer default null
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_payment record;
+  v_wallet record;
+  v_has_wallet boolean;
+  v_refunded boolean;
+  v_credited_to uuid;
+  v_credited_amount integer;
+  v_balance integer;
+begin
+  select p.*, pl.credits as plan_credits, pl.seats as plan_seats into v_payment
+    from public.payments p join public.plans pl on pl.id = p.plan_id
+   where p.razorpay_order_id = p_order_id
+     for update of p;
+  if not found then
+    raise exception 'unknown order %', p_order_id using errcode = 'P0002';
+  end if;
+  if v_payment.razorpay_payment_id is not null and v_payment.razorpay_payment_id <> p_payment_id then
+    raise exception 'order % is already paid by payment %', p_order_id, v_payment.razorpay_payment_id
+      using errcode = '23505';
+  end if;
+  if p_amount_paise is not null and p_amount_paise <> v_payment.amount_paise then
+    raise exception 'amount % does not match the order amount %', p_amount_paise,
+      v_payment.amount_paise using errcode = '22023';
+  end if;
+  if p_payment_id is null or p_payment_id = '' then
+    raise exception 'a reference id is required' using errcode = '22023';
+  end if;
+
+  -- The wallet is locked before the ledger is read, as apply_ledger did.
+  select w.balance, w.plan_id into v_wallet from public.wallet w
+   where w.user_id = v_payment.user_id
+     for update;
+  v_has_wallet := found;
+
+  -- Refunded (a `payment_refund` row, even one written before the capture) or already credited
+  -- (a `purchase` row): one look at the ledger under the (reason, reference_id) key.
+  select coalesce(bool_or(u.reason = 'payment_refund'), false),
+         (array_agg(u.user_id) filter (where u.reason = 'purchase'))[1],
+         (array_agg(u.amount) filter (where u.reason = 'purchase'))[1]
+    into v_refunded, v_credited_to, v_credited_amount
+    from public.wallet_usage u
+   where u.reason in ('payment_refund', 'purchase') and u.reference_id = p_payment_id;
+
+  if v_refunded
+     or (v_payment.status = 'refunded' and v_payment.razorpay_payment_id = p_payment_id) then
+    return jsonb_build_object('applied', false, 'refunded', true, 'credits', 0,
+                              'user_id', v_payment.user_id);
+  end if;
+  if not v_has_wallet then
+    raise exception 'no wallet for user %', v_payment.user_id using errcode = 'P0002';
+  end if;
+  if v_credited_to is not null then
+    if v_credited_to <> v_payment.user_id then
+      raise exception 'reference % is already used by another wallet', p_payment_id
+        using errcode = '23505';
+    end if;
+    return jsonb_build_object('applied', false, 'balance', v_wallet.balance,
+                              'amount', v_credited_amount,
+                              'credits', v_payment.plan_credits, 'user_id', v_payment.user_id);
+  end if;
+  if v_wallet.balance + v_payment.plan_credits < 0 then
+    raise exception 'insufficient_credits'
+      using errcode = 'PT402',
+            detail = format('balance %s, needed %s', v_wallet.balance, -v_payment.plan_credits);
+  end if;
+
+  update public.wallet
+     set balance = balance + v_payment.plan_credits,
+         plan_id = v_payment.plan_id,
+         seats = seats + v_payment.plan_seats,
+         updated_at = now()
+   where user_id = v_payment.user_id
+  returning balance into v_balance;
+  insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
+  values (v_payment.user_id, v_payment.plan_credits, v_balance, 'purchase', p_payment_id,
+          jsonb_build_object('order_id', p_order_id, 'plan_id', v_payment.plan_id));
+  update public.payments
+     set razorpay_payment_id = p_payment_id,
+         status = 'paid',
+         credits_granted = v_payment.plan_credits,
+         seats_granted = v_payment.plan_seats,
+         previous_plan_id = v_wallet.plan_id,
+         paid_at = coalesce(paid_at, now()),
+         updated_at = now()
+   where id = v_payment.id;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('payment.applied', 'payments', v_payment.id::text,
+          jsonb_build_object('order_id', p_order_id, 'payment_id', p_payment_id,
+                             'credits', v_payment.plan_credits));
+  return jsonb_build_object('applied', true, 'balance', v_balance,
+                            'amount', v_payment.plan_credits,
+                            'credits', v_payment.plan_credits, 'user_id', v_payment.user_id);
+end;
+$$;
+revoke all on function private.apply_payment(text, text, integer) from public, anon, authenticated;
+grant execute on function private.apply_payment(text, text, integer) to service_role;
+
+-- Marks an order failed unless it is already paid (a paid order never moves back).
+create function private.mark_payment_failed(p_order_id text) returns boolean
+language sql
+security definer
+set search_path = ''
+as $$
+  with u as (
+    update public.payments set status = 'failed', updated_at = now()
+     where razorpay_order_id = p_order_id and status = 'created'
+    returning 1)
+  select exists (select 1 from u)
+$$;
+revoke all on function private.mark_payment_failed(text) from public, anon, authenticated;
+grant execute on function private.mark_payment_failed(text) to service_role;
+
+-- Claws back a refunded payment once. Found by its payment id, or by its order (p_order_id) when
+-- the payment was not applied:
+-- * the order is paid by another payment: nothing to take back → {applied: false, other_payment};
+-- * the order has no payment yet (refund before capture): a zero `payment_refund` ledger row under
+--   the payment id makes that payment's capture grant nothing; the order is marked refunded but
+--   keeps no payment id, so another payment of it still credits → {applied: true, before_capture};
+-- * the payment was applied: takes back what the balance still holds (never below 0), records
+--   the shortfall in the ledger row's metadata, removes the seats the payment added and, when the
+--   wallet's plan is the refunded one, sets the plan of the latest purchase still paid (or none).
+-- Raises P0002 only when neither the payment nor the order is known.
+create function private.claw_back_payment(p_payment_id text, p_order_id text default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_payment public.payments;
+  v_balance integer;
+  v_take integer;
+  v_result jsonb;
+begin
+  select * into v_payment from public.payments p
+   where p.razorpay_payment_id = p_payment_id or p.razorpay_order_id = p_order_id
+   order by (p.razorpay_payment_id = p_payment_id) desc nulls last
+   limit 1
+   for update;
+  if not found then
+    raise exception 'unknown payment %', p_payment_id using errcode = 'P0002';
+  end if;
+  select w.balance into v_balance from public.wallet w where w.user_id = v_payment.user_id
+     for update;
+  if exists (select 1 from public.wallet_usage u
+              where u.reason = 'payment_refund' and u.reference_id = p_payment_id) then
+    return jsonb_build_object('applied', false, 'balance', v_balance);
+  end if;
+
+  if v_payment.razorpay_payment_id is not null and v_payment.razorpay_payment_id <> p_payment_id then
+    -- A duplicate payment of an order another payment paid: it never credited anything.
+    return jsonb_build_object('applied', false, 'other_payment', true, 'balance', v_balance);
+  end if;
+
+  if v_payment.razorpay_payment_id is null then
+    -- Not applied yet: nothing to take back, but this payment must never pay out now.
+    update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
+     where id = v_payment.id;
+    v_result := private.apply_ledger(v_payment.user_id, 0, 'payment_refund', p_payment_id,
+      jsonb_build_object('before_capture', true, 'order_id', v_payment.razorpay_order_id));
+    insert into private.audit_log (action, entity, entity_id, details)
+    values ('payment.refunded_before_capture', 'payments', v_payment.id::text,
+            jsonb_build_object('payment_id', p_payment_id));
+    return v_result || jsonb_build_object('shortfall', 0, 'before_capture', true);
+  end if;
+
+  if v_payment.status <> 'paid' then
+    -- Its own payment, refunded without a ledger row (an older refund path): nothing to take.
+    return jsonb_build_object('applied', false, 'balance', v_balance);
+  end if;
+
+  v_take := least(v_balance, v_payment.credits_granted);
+  v_result := private.apply_ledger(v_payment.user_id, -v_take, 'payment_refund', p_payment_id,
+    jsonb_build_object('credits_granted', v_payment.credits_granted,
+                       'shortfall', v_payment.credits_granted - v_take));
+  update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
+   where id = v_payment.id;
+  update public.wallet w
+     set seats = greatest(1, w.seats - v_payment.seats_granted),
+         plan_id = case when w.plan_id = v_payment.plan_id then
+                          (select p.plan_id from public.payments p
+                            where p.user_id = v_payment.user_id and p.status = 'paid'
+                            order by p.paid_at desc nulls last, p.created_at desc, p.id desc
+                            limit 1)
+                        else w.plan_id end,
+         updated_at = now()
+   where w.user_id = v_payment.user_id;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('payment.refunded', 'payments', v_payment.id::text,
+          jsonb_build_object('payment_id', p_payment_id, 'taken', v_take,
+                             'shortfall', v_payment.credits_granted - v_take));
+  return v_result || jsonb_build_object('shortfall', v_payment.credits_granted - v_take);
+end;
+$$;
+revoke all on function private.claw_back_payment(text, text) from public, anon, authenticated;
+grant execute on function private.claw_back_payment(text, text) to service_role;
+
+create table private.razorpay_events (
+  event_id text primary key,
+  event_type text not null,
+  order_id text,
+  payment_id text,
+  payload jsonb not null,
+  outcome text not null,
+  result jsonb not null default '{}'::jsonb,
+  received_at timestamptz not null default clock_timestamp()
+);
+create index razorpay_events_order_idx on private.razorpay_events (order_id);
+create index razorpay_events_payment_idx on private.razorpay_events (payment_id);
+revoke all on private.razorpay_events from public, anon, authenticated;
+-- Written only by handle_razorpay_event (below); an audit trail nobody edits.
+grant select on private.razorpay_events to service_role;
+
+-- Records a verified webhook event once and applies it. Returns {outcome, ...}; outcome is one of
+-- duplicate, credited, already_credited, refunded_before_capture, amount_mismatch,
+-- paid_by_other_payment, marked_failed, not_failed, clawed_back, already_clawed_back,
+-- partial_refund, refund_of_other_payment, refund_already_failed, refund_failed,
+-- refund_failed_nothing_taken, unknown_payment, unknown_order, malformed, ignored.
+create function private.handle_razorpay_event(p_event_id text, p_event text, p_payload jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_pay jsonb := p_payload #> '{payload,payment,entity}';
+  v_ord jsonb := p_payload #> '{payload,order,entity}';
+  v_ref jsonb := p_payload #> '{payload,refund,entity}';
+  v_order_id text := coalesce(v_pay ->> 'order_id', v_ord ->> 'id');
+  v_payment_id text := coalesce(v_pay ->> 'id', v_ref ->> 'payment_id');
+  v_row public.payments;
+  v_amount bigint;
+  v_taken integer;
+  v_outcome text;
+  v_result jsonb := '{}'::jsonb;
+begin
+  if exists (select 1 from private.razorpay_events e where e.event_id = p_event_id) then
+    return jsonb_build_object('outcome', 'duplicate');
+  end if;
+
+  if p_event not in ('payment.captured', 'order.paid', 'payment.failed', 'refund.processed',
+                     'refund.created', 'refund.failed') then
+    v_outcome := 'ignored';
+  else
+    select * into v_row from public.payments p
+     where p.razorpay_order_id = v_order_id
+        or (v_order_id is null and p.razorpay_payment_id = v_payment_id);
+    if not found then
+      v_outcome := 'unknown_order';
+    elsif p_event in ('payment.captured', 'order.paid') then
+      v_amount := coalesce((v_pay ->> 'amount')::bigint, (v_ord ->> 'amount_paid')::bigint);
+      if v_payment_id is null then
+        v_outcome := 'malformed';
+      elsif v_amount is distinct from v_row.amount_paise
+            or coalesce(v_pay ->> 'currency', v_ord ->> 'currency') is distinct from v_row.currency then
+        v_outcome := 'amount_mismatch';
+      else
+        begin
+          v_result := private.apply_payment(v_row.razorpay_order_id, v_payment_id,
+                                            v_amount::integer);
+          v_outcome := case
+            when (v_result ->> 'applied')::boolean then 'credited'
+            when (v_result ->> 'refunded')::boolean then 'refunded_before_capture'
+            else 'already_credited' end;
+        exception
+          when unique_violation then v_outcome := 'paid_by_other_payment';
+          when no_data_found then v_outcome := 'unknown_order';
+        end;
+      end if;
+    elsif p_event = 'payment.failed' then
+      v_outcome := case when private.mark_payment_failed(v_row.razorpay_order_id)
+                        then 'marked_failed' else 'not_failed' end;
+    elsif v_payment_id is null then
+      v_outcome := 'malformed';
+    elsif p_event = 'refund.failed' then
+      -- The money stays with us. If a claw-back took the purchase back, a person decides (restore
+      -- with admin_grant_credits, or refund again); nothing is changed automatically.
+      select -u.amount into v_taken from public.wallet_usage u
+       where u.reason = 'payment_refund' and u.reference_id = v_payment_id
+         and not coalesce((u.metadata ->> 'before_capture')::boolean, false);
+      v_result := jsonb_build_object('refund_id', v_ref ->> 'id', 'clawed_back', v_taken is not null,
+                                     'taken', coalesce(v_taken, 0));
+      v_outcome := case when v_taken is not null then 'refund_failed'
+                        else 'refund_failed_nothing_taken' end;
+    else
+      -- refund.processed / refund.created: a full refund of the payment that paid the order (or,
+      -- before any capture, of this payment) takes the purchase back.
+      v_amount := greatest(coalesce((v_ref ->> 'amount')::bigint, 0),
+                           coalesce((v_pay ->> 'amount_refunded')::bigint, 0));
+      if exists (select 1 from private.razorpay_events e
+                  where e.payment_id = v_payment_id and e.event_type = 'refund.failed'
+                    and e.payload #>> '{payload,refund,entity,id}' = v_ref ->> 'id') then
+        v_outcome := 'refund_already_failed';
+      elsif v_amount < v_row.amount_paise then
+        v_outcome := 'partial_refund';
+      else
+        begin
+          v_result := private.claw_back_payment(v_payment_id, v_row.razorpay_order_id);
+          v_outcome := case
+            when (v_result ->> 'applied')::boolean then 'clawed_back'
+            when (v_result ->> 'other_payment')::boolean then 'refund_of_other_payment'
+            else 'already_clawed_back' end;
+        exception when no_data_found then
+          v_outcome := 'unknown_payment';
+        end;
+      end if;
+    end if;
+  end if;
+
+  -- Recorded with what it did, in the same transaction (one write). The same event delivered
+  -- concurrently waits here for its twin; everything above is idempotent, so it changed nothing.
+  insert into private.razorpay_events
+    (event_id, event_type, order_id, payment_id, payload, outcome, result)
+  values (p_event_id, p_event, v_order_id, v_payment_id, p_payload, v_outcome, v_result)
+  on conflict (event_id) do nothing;
+  if not found then
+    return jsonb_build_object('outcome', 'duplicate');
+  end if;
+  return jsonb_build_object('outcome', v_outcome) || v_result;
+end;
+$$;
+revoke all on function private.handle_razorpay_event(text, text, jsonb)
+  from public, anon, authenticated;
+grant execute on function private.handle_razorpay_event(text, text, jsonb) to service_role;
+
+-- Reconciliation: how soon an unpaid order is asked about, when it expires, how many per run.
+insert into private.settings (key, value) values
+  ('payment_reconcile_min_age_seconds', '120'),
+  ('payment_order_expiry_hours', '72'),
+  ('payment_reconcile_batch', '20')
+on conflict (key) do nothing;
+
+-- Orders reconciliation should ask Razorpay about now: unpaid (`created`, or `failed`, which a
+-- retried payment may still pay; or `refunded` without a payment id, whose only payment so far was
+-- refunded before capture: another payment of it may be captured and its webhook lost) for at
+-- least payment_reconcile_min_age_seconds, younger than the expiry, and not asked about recently
+-- (every quarter of the order's age, at most hourly), so abandoned checkouts cost few calls.
+create function private.payment_reconcile_due(p_payment public.payments) returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select (p_payment.status in ('created', 'failed')
+          or (p_payment.status = 'refunded' and p_payment.razorpay_payment_id is null))
+     and p_payment.created_at < now()
+           - make_interval(secs => private.setting_int('payment_reconcile_min_age_seconds', 120))
+     and p_payment.created_at >= now()
+           - make_interval(hours => private.setting_int('payment_order_expiry_hours', 72))
+     and (p_payment.reconciled_at is null
+          or p_payment.reconciled_at < now() - least(interval '1 hour',
+                                                     (now() - p_payment.created_at) / 4))
+$$;
+revoke all on function private.payment_reconcile_due(public.payments)
+  from public, anon, authenticated;
+grant execute on function private.payment_reconcile_due(public.payments) to service_role;
+
+-- Marks orders past the expiry `expired`, then takes up to p_limit due orders (marking them
+-- asked, so concurrent runs split the work). Returns the orders to ask Razorpay about.
+create function private.take_payments_to_reconcile(p_limit integer)
+returns table (razorpay_order_id text, amount_paise integer, currency text)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.payments p set status = 'expired', updated_at = now()
+   where p.status = 'created'
+     and p.created_at < now()
+           - make_interval(hours => private.setting_int('payment_order_expiry_hours', 72));
+  return query
+  with picked as (
+    select p.id from public.payments p
+     where p.status in ('created', 'failed', 'refunded') and private.payment_reconcile_due(p)
+     order by p.reconciled_at nulls first, p.created_at
+     limit greatest(p_limit, 0)
+     for update skip locked
+  )
+  update public.payments p set reconciled_at = now()
+    from picked where p.id = picked.id
+  returning p.razorpay_order_id, p.amount_paise, p.currency;
+end;
+$$;
+revoke all on function private.take_payments_to_reconcile(integer) from public, anon, authenticated;
+grant execute on function private.take_payments_to_reconcile(integer) to service_role;
+
+-- The cron job's body: kicks `webhooks/reconcile` only when an order is due or must expire.
+create function private.kick_payment_reconcile() returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from public.payments p
+              where p.status in ('created', 'failed', 'refunded')
+                and (private.payment_reconcile_due(p)
+                     or (p.status = 'created' and p.created_at < now() - make_interval(
+                           hours => private.setting_int('payment_order_expiry_hours', 72))))) then
+    perform private.kick_worker('webhooks/reconcile', '{}'::jsonb);
+    return true;
+  end if;
+  return false;
+end;
+$$;
+revoke all on function private.kick_payment_reconcile() from public, anon, authenticated;
+grant execute on function private.kick_payment_reconcile() to service_role;
+
+select cron.schedule('payments-reconcile', '* * * * *',
+  $$select private.kick_payment_reconcile()$$);
+
+------------------------------------------------------------------------------------------------
+-- Admin RPCs (enterprise deals): service_role only, e.g. from Studio.
+------------------------------------------------------------------------------------------------
+
+create function public.admin_grant_credits(
+  p_user_id uuid,
+  p_credits integer,
+  p_reference_id text,
+  p_note text default ''
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_result jsonb;
+begin
+  v_result := private.grant_credits(p_user_id, p_credits, 'admin_grant', p_reference_id,
+                                    jsonb_build_object('note', p_note));
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('admin.grant_credits', 'wallet', p_user_id::text,
+          jsonb_build_object('credits', p_credits, 'reference_id', p_reference_id, 'note', p_note,
+                             'applied', v_result -> 'applied'));
+  return v_result;
+end;
+$$;
+revoke all on function public.admin_grant_credits(uuid, integer, text, text)
+  from public, anon, authenticated;
+grant execute on function public.admin_grant_credits(uuid, integer, text, text) to service_role;
+
+create function public.admin_set_plan(p_user_id uuid, p_plan_id text, p_seats integer)
+returns public.wallet
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_wallet public.wallet;
+begin
+  update public.wallet set plan_id = p_plan_id, seats = p_seats, updated_at = now()
+   where user_id = p_user_id
+  returning * into v_wallet;
+  if not found then
+    raise exception 'no wallet for user %', p_user_id using errcode = 'P0002';
+  end if;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('admin.set_plan', 'wallet', p_user_id::text,
+          jsonb_build_object('plan_id', p_plan_id, 'seats', p_seats));
+  return v_wallet;
+end;
+$$;
+revoke all on function public.admin_set_plan(uuid, text, integer) from public, anon, authenticated;
+grant execute on function public.admin_set_plan(uuid, text, integer) to service_role;
+
+------------------------------------------------------------------------------------------------
+-- New users: profile, wallet with the signup grant (in the ledger), counter.
+------------------------------------------------------------------------------------------------
+
+create function private.handle_new_user() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_grant integer := private.setting_int('signup_grant_credits', 0);
+begin
+  insert into public.profiles (id, email, full_name)
+  values (new.id, new.email, new.raw_user_meta_data ->> 'full_name')
+  on conflict (id) do nothing;
+  insert into public.wallet (user_id) values (new.id) on conflict (user_id) do nothing;
+  insert into public.wallet_counters (user_id) values (new.id) on conflict (user_id) do nothing;
+  if v_grant > 0 then
+    perform private.grant_credits(new.id, v_grant, 'signup_grant', new.id::text);
+  end if;
+  return new;
+end;
+$$;
+revoke all on function private.handle_new_user() from public, anon, authenticated;
+grant execute on function private.handle_new_user() to service_role;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function private.handle_new_user();

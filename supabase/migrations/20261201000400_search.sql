@@ -1,0 +1,409 @@
+-- Search: hybrid retrieval over one workbench's chunks, run as the caller, and the per-workbench
+-- vector indexes that keep it fast.
+--
+-- public.search_workbench_chunks(workbench, query embedding, embedding model, query text, k, ...)
+-- returns the best k chunks of the workbench by reciprocal rank fusion (RRF) of two ranked lists:
+--   - vector: cosine distance to the query embedding, only over chunks embedded with the same model
+--     (a vector of another model is never compared; such chunks can still match by text);
+--   - full text: `websearch_to_tsquery('english', …)` against the stored tsvector; the chunks
+--     having every word of the query, or when none has, the chunks having any of them, ranked by
+--     how many of the words they have, then by ts_rank_cd normalised to [0, 1). Each lexeme is
+--     quoted as tsquery input quotes it (quotes and backslashes escaped).
+-- score = vector_weight / (rrf_k + vector_rank) + text_weight / (rrf_k + text_rank).
+-- Only files in status 'indexed' count: chunks of files still being indexed, failed or deleted
+-- never come back.
+--
+-- SECURITY INVOKER: row level security of workbench_files and workbench_chunks applies, so a
+-- caller who is not a member of the workbench gets no rows. Callable by `authenticated` (through
+-- shared/db.ts asUser) and the service role; not by anon.
+--
+-- Full text under RLS: PostgreSQL evaluates a query's own conditions after a policy's unless they
+-- are leakproof, and `tsvector @@ tsquery` is not, so under RLS the GIN index on `fts` could never
+-- be used. public.workbench_text_candidates(...) finds the full-text candidates through the index
+-- and returns only their chunk ids and ranks. It is SECURITY DEFINER so that the index can be
+-- used, and it answers only for a workbench in public.readable_workbench_ids(), the same set the
+-- read policies use, checked once. It returns nothing the caller could not read through RLS, and
+-- the search still reads every chunk it returns as the caller, under RLS, looking them up by id
+-- (`c.id = any (...)`, leakproof, so the primary key serves it). For a caller RLS does not apply
+-- to (the service role, the table owner) the search calls private.rank_text_matches directly.
+--
+-- Cost bounds:
+--   - The workbench id is put into the statements as a literal (dynamic SQL), so the planner can
+--     use the workbench's partial HNSW index when one exists (sequential, bitmap and sort plans
+--     are switched off for that one statement so it does) and an exact scan otherwise;
+--     `hnsw.ef_search` (default 400) and an iterative scan (relaxed order, re-sorted here) are set
+--     for this transaction, so filtered rows (other model, file not indexed) do not shorten the
+--     list. `set local retrieval.exact_scan = on` makes the vector list an exact scan even where
+--     the workbench has its own index (the bench's reference for recall).
+--   - Full text: each list ranks at most `p_text_scan_limit` (default 200) matching rows, so its
+--     cost is bounded whatever the query; a word common enough to overflow that cap carries little
+--     information, and the vector list carries the ranking then.
+--   - k ≤ 50, candidates per list ≤ 200.
+--
+-- Vector indexes per workbench. Searches are always scoped to one workbench; with one global HNSW
+-- index the workbench filter is applied after the index has picked its candidates, so a workbench
+-- holding a small share of all chunks gets few or no results. Instead:
+--   - below `workbench_vector_index_min_chunks` chunks (private.settings, default 2000) a search
+--     is an exact scan of the workbench's rows (btree on workbench_id, then cosine distance on at
+--     most a few thousand vectors: ~1–3 ms);
+--   - at or above it, the workbench gets `workbench_chunks_vec_<id without dashes>`, an HNSW index
+--     `where workbench_id = '<id>'`, built with private.settings `workbench_vector_index_m` (16)
+--     and `workbench_vector_index_ef_construction` (200), clamped to what pgvector accepts.
+-- Who builds them: pg_cron job `workbench-vector-indexes` (every 30 s) calls
+-- private.ensure_workbench_vector_indexes(), which builds at most one index per run, the largest
+-- workbench first, so a run's work stays bounded; until then that workbench is searched exactly
+-- (correct, slower). Chunk counts come from workbench_files.chunks_done (no scan of the chunks).
+-- The service role may also call private.ensure_workbench_vector_index(workbench) directly.
+-- CREATE INDEX (not CONCURRENTLY: it cannot run inside a function) holds a SHARE lock on
+-- workbench_chunks while it builds, so indexing steps of other workbenches wait for it. A
+-- workbench that shrinks keeps its index (harmless). Each index is registered in
+-- private.workbench_vector_indexes, whose rows go with their workbench (on delete cascade);
+-- deleting a registry row drops the index (the cron job builds it again within 30 s).
+
+-- When a workbench gets its own vector index, and how it is built.
+insert into private.settings (key, value) values ('workbench_vector_index_min_chunks', '2000')
+on conflict (key) do nothing;
+insert into private.settings (key, value) values
+  ('workbench_vector_index_m', '16'),
+  ('workbench_vector_index_ef_construction', '200')
+on conflict (key) do nothing;
+
+create table private.workbench_vector_indexes (
+  workbench_id uuid primary key references public.workbench (id) on delete cascade,
+  index_name text not null unique,
+  chunk_count integer not null,
+  created_at timestamptz not null default now()
+);
+revoke all on private.workbench_vector_indexes from public, anon, authenticated;
+
+-- The name of the workbench's own vector index.
+create function private.workbench_vector_index_name(p_workbench_id uuid) returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select 'workbench_chunks_vec_' || replace(p_workbench_id::text, '-', '')
+$$;
+revoke all on function private.workbench_vector_index_name(uuid) from public, anon, authenticated;
+
+-- Builds the workbench's partial HNSW index when it has at least the threshold of chunks (or
+-- p_min_chunks when given), unless it has one, with the m and ef_construction settings. Returns
+-- whether the workbench has one afterwards.
+create function private.ensure_workbench_vector_index(
+  p_workbench_id uuid,
+  p_min_chunks integer default null
+) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_min integer := coalesce(p_min_chunks,
+                            private.setting_int('workbench_vector_index_min_chunks', 2000));
+  v_name text := private.workbench_vector_index_name(p_workbench_id);
+  v_m integer := least(greatest(private.setting_int('workbench_vector_index_m', 16), 2), 100);
+  v_ef integer := least(greatest(
+    private.setting_int('workbench_vector_index_ef_construction', 200), 2 * v_m), 1000);
+  v_count integer;
+begin
+  -- One builder per workbench at a time; the second finds the registry row.
+  perform pg_advisory_xact_lock(hashtext('workbench_vector_index'), hashtext(p_workbench_id::text));
+  if exists (select 1 from private.workbench_vector_indexes i
+              where i.workbench_id = p_workbench_id) then
+    return true;
+  end if;
+  if not exists (select 1 from public.workbench w where w.id = p_workbench_id) then
+    return false;
+  end if;
+  select count(*) into v_count from public.workbench_chunks c
+   where c.workbench_id = p_workbench_id and c.embedding is not null;
+  if v_count < v_min then
+    return false;
+  end if;
+  execute format(
+    'create index if not exists %I on public.workbench_chunks '
+    'using hnsw (embedding extensions.vector_cosine_ops) with (m = %s, ef_construction = %s) '
+    'where workbench_id = %L',
+    v_name, v_m, v_ef, p_workbench_id);
+  insert into private.workbench_vector_indexes (workbench_id, index_name, chunk_count)
+  values (p_workbench_id, v_name, v_count);
+  return true;
+end;
+$$;
+revoke all on function private.ensure_workbench_vector_index(uuid, integer)
+  from public, anon, authenticated;
+grant execute on function private.ensure_workbench_vector_index(uuid, integer) to service_role;
+
+-- The cron job's work: builds the index of the largest workbench over the threshold that has
+-- none (at most p_limit per run). Returns the workbenches it built one for.
+create function private.ensure_workbench_vector_indexes(p_limit integer default 1)
+returns setof uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_min integer := private.setting_int('workbench_vector_index_min_chunks', 2000);
+  v_id uuid;
+begin
+  for v_id in
+    select f.workbench_id
+      from public.workbench_files f
+     where not exists (select 1 from private.workbench_vector_indexes i
+                        where i.workbench_id = f.workbench_id)
+     group by f.workbench_id
+    having sum(f.chunks_done) >= v_min
+     order by sum(f.chunks_done) desc
+     limit greatest(p_limit, 0)
+  loop
+    if private.ensure_workbench_vector_index(v_id) then
+      return next v_id;
+    end if;
+  end loop;
+end;
+$$;
+revoke all on function private.ensure_workbench_vector_indexes(integer)
+  from public, anon, authenticated;
+grant execute on function private.ensure_workbench_vector_indexes(integer) to service_role;
+
+-- Deleting a registry row drops its index.
+create function private.drop_workbench_vector_index() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  execute format('drop index if exists public.%I', old.index_name);
+  return old;
+end;
+$$;
+revoke all on function private.drop_workbench_vector_index() from public, anon, authenticated;
+create trigger workbench_vector_indexes_drop after delete on private.workbench_vector_indexes
+  for each row execute function private.drop_workbench_vector_index();
+
+select cron.schedule('workbench-vector-indexes', '30 seconds',
+  $$select private.ensure_workbench_vector_indexes()$$);
+
+-- The ranked full-text matches of a workbench, with no access check of its own: it reads as
+-- whoever runs it. Called by public.workbench_text_candidates (as the table owner) and by
+-- public.search_workbench_chunks for callers RLS does not apply to (the service role). Planned for
+-- its arguments each time: a generic plan cannot tell a rare word from a common one, and one
+-- measured on PGlite read a 2,000-chunk workbench row by row (70 ms instead of 5).
+create function private.rank_text_matches(
+  p_workbench_id uuid,
+  p_query tsquery,
+  p_files uuid[],
+  p_scan integer,
+  p_limit integer,
+  p_words text[] default null
+)
+returns table (chunk_id uuid, rank double precision)
+language plpgsql
+stable
+set search_path = ''
+set plan_cache_mode = force_custom_plan
+as $$
+#variable_conflict use_column
+begin
+  -- At most p_scan matching rows are ranked (a common word matches thousands), the best p_limit
+  -- returned. With p_words: ranked by how many of those words a row has, then by cover density
+  -- normalised to [0, 1) (the "any word" list of public.search_workbench_chunks).
+  return query
+  select s.id,
+         case when p_words is null then pg_catalog.ts_rank_cd(s.fts, p_query)::double precision
+              else (select count(*) from unnest(p_words[1:64]) w
+                     where s.fts operator(pg_catalog.@@) w::tsquery)::double precision
+                   + pg_catalog.ts_rank_cd(s.fts, p_query, 32)
+         end as r
+    from (select c.id, c.fts from public.workbench_chunks c
+           where c.workbench_id = p_workbench_id
+             and c.fts operator(pg_catalog.@@) p_query
+             and c.file_id = any (p_files)
+           limit least(greatest(coalesce(p_scan, 200), 1), 5000)) s
+   order by r desc, s.id
+   limit least(greatest(coalesce(p_limit, 20), 1), 200);
+end;
+$$;
+revoke all on function private.rank_text_matches(uuid, tsquery, uuid[], integer, integer, text[])
+  from public, anon, authenticated;
+grant execute on function private.rank_text_matches(uuid, tsquery, uuid[], integer, integer, text[])
+  to service_role;
+
+-- The same, for a workbench the caller can read (the read policies' own set), as the table owner
+-- so the GIN index serves it; nothing for any other workbench.
+create function public.workbench_text_candidates(
+  p_workbench_id uuid,
+  p_query tsquery,
+  p_files uuid[],
+  p_scan integer,
+  p_limit integer,
+  p_words text[] default null
+)
+returns table (chunk_id uuid, rank double precision)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if p_workbench_id is null or p_query is null or not exists (
+    select 1 from public.readable_workbench_ids() r(id) where r.id = p_workbench_id) then
+    return;
+  end if;
+  return query
+  select m.chunk_id, m.rank
+    from private.rank_text_matches(p_workbench_id, p_query, p_files, p_scan, p_limit, p_words) m;
+end;
+$$;
+revoke all on function public.workbench_text_candidates(
+  uuid, tsquery, uuid[], integer, integer, text[]
+) from public, anon;
+grant execute on function public.workbench_text_candidates(
+  uuid, tsquery, uuid[], integer, integer, text[]
+) to authenticated, service_role;
+
+-- The best k chunks of the workbench for the query (see the header).
+create function public.search_workbench_chunks(
+  p_workbench_id uuid,
+  p_query_embedding extensions.vector(384),
+  p_embedding_model text,
+  p_query_text text,
+  p_match_count integer default 8,
+  p_candidates integer default 20,
+  p_rrf_k integer default 60,
+  p_vector_weight double precision default 1,
+  p_text_weight double precision default 1,
+  p_ef_search integer default 400,
+  p_text_scan_limit integer default 200
+)
+returns table (
+  chunk_id uuid,
+  file_id uuid,
+  file_name text,
+  chunk_index integer,
+  content text,
+  metadata jsonb,
+  vector_rank integer,
+  text_rank integer,
+  score double precision
+)
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_k integer := least(greatest(coalesce(p_match_count, 8), 1), 50);
+  v_candidates integer := least(greatest(coalesce(p_candidates, 20), v_k), 200);
+  v_rrf_k integer := greatest(coalesce(p_rrf_k, 60), 1);
+  v_scan integer := least(greatest(coalesce(p_text_scan_limit, 200), v_candidates), 5000);
+  v_files uuid[];
+  v_names text[];
+  v_vec uuid[] := '{}';
+  v_txt uuid[] := '{}';
+  v_words text[];
+  v_query tsquery;
+  v_indexed boolean;
+  v_exact boolean := coalesce(current_setting('retrieval.exact_scan', true), '') in ('on', 'true');
+  v_direct boolean := not row_security_active('public.workbench_chunks');
+begin
+  -- The workbench's indexed files the caller can see (RLS): none for a non-member.
+  select array_agg(f.id), array_agg(f.file_name) into v_files, v_names
+    from public.workbench_files f
+   where f.workbench_id = p_workbench_id and f.status = 'indexed';
+  if v_files is null then
+    return;
+  end if;
+
+  if p_query_embedding is not null and p_embedding_model is not null
+     and coalesce(p_vector_weight, 1) > 0 then
+    perform set_config('hnsw.ef_search', greatest(coalesce(p_ef_search, 400), v_candidates)::text,
+                       true);
+    perform set_config('hnsw.iterative_scan', 'relaxed_order', true);
+    -- The workbench's own HNSW index, when it has one (see the header): make the planner take it
+    -- (its cost model may prefer a scan of a workbench that is most of the table); otherwise
+    -- there is no vector index to take and the scan is exact.
+    v_indexed := not v_exact and to_regclass(
+      'public.workbench_chunks_vec_' || replace(p_workbench_id::text, '-', '')) is not null;
+    if v_indexed then
+      perform set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+              set_config('enable_sort', 'off', true);
+    elsif v_exact then
+      perform set_config('enable_indexscan', 'off', true);
+    end if;
+    execute format($q$
+      select coalesce(array_agg(n.id order by n.d, n.id), '{}')
+        from (select c.id, c.embedding operator(extensions.<=>) $1 as d
+                from public.workbench_chunks c
+               where c.workbench_id = %L
+                 and c.embedding_model = $2
+                 and c.file_id = any ($3)
+               order by c.embedding operator(extensions.<=>) $1
+               limit $4) n
+    $q$, p_workbench_id)
+      into v_vec
+      using p_query_embedding, p_embedding_model, v_files, v_candidates;
+    if v_indexed then
+      perform set_config('enable_seqscan', 'on', true), set_config('enable_bitmapscan', 'on', true),
+              set_config('enable_sort', 'on', true);
+    elsif v_exact then
+      perform set_config('enable_indexscan', 'on', true);
+    end if;
+  end if;
+
+  if coalesce(p_text_weight, 1) > 0 and coalesce(btrim(p_query_text), '') <> '' then
+    -- The chunks that have every word; when none has, the chunks that have any, ranked by how
+    -- many of the query's words they have, then by cover density (normalised to [0, 1)).
+    v_query := websearch_to_tsquery('english', p_query_text);
+    while numnode(v_query) > 0 loop
+      -- For a caller under RLS, the candidates come from public.workbench_text_candidates (as
+      -- the table owner, so the index serves them); for one RLS does not apply to, directly.
+      if v_direct then
+        select coalesce(array_agg(t.chunk_id order by t.rank desc, t.chunk_id), '{}') into v_txt
+          from private.rank_text_matches(p_workbench_id, v_query, v_files, v_scan, v_candidates,
+                                         v_words) t;
+      else
+        select coalesce(array_agg(t.chunk_id order by t.rank desc, t.chunk_id), '{}') into v_txt
+          from public.workbench_text_candidates(p_workbench_id, v_query, v_files, v_scan,
+                                                v_candidates, v_words) t;
+      end if;
+      exit when cardinality(v_txt) > 0 or v_words is not null;
+      -- Each lexeme quoted as tsquery input quotes it: in '…', with \ and ' escaped.
+      select array_agg(q), string_agg(q, ' | ')::tsquery into v_words, v_query
+        from unnest(tsvector_to_array(to_tsvector('english', p_query_text))) l,
+             lateral (select '''' || replace(replace(l, '\', '\\'), '''', '''''') || '''' as q) e;
+      -- (With one word, "any" is "all": nothing more to find.)
+      exit when v_query is null or cardinality(v_words) < 2;
+    end loop;
+  end if;
+
+  return query
+  with v as (
+    select u.id, u.r::integer as r from unnest(v_vec) with ordinality as u(id, r)
+  ), t as (
+    select u.id, u.r::integer as r from unnest(v_txt) with ordinality as u(id, r)
+  ), fused as (
+    select coalesce(v.id, t.id) as id, v.r as vr, t.r as tr,
+           coalesce(coalesce(p_vector_weight, 1) / (v_rrf_k + v.r), 0)
+             + coalesce(coalesce(p_text_weight, 1) / (v_rrf_k + t.r), 0) as s
+      from v full join t on t.id = v.id
+  )
+  select c.id, c.file_id, f.name, c.chunk_index, c.content, c.metadata, fused.vr, fused.tr,
+         fused.s::double precision
+    from fused
+    join public.workbench_chunks c on c.id = fused.id
+    join unnest(v_files, v_names) as f(id, name) on f.id = c.file_id
+   where c.id = any (v_vec || v_txt)
+   order by fused.s desc, least(coalesce(fused.vr, 1000000), coalesce(fused.tr, 1000000)), c.id
+   limit v_k;
+end;
+$$;
+revoke all on function public.search_workbench_chunks(
+  uuid, extensions.vector, text, text, integer, integer, integer, double precision,
+  double precision, integer, integer
+) from public, anon;
+grant execute on function public.search_workbench_chunks(
+  uuid, extensions.vector, text, text, integer, integer, integer, double precision,
+  double precision, integer, integer
+) to authenticated, service_role;

@@ -1,0 +1,314 @@
+-- Chat: sessions, messages, and the service-side steps of an answer.
+--
+-- A session belongs to one user on one workbench; users see their own sessions on workbenches they
+-- can still access. Messages (user and assistant, with sources, warnings and token usage) are
+-- written by the chat function with the service role.
+--
+-- * One answer at a time per session, across isolates: private.chat_answering holds a marker per
+--   session while an answer is being made. A second message finds the marker and gets 409. The
+--   marker expires after `chat_answer_lock_seconds` (private.settings, 120 s: longer than a model
+--   call may take), so a function killed mid-answer never locks a session for good. An advisory
+--   lock would need a transaction held open across the model call, which the transaction pooler
+--   does not allow.
+-- * private.start_chat_turn and private.finish_chat_turn: the steps before and after the model
+--   call, one round trip each (rate limit, wallet check, marker, question; then answer, count,
+--   marker release), so the chat adds little latency to the model's.
+-- * Access is the caller's CURRENT workbench role, not only the session's owner column: a member
+--   removed from a workbench (or its company) keeps their chat_session rows, so start_chat_turn,
+--   begin_chat_answer and finish_chat_turn require private.workbench_role_of(session's workbench,
+--   user) to be set: otherwise start answers 'not_found' and the others raise P0002 (404), having
+--   written nothing.
+-- * Answers in flight count against the wallet: start_chat_turn locks the user's wallet row (so
+--   the starts of one user run one after the other) and counts the user's unexpired answering
+--   markers on other sessions as answers already made: a new answer starts only when the balance
+--   covers the bundles that all of them together would complete (`chat_answers_per_credit`, 10,
+--   answers per credit, on top of wallet_counters.chat_inference_counter). Answers are counted
+--   and paid for by private.record_chat_inference (wallet migration).
+
+create table public.chat_session (
+  id uuid primary key default gen_random_uuid(),
+  workbench_id uuid not null references public.workbench (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade default auth.uid(),
+  title text check (char_length(title) <= 200),
+  status text not null default 'active' check (status in ('active', 'archived')),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  last_message_at timestamptz
+);
+create index chat_session_user_idx on public.chat_session (user_id, workbench_id, status);
+-- At most one active session per user and workbench ("reuses the active one").
+create unique index chat_session_one_active on public.chat_session (workbench_id, user_id)
+  where status = 'active';
+
+create table public.message (
+  id uuid primary key default gen_random_uuid(),
+  session_id uuid not null references public.chat_session (id) on delete cascade,
+  role text not null check (role in ('user', 'assistant', 'system')),
+  content text not null,
+  sources jsonb not null default '[]'::jsonb,
+  model text,
+  prompt_tokens integer check (prompt_tokens >= 0),
+  completion_tokens integer check (completion_tokens >= 0),
+  created_at timestamptz not null default now(),
+  -- The warnings the answer carried, kept for the history.
+  warnings jsonb not null default '[]'::jsonb
+);
+create index message_session_idx on public.message (session_id, created_at);
+
+create trigger chat_session_touch before update on public.chat_session
+  for each row execute function private.touch_updated_at();
+
+revoke all on public.chat_session, public.message from anon, authenticated;
+grant select, insert on public.chat_session to authenticated;
+grant update (title, status) on public.chat_session to authenticated;
+grant select on public.message to authenticated;
+
+alter table public.chat_session enable row level security;
+alter table public.message enable row level security;
+
+create policy "own sessions" on public.chat_session for select to authenticated
+  using (user_id = (select auth.uid()) and (select public.workbench_role(workbench_id)) is not null);
+create policy "start own sessions" on public.chat_session for insert to authenticated
+  with check (user_id = (select auth.uid())
+              and (select public.workbench_role(workbench_id)) is not null);
+create policy "rename or archive own sessions" on public.chat_session for update to authenticated
+  using (user_id = (select auth.uid()))
+  with check (user_id = (select auth.uid()));
+create policy "messages of own sessions" on public.message for select to authenticated
+  using (exists (select 1 from public.chat_session s
+                  where s.id = session_id and s.user_id = (select auth.uid())
+                    and (select public.workbench_role(s.workbench_id)) is not null));
+
+-- How long an answering marker holds a session.
+insert into private.settings (key, value) values ('chat_answer_lock_seconds', '120')
+on conflict (key) do nothing;
+
+create table private.chat_answering (
+  session_id uuid primary key references public.chat_session (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  token uuid not null default gen_random_uuid(),
+  expires_at timestamptz not null
+);
+revoke all on private.chat_answering from public, anon, authenticated;
+grant select, insert, update, delete on private.chat_answering to service_role;
+
+-- Whether the user can pay for their answers in flight plus one more: the bundles that
+-- counter + in-flight + 1 answers complete must be covered by the balance. Locks the wallet row
+-- (the same lock record_chat_inference and apply_ledger take first), so concurrent starts of one
+-- user serialise and each sees the markers the earlier ones took.
+create function private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_bundle integer := greatest(private.setting_int('chat_answers_per_credit', 10), 1);
+  v_balance integer;
+  v_counter integer;
+  v_in_flight integer;
+begin
+  select w.balance into v_balance from public.wallet w where w.user_id = p_user_id for update;
+  if not found then
+    return false;
+  end if;
+  select coalesce((select c.chat_inference_counter from public.wallet_counters c
+                    where c.user_id = p_user_id), 0)
+    into v_counter;
+  -- The session's own marker is not counted: while it holds, begin_chat_answer answers 409.
+  select count(*)::integer into v_in_flight from private.chat_answering a
+   where a.user_id = p_user_id and a.session_id <> p_session_id
+     and a.expires_at >= clock_timestamp();
+  return (v_counter + v_in_flight + 1) / v_bundle <= v_balance;
+end;
+$$;
+revoke all on function private.reserve_chat_answer(uuid, uuid) from public, anon, authenticated;
+grant execute on function private.reserve_chat_answer(uuid, uuid) to service_role;
+
+-- The session's workbench when it is the user's session and the user still has a role there.
+create function private.chat_session_workbench(p_session_id uuid, p_user_id uuid) returns uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select s.workbench_id from public.chat_session s
+   where s.id = p_session_id and s.user_id = p_user_id
+     and private.workbench_role_of(s.workbench_id, p_user_id) is not null
+$$;
+revoke all on function private.chat_session_workbench(uuid, uuid) from public, anon, authenticated;
+grant execute on function private.chat_session_workbench(uuid, uuid) to service_role;
+
+-- Takes the session's answering marker for the user; returns its token, or null when another
+-- answer holds it. Raises P0002 when the session is not the user's or they lost access.
+create function private.begin_chat_answer(p_session_id uuid, p_user_id uuid)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_token uuid;
+  v_ttl integer := private.setting_int('chat_answer_lock_seconds', 120);
+begin
+  if private.chat_session_workbench(p_session_id, p_user_id) is null then
+    raise exception 'no session % for this user', p_session_id using errcode = 'P0002';
+  end if;
+  insert into private.chat_answering as a (session_id, user_id, expires_at)
+  values (p_session_id, p_user_id, clock_timestamp() + make_interval(secs => v_ttl))
+  on conflict (session_id) do update
+     set token = gen_random_uuid(), user_id = excluded.user_id, expires_at = excluded.expires_at
+   where a.expires_at < clock_timestamp()
+  returning a.token into v_token;
+  return v_token;
+end;
+$$;
+revoke all on function private.begin_chat_answer(uuid, uuid) from public, anon, authenticated;
+grant execute on function private.begin_chat_answer(uuid, uuid) to service_role;
+
+-- Releases the marker taken with `p_token` (a later holder's marker is left alone).
+create function private.end_chat_answer(p_session_id uuid, p_token uuid) returns boolean
+language sql
+security definer
+set search_path = ''
+as $$
+  with d as (delete from private.chat_answering a
+              where a.session_id = p_session_id and a.token = p_token returning 1)
+  select exists (select 1 from d)
+$$;
+revoke all on function private.end_chat_answer(uuid, uuid) from public, anon, authenticated;
+grant execute on function private.end_chat_answer(uuid, uuid) to service_role;
+
+-- Milliseconds since `p_from` (the phase timings the chat function reports in Server-Timing).
+create function private.ms_since(p_from timestamptz) returns double precision
+language sql
+volatile
+set search_path = ''
+as $$ select extract(epoch from clock_timestamp() - p_from) * 1000 $$;
+revoke all on function private.ms_since(timestamp with time zone) from public, anon, authenticated;
+grant execute on function private.ms_since(timestamp with time zone) to service_role;
+
+create function private.start_chat_turn(
+  p_user_id uuid,
+  p_session_id uuid,
+  p_content text,
+  p_ip text
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_at timestamptz := clock_timestamp();
+  v_ms jsonb := '{}'::jsonb;
+  v_rate jsonb;
+  v_workbench uuid;
+  v_indexed boolean;
+  v_token uuid;
+  v_message uuid;
+begin
+  v_rate := private.check_rate_limit('chat', p_user_id, p_ip);
+  v_ms := v_ms || jsonb_build_object('rate_limit', private.ms_since(v_at));
+  if not (v_rate ->> 'allowed')::boolean then
+    return jsonb_build_object('status', 'rate_limited',
+                              'retry_after_seconds', v_rate -> 'retry_after_seconds', 'ms', v_ms);
+  end if;
+
+  v_at := clock_timestamp();
+  v_workbench := private.chat_session_workbench(p_session_id, p_user_id);
+  if v_workbench is null then
+    return jsonb_build_object('status', 'not_found', 'ms', v_ms);
+  end if;
+  v_indexed := exists (select 1 from public.workbench_files f
+                        where f.workbench_id = v_workbench and f.status = 'indexed');
+  v_ms := v_ms || jsonb_build_object('persistence', private.ms_since(v_at));
+
+  if v_indexed then
+    v_at := clock_timestamp();
+    if not private.reserve_chat_answer(p_user_id, p_session_id) then
+      return jsonb_build_object('status', 'insufficient_credits',
+                                'ms', v_ms || jsonb_build_object('metering', private.ms_since(v_at)));
+    end if;
+    v_ms := v_ms || jsonb_build_object('metering', private.ms_since(v_at));
+    v_at := clock_timestamp();
+    v_token := private.begin_chat_answer(p_session_id, p_user_id);
+    if v_token is null then
+      return jsonb_build_object('status', 'answer_in_progress', 'ms', v_ms);
+    end if;
+  else
+    v_at := clock_timestamp();
+  end if;
+
+  insert into public.message (session_id, role, content)
+  values (p_session_id, 'user', p_content)
+  returning id into v_message;
+  v_ms := v_ms || jsonb_build_object('persistence',
+            (v_ms ->> 'persistence')::double precision + private.ms_since(v_at));
+  return jsonb_build_object('status', 'ok', 'user_message_id', v_message, 'token', v_token,
+                            'has_indexed', v_indexed, 'ms', v_ms);
+end;
+$$;
+revoke all on function private.start_chat_turn(uuid, uuid, text, text)
+  from public, anon, authenticated;
+grant execute on function private.start_chat_turn(uuid, uuid, text, text) to service_role;
+
+create function private.finish_chat_turn(
+  p_user_id uuid,
+  p_session_id uuid,
+  p_message_id uuid,
+  p_token uuid,
+  p_content text,
+  p_sources jsonb,
+  p_warnings jsonb,
+  p_model text,
+  p_prompt_tokens integer,
+  p_completion_tokens integer
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_at timestamptz := clock_timestamp();
+  v_ms jsonb := '{}'::jsonb;
+  v_created timestamptz;
+  v_count jsonb;
+  v_wallet jsonb;
+begin
+  if private.chat_session_workbench(p_session_id, p_user_id) is null then
+    raise exception 'no session % for this user', p_session_id using errcode = 'P0002';
+  end if;
+  update public.chat_session set last_message_at = now()
+   where id = p_session_id and user_id = p_user_id;
+  insert into public.message (id, session_id, role, content, sources, warnings, model,
+                              prompt_tokens, completion_tokens)
+  values (p_message_id, p_session_id, 'assistant', p_content, coalesce(p_sources, '[]'),
+          coalesce(p_warnings, '[]'), p_model, p_prompt_tokens, p_completion_tokens)
+  returning created_at into v_created;
+  v_ms := jsonb_build_object('persistence', private.ms_since(v_at));
+
+  v_at := clock_timestamp();
+  if p_token is not null then
+    v_count := private.record_chat_inference(p_user_id, p_message_id::text);
+    v_wallet := jsonb_build_object('counted', v_count -> 'counted', 'charged', v_count -> 'charged',
+                                   'balance', v_count -> 'balance',
+                                   'chat_inference_counter', v_count -> 'counter');
+    perform private.end_chat_answer(p_session_id, p_token);
+  else
+    select jsonb_build_object('counted', false, 'charged', false, 'balance', w.balance,
+                              'chat_inference_counter', coalesce(c.chat_inference_counter, 0))
+      into v_wallet
+      from public.wallet w left join public.wallet_counters c on c.user_id = w.user_id
+     where w.user_id = p_user_id;
+  end if;
+  v_ms := v_ms || jsonb_build_object('metering', private.ms_since(v_at));
+  return jsonb_build_object('message', jsonb_build_object('id', p_message_id,
+                                                          'created_at', v_created),
+                            'wallet', v_wallet, 'ms', v_ms);
+end;
+$$;
+revoke all on function private.finish_chat_turn(
+  uuid, uuid, uuid, uuid, text, jsonb, jsonb, text, integer, integer
+) from public, anon, authenticated;
+grant execute on function private.finish_chat_turn(
+  uuid, uuid, uuid, uuid, text, jsonb, jsonb, text, integer, integer
+) to service_role;
