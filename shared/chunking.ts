@@ -16,7 +16,7 @@
  * `chunkBlocks()` runs it over whole blocks.
  */
 import { z } from "zod";
-import type { Block, BlockSink, TableStart, TextMeta } from "./parsers/mod.ts";
+import type { Block, BlockSink, TableStart, TextMeta } from "./parsers/light.ts";
 
 export const CHARS_PER_TOKEN = 4;
 

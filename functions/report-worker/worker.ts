@@ -19,7 +19,7 @@ import {
   type SourceTable,
 } from "../../shared/kpi/mod.ts";
 import { log } from "../../shared/log.ts";
-import { ParseError } from "../../shared/parsers/mod.ts";
+import { ParseError } from "../../shared/parsers/light.ts";
 import { QUEUES } from "../../shared/queues.ts";
 import { REPORTS_BUCKET, WORKBENCH_BUCKET } from "../../shared/storage.ts";
 import { readTables, renderReportPdf, writeNarrative } from "../../shared/reports/mod.ts";

@@ -3,7 +3,7 @@
  * (shared/parsers: the CSV reader and the streaming XLSX reader), never from the indexed text.
  */
 import type { SourceTable } from "../kpi/mod.ts";
-import { extractCsv, extractXlsx, type TableBlock } from "../parsers/mod.ts";
+import { extractCsv, extractXlsx, type TableBlock } from "../parsers/light.ts";
 
 /** The tables of a CSV or XLSX file (one per sheet with data). */
 export async function readTables(

@@ -2,7 +2,7 @@
  * File types: what an extension promises, what the first bytes show, and the MIME type each type
  * is stored with. No parser is imported here, so upload checks stay light.
  */
-import type { FileType } from "../../../shared/parsers/mod.ts";
+import type { FileType } from "../../../shared/parsers/light.ts";
 import { zipEntryNames } from "./zip.ts";
 
 export type { FileType };
