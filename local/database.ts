@@ -2,7 +2,9 @@
  * The local database: PGlite (WASM Postgres) with pgvector, persisted in a directory or kept in
  * memory, served on the Postgres wire protocol through a transaction-pooling front (see
  * pooler.ts): PGlite runs one session, which the pooler lends to one client transaction at a time,
- * so the platform, every function, psql and the Supabase CLI connect at once. PGlite and the
+ * so the platform, every function, psql and the Supabase CLI connect at once. Clients log in as
+ * `postgres` with a password checked by SCRAM-SHA-256: `postgres` as on Supabase's local stack,
+ * or `DB_PASSWORD` / the `password` option; `url` carries it, so every client built from it logs in. PGlite and the
  * pooler run on a thread of their own (database_worker.ts): PGlite's work is synchronous WASM, and
  * on the caller's thread it would stall every HTTP request of the local platform while it runs.
  */
@@ -34,6 +36,8 @@ export interface DatabaseOptions {
   maxClients?: number;
   /** A client idle inside a transaction this long is disconnected, its work rolled back. */
   idleTransactionTimeoutMs?: number;
+  /** The password of `postgres` (default: env DB_PASSWORD, else "postgres" as Supabase's). */
+  password?: string;
 }
 
 /** The worker's failure as the error the caller would have seen (AddrInUse stays AddrInUse). */
@@ -63,7 +67,8 @@ export async function startPglite(opts: DatabaseOptions = {}): Promise<LocalData
     });
 
   const host = opts.host ?? "127.0.0.1";
-  const started = await ask({ type: "start", opts: { ...opts, host } });
+  const password = opts.password ?? (Deno.env.get("DB_PASSWORD") || "postgres");
+  const started = await ask({ type: "start", opts: { ...opts, host, password } });
   if (started.type !== "ready") {
     worker.terminate();
     throw started.type === "failed"
@@ -73,7 +78,7 @@ export async function startPglite(opts: DatabaseOptions = {}): Promise<LocalData
   const { port } = started;
   let stopped = false;
   return {
-    url: `postgresql://postgres:postgres@${host}:${port}/postgres`,
+    url: `postgresql://postgres:${encodeURIComponent(password)}@${host}:${port}/postgres`,
     port,
     async dump(path) {
       if (stopped || crashed) throw new Error("the local database is not running");

@@ -59,6 +59,7 @@ async function start(opts: DatabaseOptions): Promise<void> {
       port: opts.port ?? 54322,
       maxClients: opts.maxClients,
       idleTransactionTimeoutMs: opts.idleTransactionTimeoutMs,
+      password: opts.password,
     });
   } catch (err) {
     await db.close();

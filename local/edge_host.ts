@@ -6,7 +6,13 @@
  * (`x-edge-memory-bytes`, stripped before the client sees it) and exits with code 86 as soon as
  * heap + external memory pass the limit, as Supabase terminates a worker at its memory limit.
  *
+ * With `--parent-pipe` the host watches its stdin, a pipe the gateway holds open and never writes:
+ * when it reaches its end the platform is gone (stopped, crashed or killed with SIGKILL, which
+ * gives it no chance to stop its isolates) and the host exits at once, so no isolate is left
+ * listening after the platform.
+ *
  * Usage: deno run -A --v8-flags=--max-old-space-size=<mb> local/edge_host.ts <entrypoint> <mb|0>
+ *   [--parent-pipe]
  * Control lines on stdout start with {"edge_host":...}; everything else is the function's output.
  */
 import { pathToFileURL } from "node:url";
@@ -94,8 +100,22 @@ async function main(entrypoint: string, memoryLimitMb: number): Promise<void> {
   });
 }
 
+/** Exits when stdin ends: the gateway, the only writer of that pipe, has gone. */
+async function exitWithParent(): Promise<void> {
+  const buf = new Uint8Array(64);
+  try {
+    while (await Deno.stdin.read(buf) !== null) {
+      // nothing is ever written; read on until the end
+    }
+  } catch {
+    // a broken pipe is an end too
+  }
+  Deno.exit(0);
+}
+
 if (import.meta.main) {
-  const [entrypoint, limit] = Deno.args;
+  const [entrypoint, limit, flag] = Deno.args;
+  if (flag === "--parent-pipe") exitWithParent();
   if (!entrypoint) {
     console.error("usage: edge_host.ts <entrypoint> <memory limit MB, 0 for none>");
     Deno.exit(2);

@@ -132,10 +132,12 @@ class Isolate {
         EDGE_HOST,
         config.entrypoint,
         String(limits.enforce ? limits.memoryMb : 0),
+        "--parent-pipe",
       ],
       env,
       clearEnv: true,
-      stdin: "null",
+      // Never written: its end tells the isolate the platform is gone, even after a SIGKILL.
+      stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
@@ -151,6 +153,7 @@ class Isolate {
 
     this.exited = this.child.status.then((status) => {
       this.dead = true;
+      this.child.stdin.close().catch(() => {});
       clearInterval(this.timer);
       onBootError(new Error(`${config.name} exited before it was ready (code ${status.code})`));
       if (this.killedFor) return this.killedFor;

@@ -6,6 +6,9 @@
  * statements work (each client's are prepared again when needed, see pooler/batch.ts). A client
  * that stays idle in a transaction longer than `idleTransactionTimeoutMs` is disconnected and its
  * transaction rolled back; a client that disconnects mid-transaction is rolled back too.
+ * Clients log in as `postgres` with the pooler's password, checked by SCRAM-SHA-256 as Postgres
+ * and Supavisor check it (pooler/scram.ts); any other role is refused at startup, as a pg_hba
+ * `reject` line would (28000), and a wrong or missing password fails with 28P01.
  * Not supported: COPY FROM STDIN (refused with an error), LISTEN/NOTIFY and session-level
  * advisory locks across transactions (as with any transaction pooler).
  */
@@ -13,9 +16,19 @@ import type { PGlite } from "@electric-sql/pglite";
 import { log } from "../shared/log.ts";
 import { type ClientStatements } from "./pooler/batch.ts";
 import { PgliteSession, type SessionClient, SessionClosedError } from "./pooler/session.ts";
-import { readStartupRequest } from "./pooler/startup.ts";
+import {
+  SCRAM_MECHANISM,
+  ScramError,
+  ScramServer,
+  type ScramVerifier,
+  scramVerifier,
+} from "./pooler/scram.ts";
+import { readStartupRequest, SESSION_USER } from "./pooler/startup.ts";
 import {
   authenticationOk,
+  authenticationSasl,
+  authenticationSaslContinue,
+  authenticationSaslFinal,
   backendKeyData,
   backendMessages,
   CANCEL_REQUEST,
@@ -30,6 +43,8 @@ import {
   parameterStatus,
   PROTOCOL_3_0,
   readParameterStatus,
+  readSaslInitialResponse,
+  readSaslResponse,
   readyForQuery,
   SSL_REQUEST,
   startupParams,
@@ -44,6 +59,10 @@ export interface PoolerOptions {
   maxClients?: number;
   /** A client idle inside a transaction this long is disconnected and rolled back (default 60 s). */
   idleTransactionTimeoutMs?: number;
+  /** The password of `postgres`, checked by SCRAM-SHA-256 (default "postgres", as Supabase's). */
+  password?: string;
+  /** A client that has not finished logging in this long is disconnected (default 60 s). */
+  authenticationTimeoutMs?: number;
 }
 
 export interface Pooler {
@@ -69,6 +88,8 @@ export async function startPooler(opts: PoolerOptions): Promise<Pooler> {
     session,
     maxClients: opts.maxClients ?? 100,
     idleTransactionTimeoutMs: opts.idleTransactionTimeoutMs ?? 60_000,
+    authenticationTimeoutMs: opts.authenticationTimeoutMs ?? 60_000,
+    verifier: scramVerifier(opts.password ?? "postgres"),
     clients,
   };
   let nextId = 1;
@@ -112,6 +133,8 @@ interface Shared {
   session: PgliteSession;
   maxClients: number;
   idleTransactionTimeoutMs: number;
+  authenticationTimeoutMs: number;
+  verifier: ScramVerifier;
   clients: Map<number, ClientConnection>;
 }
 
@@ -196,6 +219,7 @@ class ClientConnection implements SessionClient {
         await this.#fatal(request.error);
         return false;
       }
+      if (!await this.#authenticate()) return false;
       const { session, clients, maxClients } = this.#shared;
       if (clients.size > maxClients) {
         await this.#fatal({
@@ -234,6 +258,67 @@ class ClientConnection implements SessionClient {
       out.push(readyForQuery("I"));
       await this.#write(concat(out));
       return true;
+    }
+  }
+
+  /**
+   * The SCRAM-SHA-256 exchange (AuthenticationSASL, SASLContinue, SASLFinal), bounded by
+   * authenticationTimeoutMs as Postgres' `authentication_timeout`. False when refused.
+   */
+  async #authenticate(): Promise<boolean> {
+    const timer = setTimeout(() => this.disconnect(), this.#shared.authenticationTimeoutMs);
+    const failed: ErrorFields = {
+      severity: "FATAL",
+      code: "28P01",
+      message: `password authentication failed for user "${SESSION_USER}"`,
+    };
+    try {
+      await this.#write(authenticationSasl([SCRAM_MECHANISM]));
+      const initial = await this.#readTyped();
+      if (!initial) return false; // e.g. psql with no password: it asks, then reconnects
+      if (initial.type !== "p") {
+        await this.#fatal({
+          severity: "FATAL",
+          code: "08P01",
+          message: `expected SASL response, got message type ${initial.type.charCodeAt(0)}`,
+        });
+        return false;
+      }
+      const { mechanism, data } = readSaslInitialResponse(initial.bytes);
+      if (mechanism !== SCRAM_MECHANISM) {
+        await this.#fatal({
+          severity: "FATAL",
+          code: "08P01",
+          message: "client selected an invalid SASL authentication mechanism",
+        });
+        return false;
+      }
+      const scram = new ScramServer(this.#shared.verifier);
+      await this.#write(authenticationSaslContinue(scram.first(data)));
+      const response = await this.#readTyped();
+      if (!response) return false;
+      if (response.type !== "p") {
+        await this.#fatal({ ...failed, code: "08P01", message: "expected SASL response" });
+        return false;
+      }
+      await this.#write(authenticationSaslFinal(scram.final(readSaslResponse(response.bytes))));
+      return true;
+    } catch (err) {
+      if (!(err instanceof ScramError)) throw err;
+      await this.#fatal(
+        err.kind === "password" ? failed : { ...failed, code: "08P01", message: err.message },
+      );
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #readTyped(): Promise<Message | null> {
+    for (;;) {
+      const m = this.#reader.next();
+      if (m) return m;
+      if (!await this.#readMore()) return null;
     }
   }
 

@@ -11,7 +11,10 @@ import { type LocalDatabase, startPglite } from "../local/database.ts";
 import { buildBatch, readAnswer } from "../local/pooler/batch.ts";
 import { copiesFromStdin } from "../local/pooler/sql_guard.ts";
 import { parseOptions } from "../local/pooler/startup.ts";
+import { scramClient } from "../local/pooler/scram.ts";
 import {
+  buildSaslInitialResponse,
+  buildSaslResponse,
   buildStartup,
   close,
   concat,
@@ -48,11 +51,35 @@ class RawClient {
   static async connect(
     port: number,
     params: Record<string, string> = {},
+    password = "postgres",
   ): Promise<{ client: RawClient; startup: Message[] }> {
     const client = await RawClient.open(port);
-    await client.send(buildStartup({ user: "postgres", database: "postgres", ...params }));
-    const startup = await client.until((m) => m.type === "Z" || m.type === "E");
+    const startup = await client.login(params, password);
     return { client, startup };
+  }
+
+  /** Sends the StartupMessage and answers a SCRAM-SHA-256 request with `password`. */
+  async login(params: Record<string, string> = {}, password = "postgres"): Promise<Message[]> {
+    await this.send(buildStartup({ user: "postgres", database: "postgres", ...params }));
+    const out: Message[] = [];
+    const scram = scramClient(password);
+    for (;;) {
+      const m = await this.#next();
+      if (!m) return out;
+      out.push(m);
+      if (m.type === "Z" || m.type === "E") return out;
+      if (m.type !== "R") continue;
+      const code = new DataView(m.bytes.buffer, m.bytes.byteOffset).getInt32(5);
+      const data = decoder.decode(m.bytes.subarray(9));
+      if (code === 10) await this.send(buildSaslInitialResponse("SCRAM-SHA-256", scram.first));
+      if (code === 11) await this.send(buildSaslResponse(scram.final(data)));
+      if (code === 12) assert.ok(scram.verify(data), "the server proved it knows the password");
+    }
+  }
+
+  /** The next message, or null at end of stream. */
+  next(): Promise<Message | null> {
+    return this.#next();
   }
 
   async send(...parts: Uint8Array[]): Promise<void> {
@@ -496,8 +523,7 @@ Deno.test({
         new DataView(ssl.buffer).setInt32(4, SSL_REQUEST);
         await raw.send(ssl);
         assert.equal(await raw.readByte(), "N".charCodeAt(0));
-        await raw.send(buildStartup({ user: "postgres", database: "postgres" }));
-        const startup = await raw.until((m) => m.type === "Z");
+        const startup = await raw.login();
         assert.deepEqual([...new Set(startup.map((m) => m.type))], ["R", "S", "K", "Z"]);
       } finally {
         raw.close();
@@ -553,6 +579,182 @@ Deno.test({
         await other.end();
       }
     });
+  } finally {
+    await db.stop();
+  }
+});
+
+/** The SQLSTATE and message postgres.js reports for a connection that fails. */
+async function loginError(url: string, opts: postgres.Options<Record<string, never>> = {}) {
+  const sql = postgres(url, { max: 1, prepare: false, connect_timeout: 10, ...opts });
+  try {
+    await sql`select 1`;
+    return undefined;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return { code: e.code, message: e.message };
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+Deno.test({
+  name: "`startPglite()` checks the password by SCRAM-SHA-256 and lets only `postgres` log in",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async (t) => {
+  const db = await startPglite({ port: 0 });
+  const at = `127.0.0.1:${db.port}/postgres`;
+  try {
+    await t.step("the URL carries Supabase's local password and postgres.js logs in", async () => {
+      assert.equal(db.url, `postgresql://postgres:postgres@${at}`);
+      const sql = client(db);
+      try {
+        const [{ user }] = await sql`select current_user as user`;
+        assert.equal(user, "postgres");
+      } finally {
+        await sql.end();
+      }
+    });
+
+    await t.step("a wrong password fails with 28P01 as in Postgres", async () => {
+      assert.deepEqual(await loginError(`postgresql://postgres:anything@${at}`), {
+        code: "28P01",
+        message: 'password authentication failed for user "postgres"',
+      });
+    });
+
+    await t.step("no password fails with 28P01", async () => {
+      const err = await loginError(`postgresql://postgres@${at}`);
+      assert.equal(err?.code, "28P01");
+    });
+
+    await t.step("a role other than postgres is refused even with the password", async () => {
+      for (const user of ["supabase_admin", "anon", "authenticated", "service_role"]) {
+        const err = await loginError(`postgresql://${user}:postgres@${at}`);
+        assert.equal(err?.code, "28000", user);
+      }
+    });
+
+    await t.step("the server answers AuthenticationOk only after a valid proof", async () => {
+      const { client: wrong, startup } = await RawClient.connect(db.port, {}, "nope");
+      try {
+        const codes = startup.filter((m) => m.type === "R").map((m) => m.bytes[8]);
+        assert.deepEqual(codes, [10, 11], "SASL, SASLContinue, and no SASLFinal nor Ok");
+        const err = startup.at(-1);
+        assert.equal(err?.type, "E");
+        assert.equal(readErrorFields(err!.bytes).C, "28P01");
+        assert.deepEqual(await wrong.until(() => false), []);
+        assert.ok(wrong.eof);
+      } finally {
+        wrong.close();
+      }
+      const { client: right, startup: ok } = await RawClient.connect(db.port);
+      try {
+        const codes = ok.filter((m) => m.type === "R").map((m) => m.bytes[8]);
+        assert.deepEqual(codes, [10, 11, 12, 0]);
+        assert.deepEqual((await right.query("select 1")).rows, [["1"]]);
+      } finally {
+        right.close();
+      }
+    });
+
+    await t.step("a query sent instead of the SASL answer is not run", async () => {
+      const raw = await RawClient.open(db.port);
+      try {
+        await raw.send(buildStartup({ user: "postgres", database: "postgres" }));
+        const sasl = await raw.next();
+        assert.equal(sasl?.type, "R");
+        await raw.send(query("create table sneaked (n int)"));
+        const rest = await raw.until(() => false);
+        assert.deepEqual(rest.map((m) => readErrorFields(m.bytes).C), ["08P01"]);
+      } finally {
+        raw.close();
+      }
+      const sql = client(db);
+      try {
+        const [{ t }] = await sql`select to_regclass('public.sneaked')::text as t`;
+        assert.equal(t, null);
+      } finally {
+        await sql.end();
+      }
+    });
+  } finally {
+    await db.stop();
+  }
+});
+
+Deno.test({
+  name: "`startPglite()` takes its password from the `password` option and puts it in the URL",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const db = await startPglite({ port: 0, password: "s3cr:t/@pw" });
+  try {
+    assert.equal(
+      db.url,
+      `postgresql://postgres:${encodeURIComponent("s3cr:t/@pw")}@127.0.0.1:${db.port}/postgres`,
+    );
+    const sql = client(db);
+    try {
+      assert.deepEqual([...await sql`select 1 as one`], [{ one: 1 }]);
+    } finally {
+      await sql.end();
+    }
+    const err = await loginError(`postgresql://postgres:postgres@127.0.0.1:${db.port}/postgres`);
+    assert.equal(err?.code, "28P01");
+  } finally {
+    await db.stop();
+  }
+});
+
+const psqlBin = findPostgresBin();
+
+Deno.test({
+  name: "`startPglite()` refuses psql with a wrong or no password and admits the right one",
+  ignore: requireTool("psql", psqlBin !== undefined, "Debian package `postgresql`"),
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const db = await startPglite({ port: 0 });
+  const psql = (password: string | undefined) =>
+    new Deno.Command(`${psqlBin}/psql`, {
+      args: [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(db.port),
+        "-U",
+        "postgres",
+        "-w",
+        "-XAtc",
+        "select 42",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      clearEnv: true,
+      env: {
+        PGCONNECT_TIMEOUT: "10",
+        PATH: Deno.env.get("PATH") ?? "",
+        ...password === undefined ? {} : { PGPASSWORD: password },
+      },
+    }).output();
+  try {
+    const wrong = await psql("anything");
+    assert.notEqual(wrong.code, 0);
+    assert.match(
+      decoder.decode(wrong.stderr),
+      /password authentication failed for user "postgres"/,
+    );
+    const none = await psql(undefined);
+    assert.notEqual(none.code, 0);
+    assert.match(
+      decoder.decode(none.stderr),
+      /no password supplied|password authentication failed/,
+    );
+    const right = await psql("postgres");
+    assert.equal(decoder.decode(right.stderr), "");
+    assert.equal(decoder.decode(right.stdout).trim(), "42");
   } finally {
     await db.stop();
   }

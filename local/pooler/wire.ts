@@ -156,6 +156,13 @@ export const executeMissingPortal = () => message("E", cstr("pooler_no_such_port
 // --- backend messages the pooler writes to clients ---
 
 export const authenticationOk = () => message("R", i32(0));
+/** AuthenticationSASL: the mechanisms offered, as a list of strings ending in an empty one. */
+export const authenticationSasl = (mechanisms: string[]) =>
+  message("R", i32(10), ...mechanisms.map(cstr), new Uint8Array([0]));
+export const authenticationSaslContinue = (data: string) =>
+  message("R", i32(11), encoder.encode(data));
+export const authenticationSaslFinal = (data: string) =>
+  message("R", i32(12), encoder.encode(data));
 export const parameterStatus = (name: string, value: string) =>
   message("S", cstr(name), cstr(value));
 export const backendKeyData = (pid: number, key: number) => message("K", i32(pid), i32(key));
@@ -214,6 +221,28 @@ export function readBindStatement(m: Uint8Array): string {
 export function readTarget(m: Uint8Array): { kind: string; name: string } {
   return { kind: String.fromCharCode(m[5]), name: cstring(m, 6)[0] };
 }
+
+/** SASLInitialResponse ('p' during authentication): the mechanism and the client's first data. */
+export function readSaslInitialResponse(m: Uint8Array): { mechanism: string; data: string } {
+  const [mechanism, after] = cstring(m, 5);
+  if (after + 4 > m.length) throw new ProtocolError("truncated SASLInitialResponse");
+  const len = int32(m, after);
+  const data = len < 0 ? new Uint8Array(0) : m.subarray(after + 4, after + 4 + len);
+  return { mechanism, data: decoder.decode(data) };
+}
+
+/** SASLResponse ('p' after the first): the client's data. */
+export function readSaslResponse(m: Uint8Array): string {
+  return decoder.decode(m.subarray(5));
+}
+
+/** SASLInitialResponse as a client sends it. */
+export function buildSaslInitialResponse(mechanism: string, data: string): Uint8Array {
+  const bytes = encoder.encode(data);
+  return message("p", cstr(mechanism), i32(bytes.length), bytes);
+}
+
+export const buildSaslResponse = (data: string) => message("p", encoder.encode(data));
 
 export function readQuery(m: Uint8Array): string {
   return cstring(m, 5)[0];

@@ -19,6 +19,18 @@ import { normaliseTable } from "./table.ts";
 import { type ExtractResult, ParseError } from "./types.ts";
 import { type XmlHandler, XmlTokenizer } from "./xml.ts";
 
+/** Word's limit on a table's columns. */
+const MAX_COLUMNS = 63;
+
+/**
+ * A list level (`w:ilvl`): an integer 0–8 as Word allows, else 0. "x" gave NaN, and a NaN
+ * level made `counters.length = NaN` throw a RangeError (found by fuzzing).
+ */
+function listLevel(value: string | undefined): number {
+  const n = Number(value ?? 0);
+  return Number.isInteger(n) ? Math.min(8, Math.max(0, n)) : 0;
+}
+
 export const DocxCursor = z.object({
   /** Byte offset in document.xml (0: the start). */
   offset: z.number().int().nonnegative(),
@@ -82,7 +94,7 @@ async function openDocument(bytes: Uint8Array): Promise<Document> {
       } else if (style && name === "w:name") {
         style.info.heading = isHeadingName(tok.attr("w:val") ?? "") || style.info.heading;
       } else if (style && name === "w:numId") style.info.numId = tok.attr("w:val");
-      else if (style && name === "w:ilvl") style.info.ilvl = Number(tok.attr("w:val") ?? 0);
+      else if (style && name === "w:ilvl") style.info.ilvl = listLevel(tok.attr("w:val"));
     },
     close(name) {
       if (name === "w:style" && style) {
@@ -101,7 +113,7 @@ async function openDocument(bytes: Uint8Array): Promise<Document> {
     open(name, tok) {
       if (name === "w:abstractNum") {
         current = { id: tok.attr("w:abstractNumId") ?? "", levels: [] };
-      } else if (current && name === "w:lvl") level = Number(tok.attr("w:ilvl") ?? 0);
+      } else if (current && name === "w:lvl") level = listLevel(tok.attr("w:ilvl"));
       else if (current && name === "w:numFmt") current.levels[level] = tok.attr("w:val") ?? "";
       else if (name === "w:num") num = tok.attr("w:numId");
       else if (num !== undefined && name === "w:abstractNumId") {
@@ -229,7 +241,7 @@ class DocumentHandler implements XmlHandler {
         if (p && this.paragraphDepth === 1) p.numId = tok.attr("w:val");
         break;
       case "w:ilvl":
-        if (p && this.paragraphDepth === 1) p.ilvl = Number(tok.attr("w:val") ?? 0);
+        if (p && this.paragraphDepth === 1) p.ilvl = listLevel(tok.attr("w:val"));
         break;
       case "w:tbl":
         if (this.tableDepth++ === 0) {
@@ -255,7 +267,12 @@ class DocumentHandler implements XmlHandler {
         break;
       case "w:gridSpan":
         if (this.table?.cell && this.tableDepth === 1) {
-          this.table.cell.span = Math.max(1, Number(tok.attr("w:val") ?? 1) || 1);
+          const span = Number(tok.attr("w:val") ?? 1);
+          // Word's tables have at most 63 columns; a span of 1e9 filled a row with a billion
+          // cells (found by fuzzing).
+          this.table.cell.span = Number.isInteger(span)
+            ? Math.min(MAX_COLUMNS, Math.max(1, span))
+            : 1;
         }
         break;
     }

@@ -390,6 +390,9 @@ export class Inflater {
       ];
       if (e === 0) throw new InflateError("bad literal/length code");
       bit += e & 15;
+      // Checked for literals too: past the end the data reads as zeros, and a code of zeros can
+      // be a literal, which would fill memory from a few bytes (found by fuzzing).
+      if (bit > end) throw new InflateError("unexpected end of data");
       const sym = e >> 4;
       if (sym < 256) {
         buf[len++] = sym;

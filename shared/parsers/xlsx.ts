@@ -76,15 +76,32 @@ function local(name: string): string {
   return colon < 0 ? name : name.slice(colon + 1);
 }
 
-/** 1-based column of a cell reference ("AB12" -> 28), or 0. */
+/** Excel's limits (XFD1048576): references past them are not a sheet's. */
+const MAX_COLUMN = 16_384;
+const MAX_ROW = 1_048_576;
+
+/**
+ * 1-based column of a cell reference ("AB12" -> 28), or 0 (also past Excel's last column XFD: a
+ * reference like "ZZZZZZZZ1" made a row billions of cells wide; found by fuzzing).
+ */
 export function columnOf(ref: string): number {
   let col = 0;
   for (let i = 0; i < ref.length; i++) {
     const c = ref.charCodeAt(i) | 0x20; // lower case
     if (c < 97 || c > 122) break;
     col = col * 26 + (c - 96);
+    if (col > MAX_COLUMN) return 0;
   }
   return col;
+}
+
+/**
+ * A row's `r`: an integer within Excel's rows, else the row after the last. A bad `r` ("x",
+ * "1e9") gave NaN (a cursor that could not be saved) or filled a billion empty rows (fuzzing).
+ */
+function rowNumber(r: string | undefined, last: number): number {
+  const n = r === undefined ? NaN : Number(r);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_ROW ? n : last + 1;
 }
 
 const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47]);
@@ -226,7 +243,7 @@ class SheetHandler {
     switch (local(name)) {
       case "row": {
         const r = tok.attr("r");
-        this.lastRowNum = r ? Number(r) : this.lastRowNum + 1;
+        this.lastRowNum = rowNumber(r || undefined, this.lastRowNum);
         this.row = { num: this.lastRowNum, cells: [] };
         this.lastCol = 0;
         break;

@@ -11,7 +11,7 @@
  * from a checkpoint costs only the step's own slice.
  */
 import { deflateSync } from "fflate";
-import { type InflatePoint, Inflater } from "./inflate.ts";
+import { InflateError, type InflatePoint, Inflater } from "./inflate.ts";
 
 export interface ZipEntry {
   name: string;
@@ -72,6 +72,11 @@ export function readZipDirectory(bytes: Uint8Array): Map<string, ZipEntry> {
     const extraLength = view.getUint16(p + 30, true);
     const commentLength = view.getUint16(p + 32, true);
     let localHeaderOffset = view.getUint32(p + 42, true);
+    // The name, extra field and comment must be inside the file (found by fuzzing: they were
+    // read past its end).
+    if (p + 46 + nameLength + extraLength + commentLength > bytes.length) {
+      throw new ZipFormatError("bad central directory");
+    }
     const name = decoder.decode(bytes.subarray(p + 46, p + 46 + nameLength));
     // ZIP64 extra field: the 64-bit values, in order, for the fields that are 0xffffffff.
     let e = p + 46 + nameLength;
@@ -81,7 +86,9 @@ export function readZipDirectory(bytes: Uint8Array): Map<string, ZipEntry> {
       const len = view.getUint16(e + 2, true);
       if (id === 1) {
         let q = e + 4;
+        const fieldEnd = Math.min(extraEnd, q + len);
         const next = () => {
+          if (q + 8 > fieldEnd) throw new ZipFormatError("bad ZIP64 extra field");
           const v = Number(view.getBigUint64(q, true));
           q += 8;
           return v;
@@ -145,6 +152,10 @@ export async function* entryPieces(
   const writer = stream.writable.getWriter() as WritableStreamDefaultWriter<BufferSource>;
   const reader = stream.readable.getReader();
   let failed: unknown;
+  // The platform's decoder rejects bad data with a bare TypeError ("corrupt deflate stream"):
+  // said as the error the file deserves, as our own Inflater says it.
+  const corrupt = (err: unknown) =>
+    new InflateError(`corrupt deflate data in ${entry.name}`, { cause: err });
   // Writes wait on the readable side's backpressure, so the feeder stays about one piece ahead.
   const feeding = (async () => {
     for (let i = 0; i < data.length; i += FEED_BYTES) {
@@ -153,12 +164,14 @@ export async function* entryPieces(
     }
     await writer.close();
   })().catch((err) => {
-    failed ??= err;
+    failed ??= corrupt(err);
   });
   let seen = 0;
   try {
     while (true) {
-      const { value, done } = await reader.read();
+      const { value, done } = await reader.read().catch((err) => {
+        throw corrupt(err);
+      });
       if (done) break;
       const start = seen;
       seen += value.length;
