@@ -28,6 +28,8 @@
  * inspector's inflated count of a corrupt entry depends on where chunks end (its verdict does
  * not), and a PDF page count outside the upload windows depends on the chunks (null: the worker
  * counts).
+ *
+ * It unit-tests the parsers' and the upload checks' internals, so it imports them directly.
  */
 import fc from "fast-check";
 import { deflateSync, inflateSync, strToU8, zipSync } from "fflate";
@@ -42,9 +44,9 @@ import {
   savePoint,
   ZipFormatError,
 } from "../../shared/parsers/zip_reader.ts";
-import { FileCheck } from "../../shared/uploads/checks.ts";
-import { countPdfPages, wholePdf } from "../../shared/uploads/pdf_pages.ts";
-import { ZipInspector } from "../../shared/uploads/zip_inspector.ts";
+import { FileCheck } from "../../functions/workbenches/uploads/checks.ts";
+import { countPdfPages, wholePdf } from "../../functions/workbenches/uploads/pdf_pages.ts";
+import { ZipInspector } from "../../functions/workbenches/uploads/zip_inspector.ts";
 import { HttpError } from "../../shared/http.ts";
 import {
   type DocxBlock,
