@@ -8,7 +8,7 @@
  *
  * The `razorpay` package's `validateWebhookSignature` / `validatePaymentVerification` compute the
  * same HMACs but compare them with `===` (not constant time) and need Node's crypto, so they serve
- * only as the reference these are tested against (tests/payments_signatures_test.ts).
+ * only as the reference these are tested against (tests/payments/payments_signatures_test.ts).
  */
 import { timingSafeEqual } from "../auth.ts";
 

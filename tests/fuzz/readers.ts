@@ -15,10 +15,10 @@
  * where bytes arrive in chunks (uploads, the tokenizer), any chunking must give what one push
  * gives.
  *
- * Used by tests/fuzz_readers_test.ts (a short pass with a fixed seed) and tests/fuzz/run.ts
+ * Used by tests/uploads/fuzz_readers_test.ts (a short pass with a fixed seed) and tests/fuzz/run.ts
  * (`deno task fuzz`, a longer one).
  *
- * Found and fixed so far (regression cases in tests/fuzz_readers_test.ts, inputs in
+ * Found and fixed so far (regression cases in tests/uploads/fuzz_readers_test.ts, inputs in
  * tests/fixtures/fuzz/): the Inflater decoded the zeros past the end of data as literals, 17
  * bytes took 8.7 s and gigabytes; readZipDirectory read an entry's name and extra field past the
  * file (RangeError); entryPieces let DecompressionStream's bare TypeError through; XLSX row

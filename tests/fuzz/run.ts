@@ -2,7 +2,7 @@
  * `deno task fuzz [--seed N] [--seconds S] [--reader NAME]`: the long fuzz pass over the readers
  * (tests/fuzz/readers.ts), S seconds per reader (default 60), a random seed unless given. Prints
  * each reader's counts; a failure's input is written to tests/fuzz/found/<reader>-<seed>.bin, to
- * become a regression case in tests/fuzz_readers_test.ts once fixed. Exits 1 on any failure.
+ * become a regression case in tests/uploads/fuzz_readers_test.ts once fixed. Exits 1 on any failure.
  */
 import { parseArgs } from "node:util";
 import { fuzzReader, type ReaderName, READERS } from "./readers.ts";

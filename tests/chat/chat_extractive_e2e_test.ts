@@ -1,0 +1,194 @@
+/**
+ * Chat end to end without GROQ_API_KEY (the extractive answer, the local default), through
+ * supabase-js against the local stack: real-format files uploaded and indexed, answers that cite
+ * the right file first, table rows holding the asked-for number, preflight warnings, nothing to
+ * search, history pages, the extract streamed as SSE.
+ */
+import assert from "node:assert/strict";
+import { EXTRACT_LABEL } from "../../functions/chat/extractive.ts";
+import { getDb } from "../../shared/db.ts";
+import { makeEncryptedPdf } from "../fixtures/documents.ts";
+import { chatDocuments } from "../fixtures/chat_documents.ts";
+import {
+  ask,
+  askStream,
+  call,
+  type Json,
+  newWorkbench,
+  openSession,
+  parsed,
+  uploadAndWait,
+} from "../helpers/chat.ts";
+import { signUpUser, startTestStack } from "../helpers/stack.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test("chat with extractive answers end to end", opts, async (t) => {
+  const stack = await startTestStack();
+  try {
+    const alice = await signUpUser(stack, "alice");
+    const wb = await newWorkbench(alice, "Books");
+    const files = await uploadAndWait(alice, wb, [
+      ...chatDocuments(),
+      { name: "locked.pdf", bytes: makeEncryptedPdf() },
+    ]);
+    assert.equal(files["locked.pdf"].status, "error");
+    for (const f of chatDocuments()) assert.equal(files[f.name].status, "indexed", f.name);
+    const session = await openSession(alice, wb);
+
+    await t.step("a question answered by one document cites that file first", async () => {
+      const res = await ask(
+        alice,
+        session,
+        "What did the board approve about the zebra acquisition?",
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const { message, sources, usage } = res.body;
+      assert.ok(message.content.startsWith(EXTRACT_LABEL));
+      assert.match(message.content, /zebra acquisition for 42 million dollars/);
+      assert.match(message.content, /\[1\]/);
+      assert.equal(sources[0].file_name, "memo.docx");
+      assert.equal(sources[0].file_id, files["memo.docx"].id);
+      assert.equal(sources[0].number, 1);
+      assert.ok(sources[0].chunk_id && sources[0].snippet && sources[0].score > 0);
+      assert.equal(message.model, "extractive");
+      assert.deepEqual([usage.prompt_tokens, usage.completion_tokens], [0, 0]);
+    });
+
+    await t.step("a numeric question about a CSV returns the row holding the number", async () => {
+      const res = await ask(alice, session, "Which account had an amount of 98765?");
+      assert.equal(res.status, 200);
+      const csv = res.body.sources.find((s: Json) => s.file_name === "ledger.csv");
+      assert.ok(csv, JSON.stringify(res.body.sources));
+      assert.match(
+        csv.snippet,
+        /^date \| account \| amount\n(.*\n)*2026-02-14 \| escrow \| 98765/m,
+      );
+      assert.ok(csv.row_start <= 235 && csv.row_end >= 235, `${csv.row_start}-${csv.row_end}`);
+      assert.match(res.body.message.content, /> 2026-02-14 \| escrow \| 98765/);
+    });
+
+    await t.step(
+      "a numeric question about an XLSX returns the row holding the number",
+      async () => {
+        const res = await ask(
+          alice,
+          session,
+          "What was the amount of the satellite uplink in budget.xlsx?",
+        );
+        assert.equal(res.status, 200);
+        const xlsx = res.body.sources.find((s: Json) => s.file_name === "budget.xlsx");
+        assert.ok(xlsx, JSON.stringify(res.body.sources));
+        assert.equal(xlsx.sheet, "Opex");
+        assert.match(
+          xlsx.snippet,
+          /^Item \| Amount \| Quarter\n(.*\n)*Satellite uplink \| 7315 \| Q3/m,
+        );
+        assert.match(res.body.message.content, /> Satellite uplink \| 7315 \| Q3/);
+        const codes = res.body.warnings.map((w: Json) => w.code);
+        assert.ok(!codes.includes("file_not_found"), "budget.xlsx is in the workbench");
+      },
+    );
+
+    await t.step("warnings name failed files and named files that are missing", async () => {
+      const res = await ask(alice, session, "What does forecast.xlsx say about revenue?");
+      assert.equal(res.status, 200);
+      const byCode = Object.fromEntries(res.body.warnings.map((w: Json) => [w.code, w]));
+      assert.equal(byCode.file_error.file_name, "locked.pdf");
+      assert.match(byCode.file_error.message, /encrypted/i);
+      assert.equal(byCode.file_not_found.file_name, "forecast.xlsx");
+      assert.match(res.body.message.content, /forecast\.xlsx, which is not in this workbench/);
+    });
+
+    await t.step("a workbench with nothing indexed answers so, counts nothing", async () => {
+      const empty = await newWorkbench(alice, "Empty");
+      const s = await openSession(alice, empty);
+      const before = (await call(alice.client, "wallet")).body;
+      const res = await ask(alice, s, "What is our revenue?");
+      assert.equal(res.status, 200);
+      assert.match(res.body.message.content, /nothing to search/);
+      assert.deepEqual(res.body.warnings.map((w: Json) => w.code), ["no_indexed_files"]);
+      assert.deepEqual(res.body.sources, []);
+      assert.equal(res.body.message.model, null);
+      assert.equal(res.body.wallet.counted, false);
+      const after = (await call(alice.client, "wallet")).body;
+      assert.equal(after.chat_inference_counter, before.chat_inference_counter);
+      assert.equal(after.balance, before.balance);
+    });
+
+    await t.step("history pages back with sources and warnings", async () => {
+      const all = await call(alice.client, `chat/sessions/${session}/messages?limit=100`);
+      assert.equal(all.status, 200);
+      const msgs = all.body.messages as Json[];
+      assert.equal(msgs.length, 8);
+      assert.deepEqual(msgs.map((m) => m.role).slice(0, 2), ["user", "assistant"]);
+      assert.equal(msgs[1].sources[0].file_name, "memo.docx");
+      assert.equal(all.body.next_before, null);
+      const page1 = await call(alice.client, `chat/sessions/${session}/messages?limit=3`);
+      assert.deepEqual(page1.body.messages.map((m: Json) => m.id), msgs.slice(5).map((m) => m.id));
+      const page2 = await call(
+        alice.client,
+        `chat/sessions/${session}/messages?limit=3&before=${page1.body.next_before}`,
+      );
+      assert.deepEqual(
+        page2.body.messages.map((m: Json) => m.id),
+        msgs.slice(2, 5).map((m) => m.id),
+      );
+      const bad = await call(alice.client, `chat/sessions/${session}/messages?limit=0`);
+      assert.equal(bad.status, 400);
+    });
+
+    await t.step("sessions: one active per workbench, listed, validated", async () => {
+      const again = await call(alice.client, "chat/sessions", { body: { workbench_id: wb } });
+      assert.equal(again.status, 200);
+      assert.equal(again.body.id, session);
+      assert.equal(again.body.created, false);
+      const list = await call(alice.client, `chat/sessions?workbenchId=${wb}`);
+      assert.deepEqual(list.body.sessions.map((s: Json) => s.id), [session]);
+      const mine = await call(alice.client, "chat/sessions?limit=1");
+      assert.equal(mine.body.sessions.length, 1);
+      assert.notEqual(mine.body.next_offset, null);
+      const tooLong = await ask(alice, session, "x".repeat(4001));
+      assert.equal(tooLong.status, 400);
+      assert.equal(tooLong.body.error.code, "validation_failed");
+      const empty = await ask(alice, session, "");
+      assert.equal(empty.status, 400);
+    });
+    await t.step("SSE without a model: meta, the extract as deltas, done", async () => {
+      const { status, events } = await askStream(alice, session, "Which account had 98765?");
+      assert.equal(status, 200);
+      assert.deepEqual(
+        [events[0]!.event, events.at(-1)!.event],
+        ["meta", "done"],
+      );
+      const deltas = events.slice(1, -1);
+      assert.ok(deltas.length >= 2 && deltas.every((e) => e.event === "delta"));
+      const done = parsed(events.at(-1)!);
+      assert.equal(deltas.map((e) => parsed(e).text).join("").trim(), done.message.content);
+      assert.ok(done.message.content.startsWith(EXTRACT_LABEL));
+      assert.ok(done.sources.some((s: Json) => /escrow \| 98765/.test(s.snippet)));
+    });
+
+    await t.step("a named indexed file is found behind more than 50 failed files", async () => {
+      const sql = getDb();
+      // Older than every real file, so a preflight listing 50 files oldest first sees only these.
+      await sql`insert into public.workbench_files (workbench_id, file_name, file_type, size_bytes,
+                                                    content_hash, status, error_message, created_at)
+                select ${wb}, 'broken-' || i || '.pdf', 'pdf', 1, 'broken-' || i, 'error', 'bad',
+                       now() - interval '1 day'
+                  from generate_series(1, 55) i`;
+      try {
+        const res = await ask(alice, session, "What is the satellite uplink in budget.xlsx?");
+        assert.equal(res.status, 200);
+        const codes = res.body.warnings.map((w: Json) => w.code);
+        assert.ok(codes.includes("file_error"));
+        assert.ok(!codes.includes("file_not_found"), JSON.stringify(res.body.warnings));
+      } finally {
+        await sql`delete from public.workbench_files
+                   where workbench_id = ${wb} and content_hash like 'broken-%'`;
+      }
+    });
+  } finally {
+    await stack.stop();
+  }
+});
