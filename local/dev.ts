@@ -130,7 +130,7 @@ const info = {
   data_dir: dataDir,
 };
 // The URL and keys for scripts (`task user:create`, a frontend's .env) live in the data directory.
-// Only the default one's also go to .local/dev.json, the file the README points at: a platform on
+// Only the default one's also go to .local/dev.json, the file docs/local-platform.md points at: a platform on
 // another data directory (a test's) leaves the developer's running `task dev` described there.
 const infoText = JSON.stringify(info, null, 2);
 await Deno.writeTextFile(join(dataDir, "dev.json"), infoText);

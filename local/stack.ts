@@ -232,7 +232,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 
   // Where the database's triggers and cron jobs reach the functions (set once per project on
-  // Supabase; see README): the vault secrets project_url and service_role_key.
+  // Supabase; see docs/deploying.md): the vault secrets project_url and service_role_key.
   const installed = await standIns(sql());
   if (installed.has("vault")) {
     for (

@@ -1,6 +1,6 @@
 /**
  * `GET /plans` (no login): the plans on sale, cheapest first. Enterprise is `contact_sales: true`
- * with no price: it is sold by a person and granted with the admin RPCs (README, Payments).
+ * with no price: it is sold by a person and granted with the admin RPCs (docs/payments.md).
  */
 import { json, type Route } from "../../shared/http.ts";
 import type { PlansDeps } from "./deps.ts";

@@ -63,7 +63,7 @@ export function readinessRoute(deps: ReadyzDeps): Route {
           const present = new Set(rows.map((r) => r.queue_name));
           const missing = REQUIRED_QUEUES.filter((q) => !present.has(q));
           if (missing.length > 0) throw new Error(`missing queues: ${missing.join(", ")}`);
-          // The database reaches the workers with these (see README "Deploying").
+          // The database reaches the workers with these (see docs/deploying.md).
           const [{ secrets }] = await deps.sql()<{ secrets: number }[]>`
             select count(distinct name)::int as secrets from vault.decrypted_secrets
              where name in ('project_url', 'service_role_key')

@@ -1,7 +1,7 @@
 /**
  * Retrieval settings: how many passages an answer gets, how the two ranked lists are fused, and
  * how much of the prompt the passages may take. They come from the function's environment
- * (`RETRIEVAL_*`), with the defaults below (chosen on `task eval`, see README "Retrieval"); the
+ * (`RETRIEVAL_*`), with the defaults below (chosen on `task eval`, see docs/retrieval.md); the
  * database-side setting (the chunk count at which a workbench gets its own vector index) is in
  * `private.settings` instead, because the database acts on it.
  */
@@ -64,7 +64,7 @@ const ENV_NAMES: Record<keyof RetrievalSettings, string> = {
   textScanLimit: "RETRIEVAL_TEXT_SCAN_LIMIT",
 };
 
-/** The env variable of each setting (for README and error messages). */
+/** The env variable of each setting (for docs/retrieval.md and error messages). */
 export const RETRIEVAL_ENV_NAMES: Readonly<Record<keyof RetrievalSettings, string>> = ENV_NAMES;
 
 /**
