@@ -89,9 +89,14 @@ export interface DatabaseTemplate {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The template for these options: whether it exists yet, and where it is (or goes). */
-export async function databaseTemplate(opts: { pgtap?: boolean } = {}): Promise<DatabaseTemplate> {
-  const dir = templateDir();
+/**
+ * The template for these options: whether it exists yet, and where it is (or goes). `dir` (default
+ * `templateDir()`) is for tests of templates: test files share one process and its environment.
+ */
+export async function databaseTemplate(
+  opts: { pgtap?: boolean; dir?: string } = {},
+): Promise<DatabaseTemplate> {
+  const dir = opts.dir ?? templateDir();
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, `${await templateKey(opts)}.tar`);
   try {
@@ -130,10 +135,11 @@ export interface MigratedPglite {
  * which this call makes (from its own migrated database) when it is missing.
  */
 export async function startMigratedPglite(
-  opts: Omit<DatabaseOptions, "dataDir" | "template"> = {},
+  opts: Omit<DatabaseOptions, "dataDir" | "template"> & { templateDir?: string } = {},
 ): Promise<MigratedPglite> {
-  const template = await databaseTemplate({ pgtap: opts.pgtap });
-  const db = await startPglite({ ...opts, template: template.ready ? template.path : undefined });
+  const { templateDir: dir, ...dbOpts } = opts;
+  const template = await databaseTemplate({ pgtap: opts.pgtap, dir });
+  const db = await startPglite({ ...dbOpts, template: template.ready ? template.path : undefined });
   const sql = createDb(db.url);
   try {
     await applyPlatformBaseline(sql);

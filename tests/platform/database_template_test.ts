@@ -18,8 +18,6 @@ Deno.test(
   },
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "template-test-" });
-    const previous = Deno.env.get("WORKBENCH_TEMPLATE_DIR");
-    Deno.env.set("WORKBENCH_TEMPLATE_DIR", dir);
     const snapshot = async (sql: Awaited<ReturnType<typeof startMigratedPglite>>["sql"]) => ({
       history: [
         ...await sql`select version, name, statements from supabase_migrations.schema_migrations
@@ -32,8 +30,8 @@ Deno.test(
        order by 1`).map((r) => r.f),
     });
     try {
-      assert.equal(templateDir(), dir);
-      const fresh = await startMigratedPglite({ port: 0 });
+      assert.notEqual(templateDir(), dir, "the test's templates are its own");
+      const fresh = await startMigratedPglite({ port: 0, templateDir: dir });
       let built;
       try {
         const local = await listMigrations(join(ROOT, "supabase/migrations"));
@@ -46,7 +44,7 @@ Deno.test(
       const files = [...Deno.readDirSync(dir)].map((e) => e.name);
       assert.deepEqual(files, [`${await templateKey()}.tar`], "one template, no partial file left");
 
-      const copy = await startMigratedPglite({ port: 0 });
+      const copy = await startMigratedPglite({ port: 0, templateDir: dir });
       try {
         assert.deepEqual(copy.migrations, { applied: [], seeded: false, seedHashUpdated: [] });
         assert.deepEqual(await snapshot(copy.sql), built, "the copy holds what migrating wrote");
@@ -56,9 +54,6 @@ Deno.test(
       }
       assert.notEqual(await templateKey({ pgtap: true }), await templateKey(), "pgTAP has its own");
     } finally {
-      previous === undefined
-        ? Deno.env.delete("WORKBENCH_TEMPLATE_DIR")
-        : Deno.env.set("WORKBENCH_TEMPLATE_DIR", previous);
       await Deno.remove(dir, { recursive: true });
     }
   },

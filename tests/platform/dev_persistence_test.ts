@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import { join, resolve } from "node:path";
+import { childEnv } from "../helpers/child_env.ts";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 const DEVELOPER_DEV_JSON = join(ROOT, ".local/dev.json");
@@ -36,7 +37,7 @@ async function startDev(dataDir: string): Promise<Running> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "local/dev.ts", "--port", "0", "--db-port", "0", "--data-dir", dataDir],
     cwd: ROOT,
-    env: { LOG_LEVEL: "warn", NO_COLOR: "1" },
+    env: childEnv({ LOG_LEVEL: "warn", NO_COLOR: "1" }),
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -99,7 +100,7 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
               dataDir,
             ],
             cwd: ROOT,
-            env: { NO_COLOR: "1" },
+            env: childEnv({ NO_COLOR: "1" }),
             stdout: "piped",
             stderr: "piped",
           }).output();
@@ -122,7 +123,7 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
       const twin = await new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "local/dev.ts", "--port", "0", "--db-port", "0", "--data-dir", dataDir],
         cwd: ROOT,
-        env: { LOG_LEVEL: "warn", NO_COLOR: "1" },
+        env: childEnv({ LOG_LEVEL: "warn", NO_COLOR: "1" }),
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -141,6 +142,7 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
       const bad = await new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "local/dev.ts", "--port", "abc"],
         cwd: ROOT,
+        env: childEnv(),
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -164,7 +166,7 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
             otherDir,
           ],
           cwd: ROOT,
-          env: { LOG_LEVEL: "warn", NO_COLOR: "1" },
+          env: childEnv({ LOG_LEVEL: "warn", NO_COLOR: "1" }),
           stdout: "piped",
           stderr: "piped",
         }).output();

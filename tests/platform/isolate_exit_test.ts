@@ -4,6 +4,7 @@
  * when its end comes. Before, they kept listening until their process group was killed.
  */
 import assert from "node:assert/strict";
+import { childEnv } from "../helpers/child_env.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -22,6 +23,7 @@ Deno.test({
   const script = new URL("../fixtures/isolates/gateway_process.ts", import.meta.url).pathname;
   const gateway = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", script],
+    env: childEnv(),
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
