@@ -24,6 +24,20 @@
 
 create extension if not exists vector with schema extensions;
 
+-- pgvector 0.8 or later: search relies on its iterative index scans (hnsw.iterative_scan), which
+-- older versions lack; say so here rather than fail later on a setting that does not exist.
+do $$
+declare
+  installed text := (select extversion from pg_extension where extname = 'vector');
+begin
+  if string_to_array(split_part(installed, '-', 1), '.')::int[] < array[0, 8] then
+    raise exception 'pgvector % is installed; this project needs 0.8 or later', installed
+      using hint = 'Supabase projects have 0.8; elsewhere upgrade pgvector, then '
+        'ALTER EXTENSION vector UPDATE.';
+  end if;
+end
+$$;
+
 create table public.workbench_files (
   id uuid primary key default gen_random_uuid(),
   workbench_id uuid not null references public.workbench (id) on delete cascade,
