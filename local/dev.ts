@@ -5,8 +5,8 @@
  * Flags / env: --port / API_PORT (54321), --db-port / DB_PORT (54322), --data-dir / DATA_DIR
  * (.local/dev), --jwt es256|hs256 (how Auth signs tokens), --api-keys legacy|new (JWT anon /
  * service_role keys, or sb_publishable_ / sb_secret_ keys), --no-limits (measure but do not
- * enforce the Edge Functions' CPU and memory limits). SUPABASE_DB_URL uses that Postgres instead
- * of PGlite.
+ * enforce the Edge Functions' CPU and memory limits), --db-url / SUPABASE_DB_URL (a PostgreSQL
+ * with pgvector 0.8 to migrate and use instead of PGlite: `task db:native` makes one here).
  *
  * The URLs and keys are also written to <data dir>/dev.json (read by `task user:create`), and, for
  * the default data directory only, to .local/dev.json: a platform started on another directory
@@ -35,12 +35,13 @@ function parseFlags() {
         jwt: { type: "string" },
         "api-keys": { type: "string" },
         "no-limits": { type: "boolean" },
+        "db-url": { type: "string" },
       },
     }).values;
   } catch (err) {
     fail(
       `${(err as Error).message}. Flags: --port N --db-port N --data-dir DIR ` +
-        "--jwt es256|hs256 --api-keys legacy|new --no-limits",
+        "--jwt es256|hs256 --api-keys legacy|new --no-limits --db-url URL",
     );
   }
 }
@@ -57,6 +58,15 @@ function oneOf<T extends string>(name: string, raw: string, allowed: T[]): T {
     fail(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
   }
   return raw as T;
+}
+
+/** A postgres:// URL, or undefined for PGlite. */
+function dbUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (!/^postgres(ql)?:\/\/./.test(raw)) {
+    fail(`--db-url must be a postgresql:// URL, got "${raw}"`);
+  }
+  return raw;
 }
 
 const values = parseFlags();
@@ -78,7 +88,7 @@ let stack;
 try {
   stack = await startStack({
     dataDir,
-    dbUrl: Deno.env.get("SUPABASE_DB_URL") || undefined,
+    dbUrl: dbUrl(values["db-url"] ?? Deno.env.get("SUPABASE_DB_URL")),
     apiPort,
     dbPort,
     keyMode,
