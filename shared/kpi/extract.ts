@@ -337,6 +337,9 @@ const COST_ITEMS = new Set<LineItem>(["cogs", "cogs_part", "opex", "opex_part", 
 const EXPENSE_HEADING =
   /\b(expenses?|expenditure|costs|overheads|operating costs|opex|outgoings)\b/;
 const INCOME_HEADING = /\b(income|revenues?|sales)\b/;
+/** Lines that count things, not money: never an expense, whatever their place. */
+const NOT_MONEY =
+  /\b(headcount|head count|ftes?|employees|staff count|number of|no of|units|customers|users|subscribers|orders|days|ratio|margin|growth|per cent|percent)\b/;
 
 const USED_AS: Partial<Record<LineItem | PartKind, string>> = {
   revenue: "revenue",
@@ -436,7 +439,9 @@ function classify(raw: RawTable): LineTable {
       use(USED_AS[item] ?? null, USED_AS[item] ? "label" : "not_used");
       continue;
     }
-    if (zone === "expenses") {
+    if (NOT_MONEY.test(norm)) {
+      use(null, "not_used", "a count or ratio, not an amount");
+    } else if (zone === "expenses") {
       addPart("opex_part", line);
       use(
         "operating expense",
