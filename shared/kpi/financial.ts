@@ -3,7 +3,8 @@
  * or halves. Stated lines are read as written; costs (COGS, operating expenses, D&A, interest,
  * tax) count as positive amounts whichever sign the file gives them (a change in inventories
  * keeps its sign against the file's cost convention). Missing lines are derived:
- *   revenue = revenue, else total income − other income, else the income lines above the costs
+ *   revenue = revenue, else total income − other income (unknown lines above the costs are
+ *            checked against a stated "Total revenue", never taken for revenue)
  *   COGS = the cost-of-sales lines (materials consumed, purchases, change in inventories)
  *   gross profit = revenue − COGS
  *   operating expenses = the sum of the expense lines (salaries, rent, and any unknown line that
@@ -127,10 +128,9 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
   };
   const revenueLabel = lt.uses.find((u) => u.used_as === "revenue")?.label ?? "";
   const incomeChecked = lt.incomeUses.length > 0 && /^total\b/i.test(revenueLabel);
-  const incomeSummed = !lt.items.has("revenue") && !lt.items.has("total_income");
-  if (incomeChecked || incomeSummed) {
+  if (incomeChecked) {
     for (const u of lt.incomeUses) {
-      u.used_as = incomeSummed ? "revenue" : "revenue (a line of the stated total)";
+      u.used_as = "revenue (a line of the stated total)";
       u.how = "position";
       u.note = "not a known line item, above the costs";
     }
@@ -157,7 +157,6 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
         ])
         : totalIncome;
     }
-    if (!revenue && incomeSummed) revenue = incomeParts;
     if (totalIncome && revenue && other && revenue !== totalIncome && !revenue.formula) {
       check(
         "Total income",
