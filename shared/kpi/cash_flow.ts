@@ -204,7 +204,11 @@ export function cashFlow(tables: SourceTable[]): KpiResult {
     });
   }
   const total = (cells: Figure[], label: string) =>
-    derived(round2(cells.reduce((s, f) => s + f.value, 0)), `${label} summed over the months`, cells);
+    derived(
+      round2(cells.reduce((s, f) => s + f.value, 0)),
+      `${label} summed over the months`,
+      cells,
+    );
   rows[0]!.total = total(data.inflows, "inflows");
   rows[1]!.total = total(data.outflows, "outflows");
   rows[2]!.total = derived(

@@ -79,7 +79,8 @@ interface RawTable {
 
 const SKIP_PERIOD_HEADERS =
   /^(notes?|note no\.?|note number|notes? ref\.?|sr\.? ?no\.?|s\.? ?no\.?|sl\.? ?no\.?|schedule|ref\.?|code|account code|gl code|remarks|comments?|column \d+|%|share|% of (revenue|sales)|particulars|description)$/i;
-const TOTAL_HEADER = /^(total|ytd|year to date|full year|fy total|(h[12]|q[1-4]|half[- ]year|period) total|total (for the )?(period|year|h[12]))\b/i;
+const TOTAL_HEADER =
+  /^(total|ytd|year to date|full year|fy total|(h[12]|q[1-4]|half[- ]year|period) total|total (for the )?(period|year|h[12]))\b/i;
 
 const isTotalHeader = (h: string) => TOTAL_HEADER.test(h.trim());
 

@@ -27,7 +27,13 @@ import {
   pickCurrency,
   stated,
 } from "./common.ts";
-import { bestLineTable, type Cell, headerCurrency, type LineTable, type PartKind } from "./extract.ts";
+import {
+  bestLineTable,
+  type Cell,
+  headerCurrency,
+  type LineTable,
+  type PartKind,
+} from "./extract.ts";
 import { type LineItem, lookedFor } from "./labels.ts";
 import { formatMoney } from "./numbers.ts";
 import { summable } from "./periods.ts";
@@ -51,9 +57,10 @@ export class MissingInputError extends Error {
 
 /** "pnl.xlsx, sheet P&L (header at row 4, line items as rows: revenue, cogs; periods FY25)". */
 export function describeLineTable(lt: LineTable): string {
-  const layout = { wide: "line items as rows", long: "period/account/amount", rows: "periods as rows" }[
-    lt.layout
-  ];
+  const layout =
+    { wide: "line items as rows", long: "period/account/amount", rows: "periods as rows" }[
+      lt.layout
+    ];
   const items = [...lt.items.keys(), ...lt.parts.keys()].join(", ") || "no known line items";
   return `${lt.table.file}${lt.table.sheet !== undefined ? `, sheet ${lt.table.sheet}` : ""} ` +
     `(header at row ${lt.table.firstRow - 1}, ${layout}: ${items}; periods ${
@@ -67,9 +74,9 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
     const other = bestLineTable(tables, WANTED);
     if (other) {
       throw new MissingInputError(
-        `a P&L table was found but it has no revenue line: looked for ${
-          lookedFor("revenue")
-        } in ${describeLineTable(other)}`,
+        `a P&L table was found but it has no revenue line: looked for ${lookedFor("revenue")} in ${
+          describeLineTable(other)
+        }`,
         { found: [describeLineTable(other)], lacks: [`revenue (${lookedFor("revenue")})`] },
       );
     }
@@ -84,8 +91,7 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
     const cell = lt.items.get(item)?.get(period);
     return cell ? stated(cell, "money", COSTS.includes(item)) : null;
   };
-  const partsOf = (kind: PartKind, period: string): Cell[] =>
-    lt.parts.get(kind)?.get(period) ?? [];
+  const partsOf = (kind: PartKind, period: string): Cell[] => lt.parts.get(kind)?.get(period) ?? [];
   const sumOf = (kinds: PartKind[], period: string, formula: string): Figure | null => {
     const figs: Figure[] = [];
     for (const kind of kinds) {
@@ -166,7 +172,11 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
         "revenue + other income",
       );
     }
-    const cogsParts = sumOf(["cogs_part", "inventory_change"], period, "sum of cost of sales lines");
+    const cogsParts = sumOf(
+      ["cogs_part", "inventory_change"],
+      period,
+      "sum of cost of sales lines",
+    );
     const cogs = check("COGS", period, get("cogs", period), cogsParts, "the sum of its lines");
     const gpComputed = revenue && cogs
       ? derived(revenue.value - cogs.value, "revenue − COGS", [revenue, cogs])
@@ -198,7 +208,13 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
       );
     } else if (totalExpenses) {
       const all = sum([cogs, opex, da, interest], "COGS + operating expenses + D&A + interest");
-      check("Total expenses", period, totalExpenses, all, "COGS + operating expenses + D&A + interest");
+      check(
+        "Total expenses",
+        period,
+        totalExpenses,
+        all,
+        "COGS + operating expenses + D&A + interest",
+      );
     }
     const tax = check(
       "Tax",
@@ -366,7 +382,7 @@ export function financialSummary(tables: SourceTable[]): KpiResult {
       return r ? changeRows(r) : [];
     })
     : [];
-  if (totalColumn) for (const c of changes) c.total = null;
+  if (totalColumn) { for (const c of changes) c.total = null; }
   const all = [...kept, ...changes];
   const values = (key: string) => (rows[key] ?? []).map((f) => f?.value ?? null);
   const costs = lt.periods.map((_, i) => {

@@ -158,7 +158,9 @@ export async function checkInputs(
              row_number() over (partition by c.file_id, coalesce(c.metadata ->> 'sheet', '')
                                 order by c.chunk_index) as n
         from public.workbench_chunks c
-       where c.workbench_id = ${workbenchId} and c.file_id = any(${indexed.map((f) => f.id)}::uuid[])
+       where c.workbench_id = ${workbenchId} and c.file_id = any(${
+    indexed.map((f) => f.id)
+  }::uuid[])
     ) t
      where n <= ${CHUNKS_PER_TABLE}
      order by file_id, chunk_index`;

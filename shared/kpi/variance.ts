@@ -78,8 +78,15 @@ function periodColumns(header: string[]): PeriodColumns[] {
       return;
     }
   });
-  return order.map((k) => byKey.get(k)!).filter((e) => e.budget !== undefined && e.actual !== undefined)
-    .map((e) => ({ period: e.period!, budget: e.budget!, actual: e.actual!, variance: e.variance ?? -1 }));
+  return order.map((k) => byKey.get(k)!).filter((e) =>
+    e.budget !== undefined && e.actual !== undefined
+  )
+    .map((e) => ({
+      period: e.period!,
+      budget: e.budget!,
+      actual: e.actual!,
+      variance: e.variance ?? -1,
+    }));
 }
 
 export function variance(
@@ -104,8 +111,7 @@ export function variance(
     const warnings: string[] = [];
     const scalars: KpiScalar[] = [];
     const currencies = new Set<string>();
-    const cells: { i: number; row: string[]; line: string; label: string; p: PeriodColumns }[] =
-      [];
+    const cells: { i: number; row: string[]; line: string; label: string; p: PeriodColumns }[] = [];
     table.rows.forEach((row, i) => {
       const line = labelCol >= 0 ? (row[labelCol] ?? "").trim() : `row ${table.firstRow + i}`;
       for (const p of pairs) {

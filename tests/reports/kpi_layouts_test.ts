@@ -60,7 +60,10 @@ Deno.test("matchLineItem() knows the Indian and international labels", () => {
     ["Cost of sales", "cogs"],
     ["Cost of materials consumed", "cogs_part"],
     ["Purchases of stock-in-trade", "cogs_part"],
-    ["Changes in inventories of finished goods, work-in-progress and stock-in-trade", "inventory_change"],
+    [
+      "Changes in inventories of finished goods, work-in-progress and stock-in-trade",
+      "inventory_change",
+    ],
     ["Employee benefits expense", "opex_part"],
     ["Finance costs", "interest"],
     ["Depreciation and amortisation", "da"],
@@ -213,7 +216,9 @@ Deno.test("computeKpis(financial_summary) reads one row per month with line item
   assert.ok(Math.abs(gm - (1 - sum(b.cogs) / sum(b.revenue)) * 100) < 1e-9);
   const cell = kpis.rows[0]!.cells[2]!.source!;
   assert.deepEqual([cell.column, cell.label], ["Revenue (B)", "Jun-25"]);
-  assert.ok(kpis.warnings.some((w) => /^Tax is not in the table .*looked for "Tax expense"/.test(w)));
+  assert.ok(
+    kpis.warnings.some((w) => /^Tax is not in the table .*looked for "Tax expense"/.test(w)),
+  );
 });
 
 Deno.test("computeKpis(financial_summary) counts an unknown line among the expenses as opex and lists the rest", async () => {
@@ -227,7 +232,11 @@ Deno.test("computeKpis(financial_summary) counts an unknown line among the expen
   });
   assert.equal(row(kpis, "ebitda")[0], 7500, "52,000 − 15,600 − 28,900");
   const cloud = kpis.lines!.find((l) => l.label === "Cloud hosting")!;
-  assert.deepEqual([cloud.used_as, cloud.how, cloud.source.row], ["operating expense", "position", 5]);
+  assert.deepEqual([cloud.used_as, cloud.how, cloud.source.row], [
+    "operating expense",
+    "position",
+    5,
+  ]);
   const headcount = kpis.lines!.find((l) => l.label === "Headcount")!;
   assert.equal(headcount.used_as, null);
   assert.ok(kpis.warnings.includes(
@@ -250,7 +259,10 @@ Deno.test("computeKpis(cash_flow) reads a statement under its bank's title rows,
   assert.equal(scalar("net_flow_total"), inflow - outflow);
   assert.equal(kpis.total_column, "Total");
   assert.equal(kpis.rows.find((r) => r.key === "inflows")!.total!.value, inflow);
-  assert.equal(kpis.rows.find((r) => r.key === "closing_balance")!.total!.value, txns.at(-1)!.balance);
+  assert.equal(
+    kpis.rows.find((r) => r.key === "closing_balance")!.total!.value,
+    txns.at(-1)!.balance,
+  );
 });
 
 Deno.test("computeKpis(variance) reads two quarters and says which variances are favourable", async () => {
@@ -309,17 +321,29 @@ Deno.test("tablesFromChunks() rebuilds the tables the worker reads, so the check
 });
 
 Deno.test("detectInputs() passes a month-per-row P&L and says what an unusable table lacks", async () => {
-  assert.equal(detectInputs("financial_summary", await chunkTables("m.csv", enc(byMonthCsv()))).ok, true);
-  const contacts = detectInputs("financial_summary", await chunkTables("c.csv", enc(contactsCsv())));
+  assert.equal(
+    detectInputs("financial_summary", await chunkTables("m.csv", enc(byMonthCsv()))).ok,
+    true,
+  );
+  const contacts = detectInputs(
+    "financial_summary",
+    await chunkTables("c.csv", enc(contactsCsv())),
+  );
   assert.equal(contacts.ok, false);
   assert.deepEqual(contacts.found, ["c.csv (header at row 1: Name, Email, City)"]);
   assert.deepEqual(contacts.lacks, ["a P&L table"]);
   const noRevenue = enc(cloudCsv().replace("Revenue,", "Bookings,"));
   const d = detectInputs("financial_summary", await chunkTables("nr.csv", noRevenue));
   assert.equal(d.ok, false);
-  assert.match(d.found[0]!, /^nr\.csv \(header at row 1, line items as rows: cogs, revenue_part, opex_part/);
+  assert.match(
+    d.found[0]!,
+    /^nr\.csv \(header at row 1, line items as rows: cogs, revenue_part, opex_part/,
+  );
   assert.match(d.lacks[0]!, /^revenue \("Revenue", "Revenue from operations", "Net sales"/);
-  assert.equal(detectInputs("cash_flow", await chunkTables("b.csv", enc(titledBankCsv()))).ok, true);
+  assert.equal(
+    detectInputs("cash_flow", await chunkTables("b.csv", enc(titledBankCsv()))).ok,
+    true,
+  );
   assert.equal(
     detectInputs("variance", await chunkTables("q.csv", enc(KEPT_FILES["budget_quarters.csv"]!())))
       .ok,

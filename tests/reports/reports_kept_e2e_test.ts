@@ -118,24 +118,27 @@ Deno.test(
       };
       const inr = (v: number) => formatValue(v, "money", "INR");
 
-      await t.step("an unusable table → 422 with what was found and lacking, no charge", async () => {
-        const before = await balance(alice);
-        const r = await create("contacts.csv", "financial_summary");
-        assert.equal(r.status, 422);
-        assert.equal(r.body.error.code, "missing_inputs");
-        assert.deepEqual(r.body.error.details.found, [
-          "contacts.csv (header at row 1: Name, Email, City)",
-        ]);
-        assert.deepEqual(r.body.error.details.lacks, ["a P&L table"]);
-        assert.match(r.body.error.details.missing[0], /P&L \(income statement\) table/);
-        const cf = await create("contacts.csv", "cash_flow");
-        assert.equal(cf.status, 422);
-        // A P&L is no budget: refused too, before any credit moves.
-        assert.equal((await create("pnl_by_month.csv", "variance")).status, 422);
-        assert.equal(await balance(alice), before, "the wallet is unchanged");
-        const rows = await sql`select 1 from public.reports where user_id = ${alice.id}`;
-        assert.equal(rows.length, 0, "no report was made");
-      });
+      await t.step(
+        "an unusable table → 422 with what was found and lacking, no charge",
+        async () => {
+          const before = await balance(alice);
+          const r = await create("contacts.csv", "financial_summary");
+          assert.equal(r.status, 422);
+          assert.equal(r.body.error.code, "missing_inputs");
+          assert.deepEqual(r.body.error.details.found, [
+            "contacts.csv (header at row 1: Name, Email, City)",
+          ]);
+          assert.deepEqual(r.body.error.details.lacks, ["a P&L table"]);
+          assert.match(r.body.error.details.missing[0], /P&L \(income statement\) table/);
+          const cf = await create("contacts.csv", "cash_flow");
+          assert.equal(cf.status, 422);
+          // A P&L is no budget: refused too, before any credit moves.
+          assert.equal((await create("pnl_by_month.csv", "variance")).status, 422);
+          assert.equal(await balance(alice), before, "the wallet is unchanged");
+          const rows = await sql`select 1 from public.reports where user_id = ${alice.id}`;
+          assert.equal(rows.length, 0, "no report was made");
+        },
+      );
 
       await t.step("a Schedule III workbook behind a cover sheet and title rows", async () => {
         const { report, text } = await made("schedule_iii.xlsx", "financial_summary");
@@ -165,34 +168,41 @@ Deno.test(
         assert.ok(text.includes(inr(total)), "the total column is in the PDF");
       });
 
-      await t.step("an unknown expense line is counted as opex and named, EBITDA right", async () => {
-        const { report, text } = await made("pnl_cloud_hosting.csv", "financial_summary");
-        CLOUD.months.forEach((_, i) => {
-          assert.equal(rowValues(report, "opex")[i], cloudDerived(i).opex);
-          assert.equal(rowValues(report, "ebitda")[i], cloudDerived(i).ebitda);
-        });
-        assert.deepEqual(rowValues(report, "ebitda"), [7500, 9250, 10300]);
-        const usd = (v: number) => formatValue(v, "money", "USD");
-        assert.ok(text.includes(usd(7500)) && text.includes(usd(10300)));
-        const cloud = report.kpis.lines.find((l: Json) => l.label === "Cloud hosting");
-        assert.equal(cloud.used_as, "operating expense");
-        assert.ok(text.includes('"Cloud hosting" (pnl_cloud_hosting.csv, row 5'));
-        assert.ok(text.includes('"Headcount" (pnl_cloud_hosting.csv, row 9'));
-      });
+      await t.step(
+        "an unknown expense line is counted as opex and named, EBITDA right",
+        async () => {
+          const { report, text } = await made("pnl_cloud_hosting.csv", "financial_summary");
+          CLOUD.months.forEach((_, i) => {
+            assert.equal(rowValues(report, "opex")[i], cloudDerived(i).opex);
+            assert.equal(rowValues(report, "ebitda")[i], cloudDerived(i).ebitda);
+          });
+          assert.deepEqual(rowValues(report, "ebitda"), [7500, 9250, 10300]);
+          const usd = (v: number) => formatValue(v, "money", "USD");
+          assert.ok(text.includes(usd(7500)) && text.includes(usd(10300)));
+          const cloud = report.kpis.lines.find((l: Json) => l.label === "Cloud hosting");
+          assert.equal(cloud.used_as, "operating expense");
+          assert.ok(text.includes('"Cloud hosting" (pnl_cloud_hosting.csv, row 5'));
+          assert.ok(text.includes('"Headcount" (pnl_cloud_hosting.csv, row 9'));
+        },
+      );
 
-      await t.step("a bank statement under title rows: months and the period's totals", async () => {
-        const { report, text } = await made("bank_statement_titled.csv", "cash_flow");
-        const txns = titledBankTransactions();
-        const inflow = txns.reduce((s, x) => s + x.credit, 0);
-        const outflow = txns.reduce((s, x) => s + x.debit, 0);
-        const scalar = (k: string) => report.kpis.scalars.find((s: Json) => s.key === k).figure.value;
-        assert.equal(scalar("total_inflows"), inflow);
-        assert.equal(scalar("total_outflows"), outflow);
-        assert.equal(scalar("net_flow_total"), inflow - outflow);
-        assert.ok(text.includes(`Total inflows for the period: ${inr(inflow)}`));
-        assert.ok(text.includes(`Total outflows for the period: ${inr(outflow)}`));
-        assert.ok(text.includes(`Net flow for the period: ${inr(inflow - outflow)}`));
-      });
+      await t.step(
+        "a bank statement under title rows: months and the period's totals",
+        async () => {
+          const { report, text } = await made("bank_statement_titled.csv", "cash_flow");
+          const txns = titledBankTransactions();
+          const inflow = txns.reduce((s, x) => s + x.credit, 0);
+          const outflow = txns.reduce((s, x) => s + x.debit, 0);
+          const scalar = (k: string) =>
+            report.kpis.scalars.find((s: Json) => s.key === k).figure.value;
+          assert.equal(scalar("total_inflows"), inflow);
+          assert.equal(scalar("total_outflows"), outflow);
+          assert.equal(scalar("net_flow_total"), inflow - outflow);
+          assert.ok(text.includes(`Total inflows for the period: ${inr(inflow)}`));
+          assert.ok(text.includes(`Total outflows for the period: ${inr(outflow)}`));
+          assert.ok(text.includes(`Net flow for the period: ${inr(inflow - outflow)}`));
+        },
+      );
 
       await t.step("a budget with two quarters: each variance favourable or not", async () => {
         const { report, text } = await made("budget_quarters.csv", "variance");
