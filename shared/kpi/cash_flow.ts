@@ -243,7 +243,12 @@ export function cashFlow(tables: SourceTable[]): KpiResult {
     } else {warnings.push(
         "cash is not burning on average (net flow is positive): no runway is computed",
       );}
-  } else warnings.push("no balance column or closing balance row: runway cannot be computed");
+  } else {
+    warnings.push(
+      'no balance column (looked for "Balance", "Closing balance", "Running balance") or ' +
+        'closing balance row (looked for "Closing balance", "Cash at end"): runway cannot be computed',
+    );
+  }
   return {
     report_type: "cash_flow",
     currency: data.currency,

@@ -28,7 +28,7 @@ const has = (text: string, re: RegExp) => re.test(text);
 export const REPORT_INPUTS: Record<ReportType, ReportInput> = {
   financial_summary: {
     need:
-      "a P&L (income statement) table as CSV or XLSX: line items such as Revenue, COGS, Operating expenses and Net income as rows with periods as columns, or columns period, account, amount",
+      "a P&L (income statement) table as CSV or XLSX: line items such as Revenue, COGS, Operating expenses and Net income as rows with periods as columns, one row per period with line items as columns, or columns period, account, amount",
     matches: (t) =>
       has(t, /\b(revenue|revenues|sales|turnover|total income)\b/) &&
       has(t, /\b(cost of|cogs|expenses|net income|net profit|profit|ebitda|opex)\b/),
@@ -186,7 +186,7 @@ export async function checkInputs(
     pending: files.filter((f) => f.status === "pending" || f.status === "processing").map((f) =>
       f.file_name
     ),
-    found,
+    found: found.length > 20 ? [...found.slice(0, 20), `… and ${found.length - 20} more`] : found,
     lacks: [...lacks],
   };
 }

@@ -364,3 +364,40 @@ Deno.test("the committed kept-format fixtures match their generator", async () =
     scheduleIIIXlsx(),
   );
 });
+
+Deno.test("computeKpis(financial_summary) checks income lines against a stated Total revenue and a Total row against its months", () => {
+  const wide = table(["Line", "Q1", "Q2"], [
+    ["Product sales", "600", "650"],
+    ["Services", "400", "420"],
+    ["Total revenue", "1,000", "1,100"],
+    ["Cost of sales", "(400)", "(430)"],
+    ["Salaries", "(300)", "(300)"],
+    ["Net profit", "300", "370"],
+  ]);
+  const kpis = computeKpis("financial_summary", [wide]);
+  assert.deepEqual(row(kpis, "revenue"), [1000, 1100]);
+  const used = kpis.lines!.filter((l) => l.used_as === "revenue (a line of the stated total)");
+  assert.deepEqual(used.map((l) => l.label), ["Product sales", "Services"]);
+  assert.equal(kpis.warnings.filter((w) => w.startsWith("Revenue for")).length, 1);
+  assert.match(
+    kpis.warnings.find((w) => w.startsWith("Revenue for"))!,
+    /^Revenue for Q2: the file states 1,100 .* but the sum of its lines gives 1,070/,
+  );
+  const byMonth = table(["Month", "Revenue", "COGS"], [
+    ["Jan-25", "100", "40"],
+    ["Feb-25", "120", "50"],
+    ["Total", "230", "90"],
+  ]);
+  const m = computeKpis("financial_summary", [byMonth]);
+  assert.deepEqual(m.columns, ["Jan-25", "Feb-25"]);
+  assert.ok(
+    m.warnings.includes(
+      "Revenue: the file's Total row states 230 (t.csv, row 4, column Revenue (B)) but its periods add up to 220",
+    ),
+    m.warnings.join("\n"),
+  );
+  assert.ok(
+    !m.warnings.some((w) => w.startsWith("COGS:")),
+    "a total that agrees is not warned about",
+  );
+});
