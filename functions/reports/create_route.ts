@@ -2,7 +2,9 @@
  * `POST /reports` with an Idempotency-Key header: editors and owners only. A key already used by
  * the caller answers at once — the same body replays its report (202, `idempotent-replayed`),
  * another body is 409 — without checking or charging anything again. Otherwise the prerequisites
- * are checked against the workbench's indexed tables (422 `missing_inputs`, nothing charged), and
+ * are checked by running the worker's table detection and KPI computation on the workbench's
+ * stored table rows (`checkInputs`: 422 `missing_inputs` with what was found and what is lacking,
+ * nothing charged), and
  * private.create_report charges 1 credit, inserts the report and queues it in one transaction
  * (which also settles two requests racing with one key). Its Postgres errors become HTTP errors
  * through `httpErrorFromPostgres` (no credit 402; the workbench deleted meanwhile 404).
@@ -136,6 +138,9 @@ async function requireInputs(sql: Sql, r: CreateRequest): Promise<void> {
     422,
     "missing_inputs",
     `A ${report_type} report needs ${details.missing[0]}.` +
+      (check.found.length
+        ? ` Found ${check.found.join("; ")}; lacking ${details.lacks.join("; ")}.`
+        : "") +
       (check.pending.length
         ? " Some tables are still being indexed; try again when they are done."
         : ""),

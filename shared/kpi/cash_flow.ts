@@ -8,10 +8,14 @@
  *   net flow = inflows − outflows
  *   average monthly burn = −(average net flow over the months), when that is positive
  *   runway = last balance ÷ average monthly burn (months); none when cash is not burning
+ * Beside the months, the period's totals: total inflows, total outflows and the net flow over
+ * the whole period (a total column, and scalars). A statement's header is found below its title
+ * rows (bank name, account number) as for any table.
  */
 import { collectSources, derived, pickCurrency, stated } from "./common.ts";
 import { guessDayFirst, monthKey, parseDate } from "./dates.ts";
 import { bestLineTable, headerCurrency } from "./extract.ts";
+import { locateHeader } from "./layout.ts";
 import { MissingInputError } from "./financial.ts";
 import { isColumn } from "./labels.ts";
 import { parseAmount } from "./numbers.ts";
@@ -37,7 +41,8 @@ interface Monthly {
   skipped: number;
 }
 
-function fromStatement(table: SourceTable): Monthly | undefined {
+function fromStatement(input: SourceTable): Monthly | undefined {
+  const table = locateHeader(input);
   const col = (role: Parameters<typeof isColumn>[1]) =>
     table.header.findIndex((h) => isColumn(h, role));
   const dateCol = col("date");
@@ -138,7 +143,7 @@ function fromStatement(table: SourceTable): Monthly | undefined {
 }
 
 function fromCashTable(tables: SourceTable[]): Monthly | undefined {
-  const lt = bestLineTable(tables, ["inflows", "outflows", "closing_balance"]);
+  const lt = bestLineTable(tables, ["inflows", "outflows", "closing_balance"], "inflows");
   if (!lt || !lt.items.has("inflows") || !lt.items.has("outflows")) return undefined;
   const cell = (item: "inflows" | "outflows" | "closing_balance", p: string, abs: boolean) => {
     const c = lt.items.get(item)?.get(p);
@@ -157,6 +162,12 @@ function fromCashTable(tables: SourceTable[]): Monthly | undefined {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+function lastOf(balances: (Figure | null)[]): Figure | null {
+  let last: Figure | null = null;
+  for (const b of balances) if (b) last = b;
+  return last;
+}
 
 export function cashFlow(tables: SourceTable[]): KpiResult {
   let data: Monthly | undefined;
@@ -192,7 +203,25 @@ export function cashFlow(tables: SourceTable[]): KpiResult {
       cells: data.balances,
     });
   }
-  const scalars: KpiScalar[] = [];
+  const total = (cells: Figure[], label: string) =>
+    derived(
+      round2(cells.reduce((s, f) => s + f.value, 0)),
+      `${label} summed over the months`,
+      cells,
+    );
+  rows[0]!.total = total(data.inflows, "inflows");
+  rows[1]!.total = total(data.outflows, "outflows");
+  rows[2]!.total = derived(
+    round2(rows[0]!.total.value - rows[1]!.total.value),
+    "total inflows − total outflows",
+    [rows[0]!.total, rows[1]!.total],
+  );
+  if (rows[3]) rows[3].total = lastOf(data.balances);
+  const scalars: KpiScalar[] = [
+    { key: "total_inflows", label: "Total inflows for the period", figure: rows[0]!.total },
+    { key: "total_outflows", label: "Total outflows for the period", figure: rows[1]!.total },
+    { key: "net_flow_total", label: "Net flow for the period", figure: rows[2]!.total },
+  ];
   const avgNet = net.reduce((s, f) => s + f.value, 0) / net.length;
   const burn = derived(round2(Math.max(0, -avgNet)), "−(average monthly net flow)", net);
   scalars.push({ key: "average_monthly_burn", label: "Average monthly burn", figure: burn });
@@ -214,7 +243,12 @@ export function cashFlow(tables: SourceTable[]): KpiResult {
     } else {warnings.push(
         "cash is not burning on average (net flow is positive): no runway is computed",
       );}
-  } else warnings.push("no balance column or closing balance row: runway cannot be computed");
+  } else {
+    warnings.push(
+      'no balance column (looked for "Balance", "Closing balance", "Running balance") or ' +
+        'closing balance row (looked for "Closing balance", "Cash at end"): runway cannot be computed',
+    );
+  }
   return {
     report_type: "cash_flow",
     currency: data.currency,
@@ -232,5 +266,6 @@ export function cashFlow(tables: SourceTable[]): KpiResult {
     },
     warnings,
     sources: collectSources([...rows.flatMap((r) => r.cells), ...scalars.map((s) => s.figure)]),
+    total_column: data.months.length > 1 ? "Total" : "Period",
   };
 }

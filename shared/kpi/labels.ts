@@ -6,7 +6,11 @@
 
 export type LineItem =
   | "revenue"
+  | "other_income"
+  | "total_income"
   | "cogs"
+  | "cogs_part"
+  | "inventory_change"
   | "gross_profit"
   | "opex"
   | "opex_part"
@@ -15,6 +19,8 @@ export type LineItem =
   | "ebit"
   | "interest"
   | "tax"
+  | "tax_part"
+  | "total_expenses"
   | "pbt"
   | "net_income"
   | "inflows"
@@ -39,8 +45,10 @@ export const SYNONYMS: Record<LineItem, string[]> = {
     "income from operations",
     "operating revenue",
     "gross sales",
-    "total income",
+    "sales revenue",
   ],
+  other_income: ["other income", "other operating income", "non operating income"],
+  total_income: ["total income", "total revenue and other income"],
   cogs: [
     "cost of goods sold",
     "cogs",
@@ -48,8 +56,27 @@ export const SYNONYMS: Record<LineItem, string[]> = {
     "cost of revenue",
     "cost of revenues",
     "direct costs",
+    "direct cost",
+    "total cost of sales",
+  ],
+  cogs_part: [
     "cost of materials consumed",
+    "cost of raw materials consumed",
+    "raw materials consumed",
+    "materials consumed",
     "purchases",
+    "purchases of stock in trade",
+    "purchase of stock in trade",
+    "purchases of traded goods",
+  ],
+  inventory_change: [
+    "changes in inventories",
+    "change in inventories",
+    "changes in inventory",
+    "changes in inventories of finished goods work in progress and stock in trade",
+    "changes in inventories of finished goods and work in progress",
+    "changes in inventories of stock in trade",
+    "increase decrease in inventories",
   ],
   gross_profit: ["gross profit", "gross margin", "gross income"],
   opex: [
@@ -58,7 +85,7 @@ export const SYNONYMS: Record<LineItem, string[]> = {
     "opex",
     "total opex",
     "operating costs",
-    "total expenses",
+    "total operating costs",
     "sganda",
     "selling general and administrative",
     "selling general and administrative expenses",
@@ -69,7 +96,11 @@ export const SYNONYMS: Record<LineItem, string[]> = {
     "wages",
     "payroll",
     "employee benefits expense",
+    "employee benefit expense",
+    "employee benefits expenses",
     "employee costs",
+    "employee cost",
+    "staff costs",
     "rent",
     "marketing",
     "sales and marketing",
@@ -97,7 +128,15 @@ export const SYNONYMS: Record<LineItem, string[]> = {
     "depreciation and amortization expense",
   ],
   ebit: ["ebit", "operating income", "operating profit", "profit from operations"],
-  interest: ["interest", "interest expense", "finance costs", "finance cost", "interest paid"],
+  interest: [
+    "interest",
+    "interest expense",
+    "finance costs",
+    "finance cost",
+    "finance charges",
+    "interest paid",
+    "interest and finance charges",
+  ],
   tax: [
     "tax",
     "taxes",
@@ -106,8 +145,19 @@ export const SYNONYMS: Record<LineItem, string[]> = {
     "tax expense",
     "income tax expense",
     "provision for tax",
+    "total tax expense",
+    "tax expenses",
   ],
-  pbt: ["profit before tax", "pbt", "earnings before tax", "income before tax", "ebt"],
+  tax_part: ["current tax", "deferred tax", "tax for earlier years", "mat credit"],
+  total_expenses: ["total expenses", "total expenditure", "total costs"],
+  pbt: [
+    "profit before tax",
+    "pbt",
+    "earnings before tax",
+    "income before tax",
+    "ebt",
+    "profit loss before tax",
+  ],
   net_income: [
     "net income",
     "net profit",
@@ -116,6 +166,9 @@ export const SYNONYMS: Record<LineItem, string[]> = {
     "net earnings",
     "profit for the period",
     "profit for the year",
+    "profit loss for the year",
+    "profit loss for the period",
+    "profit after taxation",
     "net profit after tax",
     "net loss",
     "net income loss",
@@ -228,4 +281,24 @@ export function isColumn(header: string, role: ColumnRole): boolean {
   if (names.includes(norm)) return true;
   const bare = norm.replace(/\s+(inr|usd|eur|gbp|rs)$/, "");
   return names.includes(bare);
+}
+
+/** How a report names each input when it says which labels it looked for. */
+export const LOOKED_FOR: Partial<Record<LineItem, string[]>> = {
+  revenue: ["Revenue", "Revenue from operations", "Net sales", "Sales", "Turnover", "Total income"],
+  cogs: ["COGS", "Cost of sales", "Cost of goods sold", "Cost of materials consumed", "Purchases"],
+  gross_profit: ["Gross profit"],
+  opex: ["Operating expenses", "Employee benefits expense", "Salaries", "Rent", "Other expenses"],
+  ebitda: ["EBITDA"],
+  da: ["Depreciation and amortisation", "D&A", "Depreciation"],
+  interest: ["Finance costs", "Interest expense", "Interest"],
+  tax: ["Tax expense", "Income tax", "Current tax", "Deferred tax"],
+  net_income: ["Net income", "Net profit", "Profit after tax", "PAT", "Profit for the year"],
+  inflows: ["Inflows", "Receipts", "Total inflows"],
+  outflows: ["Outflows", "Payments", "Total outflows"],
+};
+
+/** "Revenue, Net sales, Turnover" for a message. */
+export function lookedFor(item: LineItem): string {
+  return (LOOKED_FOR[item] ?? [item]).map((l) => `"${l}"`).join(", ");
 }

@@ -5,7 +5,9 @@
  * spaces or apostrophes as separators, currency symbols and codes before or after (₹ Rs INR $ USD
  * € EUR £ GBP), parentheses or a leading/trailing minus (also U+2212) for negatives, a trailing
  * "%" (the number as written: "12.5%" is 12.5 with `percent`), and a trailing "Cr"/"Dr" of bank
- * statements (Dr negative). Indian grouping with no currency written is taken as INR. Anything else (text, dates, "n/a", "-") is not a number.
+ * statements (Dr negative). Indian grouping with no currency written is taken as INR. Anything
+ * else (text, dates, "n/a", "-") is not a number; `parseCell` reads a table cell, where a lone
+ * dash is how accountants write zero.
  */
 
 export interface ParsedAmount {
@@ -83,6 +85,16 @@ export function parseAmount(raw: string): ParsedAmount | null {
     percent,
     ...(currency ? { currency } : {}),
   };
+}
+
+/**
+ * A cell of a financial table: `parseAmount`, and a lone dash ("-", "–", "—") is zero, as
+ * accounts write a nil line; a trailing "/-" (Indian "Rs. 1,200/-") is dropped.
+ */
+export function parseCell(raw: string): ParsedAmount | null {
+  const s = raw.trim();
+  if (/^[-\u2013\u2014\u2212]$/.test(s)) return { value: 0, percent: false };
+  return parseAmount(s.replace(/\s*\/-$/, ""));
 }
 
 /** Groups the digits of a non-negative integer string: Indian 12,34,567 or Western 1,234,567. */

@@ -12,6 +12,8 @@ export interface SourceTable {
   rows: string[][];
   /** 1-based source row number of rows[0]. */
   firstRow: number;
+  /** Title rows above the header (company, statement name, "₹ in lakhs"), as text. */
+  context?: string;
 }
 
 /** "A", "B", ..., "AA" for a 0-based column index. */

@@ -44,6 +44,24 @@ export interface KpiRow {
   unit: Unit;
   /** One per column (period); null when it cannot be computed. */
   cells: (Figure | null)[];
+  /** The row's figure for the whole period (the total column), when the report has one. */
+  total?: Figure | null;
+  /** Variance reports: whether the variance is favourable (revenue above budget, cost below). */
+  favourable?: boolean | null;
+}
+
+/**
+ * What became of one line of the table the report read: the KPI input it was counted in (by its
+ * label, or by where it sits: an unknown line among the expenses is an operating expense), or
+ * null when it was not used. Nothing is dropped silently: every line with figures is here.
+ */
+export interface LineUse {
+  label: string;
+  /** The line's label cell (for a line item that is a column: its header cell). */
+  source: Provenance;
+  used_as: string | null;
+  how: "label" | "position" | "not_used";
+  note?: string;
 }
 
 /** A named figure outside the table (averages, runway, flagged lines). */
@@ -70,6 +88,10 @@ export interface KpiResult {
   warnings: string[];
   /** Every cell a figure was read from, once. */
   sources: Provenance[];
+  /** Heading of the total column (rows carry `total`), when the periods add up to one. */
+  total_column?: string;
+  /** Every line of the table read, and what it was used as (financial summaries). */
+  lines?: LineUse[];
 }
 
 export type ReportType = "financial_summary" | "cash_flow" | "variance";

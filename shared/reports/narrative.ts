@@ -77,6 +77,12 @@ export function templateNarrative(kpis: KpiResult): string {
       }, a net flow of ${at("net_flow", last)}.`,
     );
     const scalar = (k: string) => fmt(kpis.scalars.find((s) => s.key === k)?.figure, kpis);
+    if (cols.length > 1 && scalar("total_inflows")) {
+      parts.push(
+        `Over ${cols[0]} to ${p}, total inflows were ${scalar("total_inflows")} and total ` +
+          `outflows ${scalar("total_outflows")}, a net flow of ${scalar("net_flow_total")}.`,
+      );
+    }
     if (scalar("average_monthly_burn")) {
       parts.push(`The average monthly burn over the period is ${scalar("average_monthly_burn")}.`);
     }
@@ -161,6 +167,7 @@ function allowedValues(kpis: KpiResult): number[] {
   const add = (f: Figure | null) => f && values.push(Math.abs(f.value));
   for (const row of kpis.rows) {
     row.cells.forEach(add);
+    if (row.total) add(row.total);
     for (const w of writtenNumbers(row.label)) values.push(w.value);
   }
   for (const s of kpis.scalars) {
@@ -201,10 +208,15 @@ export function narrativeMessages(
 ): ChatMessage[] {
   const lines = kpis.rows.map((r) =>
     `${r.label}: ${
-      r.cells.map((c, i) =>
-        `${kpis.columns[i]} ${c ? formatValue(c.value, c.unit, kpis.currency) : "n/a"}`
-      ).join("; ")
-    }`
+      [
+        ...r.cells.map((c, i) =>
+          `${kpis.columns[i]} ${c ? formatValue(c.value, c.unit, kpis.currency) : "n/a"}`
+        ),
+        ...(kpis.total_column && r.total
+          ? [`${kpis.total_column} ${formatValue(r.total.value, r.total.unit, kpis.currency)}`]
+          : []),
+      ].join("; ")
+    }${r.favourable === true ? " (favourable)" : r.favourable === false ? " (unfavourable)" : ""}`
   );
   for (const s of kpis.scalars) {
     lines.push(`${s.label}: ${formatValue(s.figure.value, s.figure.unit, kpis.currency)}`);

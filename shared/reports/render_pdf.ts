@@ -4,7 +4,13 @@
  * figure. DejaVu Sans is embedded as a subset (only the glyphs used), so ₹ and accented names show.
  */
 import { fontkit, PDFDocument, type PDFFont, type PDFPage, rgb } from "../vendor/mod.ts";
-import { describeSource, type Figure, formatValue, type KpiResult } from "../kpi/mod.ts";
+import {
+  describeSource,
+  type Figure,
+  formatValue,
+  type KpiResult,
+  type KpiRow,
+} from "../kpi/mod.ts";
 import { decodeBase64 } from "./base64.ts";
 import { DEJAVU_SANS_B64, DEJAVU_SANS_BOLD_B64 } from "./fonts.ts";
 
@@ -194,13 +200,42 @@ export function disagreementNote(
   return null;
 }
 
+/** A column of the KPI table: its heading and what it shows for a row. */
+interface TableColumn {
+  heading: string;
+  figure(row: KpiRow): Figure | null | undefined;
+  /** A text cell instead of a figure (variance: favourable or not). */
+  text?(row: KpiRow): string;
+}
+
+/** The periods, then the total column when the report has one, then (variance) F/U. */
+function tableColumns(kpis: KpiResult): TableColumn[] {
+  const cols: TableColumn[] = kpis.columns.map((heading, i) => ({
+    heading,
+    figure: (row) => row.cells[i],
+  }));
+  if (kpis.total_column) cols.push({ heading: kpis.total_column, figure: (row) => row.total });
+  if (kpis.rows.some((r) => r.favourable !== undefined)) {
+    cols.push({
+      heading: "F / U",
+      figure: () => null,
+      text: (row) =>
+        row.favourable === true ? "favourable" : row.favourable === false ? "unfavourable" : "–",
+    });
+  }
+  return cols;
+}
+
 /** The KPI table, six columns per block; a figure marked * has a footnote under the table. */
 function kpiTable(w: Writer, kpis: KpiResult): void {
   const notes: string[] = [];
   const perBlock = 6;
   const labelWidth = kpis.report_type === "variance" ? 170 : 150;
-  for (let start = 0; start < Math.max(1, kpis.columns.length); start += perBlock) {
-    const cols = kpis.columns.slice(start, start + perBlock);
+  const all = tableColumns(kpis);
+  // The variance table keeps its five columns together; a total column may start a block.
+  const size = kpis.report_type === "variance" ? Math.max(perBlock, all.length) : perBlock;
+  for (let start = 0; start < Math.max(1, all.length); start += size) {
+    const cols = all.slice(start, start + size);
     const colWidth = (w.width - labelWidth) / Math.max(cols.length, 4);
     const rowHeight = 13;
     const header = () => {
@@ -217,7 +252,10 @@ function kpiTable(w: Writer, kpis: KpiResult): void {
         bold: true,
       });
       cols.forEach((c, i) =>
-        w.cell(c, PAGE.margin + labelWidth + i * colWidth, colWidth, { bold: true, right: true })
+        w.cell(c.heading, PAGE.margin + labelWidth + i * colWidth, colWidth, {
+          bold: true,
+          right: true,
+        })
       );
     };
     header();
@@ -237,17 +275,20 @@ function kpiTable(w: Writer, kpis: KpiResult): void {
         });
       }
       w.cell(row.label, PAGE.margin, labelWidth, {});
-      cols.forEach((_, i) => {
-        const f = row.cells[start + i];
-        const note = f ? disagreementNote(kpis, row.label, cols[i]!, f) : null;
+      cols.forEach((col, i) => {
+        const x = PAGE.margin + labelWidth + i * colWidth;
+        if (col.text) {
+          w.cell(col.text(row), x, colWidth, { right: true });
+          return;
+        }
+        const f = col.figure(row);
+        const note = f ? disagreementNote(kpis, row.label, col.heading, f) : null;
         if (note) notes.push(`* ${note}`);
         w.cell(
           f ? `${formatValue(f.value, f.unit, kpis.currency)}${note ? "*" : ""}` : "–",
-          PAGE.margin + labelWidth + i * colWidth,
+          x,
           colWidth,
-          {
-            right: true,
-          },
+          { right: true },
         );
       });
     });
