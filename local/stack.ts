@@ -43,7 +43,7 @@ export interface StackOptions {
   apiPort?: number;
   /** PGlite wire-protocol port; 0 picks a free one. */
   dbPort?: number;
-  /** The mail catcher's port (default 54324, Inbucket's in Supabase's stack); 0 picks a free one. */
+  /** The mail catcher's port (`task dev`: 54324, Inbucket's in Supabase's stack); default 0, free. */
   mailPort?: number;
   /**
    * Whether Auth asks new users to confirm their email (a link mailed to the catcher) before they
@@ -207,7 +207,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await sql()`alter table auth.users add column if not exists confirmation_token varchar(255),
                                        add column if not exists confirmation_sent_at timestamptz`;
   }
-  const mail = startMailCatcher({ host, port: opts.mailPort ?? 54324 });
+  const mail = startMailCatcher({ host, port: opts.mailPort ?? 0 });
   const mailEnv = {
     MAIL_API_URL: mail.url,
     MAIL_API_KEY: mail.apiKey,
