@@ -1,7 +1,8 @@
 /**
  * Tenancy end to end through supabase-js: company membership by invitation (the same answer for an
- * email with or without an account; sign up, list, accept; expired, reused and declined
- * invitations refused), owners only by an owner's promotion, the last owner staying, deleting a
+ * email with or without an account; sign up, list, accept with the token mailed to the mail
+ * catcher; expired, reused and declined invitations refused; the attack on invitations without
+ * their token is invitation_token_e2e_test.ts), owners only by an owner's promotion, the last owner staying, deleting a
  * sole owner through Auth handing the company over; and the workbench member routes (raise-only
  * roles, managers, PATCH and DELETE of a workbench with its stored objects collected).
  */
