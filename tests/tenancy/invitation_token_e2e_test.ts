@@ -6,8 +6,8 @@
  * mailbox accepts with the token; the token works once and not after the invitation expires; the
  * inviting admin never gets the token, and the database keeps only its SHA-256. Without a mail
  * provider an invitation is refused (503) unless `INVITATION_LINK_IN_RESPONSE=true` returns the
- * link to the admin. With confirmation on, local Auth mails a confirmation link to the catcher and
- * an unconfirmed account gets no session.
+ * link to the admin. With confirmation on, local Auth mails a confirmation link to the catcher, an
+ * unconfirmed account gets no session, and the confirmed invitee still needs the token.
  */
 import assert from "node:assert/strict";
 import type { Stack } from "../../local/stack.ts";
@@ -235,7 +235,7 @@ Deno.test(
 );
 
 Deno.test(
-  "local Auth with email confirmation on mails a link and gives no session before it",
+  "local Auth with confirmation on mails a link, no session before it; the token is still needed",
   opts,
   async () => {
     const stack = await startTestStack({ emailConfirmations: true });
@@ -285,6 +285,41 @@ Deno.test(
         password: "correct-horse-battery",
       });
       assert.equal(later.error, null, "signs in once confirmed");
+
+      // The invitation flow is the same with confirmation on: the confirmed invitee still needs
+      // the mailed token. The inviting admin is created confirmed through Auth's admin API.
+      const adminEmail = "admin-confirmed@example.com";
+      const created = await fetch(`${stack.apiUrl}/auth/v1/admin/users`, {
+        method: "POST",
+        headers: {
+          apikey: stack.serviceRoleKey,
+          authorization: `Bearer ${stack.serviceRoleKey}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ email: adminEmail, password: "pw-123456", email_confirm: true }),
+      });
+      assert.equal(created.status, 200);
+      await created.body?.cancel();
+      const admin = anonClient(stack);
+      assert.equal(
+        (await admin.auth.signInWithPassword({ email: adminEmail, password: "pw-123456" })).error,
+        null,
+      );
+      const company = await call(admin, "companies", { body: { name: "Initech" } });
+      const invited = await call(admin, `companies/${company.body.id}/invitations`, {
+        body: { email },
+      });
+      assert.equal(invited.status, 201);
+      const listed = await call(client, "invitations");
+      assert.deepEqual(listed.body.invitations.map((i: { id: string }) => i.id), [invited.body.id]);
+      const noToken = await call(client, `invitations/${invited.body.id}/accept`, {
+        body: { token: "x".repeat(43) },
+      });
+      assert.equal(noToken.status, 403, "a confirmed email is still not enough");
+      const accepted = await call(client, `invitations/${invited.body.id}/accept`, {
+        body: { token: await invitationToken(stack, email, invited.body.id) },
+      });
+      assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
     } finally {
       await stack.stop();
     }
