@@ -14,18 +14,20 @@
 --
 -- Company membership comes by invitation (consent), after basejump's invitations: an admin
 -- invites an email with a role (admin or member, never owner); the person who owns that verified
--- email lists the invitation and accepts or declines it with the invitation's secret token. An
--- invitation expires (private.settings `invitation_ttl_days`, 7 by default) and is used once.
--- A confirmed email alone proves nothing when the project confirms no email (anyone can sign up
--- with the invitee's address), so answering needs the token too: the companies function makes a
--- random one per invitation, mails it to the invited address as a link and hands only its SHA-256
--- to invite_to_company(); private.company_invitation_tokens keeps that hash, which no API role
--- reads. Inviting again replaces the token (the older link stops working). Nothing here looks an email up among the
+-- email lists the invitation and accepts or declines it. An invitation expires (private.settings
+-- `invitation_ttl_days`, 7 by default) and is used once. Nothing here looks an email up among the
 -- accounts, so no answer tells whether an email has an account. Clients do not insert
 -- company_members: membership comes only from accepting an invitation (and the creator's owner
 -- row, added by a trigger). Owners come only from an owner promoting an existing member. Fellow
 -- members see each other's email and role through public.company_member_list(); they consented to
 -- that by joining.
+--
+-- A confirmed email alone proves nothing when the project confirms no email (anyone can sign up
+-- with the invitee's address), so answering an invitation also needs its secret token: the
+-- companies function makes a random one per invitation, mails it to the invited address as a
+-- link and hands only its SHA-256 to invite_to_company(); private.company_invitation_tokens keeps
+-- that hash, which no API role reads. Inviting again replaces the token (the older link stops
+-- working).
 --
 -- Ownership holds under concurrency and user deletion. The last-owner rule locks the company row
 -- before counting owners, so two owners who leave (or are demoted) at the same moment run one
@@ -122,16 +124,6 @@ create index company_invitations_email_idx on public.company_invitations (email)
 revoke all on public.company_invitations from anon, authenticated;
 grant select, delete on public.company_invitations to authenticated;
 alter table public.company_invitations enable row level security;
-
--- The SHA-256 of each invitation's secret token (the token itself is only in the invitee's mail).
--- One row per invitation, replaced when the invitation is refreshed; kept after the invitation is
--- answered (its status makes it single use) and deleted with it.
-create table private.company_invitation_tokens (
-  invitation_id uuid primary key references public.company_invitations (id) on delete cascade,
-  token_hash bytea not null check (octet_length(token_hash) = 32),
-  created_at timestamptz not null default now()
-);
-revoke all on private.company_invitation_tokens from public, anon, authenticated;
 
 ------------------------------------------------------------------------------------------------
 -- Membership checks (about auth.uid() only).
@@ -523,6 +515,16 @@ grant execute on function private.caller_verified_email() to service_role;
 -- PostgREST-style SQLSTATEs: PT404 not found, PT403 wrong token, PT409 used, PT410 expired; 42501
 -- for a caller who may not invite; 23505 when the email is already a member's.
 ------------------------------------------------------------------------------------------------
+
+-- The SHA-256 of each invitation's secret token (the token itself is only in the invitee's mail).
+-- One row per invitation, replaced when the invitation is refreshed; kept after the invitation is
+-- answered (its status makes it single use) and deleted with it.
+create table private.company_invitation_tokens (
+  invitation_id uuid primary key references public.company_invitations (id) on delete cascade,
+  token_hash bytea not null check (octet_length(token_hash) = 32),
+  created_at timestamptz not null default now()
+);
+revoke all on private.company_invitation_tokens from public, anon, authenticated;
 
 -- Invites an email to a company (admins and owners), with `p_token_hash`, the SHA-256 of the
 -- invitation's secret token (32 bytes; the caller makes the token and delivers it to the email).
