@@ -1,11 +1,19 @@
 /**
  * The subset of the Supabase Auth (GoTrue) HTTP API that clients use, served under /auth/v1:
- * signup, password and refresh-token grants, the current user, logout, admin user creation and the
- * JWKS. Users live in `auth.users` of the local database, so triggers on that table fire as they
- * do on Supabase.
+ * signup, password and refresh-token grants, the current user, logout, admin user creation, email
+ * confirmation (`GET /verify`) and the JWKS. Users live in `auth.users` of the local database, so
+ * triggers on that table fire as they do on Supabase.
+ *
+ * Email confirmation follows `[auth.email] enable_confirmations` of supabase/config.toml. Off (the
+ * default), every address is confirmed at signup, as GoTrue's autoconfirm does. On, signup answers
+ * the user without a session, mails a confirmation link (`/auth/v1/verify?token=…&type=signup`) to
+ * the mail catcher, and the password grant answers `400 email_not_confirmed` until the link is
+ * opened; opening it confirms and redirects to `site_url` with the session in the fragment, as
+ * GoTrue does. Admin-created users are confirmed only with `email_confirm: true` then.
  */
 import { z } from "zod";
 import type { Sql } from "../shared/db.ts";
+import { escapeHtml, type Mailer } from "../shared/mail.ts";
 import type { Credential, LocalKeys } from "./keys.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 
@@ -16,6 +24,7 @@ interface UserRow {
   email: string;
   encrypted_password: string | null;
   email_confirmed_at: Date | null;
+  confirmation_sent_at?: Date | null;
   last_sign_in_at: Date | null;
   raw_app_meta_data: Record<string, unknown> | null;
   raw_user_meta_data: Record<string, unknown> | null;
@@ -35,6 +44,7 @@ function userJson(u: UserRow) {
     email: u.email,
     email_confirmed_at: u.email_confirmed_at?.toISOString() ?? null,
     confirmed_at: u.email_confirmed_at?.toISOString() ?? null,
+    confirmation_sent_at: u.confirmation_sent_at?.toISOString() ?? undefined,
     phone: "",
     last_sign_in_at: u.last_sign_in_at?.toISOString() ?? null,
     app_metadata: u.raw_app_meta_data ?? {},
@@ -64,6 +74,17 @@ export interface AuthServerDeps {
   sql: () => Sql;
   keys: LocalKeys;
   apiUrl: () => string;
+  /** `[auth.email] enable_confirmations`: new users confirm their email by a mailed link. */
+  emailConfirmations?: boolean;
+  /** Where confirmation mails go (the local catcher). */
+  mailer?: Mailer;
+  /** `[auth] site_url`: where a confirmation link leads once it has confirmed. */
+  siteUrl?: string;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The role and subject a verified credential stands for. */
@@ -82,6 +103,7 @@ export function createAuthServer(deps: AuthServerDeps) {
     password?: string;
     userMeta?: Record<string, unknown>;
     appMeta?: Record<string, unknown>;
+    confirmed: boolean;
   }): Promise<UserRow | "exists"> {
     const hash = input.password ? await hashPassword(input.password) : null;
     const appMeta = { provider: "email", providers: ["email"], ...(input.appMeta ?? {}) };
@@ -89,11 +111,31 @@ export function createAuthServer(deps: AuthServerDeps) {
       insert into auth.users (instance_id, id, aud, role, email, encrypted_password,
                               email_confirmed_at, raw_app_meta_data, raw_user_meta_data)
       values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated',
-              'authenticated', ${input.email}, ${hash}, now(), ${deps.sql().json(appMeta as never)},
+              'authenticated', ${input.email}, ${hash},
+              case when ${input.confirmed} then now() end, ${deps.sql().json(appMeta as never)},
               ${deps.sql().json((input.userMeta ?? {}) as never)})
       on conflict do nothing
       returning *`;
     return rows[0] ?? "exists";
+  }
+
+  /** Mails `user` a confirmation link; only the token's SHA-256 is kept. */
+  async function sendConfirmation(user: UserRow): Promise<UserRow> {
+    const token = crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
+    const [pending] = await deps.sql()<UserRow[]>`
+      update auth.users set confirmation_token = ${await sha256Hex(token)},
+                            confirmation_sent_at = now()
+       where id = ${user.id} returning *`;
+    const link = `${deps.apiUrl()}/auth/v1/verify?token=${token}&type=signup`;
+    if (!deps.mailer) throw new Error("email confirmations are on but no mailer is configured");
+    await deps.mailer.send({
+      to: user.email,
+      subject: "Confirm your signup",
+      text: `Follow this link to confirm your email address:\n${link}\n`,
+      html: `<p>Follow this link to confirm your email address:</p>` +
+        `<p><a href="${escapeHtml(link)}">Confirm your email</a></p>`,
+    });
+    return pending;
   }
 
   async function session(user: UserRow) {
@@ -141,22 +183,61 @@ export function createAuthServer(deps: AuthServerDeps) {
       return Response.json(deps.keys.jwks, { headers: { "cache-control": "public, max-age=600" } });
     }
     if (req.method === "GET" && (path === "/health" || path === "/settings")) {
-      return Response.json({ name: "local-auth", external: { email: true }, autoconfirm: true });
+      return Response.json({
+        name: "local-auth",
+        external: { email: true },
+        autoconfirm: !deps.emailConfirmations,
+        mailer_autoconfirm: !deps.emailConfirmations,
+      });
     }
     if (req.method === "POST" && path === "/signup") {
       const input = Credentials.safeParse(await body(req));
       if (!input.success) {
         return gotrueError(422, "validation_failed", input.error.issues[0].message);
       }
+      const confirmations = deps.emailConfirmations === true;
       const user = await createUser({
         email: input.data.email,
         password: input.data.password,
         userMeta: input.data.data,
+        confirmed: !confirmations,
       });
       if (user === "exists") {
         return gotrueError(422, "user_already_exists", "User already registered");
       }
+      // With confirmations on, GoTrue answers the user alone: no session until the link is opened.
+      if (confirmations) return Response.json(userJson(await sendConfirmation(user)));
       return Response.json(await session(user));
+    }
+    if (req.method === "GET" && path === "/verify") {
+      const token = url.searchParams.get("token") ?? "";
+      const [user] = token && url.searchParams.get("type") === "signup"
+        ? await deps.sql()<UserRow[]>`
+            update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()),
+                                  confirmation_token = null, updated_at = now()
+             where confirmation_token = ${await sha256Hex(token)}
+               and confirmation_sent_at > now() - interval '1 day'
+             returning *`
+        : [];
+      const target = new URL(deps.siteUrl ?? "http://127.0.0.1:3000");
+      if (!user) {
+        target.hash = new URLSearchParams({
+          error: "access_denied",
+          error_code: "otp_expired",
+          error_description: "Email link is invalid or has expired",
+        }).toString();
+        return Response.redirect(target.toString(), 303);
+      }
+      const s = await session(user);
+      target.hash = new URLSearchParams({
+        access_token: s.access_token,
+        expires_at: String(s.expires_at),
+        expires_in: String(s.expires_in),
+        refresh_token: s.refresh_token,
+        token_type: "bearer",
+        type: "signup",
+      }).toString();
+      return Response.redirect(target.toString(), 303);
     }
     if (req.method === "POST" && path === "/token") {
       const grant = url.searchParams.get("grant_type");
@@ -169,6 +250,9 @@ export function createAuthServer(deps: AuthServerDeps) {
           select * from auth.users where email = ${input.data.email} and deleted_at is null`;
         if (!user || !(await verifyPassword(input.data.password, user.encrypted_password))) {
           return gotrueError(400, "invalid_credentials", "Invalid login credentials");
+        }
+        if (deps.emailConfirmations && !user.email_confirmed_at) {
+          return gotrueError(400, "email_not_confirmed", "Email not confirmed");
         }
         return Response.json(await session(user));
       }
@@ -236,6 +320,8 @@ export function createAuthServer(deps: AuthServerDeps) {
           password: input.data.password,
           userMeta: input.data.user_metadata,
           appMeta: input.data.app_metadata,
+          // As GoTrue: with confirmations on, an admin-created user is confirmed only when asked.
+          confirmed: !deps.emailConfirmations || input.data.email_confirm === true,
         });
         if (user === "exists") {
           return gotrueError(

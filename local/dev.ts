@@ -2,8 +2,8 @@
  * `deno task dev`: starts the local platform (database, migrations, auth, storage, functions,
  * pg_net/pg_cron worker), creates a demo user on first run, and prints URLs, keys and a token.
  *
- * Flags / env: --port / API_PORT (54321), --db-port / DB_PORT (54322), --data-dir / DATA_DIR
- * (.local/dev), --jwt es256|hs256 (how Auth signs tokens), --api-keys legacy|new (JWT anon /
+ * Flags / env: --port / API_PORT (54321), --db-port / DB_PORT (54322), --mail-port / MAIL_PORT
+ * (54324, the mail catcher), --data-dir / DATA_DIR (.local/dev), --jwt es256|hs256 (how Auth signs tokens), --api-keys legacy|new (JWT anon /
  * service_role keys, or sb_publishable_ / sb_secret_ keys), --no-limits (measure but do not
  * enforce the Edge Functions' CPU and memory limits), --db-url / SUPABASE_DB_URL (a PostgreSQL
  * with pgvector 0.8 to migrate and use instead of PGlite: `task db:native` makes one here).
@@ -31,6 +31,7 @@ function parseFlags() {
       options: {
         port: { type: "string" },
         "db-port": { type: "string" },
+        "mail-port": { type: "string" },
         "data-dir": { type: "string" },
         jwt: { type: "string" },
         "api-keys": { type: "string" },
@@ -40,7 +41,7 @@ function parseFlags() {
     }).values;
   } catch (err) {
     fail(
-      `${(err as Error).message}. Flags: --port N --db-port N --data-dir DIR ` +
+      `${(err as Error).message}. Flags: --port N --db-port N --mail-port N --data-dir DIR ` +
         "--jwt es256|hs256 --api-keys legacy|new --no-limits --db-url URL",
     );
   }
@@ -74,6 +75,7 @@ const DEFAULT_DATA_DIR = join(PROJECT_ROOT, ".local/dev");
 const dataDir = resolve(values["data-dir"] ?? Deno.env.get("DATA_DIR") ?? DEFAULT_DATA_DIR);
 const apiPort = port("--port", values.port ?? Deno.env.get("API_PORT") ?? "54321");
 const dbPort = port("--db-port", values["db-port"] ?? Deno.env.get("DB_PORT") ?? "54322");
+const mailPort = port("--mail-port", values["mail-port"] ?? Deno.env.get("MAIL_PORT") ?? "54324");
 const keyMode = {
   jwt: oneOf<JwtMode>("--jwt", values.jwt ?? "es256", ["es256", "hs256"]),
   apiKeys: oneOf<ApiKeyMode>("--api-keys", values["api-keys"] ?? "legacy", ["legacy", "new"]),
@@ -82,7 +84,7 @@ const limits = { ...SUPABASE_LIMITS, enforce: !values["no-limits"] };
 
 /** Environment variables passed on to the functions (everything else stays in this process). */
 const FUNCTION_SECRET =
-  /^(GROQ_|RAZORPAY_|HF_|EMBEDDING_MODEL$|INDEX_|RETRIEVAL_|CHAT_|REPORT_|ALLOWED_ORIGINS$|DB_POOL_MAX$)/;
+  /^(GROQ_|RAZORPAY_|HF_|EMBEDDING_MODEL$|INDEX_|RETRIEVAL_|CHAT_|REPORT_|MAIL_API_|MAIL_FROM$|MAIL_TIMEOUT_MS$|INVITATION_|ALLOWED_ORIGINS$|DB_POOL_MAX$)/;
 
 let stack;
 try {
@@ -91,6 +93,7 @@ try {
     dbUrl: dbUrl(values["db-url"] ?? Deno.env.get("SUPABASE_DB_URL")),
     apiPort,
     dbPort,
+    mailPort,
     keyMode,
     limits,
     // The functions' own settings in the shell (Groq, Razorpay test keys, HF token, tuning)
@@ -135,6 +138,7 @@ const info = {
   anon_key: stack.anonKey,
   service_role_key: stack.serviceRoleKey,
   jwks_url: `${stack.apiUrl}/auth/v1/.well-known/jwks.json`,
+  mail_url: stack.mail.url,
   key_mode: keyModeName(keyMode),
   limits: limits.enforce ? limits : "off (--no-limits)",
   data_dir: dataDir,
@@ -166,6 +170,10 @@ Local platform is up.
     : "measured, not enforced (--no-limits)"
 }
   JWKS              ${info.jwks_url}
+  Mail              ${info.mail_url}   (every mail sent locally; JSON at ${info.mail_url}/mail)
+  Email confirm     ${
+  stack.emailConfirmations ? "on (links in the mail above)" : "off (config.toml [auth.email])"
+}
   Data directory    ${dataDir}
   ${publicName}  ${info.anon_key}
   ${secretName}  ${info.service_role_key}

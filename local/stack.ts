@@ -1,14 +1,17 @@
 /**
  * The whole local platform in one process: database (PGlite, or a Postgres given by URL) with the
  * Supabase baseline, migrations and seed; one HTTP server with /auth/v1, /storage/v1 and
- * /functions/v1; and the worker that does pg_net's and pg_cron's background work. Used by
- * `task dev` and by the end-to-end tests. An in-memory database starts as a copy of a migrated
+ * /functions/v1; the mail catcher (local/mail_catcher.ts) that the functions' and Auth's mail
+ * goes to; and the worker that does pg_net's and pg_cron's background work. Used by `task dev` and
+ * by the end-to-end tests. An in-memory database starts as a copy of a migrated
  * template (local/database_template.ts) instead of migrating from scratch each time.
  */
 import { join, resolve } from "node:path";
+import { parse as parseToml } from "smol-toml";
 import { closeDb, getDb } from "../shared/db.ts";
 import { json } from "../shared/http.ts";
 import { log } from "../shared/log.ts";
+import { resendMailer } from "../shared/mail.ts";
 import { createAuthServer } from "./auth_server.ts";
 import { type LocalDatabase, startPglite } from "./database.ts";
 import { type DatabaseTemplate, databaseTemplate } from "./database_template.ts";
@@ -22,6 +25,7 @@ import {
   SUPABASE_LIMITS,
 } from "./functions_gateway.ts";
 import { DEFAULT_KEY_MODE, type KeyMode, loadKeys, type LocalKeys } from "./keys.ts";
+import { type MailCatcher, startMailCatcher } from "./mail_catcher.ts";
 import { defaultPaths, migrate, type MigrationResult } from "./migrate.ts";
 import { applyPlatformBaseline, standIns } from "./platform_sql.ts";
 import { createStorageServer } from "./storage_server.ts";
@@ -39,6 +43,13 @@ export interface StackOptions {
   apiPort?: number;
   /** PGlite wire-protocol port; 0 picks a free one. */
   dbPort?: number;
+  /** The mail catcher's port (`task dev`: 54324, Inbucket's in Supabase's stack); default 0, free. */
+  mailPort?: number;
+  /**
+   * Whether Auth asks new users to confirm their email (a link mailed to the catcher) before they
+   * can sign in; default: `[auth.email] enable_confirmations` of supabase/config.toml.
+   */
+  emailConfirmations?: boolean;
   /** Load pgTAP into PGlite. */
   pgtap?: boolean;
   workerIntervalMs?: number;
@@ -75,12 +86,34 @@ export interface Stack {
   template?: DatabaseTemplate;
   gateway: Gateway;
   worker: LocalWorker;
+  /** Every mail the functions and Auth sent (`mail.url` + `/mail` lists them). */
+  mail: MailCatcher;
+  /** Whether Auth asks new users to confirm their email. */
+  emailConfirmations: boolean;
   storageDir: string;
   stop(): Promise<void>;
 }
 
+/**
+ * What local Auth reads of a supabase/config.toml: `[auth.email] enable_confirmations` (false when
+ * absent) and `[auth] site_url`, where a confirmation link leads once it has confirmed.
+ */
+export async function authConfig(
+  configFile: string,
+): Promise<{ emailConfirmations: boolean; siteUrl: string }> {
+  const config = parseToml(await Deno.readTextFile(configFile)) as {
+    auth?: { site_url?: unknown; email?: { enable_confirmations?: unknown } };
+  };
+  return {
+    emailConfirmations: config.auth?.email?.enable_confirmations === true,
+    siteUrl: typeof config.auth?.site_url === "string"
+      ? config.auth.site_url
+      : "http://127.0.0.1:3000",
+  };
+}
+
 /** Auth routes the gateway serves without an API key. */
-const OPEN_AUTH_PATHS = new Set(["/.well-known/jwks.json", "/health"]);
+const OPEN_AUTH_PATHS = new Set(["/.well-known/jwks.json", "/health", "/verify"]);
 
 /** As the API gateway does before Auth: an `apikey` header (or query parameter) of this project. */
 async function checkApiKey(keys: LocalKeys, req: Request, url: URL): Promise<Response | undefined> {
@@ -166,8 +199,35 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     template = { ...template, ready: true };
   }
 
+  const configFile = join(PROJECT_ROOT, "supabase/config.toml");
+  const configured = await authConfig(configFile);
+  const emailConfirmations = opts.emailConfirmations ?? configured.emailConfirmations;
+  if (emailConfirmations && pglite) {
+    // A data directory made before local Auth kept confirmation tokens lacks their columns.
+    await sql()`alter table auth.users add column if not exists confirmation_token varchar(255),
+                                       add column if not exists confirmation_sent_at timestamptz`;
+  }
+  const mail = startMailCatcher({ host, port: opts.mailPort ?? 0 });
+  const mailEnv = {
+    MAIL_API_URL: mail.url,
+    MAIL_API_KEY: mail.apiKey,
+    MAIL_FROM: "Analyst Workbench <no-reply@workbench.local>",
+  };
+
   let apiUrl = "";
-  const auth = createAuthServer({ sql, keys, apiUrl: () => apiUrl });
+  const auth = createAuthServer({
+    sql,
+    keys,
+    apiUrl: () => apiUrl,
+    emailConfirmations,
+    mailer: resendMailer({
+      apiUrl: mail.url,
+      apiKey: mail.apiKey,
+      from: mailEnv.MAIL_FROM,
+      timeoutMs: 10_000,
+    }),
+    siteUrl: configured.siteUrl,
+  });
   const storageDir = join(stateDir, "storage");
   const storage = createStorageServer({ sql, keys, root: storageDir });
 
@@ -228,6 +288,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const functionEnv: Record<string, string> = {
     ...injectedEnv(keys, apiUrl, dbUrl),
     LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
+    // The local provider: the catcher, which speaks Resend's API (a real key set in the shell of
+    // `task dev` replaces it only together with MAIL_API_URL).
+    ...mailEnv,
     ...(opts.functionEnv ?? {}),
   };
 
@@ -244,7 +307,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
 
   const gateway = mounted.gateway = await createGateway({
-    configFile: join(PROJECT_ROOT, "supabase/config.toml"),
+    configFile,
     keys,
     env: functionEnv,
     limits: opts.limits ?? SUPABASE_LIMITS,
@@ -271,6 +334,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     template,
     gateway,
     worker,
+    mail,
+    emailConfirmations,
     storageDir,
     async stop() {
       if (stopped) return;
@@ -279,6 +344,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await gateway.drain();
       controller.abort();
       await server.finished;
+      await mail.stop();
       await closeDb();
       await pglite?.stop();
       for (const [k, v] of previousEnv) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);

@@ -99,6 +99,22 @@ const EnvSchema = z.object({
   REPORT_MAX_TABLE_BYTES: optionalNumber(z.number().int().min(1).max(100 * 1024 * 1024)),
   /** Report worker: variance lines beyond this percentage are flagged. */
   REPORT_VARIANCE_THRESHOLD_PCT: optionalNumber(z.number().min(0).max(1000)),
+  /** Mail (shared/mail.ts, Resend's API): the API base; default https://api.resend.com. */
+  MAIL_API_URL: optionalKey.pipe(z.url().optional()),
+  /** The mail API's key; without it (or MAIL_FROM) no mail is sent. */
+  MAIL_API_KEY: optionalKey,
+  /** The sender of every mail, `Name <address>` (a verified domain's on Resend). */
+  MAIL_FROM: optionalKey,
+  /** How long a mail API call may take. */
+  MAIL_TIMEOUT_MS: optionalInt(1, 60_000, 10_000),
+  /** The frontend page an invitation link opens; the link adds `#invitation=…&token=…`. */
+  INVITATION_LINK_URL: z.url().default("http://127.0.0.1:3000/invitations/accept"),
+  /**
+   * `true`: with no mail provider configured, an invitation's link is returned to the inviting
+   * admin (who passes it on) instead of the invitation being refused with 503.
+   */
+  INVITATION_LINK_IN_RESPONSE: z.enum(["true", "false", ""]).optional()
+    .transform((v) => v === "true"),
   ...GroqEnvSchema.shape,
 }).transform((env, ctx) => {
   const publicKey = env.SUPABASE_PUBLISHABLE_KEYS?.[0] ?? env.SUPABASE_ANON_KEY;

@@ -1021,10 +1021,10 @@ CREATE TABLE public.company_invitations (
 );
 
 --
--- Name: open_invitation_for_caller(uuid); Type: FUNCTION; Schema: private; Owner: -
+-- Name: open_invitation_for_caller(uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.open_invitation_for_caller(p_id uuid) RETURNS public.company_invitations
+CREATE FUNCTION private.open_invitation_for_caller(p_id uuid, p_token text) RETURNS public.company_invitations
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1036,6 +1036,12 @@ begin
    for update;
   if not found then
     raise exception 'invitation_not_found' using errcode = 'PT404';
+  end if;
+  if p_token is null or not exists (
+       select 1 from private.company_invitation_tokens t
+        where t.invitation_id = v_invitation.id
+          and t.token_hash = pg_catalog.sha256(pg_catalog.convert_to(p_token, 'UTF8'))) then
+    raise exception 'invitation_token_invalid' using errcode = 'PT403';
   end if;
   if v_invitation.status <> 'pending' then
     raise exception 'invitation_used' using errcode = 'PT409',
@@ -1512,15 +1518,16 @@ CREATE FUNCTION private.workbench_vector_index_name(p_workbench_id uuid) RETURNS
 $$;
 
 --
--- Name: accept_company_invitation(uuid); Type: FUNCTION; Schema: public; Owner: -
+-- Name: accept_company_invitation(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.accept_company_invitation(p_invitation_id uuid) RETURNS jsonb
+CREATE FUNCTION public.accept_company_invitation(p_invitation_id uuid, p_token text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
-  v_invitation public.company_invitations := private.open_invitation_for_caller(p_invitation_id);
+  v_invitation public.company_invitations :=
+    private.open_invitation_for_caller(p_invitation_id, p_token);
   v_role text;
 begin
   insert into public.company_members (company_id, user_id, role)
@@ -1676,15 +1683,16 @@ CREATE FUNCTION public.company_visible(p_company_id uuid, p_created_by uuid) RET
 $$;
 
 --
--- Name: decline_company_invitation(uuid); Type: FUNCTION; Schema: public; Owner: -
+-- Name: decline_company_invitation(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.decline_company_invitation(p_invitation_id uuid) RETURNS void
+CREATE FUNCTION public.decline_company_invitation(p_invitation_id uuid, p_token text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
-  v_invitation public.company_invitations := private.open_invitation_for_caller(p_invitation_id);
+  v_invitation public.company_invitations :=
+    private.open_invitation_for_caller(p_invitation_id, p_token);
 begin
   update public.company_invitations set status = 'declined', responded_at = now()
    where id = v_invitation.id;
@@ -1706,10 +1714,10 @@ CREATE FUNCTION public.has_workbench_role(p_workbench_id uuid, p_min_role text D
 $$;
 
 --
--- Name: invite_to_company(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: invite_to_company(uuid, text, text, bytea); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.invite_to_company(p_company_id uuid, p_email text, p_role text DEFAULT 'member'::text) RETURNS public.company_invitations
+CREATE FUNCTION public.invite_to_company(p_company_id uuid, p_email text, p_role text DEFAULT 'member'::text, p_token_hash bytea DEFAULT NULL::bytea) RETURNS public.company_invitations
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1730,12 +1738,19 @@ begin
               where m.company_id = p_company_id and lower(u.email) = v_email) then
     raise exception 'already_member' using errcode = '23505';
   end if;
+  if p_token_hash is null or octet_length(p_token_hash) <> 32 then
+    raise exception 'an invitation needs the SHA-256 of its token' using errcode = '22023';
+  end if;
   insert into public.company_invitations as i (company_id, email, role, invited_by, expires_at)
   values (p_company_id, v_email, p_role, (select auth.uid()), now() + make_interval(days => v_ttl))
   on conflict (company_id, email) where status = 'pending'
   do update set role = excluded.role, invited_by = excluded.invited_by, created_at = now(),
                 expires_at = excluded.expires_at
   returning * into v_invitation;
+  insert into private.company_invitation_tokens (invitation_id, token_hash)
+  values (v_invitation.id, p_token_hash)
+  on conflict (invitation_id)
+  do update set token_hash = excluded.token_hash, created_at = now();
   insert into private.audit_log (action, entity, entity_id, details)
   values ('company.invite', 'company', p_company_id::text,
           jsonb_build_object('invitation_id', v_invitation.id, 'role', p_role));
@@ -2159,6 +2174,17 @@ CREATE TABLE private.chat_inferences (
 );
 
 --
+-- Name: company_invitation_tokens; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.company_invitation_tokens (
+    invitation_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT company_invitation_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -2419,6 +2445,13 @@ ALTER TABLE ONLY private.chat_answering
 
 ALTER TABLE ONLY private.chat_inferences
     ADD CONSTRAINT chat_inferences_pkey PRIMARY KEY (message_id);
+
+--
+-- Name: company_invitation_tokens company_invitation_tokens_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.company_invitation_tokens
+    ADD CONSTRAINT company_invitation_tokens_pkey PRIMARY KEY (invitation_id);
 
 --
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: private; Owner: -
@@ -2859,6 +2892,13 @@ ALTER TABLE ONLY private.chat_answering
 
 ALTER TABLE ONLY private.chat_inferences
     ADD CONSTRAINT chat_inferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: company_invitation_tokens company_invitation_tokens_invitation_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.company_invitation_tokens
+    ADD CONSTRAINT company_invitation_tokens_invitation_id_fkey FOREIGN KEY (invitation_id) REFERENCES public.company_invitations(id) ON DELETE CASCADE;
 
 --
 -- Name: idempotency_keys idempotency_keys_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
@@ -3582,11 +3622,11 @@ GRANT ALL ON TABLE public.company_invitations TO service_role;
 GRANT SELECT,DELETE ON TABLE public.company_invitations TO authenticated;
 
 --
--- Name: FUNCTION open_invitation_for_caller(p_id uuid); Type: ACL; Schema: private; Owner: -
+-- Name: FUNCTION open_invitation_for_caller(p_id uuid, p_token text); Type: ACL; Schema: private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION private.open_invitation_for_caller(p_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.open_invitation_for_caller(p_id uuid) TO service_role;
+REVOKE ALL ON FUNCTION private.open_invitation_for_caller(p_id uuid, p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.open_invitation_for_caller(p_id uuid, p_token text) TO service_role;
 
 --
 -- Name: TABLE payments; Type: ACL; Schema: public; Owner: -
@@ -3713,12 +3753,12 @@ GRANT ALL ON FUNCTION private.workbench_role_of(p_workbench_id uuid, p_user_id u
 REVOKE ALL ON FUNCTION private.workbench_vector_index_name(p_workbench_id uuid) FROM PUBLIC;
 
 --
--- Name: FUNCTION accept_company_invitation(p_invitation_id uuid); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION accept_company_invitation(p_invitation_id uuid, p_token text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.accept_company_invitation(p_invitation_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.accept_company_invitation(p_invitation_id uuid) TO service_role;
-GRANT ALL ON FUNCTION public.accept_company_invitation(p_invitation_id uuid) TO authenticated;
+REVOKE ALL ON FUNCTION public.accept_company_invitation(p_invitation_id uuid, p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.accept_company_invitation(p_invitation_id uuid, p_token text) TO service_role;
+GRANT ALL ON FUNCTION public.accept_company_invitation(p_invitation_id uuid, p_token text) TO authenticated;
 
 --
 -- Name: FUNCTION admin_grant_credits(p_user_id uuid, p_credits integer, p_reference_id text, p_note text); Type: ACL; Schema: public; Owner: -
@@ -3782,12 +3822,12 @@ GRANT ALL ON FUNCTION public.company_visible(p_company_id uuid, p_created_by uui
 GRANT ALL ON FUNCTION public.company_visible(p_company_id uuid, p_created_by uuid) TO authenticated;
 
 --
--- Name: FUNCTION decline_company_invitation(p_invitation_id uuid); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION decline_company_invitation(p_invitation_id uuid, p_token text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.decline_company_invitation(p_invitation_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.decline_company_invitation(p_invitation_id uuid) TO service_role;
-GRANT ALL ON FUNCTION public.decline_company_invitation(p_invitation_id uuid) TO authenticated;
+REVOKE ALL ON FUNCTION public.decline_company_invitation(p_invitation_id uuid, p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.decline_company_invitation(p_invitation_id uuid, p_token text) TO service_role;
+GRANT ALL ON FUNCTION public.decline_company_invitation(p_invitation_id uuid, p_token text) TO authenticated;
 
 --
 -- Name: FUNCTION has_workbench_role(p_workbench_id uuid, p_min_role text); Type: ACL; Schema: public; Owner: -
@@ -3798,12 +3838,12 @@ GRANT ALL ON FUNCTION public.has_workbench_role(p_workbench_id uuid, p_min_role 
 GRANT ALL ON FUNCTION public.has_workbench_role(p_workbench_id uuid, p_min_role text) TO authenticated;
 
 --
--- Name: FUNCTION invite_to_company(p_company_id uuid, p_email text, p_role text); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION invite_to_company(p_company_id uuid, p_email text, p_role text, p_token_hash bytea); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.invite_to_company(p_company_id uuid, p_email text, p_role text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.invite_to_company(p_company_id uuid, p_email text, p_role text) TO service_role;
-GRANT ALL ON FUNCTION public.invite_to_company(p_company_id uuid, p_email text, p_role text) TO authenticated;
+REVOKE ALL ON FUNCTION public.invite_to_company(p_company_id uuid, p_email text, p_role text, p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invite_to_company(p_company_id uuid, p_email text, p_role text, p_token_hash bytea) TO service_role;
+GRANT ALL ON FUNCTION public.invite_to_company(p_company_id uuid, p_email text, p_role text, p_token_hash bytea) TO authenticated;
 
 --
 -- Name: FUNCTION is_company_member(p_company_id uuid, p_min_role text); Type: ACL; Schema: public; Owner: -

@@ -8,8 +8,8 @@
  * - company_routes.ts: `POST /`, `GET /`, `PATCH /:id`
  * - member_routes.ts: `GET /:id/members`, `PATCH /:id/members/:userId`,
  *   `DELETE /:id/members/:userId`, `DELETE /:id/members`
- * - invitation_routes.ts: `POST /:id/invitations`, `GET /:id/invitations`,
- *   `DELETE /:id/invitations/:invitationId`
+ * - invitation_routes.ts: `POST /:id/invitations` (mails the invitation link with its secret
+ *   token), `GET /:id/invitations`, `DELETE /:id/invitations/:invitationId`
  *
  * access.ts checks the caller's company role; deps.ts is what the routes need
  * (`companiesDepsFromEnv()` for index.ts).

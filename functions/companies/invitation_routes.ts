@@ -1,10 +1,20 @@
 /**
  * `POST`, `GET /companies/{id}/invitations` and `DELETE /companies/{id}/invitations/{invitationId}`
  * (admins). Inviting never looks the email up: no answer depends on whether it has an account.
+ *
+ * Every invitation carries a secret token (32 random bytes) that answering it needs: a confirmed
+ * email alone proves nothing on a project that confirms no email, where anyone can sign up with
+ * the invitee's address. The token goes only to the invited address, as a link in a mail sent
+ * before the invitation commits (a mail that fails leaves nothing saved: 502); the database keeps
+ * only its SHA-256. Without a mail provider, inviting answers 503 `mail_not_configured`, unless
+ * `INVITATION_LINK_IN_RESPONSE=true` says to hand the link to the inviting admin instead
+ * (`invite_link` in the 201 answer), who passes it on.
  */
 import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
+import { log } from "../../shared/log.ts";
+import { escapeHtml, type Mail } from "../../shared/mail.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { Id, requireCompanyRole, runAs } from "./access.ts";
@@ -18,6 +28,53 @@ const InvitationInput = z.object({
 });
 const INVITATION_COLUMNS = "id, company_id, email, role, status, created_at, expires_at";
 
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+/** A fresh invitation token (256 random bits, base64url) and the SHA-256 of its UTF-8 text. */
+async function newInvitationToken(): Promise<{ token: string; hashHex: string }> {
+  const token = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const hash = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
+  );
+  return { token, hashHex: Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("") };
+}
+
+/**
+ * The link the invitee opens: the frontend page with the invitation id and token in the fragment,
+ * which browsers send to no server (no access log or Referer holds the token).
+ */
+function invitationLink(linkUrl: string, invitationId: string, token: string): string {
+  const url = new URL(linkUrl);
+  url.hash = new URLSearchParams({ invitation: invitationId, token }).toString();
+  return url.toString();
+}
+
+function invitationMail(
+  to: string,
+  companyName: string,
+  role: string,
+  link: string,
+  expiresAt: Date,
+): Omit<Mail, "idempotencyKey"> {
+  const expires = expiresAt.toISOString().slice(0, 10);
+  return {
+    to,
+    subject: `You are invited to join ${companyName}`,
+    text: `You are invited to join ${companyName} as ${role}.\n\n` +
+      `Open this link to accept (it works once, until ${expires}):\n${link}\n\n` +
+      "If you did not expect this invitation, ignore this mail.\n",
+    html:
+      `<p>You are invited to join <b>${escapeHtml(companyName)}</b> as ${escapeHtml(role)}.</p>` +
+      `<p><a href="${
+        escapeHtml(link)
+      }">Accept the invitation</a> (it works once, until ${expires}).` +
+      "</p><p>If you did not expect this invitation, ignore this mail.</p>",
+  };
+}
+
 export function invitationRoutes(deps: CompaniesDeps): Route[] {
   const run = runAs(deps);
 
@@ -30,19 +87,47 @@ export function invitationRoutes(deps: CompaniesDeps): Route[] {
         const user = await requireUser(req, deps.verifier);
         await enforceRateLimit(deps.sql(), "invitations", req, user.id);
         const input = await readJson(req, InvitationInput);
-        const invitation = await run(user, async (tx) => {
+        const { mailer, linkUrl, linkInResponse } = deps.invitations;
+        if (!mailer && !linkInResponse) {
+          throw new HttpError(
+            503,
+            "mail_not_configured",
+            "Invitations are sent by email and no mail provider is configured (MAIL_API_KEY).",
+          );
+        }
+        const { token, hashHex } = await newInvitationToken();
+        const { invitation, link } = await run(user, async (tx) => {
           await requireCompanyRole(tx, id, "admin");
           const [row] = await tx`
             select ${tx.unsafe(INVITATION_COLUMNS)}
-              from public.invite_to_company(${id}, ${input.email}, ${input.role})`.catch(
+              from public.invite_to_company(${id}, ${input.email}, ${input.role},
+                                            decode(${hashHex}, 'hex'))`.catch(
             (err) => {
               if ((err as { code?: string })?.code !== "23505") throw err;
               throw new HttpError(409, "already_member", "That email is already a member's.");
             },
           );
-          return row;
+          const link = invitationLink(linkUrl, row.id, token);
+          if (mailer) {
+            // Sent before the invitation commits: a mail that fails leaves nothing saved.
+            const [company] = await tx`select name from public.company where id = ${id}`;
+            const mail = invitationMail(row.email, company.name, row.role, link, row.expires_at);
+            await mailer.send({
+              ...mail,
+              idempotencyKey: `invitation/${row.id}/${token.slice(0, 16)}`,
+            }).catch((err) => {
+              log.error("invitation mail failed", { invitation_id: row.id, error: String(err) });
+              throw new HttpError(
+                502,
+                "mail_failed",
+                "The invitation email could not be sent, so nothing was saved; try again.",
+              );
+            });
+          }
+          return { invitation: row, link };
         });
-        return json(invitation, 201);
+        if (mailer) return json(invitation, 201);
+        return json({ ...invitation, invite_link: link }, 201);
       },
     },
     {

@@ -1,17 +1,24 @@
 /**
  * `GET /invitations`, `POST /invitations/{id}/accept`, `POST /invitations/{id}/decline`: the
  * invitee's side of company invitations. List one's open company invitations (matched by one's
- * verified email), accept or decline one. The database decides (SECURITY DEFINER RPCs called as the
- * caller): someone else's invitation is 404 like one that does not exist; a used one is 409; an
- * expired one is 410.
+ * verified email), accept or decline one with `{token}`, the secret of the invitation link mailed
+ * to the invited address: a matching confirmed email alone is not enough, since a project that
+ * confirms no email lets anyone sign up with the invitee's address. The database decides (SECURITY
+ * DEFINER RPCs called as the caller): someone else's invitation is 404 like one that does not
+ * exist; a wrong token is 403 `invitation_token_invalid` (and tells nothing more); a used one is
+ * 409; an expired one is 410.
  */
 import { z } from "zod";
 import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
 import { asCaller, type Tx } from "../../shared/db.ts";
-import { HttpError, json, type Route, validate } from "../../shared/http.ts";
+import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
 import type { InvitationsDeps } from "./deps.ts";
 
 const Id = z.uuid();
+/** The token of the invitation link (`#invitation=…&token=…`); 43 characters as we make them. */
+const Answer = z.object({
+  token: z.string({ message: "The invitation link's token is required." }).min(1).max(256),
+});
 const NOT_FOUND = "Invitation not found.";
 
 /** The RPCs' PostgREST-style SQLSTATEs as HTTP errors. */
@@ -19,6 +26,12 @@ function invitationError(err: unknown): unknown {
   switch ((err as { code?: string })?.code) {
     case "PT404":
       return new HttpError(404, "not_found", NOT_FOUND);
+    case "PT403":
+      return new HttpError(
+        403,
+        "invitation_token_invalid",
+        "This invitation link is not valid: open the link from the invitation email.",
+      );
     case "PT409":
       return new HttpError(409, "invitation_used", "This invitation was already answered.");
     case "PT410":
@@ -60,8 +73,10 @@ export function invitationRoutes(deps: InvitationsDeps): Route[] {
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const id = validate(Id, ctx.params.id, "invitation id");
+        const { token } = await readJson(req, Answer);
         const membership = await run(user, async (tx) => {
-          const [{ joined }] = await tx`select public.accept_company_invitation(${id}) as joined`;
+          const [{ joined }] = await tx`
+            select public.accept_company_invitation(${id}, ${token}) as joined`;
           const [company] =
             await tx`select name from public.company where id = ${joined.company_id}`;
           return { ...joined, company_name: company?.name ?? null };
@@ -75,7 +90,8 @@ export function invitationRoutes(deps: InvitationsDeps): Route[] {
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const id = validate(Id, ctx.params.id, "invitation id");
-        await run(user, (tx) => tx`select public.decline_company_invitation(${id})`);
+        const { token } = await readJson(req, Answer);
+        await run(user, (tx) => tx`select public.decline_company_invitation(${id}, ${token})`);
         return new Response(null, { status: 204 });
       },
     },

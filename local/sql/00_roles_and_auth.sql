@@ -45,6 +45,9 @@ create table auth.users (
   email varchar(255),
   encrypted_password varchar(255),
   email_confirmed_at timestamptz,
+  -- Pending email confirmation (local Auth keeps the SHA-256 of the mailed token, hex).
+  confirmation_token varchar(255),
+  confirmation_sent_at timestamptz,
   last_sign_in_at timestamptz,
   raw_app_meta_data jsonb default '{}'::jsonb,
   raw_user_meta_data jsonb default '{}'::jsonb,

@@ -22,6 +22,13 @@
 -- members see each other's email and role through public.company_member_list(); they consented to
 -- that by joining.
 --
+-- A confirmed email alone proves nothing when the project confirms no email (anyone can sign up
+-- with the invitee's address), so answering an invitation also needs its secret token: the
+-- companies function makes a random one per invitation, mails it to the invited address as a
+-- link and hands only its SHA-256 to invite_to_company(); private.company_invitation_tokens keeps
+-- that hash, which no API role reads. Inviting again replaces the token (the older link stops
+-- working).
+--
 -- Ownership holds under concurrency and user deletion. The last-owner rule locks the company row
 -- before counting owners, so two owners who leave (or are demoted) at the same moment run one
 -- after the other under READ COMMITTED and the second one sees the first one gone. Deleting a user
@@ -488,7 +495,9 @@ create trigger hand_over_before_delete before delete on auth.users
 -- Helpers about the caller.
 ------------------------------------------------------------------------------------------------
 
--- The caller's email when Auth has confirmed it, else null.
+-- The caller's email when Auth has confirmed it, else null. On a project that confirms no email
+-- (or confirms it without asking the mailbox) this proves nothing, which is why answering an
+-- invitation also needs its token.
 create function private.caller_verified_email() returns text
 language sql
 stable
@@ -503,16 +512,29 @@ grant execute on function private.caller_verified_email() to service_role;
 
 ------------------------------------------------------------------------------------------------
 -- Invitation RPCs (the companies and invitations functions call them as the caller). Errors carry
--- PostgREST-style SQLSTATEs: PT404 not found, PT409 used, PT410 expired; 42501 for a caller who
--- may not invite; 23505 when the email is already a member's.
+-- PostgREST-style SQLSTATEs: PT404 not found, PT403 wrong token, PT409 used, PT410 expired; 42501
+-- for a caller who may not invite; 23505 when the email is already a member's.
 ------------------------------------------------------------------------------------------------
 
--- Invites an email to a company (admins and owners). Inviting an email that already has an open
--- invitation refreshes it (new role and expiry). Returns the invitation.
+-- The SHA-256 of each invitation's secret token (the token itself is only in the invitee's mail).
+-- One row per invitation, replaced when the invitation is refreshed; kept after the invitation is
+-- answered (its status makes it single use) and deleted with it.
+create table private.company_invitation_tokens (
+  invitation_id uuid primary key references public.company_invitations (id) on delete cascade,
+  token_hash bytea not null check (octet_length(token_hash) = 32),
+  created_at timestamptz not null default now()
+);
+revoke all on private.company_invitation_tokens from public, anon, authenticated;
+
+-- Invites an email to a company (admins and owners), with `p_token_hash`, the SHA-256 of the
+-- invitation's secret token (32 bytes; the caller makes the token and delivers it to the email).
+-- Inviting an email that already has an open invitation refreshes it (new role, expiry and
+-- token). Returns the invitation.
 create function public.invite_to_company(
   p_company_id uuid,
   p_email text,
-  p_role text default 'member'
+  p_role text default 'member',
+  p_token_hash bytea default null
 ) returns public.company_invitations
 language plpgsql
 volatile
@@ -536,24 +558,35 @@ begin
               where m.company_id = p_company_id and lower(u.email) = v_email) then
     raise exception 'already_member' using errcode = '23505';
   end if;
+  if p_token_hash is null or octet_length(p_token_hash) <> 32 then
+    raise exception 'an invitation needs the SHA-256 of its token' using errcode = '22023';
+  end if;
   insert into public.company_invitations as i (company_id, email, role, invited_by, expires_at)
   values (p_company_id, v_email, p_role, (select auth.uid()), now() + make_interval(days => v_ttl))
   on conflict (company_id, email) where status = 'pending'
   do update set role = excluded.role, invited_by = excluded.invited_by, created_at = now(),
                 expires_at = excluded.expires_at
   returning * into v_invitation;
+  insert into private.company_invitation_tokens (invitation_id, token_hash)
+  values (v_invitation.id, p_token_hash)
+  on conflict (invitation_id)
+  do update set token_hash = excluded.token_hash, created_at = now();
   insert into private.audit_log (action, entity, entity_id, details)
   values ('company.invite', 'company', p_company_id::text,
           jsonb_build_object('invitation_id', v_invitation.id, 'role', p_role));
   return v_invitation;
 end;
 $$;
-revoke all on function public.invite_to_company(uuid, text, text) from public, anon;
-grant execute on function public.invite_to_company(uuid, text, text) to authenticated, service_role;
+revoke all on function public.invite_to_company(uuid, text, text, bytea) from public, anon;
+grant execute on function public.invite_to_company(uuid, text, text, bytea)
+  to authenticated, service_role;
 
--- The caller's invitation `p_id`, locked, checked open and unexpired. Someone else's invitation
--- is "not found", exactly like one that does not exist.
-create function private.open_invitation_for_caller(p_id uuid) returns public.company_invitations
+-- The caller's invitation `p_id`, locked, checked against its token, open and unexpired. Someone
+-- else's invitation is "not found", exactly like one that does not exist; with the wrong token
+-- (or none) nothing more is told about it, so only the token's holder learns whether it was used
+-- or has expired.
+create function private.open_invitation_for_caller(p_id uuid, p_token text)
+returns public.company_invitations
 language plpgsql
 volatile
 security definer
@@ -568,6 +601,12 @@ begin
   if not found then
     raise exception 'invitation_not_found' using errcode = 'PT404';
   end if;
+  if p_token is null or not exists (
+       select 1 from private.company_invitation_tokens t
+        where t.invitation_id = v_invitation.id
+          and t.token_hash = pg_catalog.sha256(pg_catalog.convert_to(p_token, 'UTF8'))) then
+    raise exception 'invitation_token_invalid' using errcode = 'PT403';
+  end if;
   if v_invitation.status <> 'pending' then
     raise exception 'invitation_used' using errcode = 'PT409',
       detail = format('the invitation was already %s', v_invitation.status);
@@ -578,19 +617,23 @@ begin
   return v_invitation;
 end;
 $$;
-revoke all on function private.open_invitation_for_caller(uuid) from public, anon, authenticated;
-grant execute on function private.open_invitation_for_caller(uuid) to service_role;
+revoke all on function private.open_invitation_for_caller(uuid, text)
+  from public, anon, authenticated;
+grant execute on function private.open_invitation_for_caller(uuid, text) to service_role;
 
--- Accepts the caller's invitation: the caller joins with the invited role (someone who is already
--- a member keeps their role) and the invitation is used up. Returns {company_id, role}.
-create function public.accept_company_invitation(p_invitation_id uuid) returns jsonb
+-- Accepts the caller's invitation with its token: the caller joins with the invited role (someone
+-- who is already a member keeps their role) and the invitation is used up. Returns
+-- {company_id, role}.
+create function public.accept_company_invitation(p_invitation_id uuid, p_token text)
+returns jsonb
 language plpgsql
 volatile
 security definer
 set search_path = ''
 as $$
 declare
-  v_invitation public.company_invitations := private.open_invitation_for_caller(p_invitation_id);
+  v_invitation public.company_invitations :=
+    private.open_invitation_for_caller(p_invitation_id, p_token);
   v_role text;
 begin
   insert into public.company_members (company_id, user_id, role)
@@ -606,25 +649,30 @@ begin
   return jsonb_build_object('company_id', v_invitation.company_id, 'role', v_role);
 end;
 $$;
-revoke all on function public.accept_company_invitation(uuid) from public, anon;
-grant execute on function public.accept_company_invitation(uuid) to authenticated, service_role;
+revoke all on function public.accept_company_invitation(uuid, text) from public, anon;
+grant execute on function public.accept_company_invitation(uuid, text)
+  to authenticated, service_role;
 
--- Declines the caller's invitation (it cannot be accepted afterwards).
-create function public.decline_company_invitation(p_invitation_id uuid) returns void
+-- Declines the caller's invitation with its token (it cannot be accepted afterwards): without the
+-- token, whoever registered the invitee's address could not even turn it down.
+create function public.decline_company_invitation(p_invitation_id uuid, p_token text)
+returns void
 language plpgsql
 volatile
 security definer
 set search_path = ''
 as $$
 declare
-  v_invitation public.company_invitations := private.open_invitation_for_caller(p_invitation_id);
+  v_invitation public.company_invitations :=
+    private.open_invitation_for_caller(p_invitation_id, p_token);
 begin
   update public.company_invitations set status = 'declined', responded_at = now()
    where id = v_invitation.id;
 end;
 $$;
-revoke all on function public.decline_company_invitation(uuid) from public, anon;
-grant execute on function public.decline_company_invitation(uuid) to authenticated, service_role;
+revoke all on function public.decline_company_invitation(uuid, text) from public, anon;
+grant execute on function public.decline_company_invitation(uuid, text)
+  to authenticated, service_role;
 
 -- The caller's open invitations (matched by their verified email), with the company's name, which
 -- the invitee cannot read otherwise.

@@ -23,7 +23,7 @@ import {
   text,
   uploadAndWait,
 } from "../helpers/chat.ts";
-import { signUpUser, startTestStack, type TestUser } from "../helpers/stack.ts";
+import { invitationToken, signUpUser, startTestStack, type TestUser } from "../helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const ZEBRA = "What did the board approve about the zebra acquisition?";
@@ -54,7 +54,9 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
       body: { email: dave.email, role: "member" },
     });
     assert.equal(
-      (await call(dave.client, `invitations/${invite.body.id}/accept`, { body: {} })).status,
+      (await call(dave.client, `invitations/${invite.body.id}/accept`, {
+        body: { token: await invitationToken(stack, dave.email, invite.body.id) },
+      })).status,
       200,
     );
     const wb = await newWorkbench(alice, "Acme books", company);

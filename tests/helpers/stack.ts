@@ -159,3 +159,43 @@ export function eventuallyDispatched<T>(
     timeoutMs,
   );
 }
+
+/** An invitation link as mailed: the link, and the invitation id and token in its fragment. */
+export interface MailedInvitation {
+  link: string;
+  invitation: string;
+  token: string;
+}
+
+/**
+ * The newest invitation link the mail catcher holds for `email` (read through its `GET /mail`, as
+ * the invitee's mailbox), optionally for one invitation; undefined when there is none.
+ */
+export async function mailedInvitation(
+  stack: Stack,
+  email: string,
+  invitationId?: string,
+): Promise<MailedInvitation | undefined> {
+  const res = await fetch(`${stack.mail.url}/mail?to=${encodeURIComponent(email)}`);
+  const { messages } = await res.json() as { messages: { text: string | null }[] };
+  for (const message of messages) {
+    const link = /https?:\/\/\S+#invitation=\S+/.exec(message.text ?? "")?.[0];
+    if (!link) continue;
+    const fragment = new URLSearchParams(new URL(link).hash.slice(1));
+    const invitation = fragment.get("invitation") ?? "";
+    if (invitationId && invitation !== invitationId) continue;
+    return { link, invitation, token: fragment.get("token") ?? "" };
+  }
+  return undefined;
+}
+
+/** The token of the invitation mailed to `email` (fails when no such mail arrived). */
+export async function invitationToken(
+  stack: Stack,
+  email: string,
+  invitationId?: string,
+): Promise<string> {
+  const mailed = await mailedInvitation(stack, email, invitationId);
+  if (!mailed) throw new Error(`no invitation mail for ${email}`);
+  return mailed.token;
+}

@@ -19,6 +19,7 @@ import { startFakeHf } from "../fakes/huggingface.ts";
 import {
   call,
   eventuallyDispatched,
+  invitationToken,
   signUpUser,
   startTestStack,
   type TestUser,
@@ -97,7 +98,7 @@ Deno.test("companies, workbenches and the indexing pipeline end to end", opts, a
       });
       assert.equal(invited.status, 201);
       const accepted = await call(bob.client, `invitations/${invited.body.id}/accept`, {
-        body: {},
+        body: { token: await invitationToken(stack, bob.email, invited.body.id) },
       });
       assert.equal(accepted.status, 200);
       const again = await call(alice.client, `companies/${companyId}/invitations`, {

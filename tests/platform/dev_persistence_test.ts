@@ -35,7 +35,19 @@ interface Running {
 
 async function startDev(dataDir: string): Promise<Running> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "local/dev.ts", "--port", "0", "--db-port", "0", "--data-dir", dataDir],
+    args: [
+      "run",
+      "-A",
+      "local/dev.ts",
+      "--port",
+      "0",
+      "--db-port",
+      "0",
+      "--mail-port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ],
     cwd: ROOT,
     env: childEnv({ LOG_LEVEL: "warn", NO_COLOR: "1" }),
     stdout: "piped",
@@ -113,6 +125,10 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
       assert.match(first.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(first.output, /Functions\s+http:\/\/127\.0\.0\.1:\d+\/functions\/v1/);
       assert.match(first.output, /applied 20261201000000_platform/);
+      const mailUrl = /Mail\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(first.output)?.[1];
+      assert.ok(mailUrl, "the mail catcher's URL is printed");
+      const mailbox = await fetch(`${mailUrl}/mail`).then((r) => r.json());
+      assert.ok(Array.isArray(mailbox.messages), "and lists the mail sent locally");
       assert.match(first.token, /^ey/);
       const ready = await fetch(`${first.apiUrl}/functions/v1/readyz`);
       assert.equal(ready.status, 200);
@@ -121,7 +137,19 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
       // A second `task dev` on the same data directory refuses to start, in one line, and the
       // first one keeps serving.
       const twin = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "local/dev.ts", "--port", "0", "--db-port", "0", "--data-dir", dataDir],
+        args: [
+          "run",
+          "-A",
+          "local/dev.ts",
+          "--port",
+          "0",
+          "--db-port",
+          "0",
+          "--mail-port",
+          "0",
+          "--data-dir",
+          dataDir,
+        ],
         cwd: ROOT,
         env: childEnv({ LOG_LEVEL: "warn", NO_COLOR: "1" }),
         stdout: "piped",
@@ -161,6 +189,8 @@ Deno.test("task dev prints URLs, keys and a demo token, and keeps data across re
             "--port",
             new URL(first.apiUrl).port,
             "--db-port",
+            "0",
+            "--mail-port",
             "0",
             "--data-dir",
             otherDir,

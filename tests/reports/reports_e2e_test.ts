@@ -24,6 +24,7 @@ import {
 import {
   call,
   eventuallyDispatched,
+  invitationToken,
   signUpUser,
   startTestStack,
   type TestUser,
@@ -112,7 +113,9 @@ Deno.test(
         body: { email: bob.email, role: "member" },
       });
       assert.equal(
-        (await call(bob.client, `invitations/${inv.body.id}/accept`, { body: {} })).status,
+        (await call(bob.client, `invitations/${inv.body.id}/accept`, {
+          body: { token: await invitationToken(stack, bob.email, inv.body.id) },
+        })).status,
         200,
       );
       const wb = (await call(alice.client, "workbenches", {

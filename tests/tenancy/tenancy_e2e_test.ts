@@ -1,7 +1,8 @@
 /**
  * Tenancy end to end through supabase-js: company membership by invitation (the same answer for an
- * email with or without an account; sign up, list, accept; expired, reused and declined
- * invitations refused), owners only by an owner's promotion, the last owner staying, deleting a
+ * email with or without an account; sign up, list, accept with the token mailed to the mail
+ * catcher; expired, reused and declined invitations refused; the attack on invitations without
+ * their token is invitation_token_e2e_test.ts), owners only by an owner's promotion, the last owner staying, deleting a
  * sole owner through Auth handing the company over; and the workbench member routes (raise-only
  * roles, managers, PATCH and DELETE of a workbench with its stored objects collected).
  */
@@ -12,6 +13,7 @@ import {
   anonClient,
   call,
   eventuallyDispatched,
+  invitationToken,
   serviceClient,
   signUpUser,
   startTestStack,
@@ -48,13 +50,22 @@ async function deleteAccount(stack: Stack, userId: string): Promise<number> {
   return res.status;
 }
 
-/** `owner` invites `user` into `companyId` with `role`, and `user` accepts. */
-async function join(owner: TestUser, user: TestUser, companyId: string, role = "member") {
+/** `owner` invites `user` into `companyId` with `role`, and `user` accepts with the mailed token. */
+async function join(
+  stack: Stack,
+  owner: TestUser,
+  user: TestUser,
+  companyId: string,
+  role = "member",
+) {
   const invited = await call(owner.client, `companies/${companyId}/invitations`, {
     body: { email: user.email, role },
   });
   assert.equal(invited.status, 201, JSON.stringify(invited.body));
-  const accepted = await call(user.client, `invitations/${invited.body.id}/accept`, { body: {} });
+  const token = await invitationToken(stack, user.email, invited.body.id);
+  const accepted = await call(user.client, `invitations/${invited.body.id}/accept`, {
+    body: { token },
+  });
   assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
 }
 
@@ -148,11 +159,13 @@ Deno.test("company invitations and ownership end to end", opts, async (t) => {
         assert.deepEqual(mine.body.invitations.map((i: Json) => [i.id, i.company_name, i.role]), [
           [invitations.carol.id, "Acme", "member"],
         ]);
+        const token = await invitationToken(stack, carolEmail, invitations.carol.id);
+        // Even with the token (a forwarded mail), someone else's invitation is not found.
         const theirs = await call(stranger.client, `invitations/${invitations.carol.id}/accept`, {
-          body: {},
+          body: { token },
         });
         const unknown = await call(stranger.client, `invitations/${crypto.randomUUID()}/accept`, {
-          body: {},
+          body: { token },
         });
         assert.equal(theirs.status, 404, "someone else's invitation is not found");
         assert.deepEqual(
@@ -161,7 +174,7 @@ Deno.test("company invitations and ownership end to end", opts, async (t) => {
         );
 
         const accepted = await call(carol.client, `invitations/${invitations.carol.id}/accept`, {
-          body: {},
+          body: { token },
         });
         assert.equal(accepted.status, 200);
         assert.deepEqual(accepted.body, {
@@ -174,7 +187,7 @@ Deno.test("company invitations and ownership end to end", opts, async (t) => {
           [companyId, "member"],
         ]);
         const again = await call(carol.client, `invitations/${invitations.carol.id}/accept`, {
-          body: {},
+          body: { token },
         });
         assert.equal(again.status, 409);
         assert.equal(again.body.error.code, "invitation_used");
@@ -183,11 +196,14 @@ Deno.test("company invitations and ownership end to end", opts, async (t) => {
     );
 
     await t.step("a declined invitation cannot be accepted", async () => {
+      const token = await invitationToken(stack, bob.email, invitations.bob.id);
       const declined = await call(bob.client, `invitations/${invitations.bob.id}/decline`, {
-        body: {},
+        body: { token },
       });
       assert.equal(declined.status, 204);
-      const late = await call(bob.client, `invitations/${invitations.bob.id}/accept`, { body: {} });
+      const late = await call(bob.client, `invitations/${invitations.bob.id}/accept`, {
+        body: { token },
+      });
       assert.equal(late.status, 409);
       assert.deepEqual((await call(bob.client, "companies")).body.companies, []);
     });
@@ -200,7 +216,7 @@ Deno.test("company invitations and ownership end to end", opts, async (t) => {
                  where id = ${invited.body.id}`;
       assert.deepEqual((await call(dave.client, "invitations")).body.invitations, []);
       const expired = await call(dave.client, `invitations/${invited.body.id}/accept`, {
-        body: {},
+        body: { token: await invitationToken(stack, dave.email, invited.body.id) },
       });
       assert.equal(expired.status, 410);
       assert.equal(expired.body.error.code, "invitation_expired");
@@ -218,7 +234,7 @@ Deno.test("company invitations and ownership end to end", opts, async (t) => {
     });
 
     await t.step("only an owner makes an owner, by promoting a member", async () => {
-      await join(olivia, dave, companyId, "admin");
+      await join(stack, olivia, dave, companyId, "admin");
       const byAdmin = await call(dave.client, `companies/${companyId}/members/${carol!.id}`, {
         method: "PATCH",
         body: { role: "owner" },
@@ -300,8 +316,8 @@ Deno.test("workbench member routes end to end", opts, async (t) => {
     const stranger = await signUpUser(stack, "outsider");
     const company = await call(owner.client, "companies", { body: { name: "Acme" } });
     const companyId = company.body.id;
-    await join(owner, member, companyId);
-    await join(owner, other, companyId);
+    await join(stack, owner, member, companyId);
+    await join(stack, owner, other, companyId);
     let workbenchId = "";
 
     await t.step(

@@ -4,7 +4,8 @@
 --      viewers cannot write, anon sees nothing, company members see company workbenches until
 --      they are removed;
 --   2. company membership by invitation: admins invite an email (with or without an account, the
---      same answer), only the holder of that verified email sees and answers it, an invitation
+--      same answer), only the holder of that verified email sees it and only with the
+--      invitation's token answers it (a confirmed email alone is not enough), an invitation
 --      expires and is used once, nobody joins without accepting, and owners come only from an
 --      owner promoting a member;
 --   3. ownership that holds: deleting a user always works; a sole owner's companies and personal
@@ -14,7 +15,7 @@
 --      only for fellow company members.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(170);
+select plan(178);
 
 -- ================================================================== 1. RLS across tenants
 -- alice owns things, bob is another tenant, carol a viewer on alice's workbench, dave a company
@@ -255,9 +256,11 @@ insert into public.company_members (company_id, user_id, role) values
 ------------------------------------------------------------------ inviting
 select tests.authenticate_as('adam');
 create temp table invited on commit drop as
-  select * from public.invite_to_company(tests.uuid_for('globex'), '  IVY@test.local ', 'member');
+  select * from public.invite_to_company(tests.uuid_for('globex'), '  IVY@test.local ', 'member',
+                                       sha256('ivy-token-1'::bytea));
 create temp table invited_nobody on commit drop as
-  select * from public.invite_to_company(tests.uuid_for('globex'), 'nobody@test.local', 'member');
+  select * from public.invite_to_company(tests.uuid_for('globex'), 'nobody@test.local', 'member',
+                                       sha256('nobody-token'::bytea));
 select results_eq($$ select email, role, status, expires_at from invited $$,
   $$ values ('ivy@test.local', 'member', 'pending', now() + interval '7 days') $$,
   'an admin invites an email with an account: normalised, pending, expires in 7 days');
@@ -272,9 +275,17 @@ select throws_ok($$ select public.invite_to_company(tests.uuid_for('globex'),
   'an email that is already a member''s is refused (the admin sees the members anyway)');
 select results_eq($$ select id, role, (select count(*)::int from public.company_invitations
     where email = 'ivy@test.local')
-  from public.invite_to_company(tests.uuid_for('globex'), 'ivy@test.local', 'admin') $$,
+  from public.invite_to_company(tests.uuid_for('globex'), 'ivy@test.local', 'admin',
+                                sha256('ivy-token'::bytea)) $$,
   $$ select id, 'admin', 1 from invited $$,
   'inviting again refreshes the open invitation (one per email)');
+select throws_ok($$ select public.invite_to_company(tests.uuid_for('globex'),
+  'someone@test.local', 'member') $$, '22023', null, 'an invitation needs its token''s hash');
+select throws_ok($$ select public.invite_to_company(tests.uuid_for('globex'),
+  'someone@test.local', 'member', '\x00'::bytea) $$, '22023', null,
+  'and the hash is a SHA-256 (32 bytes)');
+select throws_ok($$ select * from private.company_invitation_tokens $$, '42501', null,
+  'no API role reads the token hashes');
 select throws_ok($$ insert into public.company_members (company_id, user_id, role)
   values (tests.uuid_for('globex'), tests.get_supabase_uid('sam'), 'member') $$,
   '42501', null, 'an admin cannot add a member without their consent');
@@ -304,10 +315,11 @@ select is_empty($$ select 1 from public.my_company_invitations() $$,
   'a stranger has no invitations');
 select is_empty($$ select 1 from public.company_invitations $$,
   'a stranger sees nobody else''s invitations');
-select throws_ok($$ select public.accept_company_invitation((select id from invited)) $$,
-  'PT404', null, 'a stranger cannot accept someone else''s invitation (not found)');
-select throws_ok($$ select public.decline_company_invitation((select id from invited)) $$,
-  'PT404', null, 'nor decline it');
+select throws_ok($$ select public.accept_company_invitation((select id from invited),
+  'ivy-token') $$,
+  'PT404', null, 'a stranger cannot accept someone else''s invitation (not found), token or not');
+select throws_ok($$ select public.decline_company_invitation((select id from invited),
+  'ivy-token') $$, 'PT404', null, 'nor decline it');
 
 select tests.authenticate_as('ivy');
 select results_eq($$ select id, company_name, role, expires_at
@@ -317,7 +329,18 @@ select results_eq($$ select id, company_name, role, expires_at
 select is_empty($$ select 1 from public.company_invitations $$,
   'the invitee reads the table through nothing but my_company_invitations() (no inviter id)');
 select is_empty($$ select 1 from public.company $$, 'the invitee does not see the company yet');
-select results_eq($$ select public.accept_company_invitation((select id from invited)) $$,
+select throws_ok($$ select public.accept_company_invitation((select id from invited), null) $$,
+  'PT403', null, 'the confirmed email alone does not accept: the token is needed');
+select throws_ok($$ select public.accept_company_invitation((select id from invited),
+  'guessed-token') $$, 'PT403', null, 'a wrong token is refused');
+select throws_ok($$ select public.accept_company_invitation((select id from invited),
+  'ivy-token-1') $$, 'PT403', null, 'the token of the refreshed invitation no longer works');
+select throws_ok($$ select public.decline_company_invitation((select id from invited),
+  'guessed-token') $$, 'PT403', null, 'nor is it declined with a wrong token');
+select results_eq($$ select public.company_role(tests.uuid_for('globex')) $$,
+  array[null::text], 'the refused attempts gave no membership');
+select results_eq($$ select public.accept_company_invitation((select id from invited),
+  'ivy-token') $$,
   $$ values (jsonb_build_object('company_id', tests.uuid_for('globex'), 'role', 'admin')) $$,
   'the invitee accepts and joins with the invited role');
 select results_eq($$ select public.company_role(tests.uuid_for('globex')) $$,
@@ -325,10 +348,10 @@ select results_eq($$ select public.company_role(tests.uuid_for('globex')) $$,
 select results_eq($$ select status, responded_at from public.company_invitations
   where id = (select id from invited) $$, $$ values ('accepted', now()) $$,
   'the invitation is used up');
-select throws_ok($$ select public.accept_company_invitation((select id from invited)) $$,
-  'PT409', null, 'an invitation is single use');
-select throws_ok($$ select public.decline_company_invitation((select id from invited)) $$,
-  'PT409', null, 'a used invitation cannot be declined');
+select throws_ok($$ select public.accept_company_invitation((select id from invited),
+  'ivy-token') $$, 'PT409', null, 'an invitation is single use');
+select throws_ok($$ select public.decline_company_invitation((select id from invited),
+  'ivy-token') $$, 'PT409', null, 'a used invitation cannot be declined');
 select is_empty($$ select 1 from public.my_company_invitations() $$,
   'a used invitation is no longer listed');
 
@@ -336,26 +359,29 @@ select is_empty($$ select 1 from public.my_company_invitations() $$,
 reset role;
 select tests.authenticate_as('adam');
 create temp table late on commit drop as
-  select * from public.invite_to_company(tests.uuid_for('globex'), 'luke@test.local', 'member');
+  select * from public.invite_to_company(tests.uuid_for('globex'), 'luke@test.local', 'member',
+                                         sha256('luke-token'::bytea));
 reset role;
 update public.company_invitations set expires_at = now() - interval '1 second'
  where id = (select id from late);
 select tests.authenticate_as('luke');
 select is_empty($$ select 1 from public.my_company_invitations() $$,
   'an expired invitation is not listed');
-select throws_ok($$ select public.accept_company_invitation((select id from late)) $$,
-  'PT410', null, 'an expired invitation cannot be accepted');
+select throws_ok($$ select public.accept_company_invitation((select id from late),
+  'luke-token') $$, 'PT410', null, 'an expired invitation cannot be accepted, even with its token');
 select is(public.company_role(tests.uuid_for('globex')), null, 'and gives no membership');
 
 -- Declined.
 reset role;
 select tests.authenticate_as('adam');
 create temp table declined on commit drop as
-  select * from public.invite_to_company(tests.uuid_for('globex'), 'dora@test.local', 'member');
+  select * from public.invite_to_company(tests.uuid_for('globex'), 'dora@test.local', 'member',
+                                         sha256('dora-token'::bytea));
 select tests.authenticate_as('dora');
-select lives_ok($$ select public.decline_company_invitation((select id from declined)) $$,
-  'the invitee declines');
-select throws_ok($$ select public.accept_company_invitation((select id from declined)) $$,
+select lives_ok($$ select public.decline_company_invitation((select id from declined),
+  'dora-token') $$, 'the invitee declines');
+select throws_ok($$ select public.accept_company_invitation((select id from declined),
+  'dora-token') $$,
   'PT409', null, 'a declined invitation cannot be accepted afterwards');
 select is(public.company_role(tests.uuid_for('globex')), null, 'declining gives no membership');
 
@@ -363,12 +389,13 @@ select is(public.company_role(tests.uuid_for('globex')), null, 'declining gives 
 reset role;
 select tests.authenticate_as('adam');
 create temp table unverified on commit drop as
-  select * from public.invite_to_company(tests.uuid_for('globex'), 'uma@test.local', 'member');
+  select * from public.invite_to_company(tests.uuid_for('globex'), 'uma@test.local', 'member',
+                                         sha256('uma-token'::bytea));
 select tests.authenticate_as('uma');
 select is_empty($$ select 1 from public.my_company_invitations() $$,
   'an account whose email is not confirmed sees no invitation');
-select throws_ok($$ select public.accept_company_invitation((select id from unverified)) $$,
-  'PT404', null, 'and cannot accept it');
+select throws_ok($$ select public.accept_company_invitation((select id from unverified),
+  'uma-token') $$, 'PT404', null, 'and cannot accept it, even with the token');
 
 -- The expiry is a setting; revoking deletes.
 reset role;
@@ -377,7 +404,7 @@ select isnt_empty($$ select 1 from private.audit_log where action = 'company.inv
 update private.settings set value = '2' where key = 'invitation_ttl_days';
 select tests.authenticate_as('adam');
 select results_eq($$ select expires_at from public.invite_to_company(
-  tests.uuid_for('globex'), 'short@test.local', 'member') $$,
+  tests.uuid_for('globex'), 'short@test.local', 'member', sha256('short-token'::bytea)) $$,
   $$ values (now() + interval '2 days') $$, 'the expiry comes from private.settings');
 select results_eq($$ with d as (delete from public.company_invitations
   where email = 'short@test.local' returning 1) select count(*)::int from d $$, array[1],
