@@ -115,7 +115,7 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
   // As recorded by `supabase db push` 2.117.0.
   assert.equal(await count("20261201000000_platform.sql"), 31);
   assert.equal(await count("20261201000100_wallet_and_payments.sql"), 93);
-  assert.equal(await count("20261201000200_tenancy.sql"), 111);
+  assert.equal(await count("20261201000200_tenancy.sql"), 113);
   assert.equal(await count("20261201000300_files_and_indexing.sql"), 33);
   assert.equal(await count("20261201000400_search.sql"), 25);
   assert.equal(await count("20261201000500_chat.sql"), 41);
