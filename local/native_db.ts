@@ -7,7 +7,8 @@
  * `postgres`, SCRAM), starts it and prints the `task dev` command that uses it. Run again, it
  * starts the same cluster (or says it runs); `--stop` stops it. `task dev` migrates it.
  *
- * Flags: --port (54330), --dir (.local/native-pg), --install-pgvector, --stop.
+ * Flags: --port (54330), --dir (.local/native-pg), --bin (the server's binaries; default the newest
+ * /usr/lib/postgresql/<v>/bin), --install-pgvector, --stop.
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
@@ -26,6 +27,14 @@ import {
 const PROJECT_ROOT = resolve(new URL("..", import.meta.url).pathname);
 const PASSWORD = "postgres";
 
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 function fail(message: string): never {
   console.error(`task db:native: ${message}`);
   Deno.exit(2);
@@ -38,12 +47,15 @@ function parseFlags() {
       options: {
         port: { type: "string" },
         dir: { type: "string" },
+        bin: { type: "string" },
         "install-pgvector": { type: "boolean" },
         stop: { type: "boolean" },
       },
     }).values;
   } catch (err) {
-    fail(`${(err as Error).message}. Flags: --port N --dir DIR --install-pgvector --stop`);
+    fail(
+      `${(err as Error).message}. Flags: --port N --dir DIR --bin DIR --install-pgvector --stop`,
+    );
   }
 }
 
@@ -55,7 +67,10 @@ if (!/^\d+$/.test(rawPort) || port < 1 || port > 65535) {
 }
 const dir = resolve(values.dir ?? join(PROJECT_ROOT, ".local/native-pg"));
 
-const bin = findPostgresBin();
+const bin = values.bin ? resolve(values.bin) : findPostgresBin();
+if (values.bin && (!/\/\d+\/bin$/.test(bin!) || !isFile(`${bin}/initdb`))) {
+  fail(`--bin must be a /usr/lib/postgresql/<version>/bin folder with initdb, got "${values.bin}"`);
+}
 if (!bin) {
   fail(
     "no PostgreSQL server in /usr/lib/postgresql/<version>/bin. Install Debian's: " +

@@ -195,3 +195,40 @@ Deno.test(
     }
   },
 );
+
+Deno.test("task db:native prints how to build pgvector from Debian's source when it is missing", async () => {
+  // A server of a version with no pgvector installed: /usr/share/postgresql/99 does not exist.
+  const scratch = await Deno.makeTempDir({ prefix: "db-native-no-vector-" });
+  try {
+    const bin = join(scratch, "99/bin");
+    await Deno.mkdir(bin, { recursive: true });
+    await Deno.writeTextFile(join(bin, "initdb"), "");
+    const run = await dbNative("--bin", bin, "--dir", join(scratch, "pg"));
+    assert.equal(run.code, 1, run.out + run.err);
+    assert.match(run.err, new RegExp(`pgvector is not installed for ${bin}`));
+    for (
+      const line of [
+        'echo "deb-src http://deb.debian.org/debian trixie main" > ' +
+        "/etc/apt/sources.list.d/trixie-src.list",
+        "apt-get update",
+        "apt-get install -y --no-install-recommends postgresql-server-dev-99 dpkg-dev make gcc",
+        "apt-get source --download-only pgvector",
+        `make PG_CONFIG=${bin}/pg_config`,
+        `make install PG_CONFIG=${bin}/pg_config`,
+      ]
+    ) {
+      assert.ok(run.err.split("\n").includes(line), `the recipe has \`${line}\`:\n${run.err}`);
+    }
+    assert.match(run.err, /task db:native --install-pgvector/);
+    await assert.rejects(() => Deno.stat(join(scratch, "pg")), Deno.errors.NotFound);
+
+    const bad = await dbNative("--bin", scratch);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.err,
+      /^task db:native: --bin must be a \/usr\/lib\/postgresql\/<version>\/bin/,
+    );
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
+  }
+});
