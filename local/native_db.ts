@@ -144,6 +144,14 @@ try {
   await sql.end();
 }
 
+const [major, minor] = vector.split(".").map(Number);
+if (!(major! > 0 || minor! >= 8)) {
+  fail(
+    `pgvector ${vector} is installed for ${bin}, but the migrations need 0.8 or newer: ` +
+      "rebuild it with the recipe `task db:native` prints when pgvector is missing.",
+  );
+}
+
 console.log(`
 Native PostgreSQL ${server} with pgvector ${vector} is up.
   URL            ${url(running)}
