@@ -1,7 +1,15 @@
-/** Starts the local platform in-process for end-to-end tests (in-memory database, random ports). */
+/**
+ * Starts the local platform in-process for end-to-end tests (in-memory database, random ports; a
+ * native PostgreSQL with `TEST_DB=native`, see `startTestStack()`).
+ */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { resolve } from "node:path";
 import { type Stack, type StackOptions, startStack } from "../../local/stack.ts";
+import {
+  findPostgresWithPgvector,
+  startTempPostgres,
+  type TempPostgres,
+} from "../../local/native_postgres.ts";
 import { getDb } from "../../shared/db.ts";
 
 export const ECHO_FUNCTION = {
@@ -17,16 +25,67 @@ export const HOG_FUNCTION = {
   entrypoint: resolve(new URL("../fixtures/hog/index.ts", import.meta.url).pathname),
 };
 
-export function startTestStack(opts: StackOptions = {}): Promise<Stack> {
+/**
+ * The database engine of the test stacks of this process: `TEST_DB=native` gives each stack a
+ * throw-away native PostgreSQL with pgvector instead of PGlite (tests/platform/native_e2e_test.ts
+ * runs the payments, chat and reports suites so); unset or `pglite`, PGlite. Read from the
+ * environment the process was started with: set it on the command line, never from a test file.
+ */
+export function testDbEngine(): "pglite" | "native" {
+  const raw = Deno.env.get("TEST_DB") ?? "";
+  if (raw === "" || raw === "pglite") return "pglite";
+  if (raw === "native") return "native";
+  throw new Error(`TEST_DB must be "pglite" or "native", got "${raw}"`);
+}
+
+/**
+ * A local platform for one suite (random ports, in-memory PGlite copied from the migrated
+ * template). With `TEST_DB=native` (and no `dbUrl` given) the database is a throw-away native
+ * cluster instead, which the stack migrates and `stop()` removes.
+ */
+export async function startTestStack(opts: StackOptions = {}): Promise<Stack> {
   // Keep test output readable: access logs only when asked for.
   if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");
-  return startStack({
-    apiPort: 0,
-    dbPort: 0,
-    workerIntervalMs: 50,
-    extraFunctions: [ECHO_FUNCTION, HOG_FUNCTION],
-    ...opts,
-  });
+  let native: TempPostgres | undefined;
+  if (!opts.dbUrl && testDbEngine() === "native") {
+    const bin = findPostgresWithPgvector();
+    if (!bin) {
+      throw new Error("TEST_DB=native needs native PostgreSQL with pgvector: see task db:native");
+    }
+    native = await startTempPostgres(bin);
+  }
+  try {
+    const stack = await startStack({
+      apiPort: 0,
+      dbPort: 0,
+      workerIntervalMs: 50,
+      extraFunctions: [ECHO_FUNCTION, HOG_FUNCTION],
+      ...opts,
+      ...(native ? { dbUrl: native.url } : {}),
+    });
+    if (!native) return stack;
+    const [{ version }] = await getDb()<{ version: string }[]>`
+      select current_setting('server_version') as version`.catch(async (err) => {
+      await stack.stop();
+      throw err;
+    });
+    // The native pass (tests/platform/native_e2e_test.ts) counts these lines.
+    console.log(`TEST_DB=native: this suite's stack runs on native PostgreSQL ${version}`);
+    const cluster = native;
+    return {
+      ...stack,
+      async stop() {
+        try {
+          await stack.stop();
+        } finally {
+          await cluster.stop();
+        }
+      },
+    };
+  } catch (err) {
+    await native?.stop();
+    throw err;
+  }
 }
 
 const clientOptions = {
