@@ -109,10 +109,10 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
       // found and comes before 2024's, and the model sees the earlier turn.
       const req = groq.requests.at(-1)!;
       const prompt = req.messages.at(-1)!.content;
-      assert.ok(prompt.indexOf("] fy2025.txt") >= 0, prompt);
+      assert.ok(prompt.indexOf("File: fy2025.txt") >= 0, prompt);
       assert.ok(
-        prompt.indexOf("] fy2025.txt") < prompt.indexOf("] fy2024.txt") ||
-          prompt.indexOf("] fy2024.txt") < 0,
+        prompt.indexOf("File: fy2025.txt") < prompt.indexOf("File: fy2024.txt") ||
+          prompt.indexOf("File: fy2024.txt") < 0,
       );
       assert.ok(next.body.sources.some((x: Json) => x.file_name === "fy2025.txt"));
       assert.deepEqual(req.messages.slice(1, 3).map((m) => m.role), ["user", "assistant"]);
@@ -167,7 +167,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
       assert.equal(req.messages.filter((m) => m.role === "system").length, 1);
       assert.equal(req.messages[0]!.content, SYSTEM_PROMPT);
       const user = req.messages.at(-1)!.content;
-      const fenced = /\] vendor_terms\.md[^\n]*\n(`{3,})text\n[\s\S]*?\n\1\n/.exec(user);
+      const fenced = /\n(`{3,})text\nFile: vendor_terms\.md\n[\s\S]*?\n\1\n/.exec(user);
       assert.ok(fenced, user);
       assert.ok(fenced[0].includes(INJECTION), "the injection is inside the fence");
       assert.equal(user.split(INJECTION).length, 2, "and nowhere else");

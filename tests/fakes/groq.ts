@@ -46,8 +46,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The passages of the prompt: number → text. */
 export function promptSources(prompt: string): Map<number, string> {
   const out = new Map<number, string>();
-  // shared/retrieval formatSources: "[n] file (where)", then the passage in a ```text fence.
-  for (const m of prompt.matchAll(/^\[(\d+)\] [^\n]*\n(`{3,})text\n([\s\S]*?)\n\2$/gm)) {
+  // shared/retrieval formatSources: "[n]", then a ```text fence holding "File: …", maybe
+  // "Location: …", a "---" line and the passage.
+  const block =
+    /^\[(\d+)\]\n(`{3,})text\nFile: [^\n]*\n(?:Location: [^\n]*\n)?---\n([\s\S]*?)\n\2$/gm;
+  for (const m of prompt.matchAll(block)) {
     out.set(Number(m[1]), m[3]!);
   }
   return out;
