@@ -171,7 +171,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
         const shown = events.filter((e) => e.event === "delta").map((e) => parsed(e).text).join("");
         assert.equal(groq.requests.length, sent + 1);
         await eventually(
-          async () => groq.requests.at(-1)!.aborted || undefined,
+          () => Promise.resolve(groq.requests.at(-1)!.aborted || undefined),
           "the model request to be aborted",
         );
         const saved = await eventually(async () => {
@@ -213,13 +213,13 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
           signal: client.signal,
         }).catch(() => undefined);
         await eventually(
-          async () => groq.requests.length > sent || undefined,
+          () => Promise.resolve(groq.requests.length > sent || undefined),
           "the model request",
         );
         client.abort();
         await pending;
         await eventually(
-          async () => groq.requests.at(-1)!.aborted || undefined,
+          () => Promise.resolve(groq.requests.at(-1)!.aborted || undefined),
           "the model request to be aborted",
         );
         await eventually(
