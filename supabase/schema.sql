@@ -643,7 +643,7 @@ begin
                      from jsonb_array_elements(coalesce(p_sources, '[]')) e
                     where e ? 'file_id')
     order by f.id
-    for share;
+    for key share;
   for v_gone in
     select distinct e ->> 'file_id' as file_id, e ->> 'file_name' as file_name
       from jsonb_array_elements(coalesce(p_sources, '[]')) e

@@ -340,8 +340,9 @@ grant execute on function private.redact_chat_file(text, jsonb, jsonb, text, uui
   to service_role;
 
 -- Saves the answer and, unless it was interrupted or is not metered, counts it and releases the
--- marker. Files cited that were deleted meanwhile are redacted first (their rows are locked, so a
--- concurrent delete waits for this answer and then redacts it). Returns the message as saved
+-- marker. Files cited that were deleted meanwhile are redacted first (their rows are locked `for
+-- key share`, which a delete waits for but the index worker's updates do not, so a concurrent
+-- delete waits for this answer and then redacts it). Returns the message as saved
 -- (content, sources and warnings after redaction) and the wallet.
 create function private.finish_chat_turn(
   p_user_id uuid,
@@ -378,7 +379,7 @@ begin
                      from jsonb_array_elements(coalesce(p_sources, '[]')) e
                     where e ? 'file_id')
     order by f.id
-    for share;
+    for key share;
   for v_gone in
     select distinct e ->> 'file_id' as file_id, e ->> 'file_name' as file_name
       from jsonb_array_elements(coalesce(p_sources, '[]')) e
