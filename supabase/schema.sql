@@ -3745,7 +3745,6 @@ GRANT ALL ON FUNCTION private.record_chat_inference(p_user_id uuid, p_message_id
 --
 
 REVOKE ALL ON FUNCTION private.redact_chat_file(p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_file_id uuid, p_file_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.redact_chat_file(p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_file_id uuid, p_file_name text) TO service_role;
 
 --
 -- Name: FUNCTION redact_deleted_file(); Type: ACL; Schema: private; Owner: -

@@ -334,10 +334,9 @@ begin
                                        'warnings', v_warnings);
 end;
 $$;
+-- Called only by finish_chat_turn and the delete trigger (as their owner): no role gets it.
 revoke all on function private.redact_chat_file(text, jsonb, jsonb, text, uuid, text)
   from public, anon, authenticated;
-grant execute on function private.redact_chat_file(text, jsonb, jsonb, text, uuid, text)
-  to service_role;
 
 -- Saves the answer and, unless it was interrupted or is not metered, counts it and releases the
 -- marker. Files cited that were deleted meanwhile are redacted first (their rows are locked `for
