@@ -193,6 +193,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
         const next = await ask(alice, session, ZEBRA);
         assert.equal(next.status, 200, "the session answers again");
         assert.equal(next.body.message.status, "complete");
+        assert.ok(saved.content.length < next.body.message.content.length, "the text is partial");
         assert.equal(next.body.wallet.chat_inference_counter, before.chat_inference_counter + 1);
       },
     );
