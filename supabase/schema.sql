@@ -618,10 +618,10 @@ end;
 $$;
 
 --
--- Name: finish_chat_turn(uuid, uuid, uuid, uuid, text, jsonb, jsonb, text, integer, integer); Type: FUNCTION; Schema: private; Owner: -
+-- Name: finish_chat_turn(uuid, uuid, uuid, uuid, text, jsonb, jsonb, text, integer, integer, boolean); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer) RETURNS jsonb
+CREATE FUNCTION private.finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer, p_interrupted boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -631,26 +631,46 @@ declare
   v_created timestamptz;
   v_count jsonb;
   v_wallet jsonb;
+  v_saved jsonb := jsonb_build_object('content', p_content, 'sources', coalesce(p_sources, '[]'),
+                                      'warnings', coalesce(p_warnings, '[]'));
+  v_gone record;
 begin
   if private.chat_session_workbench(p_session_id, p_user_id) is null then
     raise exception 'no session % for this user', p_session_id using errcode = 'P0002';
   end if;
+  perform 1 from public.workbench_files f
+    where f.id in (select (e ->> 'file_id')::uuid
+                     from jsonb_array_elements(coalesce(p_sources, '[]')) e
+                    where e ? 'file_id')
+    order by f.id
+    for key share;
+  for v_gone in
+    select distinct e ->> 'file_id' as file_id, e ->> 'file_name' as file_name
+      from jsonb_array_elements(coalesce(p_sources, '[]')) e
+     where e ? 'file_id'
+       and not exists (select 1 from public.workbench_files f
+                        where f.id = (e ->> 'file_id')::uuid)
+  loop
+    v_saved := private.redact_chat_file(v_saved ->> 'content', v_saved -> 'sources',
+                                        v_saved -> 'warnings', p_model,
+                                        v_gone.file_id::uuid, v_gone.file_name);
+  end loop;
   update public.chat_session set last_message_at = now()
    where id = p_session_id and user_id = p_user_id;
   insert into public.message (id, session_id, role, content, sources, warnings, model,
-                              prompt_tokens, completion_tokens)
-  values (p_message_id, p_session_id, 'assistant', p_content, coalesce(p_sources, '[]'),
-          coalesce(p_warnings, '[]'), p_model, p_prompt_tokens, p_completion_tokens)
+                              prompt_tokens, completion_tokens, status)
+  values (p_message_id, p_session_id, 'assistant', v_saved ->> 'content', v_saved -> 'sources',
+          v_saved -> 'warnings', p_model, p_prompt_tokens, p_completion_tokens,
+          case when p_interrupted then 'interrupted' else 'complete' end)
   returning created_at into v_created;
   v_ms := jsonb_build_object('persistence', private.ms_since(v_at));
 
   v_at := clock_timestamp();
-  if p_token is not null then
+  if p_token is not null and not p_interrupted then
     v_count := private.record_chat_inference(p_user_id, p_message_id::text);
     v_wallet := jsonb_build_object('counted', v_count -> 'counted', 'charged', v_count -> 'charged',
                                    'balance', v_count -> 'balance',
                                    'chat_inference_counter', v_count -> 'counter');
-    perform private.end_chat_answer(p_session_id, p_token);
   else
     select jsonb_build_object('counted', false, 'charged', false, 'balance', w.balance,
                               'chat_inference_counter', coalesce(c.chat_inference_counter, 0))
@@ -658,9 +678,12 @@ begin
       from public.wallet w left join public.wallet_counters c on c.user_id = w.user_id
      where w.user_id = p_user_id;
   end if;
+  if p_token is not null then
+    perform private.end_chat_answer(p_session_id, p_token);
+  end if;
   v_ms := v_ms || jsonb_build_object('metering', private.ms_since(v_at));
   return jsonb_build_object('message', jsonb_build_object('id', p_message_id,
-                                                          'created_at', v_created),
+                                                          'created_at', v_created) || v_saved,
                             'wallet', v_wallet, 'ms', v_ms);
 end;
 $$;
@@ -1175,6 +1198,93 @@ begin
    where user_id = p_user_id;
   return jsonb_build_object('counted', true, 'counter', v_counter, 'charged', v_charged,
                             'balance', v_balance);
+end;
+$$;
+
+--
+-- Name: redact_chat_file(text, jsonb, jsonb, text, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.redact_chat_file(p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_file_id uuid, p_file_name text) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  v_nl constant text := pg_catalog.chr(10);
+  v_cited integer[];
+  v_n integer;
+  v_content text := p_content;
+  v_sources jsonb := coalesce(p_sources, '[]');
+  v_warnings jsonb := coalesce(p_warnings, '[]');
+begin
+  select coalesce(pg_catalog.array_agg((e ->> 'number')::integer), '{}') into v_cited
+    from pg_catalog.jsonb_array_elements(v_sources) e
+   where e ->> 'file_id' = p_file_id::text;
+  if pg_catalog.cardinality(v_cited) > 0 then
+    select coalesce(pg_catalog.jsonb_agg(
+             case when e ->> 'file_id' = p_file_id::text
+                  then pg_catalog.jsonb_build_object('number', e -> 'number', 'deleted', true)
+                  else e end order by i), '[]')
+      into v_sources
+      from pg_catalog.jsonb_array_elements(v_sources) with ordinality as x(e, i);
+    if p_model = 'extractive' then
+      foreach v_n in array v_cited loop
+        v_content := pg_catalog.regexp_replace(v_content,
+          v_nl || '\*\*[^' || v_nl || ']*\[' || v_n || '\]:' || v_nl
+            || '(> [^' || v_nl || ']*(' || v_nl || '|$))*',
+          v_nl || '[' || v_n || '] (quoted passage removed: its file was deleted)' || v_nl, 'g');
+      end loop;
+      v_content := pg_catalog.rtrim(v_content, v_nl);
+    end if;
+    if not v_warnings @> '[{"code": "source_deleted"}]' then
+      v_warnings := v_warnings || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+        'code', 'source_deleted',
+        'message', 'A file this answer cited was deleted afterwards: its citations are marked '
+                   || 'deleted and its quoted passages removed.'));
+    end if;
+  end if;
+  if v_warnings @> pg_catalog.jsonb_build_array(
+       pg_catalog.jsonb_build_object('file_id', p_file_id::text)) then
+    select pg_catalog.jsonb_agg(
+             case when e ->> 'file_id' = p_file_id::text
+                  then pg_catalog.jsonb_build_object('code', e -> 'code', 'deleted', true,
+                         'message', 'This warning was about a file that has since been deleted.')
+                  else e end order by i)
+      into v_warnings
+      from pg_catalog.jsonb_array_elements(v_warnings) with ordinality as x(e, i);
+  end if;
+  if pg_catalog.char_length(coalesce(p_file_name, '')) >= 3 then
+    v_content := pg_catalog.replace(v_content, p_file_name, '[deleted file]');
+  end if;
+  return pg_catalog.jsonb_build_object('content', v_content, 'sources', v_sources,
+                                       'warnings', v_warnings);
+end;
+$_$;
+
+--
+-- Name: redact_deleted_file(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.redact_deleted_file() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_ref jsonb := pg_catalog.jsonb_build_array(
+    pg_catalog.jsonb_build_object('file_id', old.id::text));
+begin
+  if not exists (select 1 from public.workbench w where w.id = old.workbench_id) then
+    return null;
+  end if;
+  update public.message m
+     set content = r ->> 'content', sources = r -> 'sources', warnings = r -> 'warnings'
+    from (select m2.id,
+                 private.redact_chat_file(m2.content, m2.sources, m2.warnings, m2.model, old.id,
+                                          old.file_name) as r
+            from public.message m2
+           where (m2.sources || m2.warnings) @> v_ref) x
+   where m.id = x.id;
+  return null;
 end;
 $$;
 
@@ -2288,9 +2398,11 @@ CREATE TABLE public.message (
     completion_tokens integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     warnings jsonb DEFAULT '[]'::jsonb NOT NULL,
+    status text DEFAULT 'complete'::text NOT NULL,
     CONSTRAINT message_completion_tokens_check CHECK ((completion_tokens >= 0)),
     CONSTRAINT message_prompt_tokens_check CHECK ((prompt_tokens >= 0)),
-    CONSTRAINT message_role_check CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text])))
+    CONSTRAINT message_role_check CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text]))),
+    CONSTRAINT message_status_check CHECK ((status = ANY (ARRAY['complete'::text, 'interrupted'::text])))
 );
 
 --
@@ -2705,6 +2817,12 @@ CREATE UNIQUE INDEX company_invitations_open_key ON public.company_invitations U
 CREATE INDEX company_members_user_idx ON public.company_members USING btree (user_id);
 
 --
+-- Name: message_file_refs_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_file_refs_idx ON public.message USING gin (((sources || warnings)) jsonb_path_ops);
+
+--
 -- Name: message_session_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2859,6 +2977,12 @@ CREATE TRIGGER workbench_files_collect_object AFTER DELETE ON public.workbench_f
 --
 
 CREATE TRIGGER workbench_files_enqueue AFTER INSERT ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.enqueue_file_index();
+
+--
+-- Name: workbench_files workbench_files_redact_answers; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workbench_files_redact_answers AFTER DELETE ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.redact_deleted_file();
 
 --
 -- Name: workbench_files workbench_files_touch; Type: TRIGGER; Schema: public; Owner: -
@@ -3539,11 +3663,11 @@ REVOKE ALL ON FUNCTION private.fail_report(p_report_id uuid, p_message text) FRO
 GRANT ALL ON FUNCTION private.fail_report(p_report_id uuid, p_message text) TO service_role;
 
 --
--- Name: FUNCTION finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer); Type: ACL; Schema: private; Owner: -
+-- Name: FUNCTION finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer, p_interrupted boolean); Type: ACL; Schema: private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION private.finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer) TO service_role;
+REVOKE ALL ON FUNCTION private.finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer, p_interrupted boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer, p_interrupted boolean) TO service_role;
 
 --
 -- Name: FUNCTION forbid_change(); Type: ACL; Schema: private; Owner: -
@@ -3655,6 +3779,18 @@ GRANT ALL ON FUNCTION private.rank_text_matches(p_workbench_id uuid, p_query tsq
 
 REVOKE ALL ON FUNCTION private.record_chat_inference(p_user_id uuid, p_message_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.record_chat_inference(p_user_id uuid, p_message_id text) TO service_role;
+
+--
+-- Name: FUNCTION redact_chat_file(p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_file_id uuid, p_file_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.redact_chat_file(p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_file_id uuid, p_file_name text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION redact_deleted_file(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.redact_deleted_file() FROM PUBLIC;
 
 --
 -- Name: FUNCTION redispatch(p_queue text, p_function text); Type: ACL; Schema: private; Owner: -

@@ -1,6 +1,10 @@
 /**
  * Makes the answer text for a prepared prompt: from the language model (whole, or as deltas), or
  * without one, the extract. Citation markers that match no passage are removed on the way.
+ *
+ * `signal` is the client going away: it aborts the model request (groq-sdk then ends its stream
+ * quietly, so the answer is marked `interrupted` here rather than taken for complete), and the
+ * deltas stop. An interrupted answer holds the text made so far.
  */
 import { createCitationFilter } from "./citations.ts";
 import { EXTRACTIVE_MODEL, extractiveAnswer } from "./extractive.ts";
@@ -21,6 +25,8 @@ export interface AnswerText {
   cited: number[];
   model: string;
   usage: LlmUsage;
+  /** The client went away before the answer was complete. */
+  interrupted?: boolean;
 }
 
 export interface AnswerStream {
@@ -42,20 +48,24 @@ async function* fromArray(parts: string[]): AsyncGenerator<string> {
 export async function streamAnswer(
   llm: LlmClient | undefined,
   input: AnswerInput,
+  signal?: AbortSignal,
 ): Promise<AnswerStream> {
-  const upstream = llm ? await llm.stream({ messages: input.messages }) : undefined;
+  const upstream = llm ? await llm.stream({ messages: input.messages, signal }) : undefined;
   const raw = upstream?.deltas ??
     fromArray(extractiveAnswer(input.passages, input.terms, input.warnings));
   const filter = createCitationFilter(input.passages.length);
   let text = "";
+  const interrupted = () => signal?.aborted === true || upstream?.cancelled() === true;
   async function* deltas(): AsyncGenerator<string> {
     for await (const delta of raw) {
+      if (interrupted()) break;
       const out = filter.push(delta);
       if (out) {
         text += out;
         yield out;
       }
     }
+    if (interrupted()) return;
     const rest = filter.flush();
     if (rest) {
       text += rest;
@@ -70,22 +80,24 @@ export async function streamAnswer(
       cited: filter.cited(),
       model: upstream?.model ?? EXTRACTIVE_MODEL,
       usage: upstream?.usage() ?? NO_USAGE,
+      interrupted: interrupted(),
     }),
     cancel: () => upstream?.cancel(),
   };
 }
 
-/** The whole answer at once (the JSON form). */
+/** The whole answer at once (the JSON form); a cancelled model call throws `LlmCancelled`. */
 export async function completeAnswer(
   llm: LlmClient | undefined,
   input: AnswerInput,
+  signal?: AbortSignal,
 ): Promise<AnswerText> {
   if (!llm) {
-    const s = await streamAnswer(undefined, input);
+    const s = await streamAnswer(undefined, input, signal);
     for await (const _ of s.deltas) { /* drain */ }
     return s.result();
   }
-  const res = await llm.complete({ messages: input.messages });
+  const res = await llm.complete({ messages: input.messages, signal });
   const filter = createCitationFilter(input.passages.length);
   const text = (filter.push(res.text) + filter.flush()).trim();
   return { text, cited: filter.cited(), model: res.model, usage: res.usage };

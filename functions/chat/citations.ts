@@ -24,6 +24,15 @@ export interface Source {
   score: number;
 }
 
+/**
+ * A source of a stored answer whose file was deleted afterwards (private.redact_chat_file): the
+ * number stays so the answer's `[n]` still resolves; the file's id, name and snippet are gone.
+ */
+export interface DeletedSource {
+  number: number;
+  deleted: true;
+}
+
 /** A marker with the spaces before it (dropped with the marker when none of its numbers is valid). */
 const MARKER = /(\s*)\[(\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*)\]/g;
 /** An unfinished marker (or spaces that may precede one) at the end of the text so far. */

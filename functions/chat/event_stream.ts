@@ -1,6 +1,8 @@
 /**
  * The SSE response of one answer: `meta`, whatever the body sends (`delta`…), then `done` with the
  * JSON body, or `error` with the error envelope (the turn's marker released; nothing counted).
+ * When the client goes away the stream's `cancel` runs (the answer stops); a body that then
+ * returns undefined (it saved the answer as interrupted) gets no `done`.
  */
 import type { Warning } from "../../shared/chat/mod.ts";
 import type { Sql } from "../../shared/db.ts";
@@ -35,7 +37,7 @@ async function errorEvent(err: unknown, requestId: string): Promise<unknown> {
 
 export function eventStream(
   turn: EventStreamTurn,
-  body: (send: Send) => Promise<unknown>,
+  body: (send: Send) => Promise<unknown | undefined>,
   cancel: () => void = () => {},
 ): Response {
   let closed = false;
@@ -51,7 +53,8 @@ export function eventStream(
         warnings: turn.warnings,
       });
       try {
-        send("done", await body(send));
+        const done = await body(send);
+        if (done !== undefined) send("done", done);
       } catch (err) {
         await abortTurn(turn.sql, turn.sessionId, turn.started);
         send("error", await errorEvent(err, turn.requestId));

@@ -2,13 +2,19 @@
  * The three forms of an answer to a prepared turn: nothing indexed (a fixed text, not metered),
  * the whole answer as JSON, or the answer streamed as SSE. Each saves (and counts) the answer
  * through `finishTurn`; a failure before the save releases the turn's marker.
+ *
+ * An answer is counted only when it completed while its client was still there. When the client
+ * goes away first (the SSE stream is cancelled, or the request's signal aborts), the model call is
+ * aborted, the text made so far is saved with status `interrupted`, and nothing is counted: for
+ * SSE the client saw only part of it; for JSON it saw none of it (the model's cost is ours,
+ * bounded by the chat rate limit, which every message takes a token of). `done` is not sent.
  */
 import { buildSources, type Source } from "./citations.ts";
 import { nothingToSearchAnswer, type Warning } from "../../shared/chat/mod.ts";
 import type { QuestionTerms } from "./terms.ts";
 import type { Sql } from "../../shared/db.ts";
 import { json } from "../../shared/http.ts";
-import type { LlmClient } from "../../shared/llm/mod.ts";
+import { LlmCancelled, type LlmClient } from "../../shared/llm/mod.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 import { type AnswerInput, type AnswerText, completeAnswer, streamAnswer } from "./answer.ts";
 import { eventStream } from "./event_stream.ts";
@@ -34,9 +40,13 @@ export interface PreparedTurn {
   input: AnswerInput;
 }
 
-/** Saves (and counts) the answer; the JSON body of the reply. */
+/**
+ * Saves (and counts, unless interrupted) the answer; the JSON body of the reply, with the message
+ * as saved (a file deleted meanwhile is redacted from it).
+ */
 async function save(turn: PreparedTurn, answer: AnswerText, sources: Source[]) {
   const model = turn.searched ? answer.model : null;
+  const interrupted = answer.interrupted === true;
   const { message, wallet } = await finishTurn(
     turn.sql(),
     turn.userId,
@@ -49,6 +59,7 @@ async function save(turn: PreparedTurn, answer: AnswerText, sources: Source[]) {
       model,
       promptTokens: answer.usage.prompt_tokens,
       completionTokens: answer.usage.completion_tokens,
+      interrupted,
     },
     turn.timer,
   );
@@ -57,13 +68,14 @@ async function save(turn: PreparedTurn, answer: AnswerText, sources: Source[]) {
       id: message.id,
       session_id: turn.sessionId,
       role: "assistant",
-      content: answer.text,
+      content: message.content,
       model,
+      status: interrupted ? "interrupted" : "complete",
       created_at: message.created_at,
       user_message_id: turn.started.userMessageId,
     },
-    sources,
-    warnings: turn.warnings,
+    sources: message.sources,
+    warnings: message.warnings,
     usage: {
       model,
       prompt_tokens: answer.usage.prompt_tokens,
@@ -103,25 +115,43 @@ export async function noIndexAnswer(turn: PreparedTurn): Promise<Response> {
   });
 }
 
-/** The whole answer, then saved, as one JSON body. */
+/**
+ * The whole answer, then saved, as one JSON body. A client gone before the answer is complete
+ * cancels the model call; the answer is saved as interrupted and not counted.
+ */
 export async function jsonAnswer(turn: PreparedTurn): Promise<Response> {
+  const gone = turn.req.signal;
   const answer = await orAbort(
     turn,
-    () => turn.timer.time("llm", () => completeAnswer(turn.llm, turn.input)),
+    () =>
+      turn.timer.time("llm", () => completeAnswer(turn.llm, turn.input, gone)).catch((err) => {
+        if (!(err instanceof LlmCancelled)) throw err;
+        return { text: "", cited: [], model: turn.llm!.model, usage: NO_USAGE } as AnswerText;
+      }),
   );
-  const body = await save(turn, answer, buildSources(turn.passages, answer.cited, turn.terms));
+  const done = { ...answer, interrupted: answer.interrupted === true || gone.aborted };
+  const body = await save(turn, done, buildSources(turn.passages, done.cited, turn.terms));
   return json(body, 200, { "server-timing": turn.timer.header() });
 }
 
-/** The answer streamed as it is made (`delta` events), saved, then `done` with the JSON body. */
+const NO_USAGE = { prompt_tokens: 0, completion_tokens: 0 };
+
+/**
+ * The answer streamed as it is made (`delta` events), saved, then `done` with the JSON body. A
+ * client that goes away mid-answer (the stream is cancelled) aborts the model call; the text sent
+ * so far is saved as interrupted and nothing is counted.
+ */
 export async function sseAnswer(turn: PreparedTurn): Promise<Response> {
+  const gone = new AbortController();
+  const signal = AbortSignal.any([gone.signal, turn.req.signal]);
   const stream = await orAbort(
     turn,
-    () => turn.timer.time("llm", () => streamAnswer(turn.llm, turn.input)),
+    () => turn.timer.time("llm", () => streamAnswer(turn.llm, turn.input, signal)),
   );
   return eventStream(streamOf(turn), async (send) => {
     for await (const text of stream.deltas) send("delta", { text });
     const answer = stream.result();
-    return await save(turn, answer, buildSources(turn.passages, answer.cited, turn.terms));
-  }, () => stream.cancel());
+    const body = await save(turn, answer, buildSources(turn.passages, answer.cited, turn.terms));
+    return answer.interrupted ? undefined : body;
+  }, () => gone.abort());
 }

@@ -2,8 +2,9 @@
  * `POST /chat/sessions` (`{workbench_id}`: the caller's active session on that workbench, created
  * when there is none), `GET /chat/sessions?workbenchId=` (the caller's sessions) and
  * `GET /chat/sessions/{id}/messages?limit=&before=` (history with sources, newest page first, each
- * page oldest first). All as the caller: RLS shows only their own sessions on workbenches they can
- * still see, so anyone else's session is a 404. Any workbench role may chat.
+ * page oldest first; each message's `status` is `complete`, or `interrupted` for an answer whose
+ * client went away mid-answer). All as the caller: RLS shows only their own sessions on workbenches
+ * they can still see, so anyone else's session is a 404. Any workbench role may chat.
  */
 import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
@@ -44,6 +45,7 @@ interface MessageRow {
   model: string | null;
   prompt_tokens: number | null;
   completion_tokens: number | null;
+  status: "complete" | "interrupted";
   created_at: string;
 }
 
@@ -111,7 +113,7 @@ export function sessionRoutes(deps: ChatDeps): Route[] {
           if (!session) throw new HttpError(404, "not_found", SESSION_NOT_FOUND);
           return await tx<MessageRow[]>`
             select id, session_id, role, content, sources, warnings, model, prompt_tokens,
-                   completion_tokens, created_at
+                   completion_tokens, status, created_at
               from public.message m
              where session_id = ${sessionId}
                and (${before}::uuid is null or (m.created_at, m.id) < (

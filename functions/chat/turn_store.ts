@@ -7,11 +7,13 @@
  * - `loadTurn` (as the caller, RLS): the session as they may see it (404 otherwise), the files the
  *   preflight needs, the previous turns, and retrieval (security invoker), in one transaction.
  * - `finishTurn` (service connection, one round trip: `private.finish_chat_turn`): the answer
- *   saved, counted once per assistant message id when metered, and the marker released.
+ *   saved (files cited that were deleted meanwhile redacted from it), counted once per assistant
+ *   message id when metered and complete, and the marker released. An interrupted answer (the
+ *   client went away) is saved as `interrupted` and counted nowhere.
  * - `abortTurn`: releases the marker after a failure (the question stays; nothing is counted).
  */
 import type { Claims } from "../../shared/auth.ts";
-import type { Source } from "./citations.ts";
+import type { DeletedSource, Source } from "./citations.ts";
 import {
   mergeFileStates,
   namedFileFilter,
@@ -169,6 +171,17 @@ export interface AnswerToSave {
   model: string | null;
   promptTokens: number;
   completionTokens: number;
+  /** The client went away before the answer was complete: saved as such, not counted. */
+  interrupted?: boolean;
+}
+
+/** The answer as saved: after redaction of files deleted while it was being made. */
+export interface SavedMessage {
+  id: string;
+  created_at: string;
+  content: string;
+  sources: (Source | DeletedSource)[];
+  warnings: Warning[];
 }
 
 export interface WalletAfter {
@@ -189,18 +202,17 @@ export async function finishTurn(
   started: StartedTurn,
   answer: AnswerToSave,
   timer: PhaseTimer,
-): Promise<{ message: { id: string; created_at: string }; wallet: WalletAfter }> {
+): Promise<{ message: SavedMessage; wallet: WalletAfter }> {
   const began = performance.now();
   try {
-    const [row] = await sql<
-      { r: { message: { id: string; created_at: string }; wallet: WalletAfter; ms: Ms } }[]
-    >`
+    const [row] = await sql<{ r: { message: SavedMessage; wallet: WalletAfter; ms: Ms } }[]>`
       select private.finish_chat_turn(
         ${userId}, ${sessionId}, ${started.assistantMessageId}, ${started.token},
         ${answer.content}, ${sql.json(answer.sources as never)}, ${
       sql.json(answer.warnings as never)
     },
-        ${answer.model}, ${answer.promptTokens}, ${answer.completionTokens}) as r`;
+        ${answer.model}, ${answer.promptTokens}, ${answer.completionTokens},
+        ${answer.interrupted === true}) as r`;
     const r = row!.r;
     addPhases(timer, performance.now() - began, r.ms ?? {}, "persistence");
     return { message: r.message, wallet: r.wallet };

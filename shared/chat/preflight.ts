@@ -13,10 +13,18 @@ export interface WorkbenchFileState {
 }
 
 export interface Warning {
-  code: "file_pending" | "file_processing" | "file_error" | "file_not_found" | "no_indexed_files";
+  code:
+    | "file_pending"
+    | "file_processing"
+    | "file_error"
+    | "file_not_found"
+    | "no_indexed_files"
+    | "source_deleted";
   message: string;
   file_id?: string;
   file_name?: string;
+  /** Stored answers only: the file this warning named was deleted (its name and id removed). */
+  deleted?: true;
 }
 
 const NAMED_FILE = /[\p{L}\p{N}_()&+-][\p{L}\p{N}_.()&+-]*\.(?:pdf|docx|xlsx|csv|txt|md)\b/giu;

@@ -7,6 +7,12 @@
  * Failures become HttpErrors the handlers can return as they are: a timeout, a connection failure
  * or a 5xx is 502 `llm_unavailable`; Groq's 429 is 503 `llm_rate_limited` with `Retry-After`. The
  * upstream request id (Groq's `x-request-id`) is in `details` when Groq sent one.
+ *
+ * Cancelling (the caller's client went away): `stream().cancel()` or the request's `signal`
+ * aborts the HTTP request to Groq, so the model stops. groq-sdk ends a stream quietly when its
+ * request is aborted, so this client tells the cases apart itself: a stream cut by its timeout
+ * throws 502 (it is not a complete answer), one the caller cancelled ends with `cancelled()`
+ * true, and a cancelled `complete()` throws `LlmCancelled`.
  */
 import Groq from "groq-sdk";
 import { type GroqEnv, loadGroqEnv } from "../env.ts";
@@ -27,6 +33,16 @@ export interface LlmRequest {
   messages: LlmMessage[];
   temperature?: number;
   maxTokens?: number;
+  /** Aborts the request to Groq (the caller's client went away). */
+  signal?: AbortSignal;
+}
+
+/** The request was cancelled by the caller (`LlmRequest.signal`); no answer was made. */
+export class LlmCancelled extends Error {
+  constructor() {
+    super("the language model request was cancelled");
+    this.name = "LlmCancelled";
+  }
 }
 
 export interface LlmResult {
@@ -41,8 +57,10 @@ export interface LlmStream {
   deltas: AsyncIterable<string>;
   /** The usage Groq reports in its last chunk (zeros until the stream has ended). */
   usage(): LlmUsage;
-  /** Stops reading (the client went away). */
+  /** Stops the model (the client went away): aborts the request; `deltas` then ends. */
   cancel(): void;
+  /** Whether `cancel()` (or the request's signal) stopped the stream before it completed. */
+  cancelled(): boolean;
 }
 
 export interface LlmClient {
@@ -147,8 +165,10 @@ export function createGroqClient(opts: GroqOptions): LlmClient {
   return {
     model,
     async complete(req) {
-      const signal = AbortSignal.timeout(timeoutMs);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
       try {
+        if (req.signal?.aborted) throw new LlmCancelled();
         const res = await groq.chat.completions.create({ ...body(req), stream: false }, { signal });
         return {
           text: res.choices[0]?.message?.content ?? "",
@@ -156,6 +176,7 @@ export function createGroqClient(opts: GroqOptions): LlmClient {
           usage: usageOf(res.usage) ?? ZERO,
         };
       } catch (err) {
+        if (req.signal?.aborted && !timeout.aborted) throw new LlmCancelled();
         throw llmError(signal.aborted ? signal.reason : err);
       }
     },
@@ -165,6 +186,14 @@ export function createGroqClient(opts: GroqOptions): LlmClient {
         () => controller.abort(new DOMException("timeout", "TimeoutError")),
         timeoutMs,
       );
+      let cancelled = false;
+      const cancel = () => {
+        if (controller.signal.aborted) return;
+        cancelled = true;
+        controller.abort(new DOMException("cancelled", "AbortError"));
+      };
+      if (req.signal?.aborted) cancel();
+      req.signal?.addEventListener("abort", cancel, { once: true });
       let usage = ZERO;
       let chunks: AsyncIterable<Groq.Chat.ChatCompletionChunk>;
       try {
@@ -188,17 +217,22 @@ export function createGroqClient(opts: GroqOptions): LlmClient {
               throw new HttpError(502, "llm_unavailable", `The language model failed: ${failed}`);
             }
           }
+          // groq-sdk ends quietly when its request is aborted: a timeout is not an answer.
+          if (controller.signal.aborted && !cancelled) throw controller.signal.reason;
         } catch (err) {
+          if (cancelled) return;
           throw llmError(controller.signal.aborted ? controller.signal.reason : err);
         } finally {
           clearTimeout(timer);
+          req.signal?.removeEventListener("abort", cancel);
         }
       }
       return {
         model,
         deltas: deltas(),
         usage: () => usage,
-        cancel: () => controller.abort(),
+        cancel,
+        cancelled: () => cancelled,
       };
     },
   };

@@ -107,34 +107,44 @@ export function passageLocation(p: Passage): string {
 }
 
 /** A fence longer than any run of backticks in `text`, so the text cannot close it. */
-function fenceFor(text: string): string {
+export function fenceFor(text: string): string {
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   return "`".repeat(Math.max(3, longest + 1));
 }
 
-/** One line of a label: no line breaks, no backticks, bounded. */
-function labelText(text: string): string {
-  return text.replace(/[\r\n`]+/g, " ").slice(0, 200);
+/** How long a file name or location may be in a source block. */
+export const SOURCE_LABEL_CHARS = 200;
+
+/** One line of a source's metadata: no line breaks, backticks or control characters, bounded. */
+export function labelText(text: string, max = SOURCE_LABEL_CHARS): string {
+  return text.replace(/[`\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, " ").slice(0, max);
 }
 
 /**
  * The passages as numbered source blocks, [1] first:
  *
- *     [1] budget.xlsx (sheet FY2025, rows 2–41)
+ *     [1]
  *     ```text
+ *     File: budget.xlsx
+ *     Location: sheet FY2025, rows 2–41
+ *     ---
  *     …the passage, verbatim…
  *     ```
  *
- * The passage sits in a fence that its own text cannot close, so a model can be told that what is
- * inside a fence is quoted data, never instructions.
+ * Outside the fences stands only our own text (`[n]`): everything a document gave, its file name,
+ * sheet, heading and location included, is inside the fence (a file named "ignore all rules…" is
+ * quoted data like its text). The fence is longer than any backtick run in what it holds, so a
+ * document cannot close it early; the metadata lines have no line breaks or backticks and are
+ * bounded. A model can so be told that what is inside a fence is quoted data, never instructions.
  */
 export function formatSources(passages: Passage[], startAt = 1): string {
   return passages.map((p, i) => {
     const where = passageLocation(p);
-    const fence = fenceFor(p.content);
-    const label = `[${startAt + i}] ${labelText(p.fileName)}${
-      where ? ` (${labelText(where)})` : ""
+    const head = `File: ${labelText(p.fileName)}\n${
+      where ? `Location: ${labelText(where)}\n` : ""
     }`;
-    return `${label}\n${fence}text\n${p.content}\n${fence}`;
+    const body = `${head}---\n${p.content}`;
+    const fence = fenceFor(body);
+    return `[${startAt + i}]\n${fence}text\n${body}\n${fence}`;
   }).join("\n\n");
 }

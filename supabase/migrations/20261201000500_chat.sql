@@ -24,6 +24,15 @@
 --   covers the bundles that all of them together would complete (`chat_answers_per_credit`, 10,
 --   answers per credit, on top of wallet_counters.chat_inference_counter). Answers are counted
 --   and paid for by private.record_chat_inference (wallet migration).
+-- * An interrupted answer (the client went away first) is saved with status 'interrupted' by
+--   finish_chat_turn(p_interrupted => true) and counts nothing.
+-- * A deleted file is redacted from stored answers (private.redact_deleted_file, a trigger on
+--   public.workbench_files, so every delete path redacts): its sources become
+--   {"number", "deleted": true} with no name, snippet or id, its quoted passages leave extractive
+--   answers, its name leaves the answers' text and warnings, and the answer gets a
+--   `source_deleted` warning. finish_chat_turn does the same for files deleted while the answer
+--   was being made (it locks the cited files' rows, so a delete either ran before and is seen,
+--   or waits for the answer and redacts it).
 
 create table public.chat_session (
   id uuid primary key default gen_random_uuid(),
@@ -51,9 +60,16 @@ create table public.message (
   completion_tokens integer check (completion_tokens >= 0),
   created_at timestamptz not null default now(),
   -- The warnings the answer carried, kept for the history.
-  warnings jsonb not null default '[]'::jsonb
+  warnings jsonb not null default '[]'::jsonb,
+  -- 'interrupted': the client went away before the answer was complete (the partial text is kept
+  -- and nothing was counted).
+  status text not null default 'complete' check (status in ('complete', 'interrupted'))
 );
 create index message_session_idx on public.message (session_id, created_at);
+-- The messages that cite or name a file (`sources` and `warnings` elements carry `file_id`), so
+-- deleting the file finds them (private.redact_deleted_file).
+create index message_file_refs_idx on public.message
+  using gin ((sources || warnings) jsonb_path_ops);
 
 create trigger chat_session_touch before update on public.chat_session
   for each row execute function private.touch_updated_at();
@@ -251,6 +267,82 @@ revoke all on function private.start_chat_turn(uuid, uuid, text, text)
   from public, anon, authenticated;
 grant execute on function private.start_chat_turn(uuid, uuid, text, text) to service_role;
 
+-- One file redacted from one answer (pure): its sources become {"number", "deleted": true}; for an
+-- extractive answer its quoted passages ("**name** (where) [n]:" and the "> " lines after) become
+-- one line saying they were removed; the file's name leaves the text; warnings naming the file
+-- lose the name; and a `source_deleted` warning (once) flags an answer that cited it.
+create function private.redact_chat_file(
+  p_content text,
+  p_sources jsonb,
+  p_warnings jsonb,
+  p_model text,
+  p_file_id uuid,
+  p_file_name text
+) returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  v_nl constant text := pg_catalog.chr(10);
+  v_cited integer[];
+  v_n integer;
+  v_content text := p_content;
+  v_sources jsonb := coalesce(p_sources, '[]');
+  v_warnings jsonb := coalesce(p_warnings, '[]');
+begin
+  select coalesce(pg_catalog.array_agg((e ->> 'number')::integer), '{}') into v_cited
+    from pg_catalog.jsonb_array_elements(v_sources) e
+   where e ->> 'file_id' = p_file_id::text;
+  if pg_catalog.cardinality(v_cited) > 0 then
+    select coalesce(pg_catalog.jsonb_agg(
+             case when e ->> 'file_id' = p_file_id::text
+                  then pg_catalog.jsonb_build_object('number', e -> 'number', 'deleted', true)
+                  else e end order by i), '[]')
+      into v_sources
+      from pg_catalog.jsonb_array_elements(v_sources) with ordinality as x(e, i);
+    if p_model = 'extractive' then
+      foreach v_n in array v_cited loop
+        v_content := pg_catalog.regexp_replace(v_content,
+          v_nl || '\*\*[^' || v_nl || ']*\[' || v_n || '\]:' || v_nl
+            || '(> [^' || v_nl || ']*(' || v_nl || '|$))*',
+          v_nl || '[' || v_n || '] (quoted passage removed: its file was deleted)' || v_nl, 'g');
+      end loop;
+      v_content := pg_catalog.rtrim(v_content, v_nl);
+    end if;
+    if not v_warnings @> '[{"code": "source_deleted"}]' then
+      v_warnings := v_warnings || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+        'code', 'source_deleted',
+        'message', 'A file this answer cited was deleted afterwards: its citations are marked '
+                   || 'deleted and its quoted passages removed.'));
+    end if;
+  end if;
+  if v_warnings @> pg_catalog.jsonb_build_array(
+       pg_catalog.jsonb_build_object('file_id', p_file_id::text)) then
+    select pg_catalog.jsonb_agg(
+             case when e ->> 'file_id' = p_file_id::text
+                  then pg_catalog.jsonb_build_object('code', e -> 'code', 'deleted', true,
+                         'message', 'This warning was about a file that has since been deleted.')
+                  else e end order by i)
+      into v_warnings
+      from pg_catalog.jsonb_array_elements(v_warnings) with ordinality as x(e, i);
+  end if;
+  if pg_catalog.char_length(coalesce(p_file_name, '')) >= 3 then
+    v_content := pg_catalog.replace(v_content, p_file_name, '[deleted file]');
+  end if;
+  return pg_catalog.jsonb_build_object('content', v_content, 'sources', v_sources,
+                                       'warnings', v_warnings);
+end;
+$$;
+-- Called only by finish_chat_turn and the delete trigger (as their owner): no role gets it.
+revoke all on function private.redact_chat_file(text, jsonb, jsonb, text, uuid, text)
+  from public, anon, authenticated;
+
+-- Saves the answer and, unless it was interrupted or is not metered, counts it and releases the
+-- marker. Files cited that were deleted meanwhile are redacted first (their rows are locked `for
+-- key share`, which a delete waits for but the index worker's updates do not, so a concurrent
+-- delete waits for this answer and then redacts it). Returns the message as saved
+-- (content, sources and warnings after redaction) and the wallet.
 create function private.finish_chat_turn(
   p_user_id uuid,
   p_session_id uuid,
@@ -261,7 +353,8 @@ create function private.finish_chat_turn(
   p_warnings jsonb,
   p_model text,
   p_prompt_tokens integer,
-  p_completion_tokens integer
+  p_completion_tokens integer,
+  p_interrupted boolean default false
 ) returns jsonb
 language plpgsql
 security definer
@@ -273,26 +366,46 @@ declare
   v_created timestamptz;
   v_count jsonb;
   v_wallet jsonb;
+  v_saved jsonb := jsonb_build_object('content', p_content, 'sources', coalesce(p_sources, '[]'),
+                                      'warnings', coalesce(p_warnings, '[]'));
+  v_gone record;
 begin
   if private.chat_session_workbench(p_session_id, p_user_id) is null then
     raise exception 'no session % for this user', p_session_id using errcode = 'P0002';
   end if;
+  perform 1 from public.workbench_files f
+    where f.id in (select (e ->> 'file_id')::uuid
+                     from jsonb_array_elements(coalesce(p_sources, '[]')) e
+                    where e ? 'file_id')
+    order by f.id
+    for key share;
+  for v_gone in
+    select distinct e ->> 'file_id' as file_id, e ->> 'file_name' as file_name
+      from jsonb_array_elements(coalesce(p_sources, '[]')) e
+     where e ? 'file_id'
+       and not exists (select 1 from public.workbench_files f
+                        where f.id = (e ->> 'file_id')::uuid)
+  loop
+    v_saved := private.redact_chat_file(v_saved ->> 'content', v_saved -> 'sources',
+                                        v_saved -> 'warnings', p_model,
+                                        v_gone.file_id::uuid, v_gone.file_name);
+  end loop;
   update public.chat_session set last_message_at = now()
    where id = p_session_id and user_id = p_user_id;
   insert into public.message (id, session_id, role, content, sources, warnings, model,
-                              prompt_tokens, completion_tokens)
-  values (p_message_id, p_session_id, 'assistant', p_content, coalesce(p_sources, '[]'),
-          coalesce(p_warnings, '[]'), p_model, p_prompt_tokens, p_completion_tokens)
+                              prompt_tokens, completion_tokens, status)
+  values (p_message_id, p_session_id, 'assistant', v_saved ->> 'content', v_saved -> 'sources',
+          v_saved -> 'warnings', p_model, p_prompt_tokens, p_completion_tokens,
+          case when p_interrupted then 'interrupted' else 'complete' end)
   returning created_at into v_created;
   v_ms := jsonb_build_object('persistence', private.ms_since(v_at));
 
   v_at := clock_timestamp();
-  if p_token is not null then
+  if p_token is not null and not p_interrupted then
     v_count := private.record_chat_inference(p_user_id, p_message_id::text);
     v_wallet := jsonb_build_object('counted', v_count -> 'counted', 'charged', v_count -> 'charged',
                                    'balance', v_count -> 'balance',
                                    'chat_inference_counter', v_count -> 'counter');
-    perform private.end_chat_answer(p_session_id, p_token);
   else
     select jsonb_build_object('counted', false, 'charged', false, 'balance', w.balance,
                               'chat_inference_counter', coalesce(c.chat_inference_counter, 0))
@@ -300,15 +413,49 @@ begin
       from public.wallet w left join public.wallet_counters c on c.user_id = w.user_id
      where w.user_id = p_user_id;
   end if;
+  if p_token is not null then
+    perform private.end_chat_answer(p_session_id, p_token);
+  end if;
   v_ms := v_ms || jsonb_build_object('metering', private.ms_since(v_at));
   return jsonb_build_object('message', jsonb_build_object('id', p_message_id,
-                                                          'created_at', v_created),
+                                                          'created_at', v_created) || v_saved,
                             'wallet', v_wallet, 'ms', v_ms);
 end;
 $$;
 revoke all on function private.finish_chat_turn(
-  uuid, uuid, uuid, uuid, text, jsonb, jsonb, text, integer, integer
+  uuid, uuid, uuid, uuid, text, jsonb, jsonb, text, integer, integer, boolean
 ) from public, anon, authenticated;
 grant execute on function private.finish_chat_turn(
-  uuid, uuid, uuid, uuid, text, jsonb, jsonb, text, integer, integer
+  uuid, uuid, uuid, uuid, text, jsonb, jsonb, text, integer, integer, boolean
 ) to service_role;
+
+-- A file deleted (by a user through RLS, a function, the service role or a cascade) leaves the
+-- stored answers that cited or named it: each is redacted (private.redact_chat_file). When the
+-- file goes with its workbench, the sessions and messages go too, so nothing is left to redact.
+create function private.redact_deleted_file() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_ref jsonb := pg_catalog.jsonb_build_array(
+    pg_catalog.jsonb_build_object('file_id', old.id::text));
+begin
+  if not exists (select 1 from public.workbench w where w.id = old.workbench_id) then
+    return null;
+  end if;
+  update public.message m
+     set content = r ->> 'content', sources = r -> 'sources', warnings = r -> 'warnings'
+    from (select m2.id,
+                 private.redact_chat_file(m2.content, m2.sources, m2.warnings, m2.model, old.id,
+                                          old.file_name) as r
+            from public.message m2
+           where (m2.sources || m2.warnings) @> v_ref) x
+   where m.id = x.id;
+  return null;
+end;
+$$;
+revoke all on function private.redact_deleted_file() from public, anon, authenticated;
+
+create trigger workbench_files_redact_answers after delete on public.workbench_files
+  for each row execute function private.redact_deleted_file();

@@ -3,7 +3,8 @@
  * serialises connections, so it cannot show races): a user's concurrent starts on different
  * workbenches take the wallet row's lock one after the other and count the answers already in
  * flight, so exactly as many start as the wallet covers; concurrent starts on one session give one
- * answering marker, the others the 409 condition.
+ * answering marker, the others the 409 condition. And a file deleted while private.finish_chat_turn
+ * saves an answer citing it is redacted from that answer whichever commits first.
  *
  * Runs against a native PostgreSQL with every migration applied (tests/helpers/postgres.ts
  * `startMigratedPostgres()`), so the functions raced are the ones that ship.
@@ -19,7 +20,8 @@ interface StartResult {
 }
 
 Deno.test({
-  name: "private.start_chat_turn reserves answers and markers under concurrent starts",
+  name:
+    "chat turns under concurrency: starts reserve answers and markers, saves redact files deleted meanwhile",
   ignore,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -94,6 +96,59 @@ Deno.test({
         where session_id = ${session}`;
       assert.equal(m!.token, rs.find((r) => r.status === "ok")!.token);
     });
+
+    await t.step(
+      "a file deleted while an answer citing it is saved: redacted whichever commits first",
+      async () => {
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        /** An answer turn started on a fresh workbench whose one file it cites. */
+        const turn = async (name: string) => {
+          const user = await newUser(name, 10, 0, 1);
+          const session = user.sessions[0]!;
+          const [{ file }] = await admin`select f.id as file from public.workbench_files f
+            join public.chat_session s on s.workbench_id = f.workbench_id where s.id = ${session}`;
+          const { token } = await start(user.id, session, 0);
+          const source = { number: 1, file_id: file, file_name: "pl.csv", snippet: "Rent | 1200" };
+          const finish = (sql: postgres.Sql | postgres.TransactionSql, id: string) =>
+            sql`select private.finish_chat_turn(${user.id}, ${session}, ${id}, ${token},
+                  'Rent was 1200 [1], per pl.csv.', ${sql.json([source])}, '[]', 'llama', 1, 1)`;
+          const remove = (sql: postgres.Sql | postgres.TransactionSql) =>
+            sql`delete from public.workbench_files where id = ${file}`;
+          return { finish, remove };
+        };
+        const stored = async (id: string) =>
+          (await admin`select content, sources from public.message where id = ${id}`)[0]!;
+        const redacted = {
+          content: "Rent was 1200 [1], per [deleted file].",
+          sources: [{ number: 1, deleted: true }],
+        };
+
+        // The answer's transaction first: the delete waits for it, then redacts it.
+        const a = await turn("saved-first");
+        const aId = crypto.randomUUID();
+        let deleting: Promise<unknown> | undefined;
+        await pool.begin(async (tx) => {
+          await a.finish(tx, aId);
+          deleting = a.remove(pool).execute();
+          await sleep(300);
+        });
+        await deleting;
+        assert.deepEqual({ ...(await stored(aId)) }, redacted);
+
+        // The delete's transaction first: the save waits for it, then sees the file gone.
+        const b = await turn("deleted-first");
+        const bId = crypto.randomUUID();
+        let saving: Promise<postgres.RowList<postgres.Row[]>> | undefined;
+        await pool.begin(async (tx) => {
+          await b.remove(tx);
+          saving = b.finish(pool, bId).execute();
+          await sleep(300);
+        });
+        const [{ finish_chat_turn: r }] = await saving!;
+        assert.deepEqual(r.message.sources, redacted.sources);
+        assert.deepEqual({ ...(await stored(bId)) }, redacted);
+      },
+    );
   } finally {
     await pool.end();
     await admin.end();

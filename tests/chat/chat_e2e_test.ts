@@ -23,7 +23,13 @@ import {
   text,
   uploadAndWait,
 } from "../helpers/chat.ts";
-import { invitationToken, signUpUser, startTestStack, type TestUser } from "../helpers/stack.ts";
+import {
+  eventually,
+  invitationToken,
+  signUpUser,
+  startTestStack,
+  type TestUser,
+} from "../helpers/stack.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const ZEBRA = "What did the board approve about the zebra acquisition?";
@@ -111,10 +117,10 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
       // found and comes before 2024's, and the model sees the earlier turn.
       const req = groq.requests.at(-1)!;
       const prompt = req.messages.at(-1)!.content;
-      assert.ok(prompt.indexOf("] fy2025.txt") >= 0, prompt);
+      assert.ok(prompt.indexOf("File: fy2025.txt") >= 0, prompt);
       assert.ok(
-        prompt.indexOf("] fy2025.txt") < prompt.indexOf("] fy2024.txt") ||
-          prompt.indexOf("] fy2024.txt") < 0,
+        prompt.indexOf("File: fy2025.txt") < prompt.indexOf("File: fy2024.txt") ||
+          prompt.indexOf("File: fy2024.txt") < 0,
       );
       assert.ok(next.body.sources.some((x: Json) => x.file_name === "fy2025.txt"));
       assert.deepEqual(req.messages.slice(1, 3).map((m) => m.role), ["user", "assistant"]);
@@ -161,6 +167,84 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
       assert.equal(history.body.messages[0].sources[0].file_name, "memo.docx");
     });
 
+    await t.step(
+      "an SSE client that goes away mid-answer: the model call aborted, the answer saved as interrupted, nothing counted",
+      async () => {
+        const before = await wallet(alice);
+        groq.setMode("cite", { chunkDelayMs: 40 });
+        const sent = groq.requests.length;
+        const { events } = await askStream(alice, session, ZEBRA, { abortAfterDeltas: 3 });
+        assert.ok(!events.some((e) => e.event === "done"));
+        const meta = parsed(events[0]!);
+        const shown = events.filter((e) => e.event === "delta").map((e) => parsed(e).text).join("");
+        assert.equal(groq.requests.length, sent + 1);
+        await eventually(
+          () => Promise.resolve(groq.requests.at(-1)!.aborted || undefined),
+          "the model request to be aborted",
+        );
+        const saved = await eventually(async () => {
+          const page = await call(alice.client, `chat/sessions/${session}/messages?limit=1`);
+          const last = page.body.messages[0];
+          return last?.id === meta.assistant_message_id ? last : undefined;
+        }, "the interrupted answer to be saved");
+        assert.equal(saved.status, "interrupted");
+        assert.ok(
+          saved.content.length > 0 && saved.content.startsWith(shown.trim()),
+          saved.content,
+        );
+        const after = await wallet(alice);
+        assert.deepEqual(
+          [after.chat_inference_counter, after.balance],
+          [before.chat_inference_counter, before.balance],
+        );
+        groq.setMode("cite");
+        const next = await ask(alice, session, ZEBRA);
+        assert.equal(next.status, 200, "the session answers again");
+        assert.equal(next.body.message.status, "complete");
+        assert.ok(saved.content.length < next.body.message.content.length, "the text is partial");
+        assert.equal(next.body.wallet.chat_inference_counter, before.chat_inference_counter + 1);
+      },
+    );
+
+    await t.step(
+      "a JSON client that goes away before the answer: the model call aborted, interrupted, nothing counted",
+      async () => {
+        const before = await wallet(alice);
+        const interrupted = async () =>
+          (await sql`select count(*)::int as n from public.message
+                      where session_id = ${session} and status = 'interrupted'`)[0]!.n;
+        const already = await interrupted();
+        groq.setMode("cite", { delayMs: 1500 });
+        const sent = groq.requests.length;
+        const client = new AbortController();
+        const pending = alice.client.functions.invoke(`chat/sessions/${session}/messages`, {
+          body: { content: ZEBRA },
+          signal: client.signal,
+        }).catch(() => undefined);
+        await eventually(
+          () => Promise.resolve(groq.requests.length > sent || undefined),
+          "the model request",
+        );
+        client.abort();
+        await pending;
+        await eventually(
+          () => Promise.resolve(groq.requests.at(-1)!.aborted || undefined),
+          "the model request to be aborted",
+        );
+        await eventually(
+          async () => (await interrupted()) === already + 1 || undefined,
+          "the answer saved as interrupted",
+        );
+        const after = await wallet(alice);
+        assert.deepEqual(
+          [after.chat_inference_counter, after.balance],
+          [before.chat_inference_counter, before.balance],
+        );
+        groq.setMode("cite");
+        assert.equal((await ask(alice, session, ZEBRA)).status, 200, "the session answers again");
+      },
+    );
+
     await t.step("instructions inside a document stay quoted; the rules stay", async () => {
       groq.setMode("echo");
       const res = await ask(alice, session, "What are the walrus vendor contract terms?");
@@ -169,7 +253,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
       assert.equal(req.messages.filter((m) => m.role === "system").length, 1);
       assert.equal(req.messages[0]!.content, SYSTEM_PROMPT);
       const user = req.messages.at(-1)!.content;
-      const fenced = /\] vendor_terms\.md[^\n]*\n(`{3,})text\n[\s\S]*?\n\1\n/.exec(user);
+      const fenced = /\n(`{3,})text\nFile: vendor_terms\.md\n[\s\S]*?\n\1\n/.exec(user);
       assert.ok(fenced, user);
       assert.ok(fenced[0].includes(INJECTION), "the injection is inside the fence");
       assert.equal(user.split(INJECTION).length, 2, "and nowhere else");
@@ -280,10 +364,62 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
       },
     );
 
+    await t.step("a file deleted while an answer streams is not cited in its done", async () => {
+      const heron = await newWorkbench(alice, "Heron");
+      const up = await uploadAndWait(alice, heron, [
+        { name: "heron-costs.txt", bytes: text("The heron project costs 5 million rupees.") },
+      ]);
+      const fileId = up["heron-costs.txt"].id;
+      const s = await openSession(alice, heron);
+      groq.setMode("cite", { chunkDelayMs: 80 });
+      let deleted = 0;
+      const { events } = await askStream(alice, s, "What does the heron project cost?", {
+        onFirstDelta: async () => {
+          deleted = (await call(alice.client, `workbenches/${heron}/files/${fileId}`, {
+            method: "DELETE",
+          })).status;
+        },
+      });
+      groq.setMode("cite");
+      assert.equal(deleted, 204);
+      const done = events.at(-1)!;
+      assert.equal(done.event, "done");
+      const body = parsed(done);
+      assert.ok(!JSON.stringify(body).includes(fileId), JSON.stringify(body));
+      assert.ok(!JSON.stringify(body).includes("heron-costs.txt"), JSON.stringify(body));
+      assert.deepEqual(body.sources, [{ number: 1, deleted: true }]);
+      assert.ok(body.warnings.some((w: Json) => w.code === "source_deleted"));
+      const history = await call(alice.client, `chat/sessions/${s}/messages?limit=1`);
+      assert.deepEqual(history.body.messages[0].sources, [{ number: 1, deleted: true }]);
+    });
+
     await t.step("a deleted file is never cited again", async () => {
       const memo = files["memo.docx"].id;
+      const page = async () =>
+        (await call(alice.client, `chat/sessions/${session}/messages?limit=100`)).body
+          .messages as Json[];
+      const cited = (await page()).filter((m) =>
+        (m.sources as Json[]).some((s) => s.file_id === memo)
+      );
+      assert.ok(cited.length > 0);
       const del = await call(alice.client, `workbenches/${wb}/files/${memo}`, { method: "DELETE" });
       assert.equal(del.status, 204);
+      // The history keeps a deleted marker in place of each of its citations, and flags answers.
+      const history = await page();
+      for (const m of history) {
+        assert.ok(!JSON.stringify(m.sources).includes(memo));
+        assert.ok(!JSON.stringify(m.sources).includes("memo.docx"));
+        assert.ok(!m.content.includes("memo.docx") || m.role === "user", m.content);
+      }
+      for (const before of cited) {
+        const after = history.find((m) => m.id === before.id)!;
+        const n = (before.sources as Json[]).find((s) => s.file_id === memo).number;
+        assert.deepEqual((after.sources as Json[]).find((s) => s.number === n), {
+          number: n,
+          deleted: true,
+        });
+        assert.ok((after.warnings as Json[]).some((w) => w.code === "source_deleted"));
+      }
       for (const mode of ["cite", "echo"] as const) {
         groq.setMode(mode);
         const res = await ask(alice, session, ZEBRA);

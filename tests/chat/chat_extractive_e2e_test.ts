@@ -188,6 +188,46 @@ Deno.test("chat with extractive answers end to end", opts, async (t) => {
                    where workbench_id = ${wb} and content_hash like 'broken-%'`;
       }
     });
+
+    await t.step(
+      "a deleted file leaves the stored extracts: marker, no name, no quote",
+      async () => {
+        const memo = files["memo.docx"].id;
+        const page = async () =>
+          (await call(alice.client, `chat/sessions/${session}/messages?limit=100`)).body
+            .messages as Json[];
+        const cited = (await page()).filter((m) =>
+          (m.sources as Json[]).some((s) => s.file_id === memo)
+        );
+        assert.ok(cited.length > 0 && cited.some((m) => /42 million dollars/.test(m.content)));
+        const del = await call(alice.client, `workbenches/${wb}/files/${memo}`, {
+          method: "DELETE",
+        });
+        assert.equal(del.status, 204);
+        const history = await page();
+        for (const m of history.filter((m) => m.role === "assistant")) {
+          const stored = JSON.stringify(m);
+          assert.ok(!stored.includes(memo), stored);
+          assert.ok(!stored.includes("memo.docx"), stored);
+          assert.ok(
+            !/zebra acquisition for 42 million|Integration of the zebra/.test(stored),
+            stored,
+          );
+        }
+        for (const before of cited) {
+          const after = history.find((m) => m.id === before.id)!;
+          const n = (before.sources as Json[]).find((s) => s.file_id === memo).number;
+          assert.deepEqual((after.sources as Json[]).find((s) => s.number === n), {
+            number: n,
+            deleted: true,
+          });
+          assert.match(after.content, new RegExp(`\\[${n}\\] \\(quoted passage removed`));
+          assert.ok((after.warnings as Json[]).some((w) => w.code === "source_deleted"));
+          const kept = (before.sources as Json[]).filter((s) => s.file_id !== memo);
+          assert.deepEqual((after.sources as Json[]).filter((s) => !s.deleted), kept);
+        }
+      },
+    );
   } finally {
     await stack.stop();
   }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { HttpError } from "../../shared/http.ts";
 import { loadEnv } from "../../shared/env.ts";
-import { createGroqClient, llmFromConfig, llmFromEnv } from "../../shared/llm/mod.ts";
+import { createGroqClient, LlmCancelled, llmFromConfig, llmFromEnv } from "../../shared/llm/mod.ts";
 import { DEFAULT_GROQ_MODEL } from "../../shared/runtime_config.ts";
 import { startFakeGroq } from "../fakes/groq.ts";
 
@@ -123,6 +123,39 @@ Deno.test("the Groq client answers, streams and maps failures", async (t) => {
         for await (const _ of s.deltas) { /* read */ }
       })());
       assert.equal(e.status, 502);
+    });
+
+    await t.step(
+      "cancel() aborts the request at Groq and the stream says it was cancelled",
+      async () => {
+        groq.setMode("echo", { chunkDelayMs: 30 });
+        const s = await client.stream({ messages: [{ role: "user", content: "y".repeat(100) }] });
+        let n = 0;
+        for await (const _ of s.deltas) if (++n === 2) s.cancel();
+        assert.ok(n < 20, `stopped early (${n} deltas)`);
+        assert.equal(s.cancelled(), true);
+        const req = groq.requests.at(-1)!;
+        for (let i = 0; i < 40 && !req.aborted; i++) await new Promise((r) => setTimeout(r, 25));
+        assert.equal(req.aborted, true, "the fake saw the request aborted");
+      },
+    );
+
+    await t.step("a stream cut by its timeout is 502, not a quiet end", async () => {
+      groq.setMode("echo", { chunkDelayMs: 60 });
+      const s = await client.stream({ messages: [{ role: "user", content: "z".repeat(100) }] });
+      const e = await failure((async () => {
+        for await (const _ of s.deltas) { /* read */ }
+      })());
+      assert.equal(e.status, 502);
+      assert.match(e.message, /in time/);
+      assert.equal(s.cancelled(), false);
+    });
+
+    await t.step("complete() with an aborted signal throws LlmCancelled", async () => {
+      groq.setMode("echo", { delayMs: 300 });
+      const signal = AbortSignal.timeout(50);
+      await assert.rejects(client.complete({ messages, signal }), LlmCancelled);
+      groq.setMode("echo");
     });
   } finally {
     await groq.stop();

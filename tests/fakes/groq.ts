@@ -12,7 +12,9 @@
  * - `invent`: cites [1] and numbers that match no passage ([42], [7, 99]);
  * - `fail`: 500; `rate_limit`: 429 with `retry-after`; `hang`: never answers;
  * - `fail_midstream`: streams a few deltas, then an error chunk.
- * `delayMs` slows every answer (and every streamed chunk). Every request is recorded.
+ * `delayMs` slows every answer (and every streamed chunk by up to 20 ms); `chunkDelayMs` sets the
+ * pause before each streamed chunk. Every request is recorded, with `aborted` set when the client
+ * (groq-sdk) aborted it before the answer was complete.
  */
 
 export type GroqMode =
@@ -30,13 +32,18 @@ export interface GroqRequestRecord {
   model: string;
   stream: boolean;
   messages: { role: string; content: string }[];
+  /** The client aborted the request before its answer was complete. */
+  aborted: boolean;
 }
 
 export interface FakeGroq {
   /** GROQ_BASE_URL */
   url: string;
   requests: GroqRequestRecord[];
-  setMode(mode: GroqMode, opts?: { delayMs?: number; retryAfter?: number }): void;
+  setMode(
+    mode: GroqMode,
+    opts?: { delayMs?: number; chunkDelayMs?: number; retryAfter?: number },
+  ): void;
   stop(): Promise<void>;
 }
 
@@ -46,8 +53,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The passages of the prompt: number → text. */
 export function promptSources(prompt: string): Map<number, string> {
   const out = new Map<number, string>();
-  // shared/retrieval formatSources: "[n] file (where)", then the passage in a ```text fence.
-  for (const m of prompt.matchAll(/^\[(\d+)\] [^\n]*\n(`{3,})text\n([\s\S]*?)\n\2$/gm)) {
+  // shared/retrieval formatSources: "[n]", then a ```text fence holding "File: …", maybe
+  // "Location: …", a "---" line and the passage.
+  const block =
+    /^\[(\d+)\]\n(`{3,})text\nFile: [^\n]*\n(?:Location: [^\n]*\n)?---\n([\s\S]*?)\n\2$/gm;
+  for (const m of prompt.matchAll(block)) {
     out.set(Number(m[1]), m[3]!);
   }
   return out;
@@ -83,6 +93,7 @@ export function startFakeGroq(): FakeGroq {
   const requests: GroqRequestRecord[] = [];
   let mode: GroqMode = "cite";
   let delayMs = 0;
+  let chunkDelayMs: number | undefined;
   let retryAfter = 7;
   const hanging = new Set<() => void>();
 
@@ -100,12 +111,18 @@ export function startFakeGroq(): FakeGroq {
       stream?: boolean;
       messages: { role: string; content: string }[];
     };
-    requests.push({
+    const record: GroqRequestRecord = {
       at: Date.now(),
       authorization,
       model: body.model,
       stream: !!body.stream,
       messages: body.messages,
+      aborted: false,
+    };
+    requests.push(record);
+    let complete = false;
+    req.signal.addEventListener("abort", () => {
+      if (!complete) record.aborted = true;
     });
     if (mode === "fail") {
       return errorResponse(500, "Internal Server Error", "internal_server_error");
@@ -141,6 +158,7 @@ export function startFakeGroq(): FakeGroq {
     const created = Math.floor(Date.now() / 1000);
     const headers = { "x-request-id": requestId };
     if (!body.stream) {
+      complete = true;
       return Response.json({
         id,
         object: "chat.completion",
@@ -191,15 +209,21 @@ export function startFakeGroq(): FakeGroq {
             controller.close();
             return;
           }
-          if (delayMs > 0) await sleep(Math.min(delayMs, 20));
+          const pause = chunkDelayMs ?? Math.min(delayMs, 20);
+          if (pause > 0) await sleep(pause);
+          if (record.aborted) return;
           controller.enqueue(chunk({ content: piece }));
         }
+        complete = true;
         controller.enqueue(chunk({}, {
           finish_reason: "stop",
           x_groq: { id: requestId, usage },
         }));
         controller.enqueue(encoder.encode("data: [DONE]\n\n"));
         controller.close();
+      },
+      cancel() {
+        if (!complete) record.aborted = true;
       },
     });
     return new Response(stream, {
@@ -213,6 +237,7 @@ export function startFakeGroq(): FakeGroq {
     setMode(next, opts = {}) {
       mode = next;
       delayMs = opts.delayMs ?? 0;
+      chunkDelayMs = opts.chunkDelayMs;
       retryAfter = opts.retryAfter ?? 7;
     },
     async stop() {

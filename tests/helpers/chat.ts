@@ -62,6 +62,13 @@ export function ask(user: TestUser, sessionId: string, content: string) {
   return call(user.client, `chat/sessions/${sessionId}/messages`, { body: { content } });
 }
 
+export interface StreamOptions {
+  /** Goes away (aborts the request) once this many `delta` events have arrived. */
+  abortAfterDeltas?: number;
+  /** Runs once, when the first `delta` arrives (the stream keeps being read meanwhile). */
+  onFirstDelta?: () => Promise<unknown>;
+}
+
 /**
  * Asks with `Accept: text/event-stream` through supabase-js (which hands back the Response for
  * that content type) and parses the stream with eventsource-parser.
@@ -70,10 +77,12 @@ export async function askStream(
   user: TestUser,
   sessionId: string,
   content: string,
+  opts: StreamOptions = {},
 ): Promise<{ status: number; events: EventSourceMessage[]; body?: Json }> {
+  const client = new AbortController();
   const { data, error } = await user.client.functions.invoke(
     `chat/sessions/${sessionId}/messages`,
-    { body: { content }, headers: { Accept: "text/event-stream" } },
+    { body: { content }, headers: { Accept: "text/event-stream" }, signal: client.signal },
   );
   if (error) {
     const e = await errorBody(error);
@@ -81,13 +90,26 @@ export async function askStream(
   }
   const res = data as Response;
   const events: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (e) => events.push(e) });
+  let side: Promise<unknown> | undefined;
+  const parser = createParser({
+    onEvent: (e) => {
+      events.push(e);
+      if (e.event === "delta" && !side && opts.onFirstDelta) side = opts.onFirstDelta();
+    },
+  });
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   while (true) {
+    const deltas = events.filter((e) => e.event === "delta").length;
+    if (opts.abortAfterDeltas !== undefined && deltas >= opts.abortAfterDeltas) {
+      client.abort();
+      await reader.cancel().catch(() => {});
+      break;
+    }
     const { value, done } = await reader.read();
     if (done) break;
     parser.feed(value);
   }
+  await side;
   return { status: res.status, events };
 }
 

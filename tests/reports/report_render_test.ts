@@ -77,7 +77,10 @@ Deno.test("writeNarrative() keeps a grounded model text and falls back to the te
   });
   assert.deepEqual(ok, { text: grounded, source: "llm" });
   assert.match(seen[1]!.content, /Revenue: Apr-2025 12,00,000; May-2025 13,50,000/);
-  assert.match(seen[1]!.content, /\[1\] minutes\.pdf \(p\. 2\)\n```text\nThe board approved/);
+  assert.match(
+    seen[1]!.content,
+    /\[1\]\n```text\nFile: minutes\.pdf\nLocation: p\. 2\n---\nThe board approved/,
+  );
 
   const invented = await writeNarrative(kpis, {
     title: "Q2",
@@ -105,7 +108,7 @@ Deno.test("narrativeMessages() fences an injected passage as quoted data under t
   });
   assert.ok(system!.content.includes(QUOTED_DATA_RULE), "the system prompt carries the rule");
   const fenced = user!.content.match(
-    /\[1\] minutes\.pdf \(p\. 3\)\n(`{3,})text\n([\s\S]*?)\n\1(?:\n|$)/,
+    /\[1\]\n(`{3,})text\nFile: minutes\.pdf\nLocation: p\. 3\n---\n([\s\S]*?)\n\1(?:\n|$)/,
   );
   assert.ok(fenced, user!.content);
   assert.equal(fenced[1], "````", "the fence is longer than the passage's backtick run");

@@ -5,12 +5,15 @@
 --      marker's expiry and tokens; clients can call none of them;
 --   2. chat access: a member removed from a workbench can no longer write to their old session
 --      (start answers not_found, begin/finish raise P0002, nothing is saved or taken), and answers
---      in flight on other sessions count against the wallet.
+--      in flight on other sessions count against the wallet;
+--   3. interrupted answers (saved as such, counted nowhere) and deleted files redacted from
+--      stored answers (by the delete trigger, whoever deletes; by finish_chat_turn for a file
+--      deleted while the answer was made).
 -- The rate-limit check tightens the limits for everyone, so it comes last.
 -- (Who may read and write files and chunks at all is in 01_tenancy.)
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(41);
+select plan(61);
 
 -- start_chat_turn for a test user on a session, its answer kept in t under p_name.
 create temporary table t (name text primary key, r jsonb);
@@ -184,6 +187,111 @@ select is(pg_temp.start('p5', 'pam', 'pam-chat-1') ->> 'status', 'ok',
   'and so is a third (the 11th answer opens the next bundle)');
 select is((pg_temp.finish('p3', 'pam', 'pam-chat-2') -> 'wallet' ->> 'chat_inference_counter')::int,
   9, 'finishing one counts it as before');
+
+-- ================================================================== 3. interrupted and redacted
+-- rita has a workbench with three indexed files and answers that cite them.
+select tests.create_supabase_user('rita');
+insert into public.workbench (id, name, owner_user_id) values
+  (tests.uuid_for('rita-wb'), 'Rita', tests.get_supabase_uid('rita'));
+insert into public.workbench_files (id, workbench_id, file_name, file_type, size_bytes,
+                                    content_hash, status)
+select tests.uuid_for('rita-' || f), tests.uuid_for('rita-wb'), n, 'txt', 1, 'h-rita-' || f,
+       'indexed'
+  from (values ('secret', 'secret-plan.pdf'), ('keep', 'keep.csv'), ('late', 'late-memo.txt'))
+       v(f, n);
+insert into public.chat_session (id, workbench_id, user_id) values
+  (tests.uuid_for('rita-chat'), tests.uuid_for('rita-wb'), tests.get_supabase_uid('rita'));
+create function pg_temp.src(p_n integer, p_file text, p_name text, p_snippet text) returns jsonb
+language sql as $$
+  select jsonb_build_object('number', p_n, 'file_id', tests.uuid_for('rita-' || p_file),
+    'file_name', p_name, 'chunk_id', gen_random_uuid(), 'snippet', p_snippet, 'page', 2)
+$$;
+insert into public.message (id, session_id, role, content, sources, warnings, model) values
+  (tests.uuid_for('rita-extract'), tests.uuid_for('rita-chat'), 'assistant',
+   E'Extract from your files:\n\n**secret-plan.pdf** (p. 2) [1]:\n> The merger price is 9 million.\n> Keep it quiet.\n\n**keep.csv** (rows 2–3) [2]:\n> Item | Amount\n> Rent | 1200',
+   jsonb_build_array(pg_temp.src(1, 'secret', 'secret-plan.pdf', 'The merger price is 9 million.'),
+                     pg_temp.src(2, 'keep', 'keep.csv', E'Item | Amount\nRent | 1200')),
+   '[]', 'extractive'),
+  (tests.uuid_for('rita-model'), tests.uuid_for('rita-chat'), 'assistant',
+   'The merger price is 9 million [1], as secret-plan.pdf says.',
+   jsonb_build_array(pg_temp.src(1, 'secret', 'secret-plan.pdf', 'The merger price')), '[]',
+   'llama'),
+  (tests.uuid_for('rita-warned'), tests.uuid_for('rita-chat'), 'assistant', 'Rent was 1200 [1].',
+   jsonb_build_array(pg_temp.src(1, 'keep', 'keep.csv', 'Rent | 1200')),
+   jsonb_build_array(jsonb_build_object('code', 'file_processing',
+     'message', 'secret-plan.pdf is still being indexed; this answer cannot use it yet.',
+     'file_id', tests.uuid_for('rita-secret'), 'file_name', 'secret-plan.pdf')), 'llama');
+
+------------------------------------------------------------------ interrupted
+select is(pg_temp.start('r1', 'rita', 'rita-chat') ->> 'status', 'ok', 'rita starts a turn');
+select is(private.finish_chat_turn(tests.get_supabase_uid('rita'), tests.uuid_for('rita-chat'),
+  tests.uuid_for('rita-cut'), (select (r ->> 'token')::uuid from t where name = 'r1'),
+  'The merger pri', '[]', '[]', 'llama', 0, 0, p_interrupted => true) -> 'wallet' -> 'counted',
+  'false'::jsonb, 'an interrupted answer is not counted');
+select results_eq($$ select content, status from public.message
+  where id = tests.uuid_for('rita-cut') $$, $$ values ('The merger pri', 'interrupted') $$,
+  'it is saved with its partial text, marked interrupted');
+select is((select coalesce(max(chat_inference_counter), 0) from public.wallet_counters
+  where user_id = tests.get_supabase_uid('rita')), 0, 'the counter did not move');
+select is_empty($$ select 1 from private.chat_answering
+  where session_id = tests.uuid_for('rita-chat') $$, 'and the marker is released');
+
+------------------------------------------------------------------ a file deleted by its owner
+select tests.authenticate_as('rita');
+delete from public.workbench_files where id = tests.uuid_for('rita-secret');
+reset role;
+select is((select sources from public.message where id = tests.uuid_for('rita-extract')) -> 0,
+  '{"number": 1, "deleted": true}'::jsonb,
+  'a source of the deleted file keeps only its number and a deleted marker');
+select is((select sources -> 1 ->> 'file_name' from public.message
+  where id = tests.uuid_for('rita-extract')), 'keep.csv', 'the other sources stay');
+select is((select content from public.message where id = tests.uuid_for('rita-extract')),
+  E'Extract from your files:\n\n[1] (quoted passage removed: its file was deleted)\n\n**keep.csv** (rows 2–3) [2]:\n> Item | Amount\n> Rent | 1200',
+  'the extract loses the deleted file''s quoted passage and keeps the others');
+select is((select content from public.message where id = tests.uuid_for('rita-model')),
+  'The merger price is 9 million [1], as [deleted file] says.',
+  'a model answer loses the file''s name');
+select ok((select warnings @> '[{"code": "source_deleted"}]' from public.message
+  where id = tests.uuid_for('rita-model')), 'and is flagged as relying on a deleted file');
+select is((select warnings -> 0 from public.message where id = tests.uuid_for('rita-warned')),
+  '{"code": "file_processing", "deleted": true, "message": "This warning was about a file that has since been deleted."}'::jsonb,
+  'a warning that named the file loses its name and id');
+select ok((select not (warnings @> '[{"code": "source_deleted"}]') from public.message
+  where id = tests.uuid_for('rita-warned')), 'an answer that did not cite it is not flagged');
+select is_empty($$ select 1 from public.message
+  where session_id = tests.uuid_for('rita-chat')
+    and (content like '%secret-plan%' or content like '%quiet%'
+         or sources::text like '%' || tests.uuid_for('rita-secret') || '%'
+         or warnings::text like '%' || tests.uuid_for('rita-secret') || '%'
+         or sources::text like '%secret-plan%' or warnings::text like '%secret-plan%') $$,
+  'nothing stored names, quotes or points at the deleted file');
+
+------------------------------------------------------------------ a file deleted mid-answer
+select is(pg_temp.start('r2', 'rita', 'rita-chat') ->> 'status', 'ok', 'another turn starts');
+delete from public.workbench_files where id = tests.uuid_for('rita-late');
+insert into t values ('r2-done', private.finish_chat_turn(tests.get_supabase_uid('rita'),
+  tests.uuid_for('rita-chat'), tests.uuid_for('rita-late-answer'),
+  (select (r ->> 'token')::uuid from t where name = 'r2'),
+  'Per late-memo.txt, rent is 1200 [1][2].',
+  jsonb_build_array(pg_temp.src(1, 'late', 'late-memo.txt', 'rent is 1200'),
+                    pg_temp.src(2, 'keep', 'keep.csv', 'Rent | 1200')), '[]', 'llama', 5, 5));
+select is((select r -> 'message' -> 'sources' -> 0 from t where name = 'r2-done'),
+  '{"number": 1, "deleted": true}'::jsonb,
+  'an answer citing a file deleted while it was made comes back without that citation');
+select is((select r -> 'message' ->> 'content' from t where name = 'r2-done'),
+  'Per [deleted file], rent is 1200 [1][2].', 'nor its name');
+select results_eq($$ select sources -> 0, sources -> 1 ->> 'file_name', status from public.message
+  where id = tests.uuid_for('rita-late-answer') $$,
+  $$ values ('{"number": 1, "deleted": true}'::jsonb, 'keep.csv', 'complete') $$,
+  'and is stored so; the other citation stays');
+select is((select r -> 'wallet' -> 'counted' from t where name = 'r2-done'), 'true'::jsonb,
+  'a complete answer is still counted');
+
+------------------------------------------------------------------ a workbench deleted whole
+select lives_ok($$ delete from public.workbench where id = tests.uuid_for('rita-wb') $$,
+  'deleting a workbench with cited files (its files and messages cascade) works');
+select is_empty($$ select 1 from public.message where session_id = tests.uuid_for('rita-chat') $$,
+  'and its messages are gone');
 
 -- ================================================================== 1. chat turns, continued
 ------------------------------------------------------------------ wallet and rate limit
