@@ -41,7 +41,7 @@ on conflict (key) do nothing;
 create table public.profiles (
   id uuid primary key references auth.users (id) on delete cascade,
   email text,
-  full_name text check (char_length(full_name) <= 200),
+  full_name private.name_text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -885,9 +885,16 @@ set search_path = ''
 as $$
 declare
   v_grant integer := private.setting_int('signup_grant_credits', 0);
+  -- The sign-up metadata is the user's own text: kept when it is a clean name, else left out.
+  v_name text := pg_catalog.btrim(pg_catalog.normalize(new.raw_user_meta_data ->> 'full_name'));
 begin
+  begin
+    perform v_name::private.name_text;
+  exception when check_violation then
+    v_name := null;
+  end;
   insert into public.profiles (id, email, full_name)
-  values (new.id, new.email, new.raw_user_meta_data ->> 'full_name')
+  values (new.id, new.email, v_name)
   on conflict (id) do nothing;
   insert into public.wallet (user_id) values (new.id) on conflict (user_id) do nothing;
   insert into public.wallet_counters (user_id) values (new.id) on conflict (user_id) do nothing;
