@@ -654,6 +654,13 @@ begin
   if p_event not in ('payment.captured', 'order.paid', 'payment.failed', 'refund.processed',
                      'refund.created', 'refund.failed') then
     v_outcome := 'ignored';
+  elsif exists (select 1 from (values (v_pay -> 'amount'), (v_pay -> 'amount_refunded'),
+                                      (v_ord -> 'amount_paid'), (v_ref -> 'amount')) a (v)
+                 where a.v is not null and a.v <> 'null'::jsonb
+                   and (a.v #>> '{}') !~ '^[0-9]{1,15}$') then
+    -- Amounts are whole paise. Anything else (a fraction, a word, an object) would fail the casts
+    -- below; it is recorded as `malformed_amount`, changes nothing, and the webhook answers 400.
+    v_outcome := 'malformed_amount';
   else
     select * into v_row from public.payments p
      where p.razorpay_order_id = v_order_id
