@@ -80,7 +80,8 @@ revoke all on public.company, public.company_members, public.workbench, public.w
   from anon, authenticated;
 -- What a client may write (the functions as the caller, or the Data API: see the data-model
 -- docs): the creator and timestamps come from defaults and triggers, never from the client;
--- names obey the name rules (CHECKs); creations take a rate-limit token (operations migration).
+-- names obey the name rules (the private.name_text and free_text domains); creations take a
+-- rate-limit token (a trigger in the operations migration).
 grant select, delete on public.company, public.workbench, public.workbench_members
   to authenticated;
 grant insert (id, name) on public.company to authenticated;
