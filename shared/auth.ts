@@ -5,7 +5,7 @@
  * - Users: `auth.getClaims(token)` from supabase-js's Auth client. It verifies asymmetric tokens
  *   (ES256/RS256) against the project's JWKS (the injected `SUPABASE_JWKS`, else the JWKS
  *   endpoint) and asks Auth (`GET /auth/v1/user`) about the others (legacy HS256 tokens), so no
- *   JWT secret is needed. Then the claims must say: role `authenticated`, a subject, audience
+ *   JWT secret is needed. Then the claims must say: role `authenticated`, a UUID subject, audience
  *   `authenticated`, an `exp`, and this project's issuer.
  * - The service role (workers called by the database, admin routes): the credential must equal one
  *   of the project's service keys (`sb_secret_…` or the legacy service_role JWT), compared in
@@ -144,7 +144,14 @@ export interface AuthenticatedUser {
   token: string;
 }
 
-/** A signed-in user (role `authenticated` with a subject); anon and service keys get 401. */
+// Any 8-4-4-4-12 hex id, as Postgres's uuid type reads it (not only RFC 4122 versions).
+const UserId = z.guid();
+
+/**
+ * A signed-in user (role `authenticated` with a subject that is a user id, a UUID as Supabase Auth
+ * issues them); anon and service keys get 401, and so does any other subject, which would
+ * otherwise reach the database's uuid casts and answer 500.
+ */
 export async function requireUser(req: Request, verifier: JwtVerifier): Promise<AuthenticatedUser> {
   const token = bearerToken(req);
   if (verifier.isServiceKey(token) || token.startsWith("sb_") || !claimsUnverified(token)) {
@@ -152,10 +159,11 @@ export async function requireUser(req: Request, verifier: JwtVerifier): Promise<
   }
   const claims = await verifier.verify(token);
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (claims.role !== "authenticated" || !claims.sub || !audiences.includes("authenticated")) {
+  const id = UserId.safeParse(claims.sub);
+  if (claims.role !== "authenticated" || !id.success || !audiences.includes("authenticated")) {
     throw new HttpError(401, "user_required", "This endpoint needs a signed-in user's token.");
   }
-  return { id: claims.sub, email: claims.email, claims, token };
+  return { id: id.data, email: claims.email, claims, token };
 }
 
 /**

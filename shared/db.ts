@@ -77,6 +77,17 @@ export function httpErrorFromPostgres(
       return new HttpError(402, "insufficient_credits", "Not enough credits. Top up your wallet.", {
         detail: e.detail,
       });
+    case "PT429": {
+      // A rate limit the database holds (private.rate_limit_insert): DETAIL is the wait in s.
+      const wait = Math.max(1, Math.ceil(Number(e.detail) || 1));
+      return new HttpError(
+        429,
+        "rate_limited",
+        `Too many requests; try again in ${wait} s.`,
+        undefined,
+        { "retry-after": String(wait) },
+      );
+    }
     case "23505":
       return new HttpError(409, "conflict", "That already exists.");
     case "23503":

@@ -90,7 +90,7 @@ const EnvSchema = z.object({
   /** How long a Razorpay API call may take before checkout answers 502. */
   RAZORPAY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(10_000),
   /** Reports: lifetime of a report's signed `download_url`, seconds. */
-  REPORT_DOWNLOAD_TTL_SEC: optionalNumber(z.number().int().min(60).max(7 * 86_400)),
+  REPORT_DOWNLOAD_TTL_SEC: optionalNumber(z.number().int().min(60).max(3600)),
   /** Report worker (defaults in DEFAULT_REPORT_WORKER_CONFIG): how long a taken message hides. */
   REPORT_VISIBILITY_TIMEOUT_SEC: optionalNumber(z.number().int().min(10).max(3600)),
   /** Report worker: seconds before the first retry (then ×4). */

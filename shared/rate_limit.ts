@@ -3,8 +3,13 @@
  * caller's bucket and the client IP's bucket (database token buckets; the limits are the
  * `rate_limits` setting, see the operations migration). Past a limit: 429 `rate_limited` with
  * `Retry-After`.
+ *
+ * Creating a company, a workbench or an invitation takes its token in the database instead (a
+ * trigger, so writes through the Data API are limited too): those routes call `forwardClientIp()`
+ * in their transaction rather than `enforceRateLimit()`, and shared/db.ts turns the database's
+ * refusal into the same 429.
  */
-import type { Sql } from "./db.ts";
+import type { Sql, Tx } from "./db.ts";
 import { HttpError } from "./http.ts";
 
 export type RateScope = "uploads" | "create" | "invitations" | "chat";
@@ -33,4 +38,13 @@ export async function enforceRateLimit(
       { "retry-after": String(wait) },
     );
   }
+}
+
+/**
+ * Tells the database the client's address for this transaction, as PostgREST does
+ * (`request.headers`), so the database's rate-limit trigger takes the IP's token too.
+ */
+export async function forwardClientIp(tx: Tx, req: Request): Promise<void> {
+  const headers = JSON.stringify({ "x-forwarded-for": clientIp(req) });
+  await tx`select set_config('request.headers', ${headers}, true)`;
 }

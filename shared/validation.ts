@@ -50,3 +50,13 @@ export function textSchema(max = 2000) {
     .transform((s) => s.normalize("NFC").trim())
     .pipe(z.string().max(max));
 }
+
+/** Free text that must show something (a chat question): `textSchema` and not blank or invisible. */
+export function visibleTextSchema(max = 2000) {
+  return textSchema(max).pipe(
+    z.string().min(1, "must not be empty").refine(
+      hasVisibleText,
+      "must contain visible characters",
+    ),
+  );
+}

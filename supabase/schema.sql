@@ -38,6 +38,20 @@ CREATE SCHEMA public;
 COMMENT ON SCHEMA public IS 'standard public schema';
 
 --
+-- Name: free_text; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.free_text AS text
+	CONSTRAINT free_text_check CHECK (((VALUE !~ '[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]'::text) AND (VALUE IS NFC NORMALIZED) AND (VALUE !~ '^[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'::text) AND (VALUE !~ '[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$'::text)));
+
+--
+-- Name: name_text; Type: DOMAIN; Schema: private; Owner: -
+--
+
+CREATE DOMAIN private.name_text AS text
+	CONSTRAINT name_text_check CHECK (((VALUE !~ '[\u0001-\u001f\u007f-\u009f]'::text) AND (VALUE IS NFC NORMALIZED) AND (VALUE !~ '^[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'::text) AND (VALUE !~ '[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$'::text) AND ((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 200)) AND (regexp_replace(VALUE, '[\s\u0001-\u001f\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u08e2\u115f\u1160\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u2800\u3000\u3164\ufeff\uffa0\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]'::text, ''::text, 'g'::text) <> ''::text)));
+
+--
 -- Name: add_company_creator(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -805,9 +819,16 @@ CREATE FUNCTION private.handle_new_user() RETURNS trigger
     AS $$
 declare
   v_grant integer := private.setting_int('signup_grant_credits', 0);
+  -- The sign-up metadata is the user's own text: kept when it is a clean name, else left out.
+  v_name text := pg_catalog.btrim(pg_catalog.normalize(new.raw_user_meta_data ->> 'full_name'));
 begin
+  begin
+    perform v_name::private.name_text;
+  exception when check_violation then
+    v_name := null;
+  end;
   insert into public.profiles (id, email, full_name)
-  values (new.id, new.email, new.raw_user_meta_data ->> 'full_name')
+  values (new.id, new.email, v_name)
   on conflict (id) do nothing;
   insert into public.wallet (user_id) values (new.id) on conflict (user_id) do nothing;
   insert into public.wallet_counters (user_id) values (new.id) on conflict (user_id) do nothing;
@@ -825,7 +846,7 @@ $$;
 CREATE FUNCTION private.handle_razorpay_event(p_event_id text, p_event text, p_payload jsonb) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   v_pay jsonb := p_payload #> '{payload,payment,entity}';
   v_ord jsonb := p_payload #> '{payload,order,entity}';
@@ -845,6 +866,13 @@ begin
   if p_event not in ('payment.captured', 'order.paid', 'payment.failed', 'refund.processed',
                      'refund.created', 'refund.failed') then
     v_outcome := 'ignored';
+  elsif exists (select 1 from (values (v_pay -> 'amount'), (v_pay -> 'amount_refunded'),
+                                      (v_ord -> 'amount_paid'), (v_ref -> 'amount')) a (v)
+                 where a.v is not null and a.v <> 'null'::jsonb
+                   and (a.v #>> '{}') !~ '^[0-9]{1,15}$') then
+    -- Amounts are whole paise. Anything else (a fraction, a word, an object) would fail the casts
+    -- below; it is recorded as `malformed_amount`, changes nothing, and the webhook answers 400.
+    v_outcome := 'malformed_amount';
   else
     select * into v_row from public.payments p
      where p.razorpay_order_id = v_order_id
@@ -922,7 +950,7 @@ begin
   end if;
   return jsonb_build_object('outcome', v_outcome) || v_result;
 end;
-$$;
+$_$;
 
 --
 -- Name: keep_company_owner(); Type: FUNCTION; Schema: private; Owner: -
@@ -1154,6 +1182,31 @@ end;
 $$;
 
 --
+-- Name: rate_limit_insert(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.rate_limit_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := auth.uid();
+  v_result jsonb;
+begin
+  if v_user is null then
+    return new;
+  end if;
+  v_result := private.check_rate_limit(tg_argv[0], v_user, private.request_ip());
+  if not (v_result ->> 'allowed')::boolean then
+    raise exception 'rate_limited' using errcode = 'PT429',
+      detail = (v_result ->> 'retry_after_seconds'),
+      hint = 'Too many ' || tg_argv[0] || ' requests; try again later.';
+  end if;
+  return new;
+end;
+$$;
+
+--
 -- Name: record_chat_inference(uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1350,6 +1403,19 @@ begin
   return private.apply_ledger(p_user_id, -v_charge.amount, 'report_refund', v_charge.reference_id,
                               jsonb_build_object('charge_id', v_charge.id));
 end;
+$$;
+
+--
+-- Name: request_ip(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.request_ip() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(pg_catalog.btrim(pg_catalog.split_part(
+    nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb
+      ->> 'x-forwarded-for', ',', 1)), '')
 $$;
 
 --
@@ -2349,13 +2415,12 @@ CREATE TABLE public.chat_session (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     workbench_id uuid NOT NULL,
     user_id uuid DEFAULT auth.uid() NOT NULL,
-    title text,
+    title private.name_text,
     status text DEFAULT 'active'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     last_message_at timestamp with time zone,
-    CONSTRAINT chat_session_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text]))),
-    CONSTRAINT chat_session_title_check CHECK ((char_length(title) <= 200))
+    CONSTRAINT chat_session_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text])))
 );
 
 --
@@ -2364,11 +2429,10 @@ CREATE TABLE public.chat_session (
 
 CREATE TABLE public.company (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
+    name private.name_text NOT NULL,
     created_by uuid DEFAULT auth.uid(),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT company_name_check CHECK (((char_length(btrim(name)) >= 1) AND (char_length(btrim(name)) <= 200)))
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -2412,10 +2476,9 @@ CREATE TABLE public.message (
 CREATE TABLE public.profiles (
     id uuid NOT NULL,
     email text,
-    full_name text,
+    full_name private.name_text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT profiles_full_name_check CHECK ((char_length(full_name) <= 200))
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -2459,14 +2522,13 @@ CREATE TABLE public.reports (
 
 CREATE TABLE public.workbench (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    description text,
+    name private.name_text NOT NULL,
+    description private.free_text,
     owner_user_id uuid DEFAULT auth.uid(),
     company_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT workbench_description_check CHECK ((char_length(description) <= 2000)),
-    CONSTRAINT workbench_name_check CHECK (((char_length(btrim(name)) >= 1) AND (char_length(btrim(name)) <= 200)))
+    CONSTRAINT workbench_description_check CHECK ((char_length((description)::text) <= 2000))
 );
 
 --
@@ -2925,6 +2987,12 @@ CREATE TRIGGER chat_session_touch BEFORE UPDATE ON public.chat_session FOR EACH 
 CREATE TRIGGER company_add_creator AFTER INSERT ON public.company FOR EACH ROW EXECUTE FUNCTION private.add_company_creator();
 
 --
+-- Name: company_invitations company_invitations_rate_limit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER company_invitations_rate_limit BEFORE INSERT ON public.company_invitations FOR EACH ROW EXECUTE FUNCTION private.rate_limit_insert('invitations');
+
+--
 -- Name: company_members company_members_drop_workbench_roles; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2935,6 +3003,12 @@ CREATE TRIGGER company_members_drop_workbench_roles AFTER DELETE ON public.compa
 --
 
 CREATE TRIGGER company_members_keep_owner BEFORE DELETE OR UPDATE OF role ON public.company_members FOR EACH ROW WHEN ((old.role = 'owner'::text)) EXECUTE FUNCTION private.keep_company_owner();
+
+--
+-- Name: company company_rate_limit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER company_rate_limit BEFORE INSERT ON public.company FOR EACH ROW EXECUTE FUNCTION private.rate_limit_insert('create');
 
 --
 -- Name: company company_touch; Type: TRIGGER; Schema: public; Owner: -
@@ -2989,6 +3063,12 @@ CREATE TRIGGER workbench_files_redact_answers AFTER DELETE ON public.workbench_f
 --
 
 CREATE TRIGGER workbench_files_touch BEFORE UPDATE ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: workbench workbench_rate_limit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workbench_rate_limit BEFORE INSERT ON public.workbench FOR EACH ROW EXECUTE FUNCTION private.rate_limit_insert('create');
 
 --
 -- Name: workbench workbench_touch; Type: TRIGGER; Schema: public; Owner: -
@@ -3445,10 +3525,10 @@ CREATE POLICY "plans are public" ON public.plans FOR SELECT TO anon, authenticat
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: chat_session rename or archive own sessions; Type: POLICY; Schema: public; Owner: -
+-- Name: chat_session rename own sessions; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "rename or archive own sessions" ON public.chat_session FOR UPDATE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+CREATE POLICY "rename own sessions" ON public.chat_session FOR UPDATE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
 
 --
 -- Name: reports; Type: ROW SECURITY; Schema: public; Owner: -
@@ -3774,6 +3854,13 @@ REVOKE ALL ON FUNCTION private.rank_text_matches(p_workbench_id uuid, p_query ts
 GRANT ALL ON FUNCTION private.rank_text_matches(p_workbench_id uuid, p_query tsquery, p_files uuid[], p_scan integer, p_limit integer, p_words text[]) TO service_role;
 
 --
+-- Name: FUNCTION rate_limit_insert(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.rate_limit_insert() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.rate_limit_insert() TO service_role;
+
+--
 -- Name: FUNCTION record_chat_inference(p_user_id uuid, p_message_id text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -3811,6 +3898,13 @@ REVOKE ALL ON FUNCTION private.refund_deleted_report() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.refund_report(p_user_id uuid, p_idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.refund_report(p_user_id uuid, p_idempotency_key text) TO service_role;
+
+--
+-- Name: FUNCTION request_ip(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.request_ip() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.request_ip() TO service_role;
 
 --
 -- Name: FUNCTION requeue_file(p_file_id uuid); Type: ACL; Schema: private; Owner: -
@@ -4118,7 +4212,13 @@ GRANT SELECT,INSERT,UPDATE ON TABLE private.settings TO service_role;
 --
 
 GRANT ALL ON TABLE public.chat_session TO service_role;
-GRANT SELECT,INSERT ON TABLE public.chat_session TO authenticated;
+GRANT SELECT ON TABLE public.chat_session TO authenticated;
+
+--
+-- Name: COLUMN chat_session.workbench_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(workbench_id) ON TABLE public.chat_session TO authenticated;
 
 --
 -- Name: COLUMN chat_session.title; Type: ACL; Schema: public; Owner: -
@@ -4127,23 +4227,23 @@ GRANT SELECT,INSERT ON TABLE public.chat_session TO authenticated;
 GRANT UPDATE(title) ON TABLE public.chat_session TO authenticated;
 
 --
--- Name: COLUMN chat_session.status; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(status) ON TABLE public.chat_session TO authenticated;
-
---
 -- Name: TABLE company; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT ALL ON TABLE public.company TO service_role;
-GRANT SELECT,INSERT,DELETE ON TABLE public.company TO authenticated;
+GRANT SELECT,DELETE ON TABLE public.company TO authenticated;
+
+--
+-- Name: COLUMN company.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(id) ON TABLE public.company TO authenticated;
 
 --
 -- Name: COLUMN company.name; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT UPDATE(name) ON TABLE public.company TO authenticated;
+GRANT INSERT(name),UPDATE(name) ON TABLE public.company TO authenticated;
 
 --
 -- Name: TABLE company_members; Type: ACL; Schema: public; Owner: -
@@ -4190,19 +4290,31 @@ GRANT SELECT ON TABLE public.reports TO authenticated;
 --
 
 GRANT ALL ON TABLE public.workbench TO service_role;
-GRANT SELECT,INSERT,DELETE ON TABLE public.workbench TO authenticated;
+GRANT SELECT,DELETE ON TABLE public.workbench TO authenticated;
+
+--
+-- Name: COLUMN workbench.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(id) ON TABLE public.workbench TO authenticated;
 
 --
 -- Name: COLUMN workbench.name; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT UPDATE(name) ON TABLE public.workbench TO authenticated;
+GRANT INSERT(name),UPDATE(name) ON TABLE public.workbench TO authenticated;
 
 --
 -- Name: COLUMN workbench.description; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT UPDATE(description) ON TABLE public.workbench TO authenticated;
+GRANT INSERT(description),UPDATE(description) ON TABLE public.workbench TO authenticated;
+
+--
+-- Name: COLUMN workbench.company_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(company_id) ON TABLE public.workbench TO authenticated;
 
 --
 -- Name: TABLE workbench_chunks; Type: ACL; Schema: public; Owner: -

@@ -16,7 +16,7 @@ import { questionTerms } from "./terms.ts";
 import { readJson, type Route, validate } from "../../shared/http.ts";
 import type { LlmMessage } from "../../shared/llm/mod.ts";
 import { searchWorkbench } from "../../shared/retrieval/mod.ts";
-import { textSchema } from "../../shared/validation.ts";
+import { visibleTextSchema } from "../../shared/validation.ts";
 import type { ChatDeps } from "./deps.ts";
 import { jsonAnswer, noIndexAnswer, type PreparedTurn, sseAnswer } from "./replies.ts";
 import { wantsEventStream } from "./sse.ts";
@@ -25,7 +25,7 @@ import { abortTurn, loadTurn, type StartedTurn, startTurn } from "./turn_store.t
 
 export const MAX_QUESTION_CHARS = 4000;
 const MessageInput = z.object({
-  content: textSchema(MAX_QUESTION_CHARS).pipe(z.string().min(1, "must not be empty")),
+  content: visibleTextSchema(MAX_QUESTION_CHARS),
 });
 const Id = z.uuid();
 /** How much of each earlier message the model sees. */

@@ -16,7 +16,7 @@ import { HttpError, json, readJson, readQuery, type Route, validate } from "../.
 import { log } from "../../shared/log.ts";
 import { escapeHtml, type Mail } from "../../shared/mail.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
-import { enforceRateLimit } from "../../shared/rate_limit.ts";
+import { forwardClientIp } from "../../shared/rate_limit.ts";
 import { Id, requireCompanyRole, runAs } from "./access.ts";
 import type { CompaniesDeps } from "./deps.ts";
 
@@ -85,7 +85,6 @@ export function invitationRoutes(deps: CompaniesDeps): Route[] {
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
         const user = await requireUser(req, deps.verifier);
-        await enforceRateLimit(deps.sql(), "invitations", req, user.id);
         const input = await readJson(req, InvitationInput);
         const { mailer, linkUrl, linkInResponse } = deps.invitations;
         if (!mailer && !linkInResponse) {
@@ -98,6 +97,7 @@ export function invitationRoutes(deps: CompaniesDeps): Route[] {
         const { token, hashHex } = await newInvitationToken();
         const { invitation, link } = await run(user, async (tx) => {
           await requireCompanyRole(tx, id, "admin");
+          await forwardClientIp(tx, req); // the insert takes the `invitations` token (a trigger)
           const [row] = await tx`
             select ${tx.unsafe(INVITATION_COLUMNS)}
               from public.invite_to_company(${id}, ${input.email}, ${input.role},

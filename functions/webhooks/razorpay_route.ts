@@ -3,7 +3,8 @@
  * with RAZORPAY_WEBHOOK_SECRET (constant time), else 400 and nothing is written. A verified event
  * is recorded once under `x-razorpay-event-id` and applied in the same statement
  * (`private.handle_razorpay_event`): no Razorpay call, one round trip to the database. Every
- * verified event is answered 200, also for unknown orders and event types (kept, change nothing).
+ * verified event is answered 200, also for unknown orders and event types (kept, change nothing),
+ * except one whose amounts are not whole paise: recorded as `malformed_amount`, answered 400.
  */
 import {
   HttpError,
@@ -62,6 +63,16 @@ export function razorpayRoute(deps: WebhooksDeps): Route {
         event: event.event,
         outcome: result.outcome,
       });
+      if (result.outcome === "malformed_amount") {
+        // Recorded (a retry is a `duplicate`), but not an event we can apply: not a 500, which
+        // Razorpay would retry for days.
+        throw new HttpError(
+          400,
+          "malformed_event",
+          "The event's amounts must be whole numbers of paise.",
+          { event_id: eventId, outcome: result.outcome },
+        );
+      }
       return json({ received: true, event_id: eventId, outcome: result.outcome });
     },
   };

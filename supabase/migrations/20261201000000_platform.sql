@@ -116,6 +116,30 @@ $$;
 revoke all on function private.touch_updated_at() from public, anon, authenticated;
 grant execute on function private.touch_updated_at() to service_role;
 
+-- Names and text that users write, checked in the database as shared/validation.ts checks them at
+-- the functions' boundary, so a write through the Data API (which skips the functions) obeys the
+-- same rules. Domains, not functions: a CHECK that called a function would need EXECUTE for the
+-- writer, and no client role executes anything in `private`.
+-- A name (one line): no control characters, NFC, trimmed, 1..200 characters, and something
+-- visible once spaces, format characters (zero-width, bidi) and fillers are removed.
+create domain private.name_text as text check (
+  value !~ '[\u0001-\u001f\u007f-\u009f]'
+  and value is nfc normalized
+  and value !~ '^[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'
+  and value !~ '[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$'
+  and char_length(value) between 1 and 200
+  and regexp_replace(value,
+        '[\s\u0001-\u001f\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u08e2\u115f\u1160'
+        '\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u2800\u3000\u3164'
+        '\ufeff\uffa0\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]', '', 'g') <> '');
+-- Free text (may span lines): no control characters but tab, line feed and carriage return, NFC,
+-- trimmed. Columns add their length limit.
+create domain private.free_text as text check (
+  value !~ '[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]'
+  and value is nfc normalized
+  and value !~ '^[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'
+  and value !~ '[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$');
+
 -- How long pg_net waits for a worker's answer (see above).
 insert into private.settings (key, value) values ('worker_kick_timeout_ms', '150000')
 on conflict (key) do nothing;

@@ -41,7 +41,7 @@ on conflict (key) do nothing;
 create table public.profiles (
   id uuid primary key references auth.users (id) on delete cascade,
   email text,
-  full_name text check (char_length(full_name) <= 200),
+  full_name private.name_text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -654,6 +654,13 @@ begin
   if p_event not in ('payment.captured', 'order.paid', 'payment.failed', 'refund.processed',
                      'refund.created', 'refund.failed') then
     v_outcome := 'ignored';
+  elsif exists (select 1 from (values (v_pay -> 'amount'), (v_pay -> 'amount_refunded'),
+                                      (v_ord -> 'amount_paid'), (v_ref -> 'amount')) a (v)
+                 where a.v is not null and a.v <> 'null'::jsonb
+                   and (a.v #>> '{}') !~ '^[0-9]{1,15}$') then
+    -- Amounts are whole paise. Anything else (a fraction, a word, an object) would fail the casts
+    -- below; it is recorded as `malformed_amount`, changes nothing, and the webhook answers 400.
+    v_outcome := 'malformed_amount';
   else
     select * into v_row from public.payments p
      where p.razorpay_order_id = v_order_id
@@ -885,9 +892,16 @@ set search_path = ''
 as $$
 declare
   v_grant integer := private.setting_int('signup_grant_credits', 0);
+  -- The sign-up metadata is the user's own text: kept when it is a clean name, else left out.
+  v_name text := pg_catalog.btrim(pg_catalog.normalize(new.raw_user_meta_data ->> 'full_name'));
 begin
+  begin
+    perform v_name::private.name_text;
+  exception when check_violation then
+    v_name := null;
+  end;
   insert into public.profiles (id, email, full_name)
-  values (new.id, new.email, new.raw_user_meta_data ->> 'full_name')
+  values (new.id, new.email, v_name)
   on conflict (id) do nothing;
   insert into public.wallet (user_id) values (new.id) on conflict (user_id) do nothing;
   insert into public.wallet_counters (user_id) values (new.id) on conflict (user_id) do nothing;

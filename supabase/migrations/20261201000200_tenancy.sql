@@ -46,7 +46,8 @@
 
 create table public.company (
   id uuid primary key default gen_random_uuid(),
-  name text not null check (char_length(btrim(name)) between 1 and 200),
+  -- The functions' name rules (shared/validation.ts), held here for writes through the Data API.
+  name private.name_text not null,
   created_by uuid references auth.users (id) on delete set null default auth.uid(),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
@@ -63,8 +64,8 @@ create index company_members_user_idx on public.company_members (user_id);
 
 create table public.workbench (
   id uuid primary key default gen_random_uuid(),
-  name text not null check (char_length(btrim(name)) between 1 and 200),
-  description text check (char_length(description) <= 2000),
+  name private.name_text not null,
+  description private.free_text check (char_length(description) <= 2000),
   owner_user_id uuid references auth.users (id) on delete set null default auth.uid(),
   company_id uuid references public.company (id) on delete cascade,
   created_at timestamptz not null default now(),
@@ -84,8 +85,15 @@ create index workbench_members_user_idx on public.workbench_members (user_id);
 
 revoke all on public.company, public.company_members, public.workbench, public.workbench_members
   from anon, authenticated;
-grant select, insert, delete on public.company, public.workbench, public.workbench_members
+-- What a client may write (the functions as the caller, or the Data API: see the data-model
+-- docs): the creator and timestamps come from defaults and triggers, never from the client;
+-- names obey the name rules (the private.name_text and free_text domains); creations take a
+-- rate-limit token (a trigger in the operations migration).
+grant select, delete on public.company, public.workbench, public.workbench_members
   to authenticated;
+grant insert (id, name) on public.company to authenticated;
+grant insert (id, name, description, company_id) on public.workbench to authenticated;
+grant insert on public.workbench_members to authenticated;
 grant select, delete on public.company_members to authenticated;
 grant update (name) on public.company to authenticated;
 grant update (role) on public.company_members to authenticated;

@@ -38,7 +38,7 @@ create table public.chat_session (
   id uuid primary key default gen_random_uuid(),
   workbench_id uuid not null references public.workbench (id) on delete cascade,
   user_id uuid not null references auth.users (id) on delete cascade default auth.uid(),
-  title text check (char_length(title) <= 200),
+  title private.name_text,
   status text not null default 'active' check (status in ('active', 'archived')),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
@@ -75,8 +75,13 @@ create trigger chat_session_touch before update on public.chat_session
   for each row execute function private.touch_updated_at();
 
 revoke all on public.chat_session, public.message from anon, authenticated;
-grant select, insert on public.chat_session to authenticated;
-grant update (title, status) on public.chat_session to authenticated;
+-- A client (the chat function as the caller, or the Data API) names only the workbench: the
+-- session starts active, and at most one is active per user and workbench, so sessions are
+-- bounded by the workbenches one can see (whose creation is rate limited). Archiving is the
+-- service role's; a client may rename (the title obeys the name rules).
+grant select on public.chat_session to authenticated;
+grant insert (workbench_id) on public.chat_session to authenticated;
+grant update (title) on public.chat_session to authenticated;
 grant select on public.message to authenticated;
 
 alter table public.chat_session enable row level security;
@@ -87,7 +92,7 @@ create policy "own sessions" on public.chat_session for select to authenticated
 create policy "start own sessions" on public.chat_session for insert to authenticated
   with check (user_id = (select auth.uid())
               and (select public.workbench_role(workbench_id)) is not null);
-create policy "rename or archive own sessions" on public.chat_session for update to authenticated
+create policy "rename own sessions" on public.chat_session for update to authenticated
   using (user_id = (select auth.uid()))
   with check (user_id = (select auth.uid()));
 create policy "messages of own sessions" on public.message for select to authenticated

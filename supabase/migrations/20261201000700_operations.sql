@@ -4,7 +4,8 @@
 --   per client IP, through token buckets. The limits are one setting, `rate_limits` in
 --   private.settings: for each scope a bucket capacity (the burst) and a refill per minute, for the
 --   user and (looser, many users may share an address) for the IP. Change them with an update of
---   that row; no deploy needed.
+--   that row; no deploy needed. Creating companies, workbenches and invitations takes its token
+--   in the database (a trigger), so writes through the Data API are limited the same way.
 -- * No stored object without a row. An upload stores a file's bytes first and writes its row
 --   after (so a row never points at missing bytes); a function killed between the two leaves an
 --   object that no row claims. Every 10 minutes a pg_cron job queues such objects of the
@@ -98,6 +99,57 @@ end;
 $$;
 revoke all on function private.check_rate_limit(text, uuid, text) from public, anon, authenticated;
 grant execute on function private.check_rate_limit(text, uuid, text) to service_role;
+
+-- The client IP of the current request: the first `x-forwarded-for` hop of `request.headers`,
+-- which PostgREST sets from the request and the functions set from theirs
+-- (shared/rate_limit.ts `forwardClientIp`); '' when unknown.
+create function private.request_ip() returns text
+language sql stable
+set search_path = ''
+as $$
+  select coalesce(pg_catalog.btrim(pg_catalog.split_part(
+    nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb
+      ->> 'x-forwarded-for', ',', 1)), '')
+$$;
+revoke all on function private.request_ip() from public, anon, authenticated;
+grant execute on function private.request_ip() to service_role;
+
+-- Creations are rate limited in the database, so the Data API (which skips the functions) takes
+-- the same tokens as the routes, one per row: a BEFORE INSERT trigger takes a token of scope
+-- TG_ARGV[0] for the calling user (auth.uid()) and the request's IP, and refuses the row with
+-- SQLSTATE PT429 (PostgREST answers 429; the functions answer 429 `rate_limited` with
+-- Retry-After, see shared/db.ts) and the seconds to wait in DETAIL. Writes without a user (the
+-- service role, migrations, the user-deletion hand-over) are not limited. The routes that write
+-- these rows leave the limit to this trigger, so a request takes one token, not two.
+create function private.rate_limit_insert() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := auth.uid();
+  v_result jsonb;
+begin
+  if v_user is null then
+    return new;
+  end if;
+  v_result := private.check_rate_limit(tg_argv[0], v_user, private.request_ip());
+  if not (v_result ->> 'allowed')::boolean then
+    raise exception 'rate_limited' using errcode = 'PT429',
+      detail = (v_result ->> 'retry_after_seconds'),
+      hint = 'Too many ' || tg_argv[0] || ' requests; try again later.';
+  end if;
+  return new;
+end;
+$$;
+revoke all on function private.rate_limit_insert() from public, anon, authenticated;
+grant execute on function private.rate_limit_insert() to service_role;
+create trigger company_rate_limit before insert on public.company
+  for each row execute function private.rate_limit_insert('create');
+create trigger workbench_rate_limit before insert on public.workbench
+  for each row execute function private.rate_limit_insert('create');
+create trigger company_invitations_rate_limit before insert on public.company_invitations
+  for each row execute function private.rate_limit_insert('invitations');
 
 -- The grace period before an unclaimed object is removed.
 insert into private.settings (key, value) values ('orphan_object_grace_minutes', '15')

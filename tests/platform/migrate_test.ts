@@ -113,14 +113,14 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
   const count = async (name: string) =>
     splitStatements(await Deno.readTextFile(`${ROOT}/supabase/migrations/${name}`)).length;
   // As recorded by `supabase db push` 2.117.0.
-  assert.equal(await count("20261201000000_platform.sql"), 31);
+  assert.equal(await count("20261201000000_platform.sql"), 33);
   assert.equal(await count("20261201000100_wallet_and_payments.sql"), 93);
-  assert.equal(await count("20261201000200_tenancy.sql"), 113);
+  assert.equal(await count("20261201000200_tenancy.sql"), 116);
   assert.equal(await count("20261201000300_files_and_indexing.sql"), 33);
   assert.equal(await count("20261201000400_search.sql"), 25);
-  assert.equal(await count("20261201000500_chat.sql"), 47);
+  assert.equal(await count("20261201000500_chat.sql"), 48);
   assert.equal(await count("20261201000600_reports.sql"), 22);
-  assert.equal(await count("20261201000700_operations.sql"), 19);
+  assert.equal(await count("20261201000700_operations.sql"), 28);
 });
 
 Deno.test("`parseMigration()` runs a file without a transaction only after the pg-delta marker line", () => {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { loadEnv } from "../../shared/env.ts";
+import { reportsDepsFromEnv } from "../../functions/reports/deps.ts";
+import type { Sql } from "../../shared/db.ts";
 
 const BASE = {
   SUPABASE_URL: "http://127.0.0.1:54321",
@@ -30,5 +32,18 @@ Deno.test("loadEnv() names a malformed REPORT_* setting instead of disabling its
   assert.throws(
     () => loadEnv({ ...BASE, REPORT_VISIBILITY_TIMEOUT_SEC: "-5", REPORT_RETRY_BASE_SEC: "1.5" }),
     /REPORT_VISIBILITY_TIMEOUT_SEC .*REPORT_RETRY_BASE_SEC/,
+  );
+});
+
+Deno.test("`reportsDepsFromEnv()` signs report downloads for 5 minutes unless told less than an hour", () => {
+  const sql = (() => {
+    throw new Error("not used");
+  }) as unknown as () => Sql;
+  assert.equal(reportsDepsFromEnv(loadEnv(BASE), sql).downloadTtlSeconds, 300);
+  const env = loadEnv({ ...BASE, REPORT_DOWNLOAD_TTL_SEC: "120" });
+  assert.equal(reportsDepsFromEnv(env, sql).downloadTtlSeconds, 120);
+  assert.throws(
+    () => loadEnv({ ...BASE, REPORT_DOWNLOAD_TTL_SEC: "86400" }),
+    /REPORT_DOWNLOAD_TTL_SEC/,
   );
 });

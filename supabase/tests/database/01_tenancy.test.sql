@@ -15,7 +15,7 @@
 --      only for fellow company members.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(178);
+select plan(183);
 
 -- ================================================================== 1. RLS across tenants
 -- alice owns things, bob is another tenant, carol a viewer on alice's workbench, dave a company
@@ -61,7 +61,7 @@ select tests.authenticate_as('bob');
 
 select is_empty($$ select 1 from public.company $$, 'bob sees no company of alice');
 select is_empty($$ select 1 from public.company_members $$, 'bob sees no company members');
-select results_eq($$ select name from public.workbench $$, array['Bob personal'],
+select results_eq($$ select name::text from public.workbench $$, array['Bob personal'],
   'bob sees only his own workbench');
 select is_empty($$ select 1 from public.workbench_members $$,
   'bob sees no workbench members of alice');
@@ -134,6 +134,20 @@ select lives_ok($$ insert into public.company (name) values ('Bob Corp') returni
   'bob can create a company and read it back in the same statement');
 select lives_ok($$ insert into public.workbench (name) values ('Bob second') returning id, name $$,
   'bob can create his own workbench (owner defaults to the caller)');
+-- Writes through the Data API obey the functions' rules (the name checks, rate limits, grants).
+select throws_ok($$ insert into public.company (name) values (E'Bob\u0007Corp') $$,
+  '23514', null, 'a company name with a control character is refused');
+select throws_ok($$ insert into public.workbench (name) values (E'\u200b ') $$,
+  '23514', null, 'a workbench name with nothing visible is refused');
+select throws_ok($$ insert into public.company (name, created_by)
+  values ('Forged', tests.get_supabase_uid('alice')) $$,
+  '42501', null, 'the creator of a company is never the client''s to say');
+select throws_ok($$ insert into public.chat_session (workbench_id, status)
+  values (tests.uuid_for('bob-personal'), 'archived') $$,
+  '42501', null, 'a client starts sessions active only (one per workbench)');
+select throws_ok($$ insert into public.company (name) select 'Co ' || g
+  from generate_series(1, 50) g $$,
+  'PT429', null, '50 companies in one statement take more tokens than the bucket holds');
 
 ------------------------------------------------------------ carol, viewer on alice's workbench
 select tests.authenticate_as('carol');
@@ -163,7 +177,7 @@ select results_eq($$ select count(*)::int from public.plans
 
 ------------------------------------------------------------------ dave, company member
 select tests.authenticate_as('dave');
-select results_eq($$ select name from public.workbench $$, array['Acme books'],
+select results_eq($$ select name::text from public.workbench $$, array['Acme books'],
   'a company member sees the company workbench and nothing else');
 select results_eq($$ select public.workbench_role(tests.uuid_for('acme-books')) $$,
   array['viewer'], 'a plain company member is a viewer');
@@ -236,7 +250,7 @@ select is_empty($$ select 1 from public.workbench $$,
 select is_empty($$ select 1 from public.company $$, 'and no longer sees the company');
 
 reset role;
-select results_eq($$ select name from public.workbench
+select results_eq($$ select name::text from public.workbench
   where id = tests.uuid_for('alice-personal') $$,
   array['Alice personal'], 'alice''s workbench is unchanged');
 

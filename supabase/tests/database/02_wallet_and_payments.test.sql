@@ -14,7 +14,7 @@
 --      failed takes nothing back.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(131);
+select plan(133);
 
 -- A Razorpay payment.captured body for `p_payment` of `p_order`.
 create function pg_temp.captured(p_order text, p_payment text, p_amount integer) returns jsonb
@@ -330,6 +330,12 @@ select results_eq($$ select balance, plan_id from public.wallet
   'the capture credited 100 once');
 select results_eq($$ select count(*)::int from private.razorpay_events
   where order_id = 'order_t_lite' $$, array[2], 'both events are kept');
+select results_eq($$ select private.handle_razorpay_event('evt_frac', 'payment.captured',
+    jsonb_set(pg_temp.captured('order_t_frac', 'pay_t_frac', 49900),
+              '{payload,payment,entity,amount}', '499.5')) ->> 'outcome' $$,
+  array['malformed_amount'], 'an amount that is not whole paise is malformed, not an error');
+select results_eq($$ select outcome from private.razorpay_events where event_id = 'evt_frac' $$,
+  array['malformed_amount'], 'and it is recorded');
 insert into public.payments (user_id, plan_id, razorpay_order_id, amount_paise) values
   (tests.get_supabase_uid('otto'), 'lite', 'order_t_double', 49900);
 select results_eq($$ select private.handle_razorpay_event('evt_d1', 'payment.captured',
