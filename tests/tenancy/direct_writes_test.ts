@@ -122,7 +122,8 @@ Deno.test({
           as(
             alice,
             (tx) =>
-              tx`select public.invite_to_company(${company}, 'x' || g || '@example.com', 'member')
+              tx`select public.invite_to_company(${company}, 'x' || g || '@example.com', 'member',
+                                               sha256(convert_to('token' || g, 'utf8')))
              from generate_series(1, 50) g`,
           ),
         );
@@ -134,7 +135,8 @@ Deno.test({
               as(
                 alice,
                 (tx) =>
-                  tx`select public.invite_to_company(${company}, ${`n${i}@example.com`}, 'member')`,
+                  tx`select public.invite_to_company(${company}, ${`n${i}@example.com`}, 'member',
+                                                   sha256(convert_to(${`token${i}`}, 'utf8')))`,
               ),
             ),
           );
