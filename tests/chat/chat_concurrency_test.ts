@@ -10,8 +10,8 @@
  * `startMigratedPostgres()`), so the functions raced are the ones that ship.
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
-import { needsMigratedPostgres, startMigratedPostgres } from "../helpers/postgres.ts";
+import type postgres from "postgres";
+import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
 
 const ignore = needsMigratedPostgres();
 
@@ -26,10 +26,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startMigratedPostgres();
-  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
-  const pool = postgres(pg.url, { max: 30, onnotice: () => {}, prepare: false });
-  try {
+  await withMigratedPostgres(30, async ({ admin, pool }) => {
     /** A user with `balance` credits, `counter` answers into the bundle, and `n` sessions. */
     const newUser = async (name: string, balance: number, counter: number, n: number) => {
       const [{ id }] = await admin`insert into auth.users (id, email)
@@ -149,9 +146,5 @@ Deno.test({
         assert.deepEqual({ ...(await stored(bId)) }, redacted);
       },
     );
-  } finally {
-    await pool.end();
-    await admin.end();
-    await pg.stop();
-  }
+  });
 });

@@ -60,3 +60,31 @@ export async function startMigratedPostgres(): Promise<TempPostgres> {
   await sql.end();
   return pg;
 }
+
+/** The clients a race needs: `admin` (one connection, for setup and checks) and `pool`. */
+export interface RaceDatabase {
+  url: string;
+  admin: ReturnType<typeof postgres>;
+  /** `poolSize` connections without prepared statements, as behind Supabase's pooler. */
+  pool: ReturnType<typeof postgres>;
+}
+
+/**
+ * Runs `fn` on a fresh `startMigratedPostgres()` with its clients, then ends them and removes the
+ * cluster, whatever `fn` did. Guard the test with `needsMigratedPostgres()`.
+ */
+export async function withMigratedPostgres<T>(
+  poolSize: number,
+  fn: (db: RaceDatabase) => Promise<T>,
+): Promise<T> {
+  const pg = await startMigratedPostgres();
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+  const pool = postgres(pg.url, { max: poolSize, onnotice: () => {}, prepare: false });
+  try {
+    return await fn({ url: pg.url, admin, pool });
+  } finally {
+    await pool.end({ timeout: 5 });
+    await admin.end({ timeout: 5 });
+    await pg.stop();
+  }
+}

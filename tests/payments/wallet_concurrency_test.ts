@@ -5,8 +5,7 @@
  * `startMigratedPostgres()`): the functions raced are the ones that ship.
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
-import { needsMigratedPostgres, startMigratedPostgres } from "../helpers/postgres.ts";
+import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
 
 const ignore = needsMigratedPostgres();
 
@@ -24,10 +23,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startMigratedPostgres();
-  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
-  const pool = postgres(pg.url, { max: 50, onnotice: () => {}, prepare: false });
-  try {
+  await withMigratedPostgres(50, async ({ admin, pool }) => {
     const newUser = async (name: string) => {
       const [{ id }] = await admin`insert into auth.users (id, email)
         values (gen_random_uuid(), ${`${name}@example.com`}) returning id`;
@@ -116,9 +112,5 @@ Deno.test({
         await admin`select status from public.payments where razorpay_order_id = 'order_conc'`;
       assert.equal(p.status, "paid");
     });
-  } finally {
-    await pool.end({ timeout: 5 });
-    await admin.end({ timeout: 5 });
-    await pg.stop();
-  }
+  });
 });

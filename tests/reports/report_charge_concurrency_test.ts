@@ -9,8 +9,7 @@
  * secrets here, so the worker kick only warns (pg_net is not what this test is about).
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
-import { needsMigratedPostgres, startMigratedPostgres } from "../helpers/postgres.ts";
+import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
 
 const ignore = needsMigratedPostgres();
 
@@ -23,10 +22,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startMigratedPostgres();
-  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
-  const pool = postgres(pg.url, { max: 30, onnotice: () => {}, prepare: false });
-  try {
+  await withMigratedPostgres(30, async ({ admin, pool }) => {
     const newOwner = async (name: string) => {
       const [{ id }] = await admin`insert into auth.users (id, email)
         values (gen_random_uuid(), ${`${name}@example.com`}) returning id`;
@@ -68,9 +64,5 @@ Deno.test({
           (select count(*)::int from private.idempotency_keys where user_id = ${user.id}) as keys`;
       assert.deepEqual({ ...c }, { balance: 0, reports: 10, keys: 10 });
     });
-  } finally {
-    await pool.end();
-    await admin.end();
-    await pg.stop();
-  }
+  });
 });

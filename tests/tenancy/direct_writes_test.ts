@@ -12,10 +12,9 @@
  * `anon`, so a new one is a decision (docs/data-model.md#the-data-api), not an accident.
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { asUser, type Tx } from "../../shared/db.ts";
 import type { Claims } from "../../shared/auth.ts";
-import { needsMigratedPostgres, startMigratedPostgres } from "../helpers/postgres.ts";
+import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
 
 const ignore = needsMigratedPostgres();
 
@@ -29,10 +28,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startMigratedPostgres();
-  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
-  const db = postgres(pg.url, { max: 2, onnotice: () => {}, prepare: false });
-  try {
+  await withMigratedPostgres(2, async ({ admin, pool: db }) => {
     // The shipped capacities, with refills too slow to matter while the test runs (no timing).
     await admin`update private.settings set value = value
       || '{"create": {"capacity": 20, "per_minute": 0.001,
@@ -372,9 +368,5 @@ Deno.test({
         "authenticated workbench_members UPDATE(role)",
       ]);
     });
-  } finally {
-    await db.end();
-    await admin.end();
-    await pg.stop();
-  }
+  });
 });

@@ -9,10 +9,9 @@
  * `startMigratedPostgres()`), so the rules raced are the ones that ship.
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { asUser } from "../../shared/db.ts";
 import type { Claims } from "../../shared/auth.ts";
-import { needsMigratedPostgres, startMigratedPostgres } from "../helpers/postgres.ts";
+import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
 
 const ignore = needsMigratedPostgres();
 
@@ -34,10 +33,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const pg = await startMigratedPostgres();
-  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
-  const pool = postgres(pg.url, { max: 40, onnotice: () => {}, prepare: false });
-  try {
+  await withMigratedPostgres(40, async ({ admin, pool }) => {
     const [{ isolation }] =
       await pool`select current_setting('transaction_isolation') as isolation`;
     assert.equal(isolation, "read committed");
@@ -171,9 +167,5 @@ Deno.test({
         }
       },
     );
-  } finally {
-    await pool.end({ timeout: 5 });
-    await admin.end({ timeout: 5 });
-    await pg.stop();
-  }
+  });
 });
