@@ -185,8 +185,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // process); functions connect from their isolates through the same pooler.
   await closeDb();
   const previousEnv = new Map(
-    ["SUPABASE_DB_URL", "DB_POOL_MAX"].map((k) => [k, Deno.env.get(k)]),
+    ["SUPABASE_DB_URL", "DB_POOL_MAX", "DB_POOLER_URL"].map((k) => [k, Deno.env.get(k)]),
   );
+  // getDb() reads DB_POOLER_URL first: a hosted project's pooler in the shell must not win here.
+  Deno.env.delete("DB_POOLER_URL");
   Deno.env.set("SUPABASE_DB_URL", dbUrl);
   Deno.env.set("DB_POOL_MAX", "4");
   const sql = getDb;

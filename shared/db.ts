@@ -1,11 +1,18 @@
 /**
- * Postgres access for functions: a postgres.js client (transaction-pooler friendly: no prepared
- * statements) and `asUser`, which runs a callback in one transaction as the calling user exactly as
+ * Postgres access for functions: a postgres.js client and `asUser`, which runs a callback in one transaction as the calling user exactly as
  * PostgREST does (`set local role` + `request.jwt.claims`), so RLS policies apply.
+ *
+ * The client suits a transaction pooler (Supavisor on port 6543, the local platform's front): no
+ * prepared statements (the pooler lends the server connection to another client after each
+ * transaction, so a statement prepared on it would be gone or someone else's), few connections
+ * per isolate (`DB_POOL_MAX`, default 1) and idle ones closed after `DB_IDLE_TIMEOUT_SEC`, so a
+ * warm isolate that serves nothing holds no connection. The URL is `DB_POOLER_URL` when set (the
+ * pooler; Supabase's own `SUPABASE_DB_URL` is the direct connection), else `SUPABASE_DB_URL`:
+ * docs/deploying.md counts the connections.
  */
 import postgres from "postgres";
 import type { Claims } from "./auth.ts";
-import { loadDbPoolMax } from "./env.ts";
+import { DB_IDLE_TIMEOUT_SEC, type DbConfig, loadDbConfig } from "./env.ts";
 import { HttpError } from "./http.ts";
 
 export type Sql = postgres.Sql;
@@ -15,25 +22,43 @@ export interface DbOptions {
   max?: number;
 }
 
-export function createDb(url: string, opts: DbOptions = {}): Sql {
-  return postgres(url, {
+/** The postgres.js options every client here uses (exported for the tests that check them). */
+export function dbClientOptions(opts: DbOptions = {}) {
+  return {
     max: opts.max ?? 1,
     prepare: false,
-    idle_timeout: 0,
+    idle_timeout: DB_IDLE_TIMEOUT_SEC,
     connect_timeout: 10,
     onnotice: () => {},
     connection: { application_name: "analyst-workbench" },
+  } satisfies postgres.Options<Record<string, never>>;
+}
+
+export function createDb(url: string, opts: DbOptions = {}): Sql {
+  return postgres(url, dbClientOptions(opts));
+}
+
+/** The isolate-wide client's URL and size, from this isolate's environment. */
+export function dbConfigFromEnv(
+  get: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): DbConfig {
+  return loadDbConfig({
+    DB_POOLER_URL: get("DB_POOLER_URL"),
+    SUPABASE_DB_URL: get("SUPABASE_DB_URL"),
+    DB_POOL_MAX: get("DB_POOL_MAX"),
   });
 }
 
 let shared: Sql | undefined;
 
-/** The isolate-wide client built from SUPABASE_DB_URL (and DB_POOL_MAX), created on first use. */
+/**
+ * The isolate-wide client built from DB_POOLER_URL, else SUPABASE_DB_URL (and DB_POOL_MAX),
+ * created on first use.
+ */
 export function getDb(): Sql {
   if (!shared) {
-    const url = Deno.env.get("SUPABASE_DB_URL");
-    if (!url) throw new Error("SUPABASE_DB_URL is not set");
-    shared = createDb(url, { max: loadDbPoolMax({ DB_POOL_MAX: Deno.env.get("DB_POOL_MAX") }) });
+    const config = dbConfigFromEnv();
+    shared = createDb(config.url, { max: config.max });
   }
   return shared;
 }

@@ -49,6 +49,42 @@ const optionalInt = (min: number, max: number, fallback: number) =>
 /** Postgres connections per isolate (`DB_POOL_MAX`): 1 to 20; unset or empty: 1. */
 const DbPoolMax = optionalInt(1, 20, 1);
 
+/** A Postgres connection string (`postgres://` or `postgresql://`); unset or empty: undefined. */
+const optionalPostgresUrl = optionalKey.pipe(
+  z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/, "must be a postgresql:// URL").optional(),
+);
+
+/**
+ * The database settings the functions' client is built from (shared/db.ts `getDb`). On Supabase
+ * `SUPABASE_DB_URL` is the direct connection and no `SUPABASE_*` secret can be set, so the
+ * transaction pooler (Supavisor, port 6543) is reached through a secret of our own:
+ * `DB_POOLER_URL`, read first.
+ */
+const DbSchema = z.object({
+  DB_POOLER_URL: optionalPostgresUrl,
+  SUPABASE_DB_URL: optionalKey,
+  DB_POOL_MAX: DbPoolMax,
+}).transform((env, ctx) => {
+  const url = env.DB_POOLER_URL ?? env.SUPABASE_DB_URL;
+  if (!url) {
+    ctx.addIssue({ code: "custom", path: ["SUPABASE_DB_URL"], message: "not set" });
+    return z.NEVER;
+  }
+  return { url, max: env.DB_POOL_MAX, pooler: env.DB_POOLER_URL !== undefined };
+});
+
+/** How long an idle connection stays open before postgres.js closes it, seconds. */
+export const DB_IDLE_TIMEOUT_SEC = 20;
+
+export interface DbConfig {
+  /** `DB_POOLER_URL` when set, else `SUPABASE_DB_URL`. */
+  url: string;
+  /** Connections per isolate at most (`DB_POOL_MAX`). */
+  max: number;
+  /** True when `url` is `DB_POOLER_URL`. */
+  pooler: boolean;
+}
+
 /**
  * Groq, for chat answers and report narratives (shared/llm/groq.ts); without `GROQ_API_KEY` both
  * use their fallbacks (the extract, the template).
@@ -79,6 +115,8 @@ const EnvSchema = z.object({
   ALLOWED_ORIGINS: z.string().optional(),
   /** Connections per isolate. */
   DB_POOL_MAX: DbPoolMax,
+  /** The transaction pooler's URL (port 6543); used instead of SUPABASE_DB_URL when set. */
+  DB_POOLER_URL: optionalPostgresUrl,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Razorpay API keys (checkout, reconciliation); payments answer 503 without them. */
   RAZORPAY_KEY_ID: optionalKey,
@@ -157,9 +195,14 @@ export function loadGroqEnv(source: Record<string, string | undefined>): GroqEnv
   return parseEnv(GroqEnvSchema, source);
 }
 
-/** `DB_POOL_MAX` alone, checked the same way (shared/db.ts `getDb`, which needs no other). */
+/** `DB_POOL_MAX` alone, checked the same way. */
 export function loadDbPoolMax(source: Record<string, string | undefined>): number {
   return parseEnv(z.object({ DB_POOL_MAX: DbPoolMax }), source).DB_POOL_MAX;
+}
+
+/** The database URL and pool size alone (shared/db.ts `getDb`, which needs no other setting). */
+export function loadDbConfig(source: Record<string, string | undefined>): DbConfig {
+  return parseEnv(DbSchema, source);
 }
 
 function parseEnv<S extends z.ZodType>(
