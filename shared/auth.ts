@@ -6,7 +6,10 @@
  *   (ES256/RS256) against the project's JWKS (the injected `SUPABASE_JWKS`, else the JWKS
  *   endpoint) and asks Auth (`GET /auth/v1/user`) about the others (legacy HS256 tokens), so no
  *   JWT secret is needed. Then the claims must say: role `authenticated`, a UUID subject, audience
- *   `authenticated`, an `exp`, and this project's issuer.
+ *   `authenticated`, an `exp`, and this project's issuer: `<SUPABASE_URL>/auth/v1`, or one listed in
+ *   `AUTH_ISSUERS`. A project with a custom domain keeps issuing tokens as
+ *   `https://<ref>.supabase.co/auth/v1` while `SUPABASE_URL` may name the custom domain, so
+ *   such a project lists the issuer its tokens carry there (docs/deploying.md).
  * - The service role (workers called by the database, admin routes): the credential must equal one
  *   of the project's service keys (`sb_secret_…` or the legacy service_role JWT), compared in
  *   constant time.
@@ -42,8 +45,8 @@ export interface VerifierOptions {
   serviceKeys: string[];
   /** The project's JWKS, when injected (saves a fetch). */
   jwks?: { keys: JWK[] };
-  /** Expected `iss`; default `<supabaseUrl>/auth/v1`. */
-  issuer?: string;
+  /** Accepted `iss` values besides `<supabaseUrl>/auth/v1` (a trailing `/` is ignored). */
+  extraIssuers?: string[];
 }
 
 /** Constant-time string comparison. */
@@ -57,7 +60,9 @@ export function timingSafeEqual(a: string, b: string): boolean {
 
 export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
   const base = opts.supabaseUrl.replace(/\/+$/, "");
-  const issuer = opts.issuer ?? `${base}/auth/v1`;
+  const issuers = new Set(
+    [`${base}/auth/v1`, ...(opts.extraIssuers ?? [])].map((i) => i.replace(/\/+$/, "")),
+  );
   const auth = new AuthClient({
     url: `${base}/auth/v1`,
     headers: { apikey: opts.publicKey },
@@ -86,7 +91,8 @@ export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
       if (!claims.success) {
         throw new HttpError(401, "invalid_token", "The access token carries no valid role.");
       }
-      if (claims.data.exp === undefined || claims.data.iss !== issuer) {
+      const iss = claims.data.iss?.replace(/\/+$/, "");
+      if (claims.data.exp === undefined || iss === undefined || !issuers.has(iss)) {
         throw new HttpError(401, "invalid_token", "The access token is invalid.");
       }
       return claims.data;
@@ -106,6 +112,7 @@ export function verifierFromEnv(env: Env): JwtVerifier {
     publicKey: env.publicKey,
     serviceKeys: env.serviceKeys,
     jwks: env.SUPABASE_JWKS,
+    extraIssuers: env.AUTH_ISSUERS,
   });
 }
 

@@ -111,6 +111,19 @@ const EnvSchema = z.object({
   SUPABASE_PUBLISHABLE_KEYS: KeyDictionary.optional(),
   SUPABASE_SECRET_KEYS: KeyDictionary.optional(),
   SUPABASE_JWKS: Jwks.optional(),
+  /**
+   * Token issuers accepted besides `<SUPABASE_URL>/auth/v1` (comma-separated URLs), for a project
+   * whose `SUPABASE_URL` is a custom domain while its tokens say `https://<ref>.supabase.co/auth/v1`.
+   */
+  AUTH_ISSUERS: z.string().optional().transform((raw, ctx) => {
+    const list = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    for (const item of list) {
+      if (!URL.canParse(item) || !/^https?:$/.test(new URL(item).protocol)) {
+        ctx.addIssue({ code: "custom", message: `${item} is not an http(s) URL` });
+      }
+    }
+    return list;
+  }),
   /** Comma-separated list of allowed browser origins; `*` when unset. */
   ALLOWED_ORIGINS: z.string().optional(),
   /** Connections per isolate. */
