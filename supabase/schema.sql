@@ -1151,6 +1151,25 @@ CREATE FUNCTION private.payment_reconcile_due(p_payment public.payments) RETURNS
 $$;
 
 --
+-- Name: prune_cron_run_details(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.prune_cron_run_details() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  delete from cron.job_run_details d
+   where coalesce(d.end_time, d.start_time)
+         < now() - make_interval(days => private.setting_int('cron_run_details_keep_days', 7));
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+
+--
 -- Name: rank_text_matches(uuid, tsquery, uuid[], integer, integer, text[]); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3847,6 +3866,13 @@ REVOKE ALL ON FUNCTION private.payment_reconcile_due(p_payment public.payments) 
 GRANT ALL ON FUNCTION private.payment_reconcile_due(p_payment public.payments) TO service_role;
 
 --
+-- Name: FUNCTION prune_cron_run_details(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.prune_cron_run_details() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.prune_cron_run_details() TO service_role;
+
+--
 -- Name: FUNCTION rank_text_matches(p_workbench_id uuid, p_query tsquery, p_files uuid[], p_scan integer, p_limit integer, p_words text[]); Type: ACL; Schema: private; Owner: -
 --
 
@@ -4388,6 +4414,7 @@ SELECT pgmq.create('storage_gc');
 -- pg_cron jobs
 --
 
+SELECT cron.schedule('cron-run-details-prune', '17 3 * * *', 'select private.prune_cron_run_details()');
 SELECT cron.schedule('index-worker-redispatch', '10 seconds', 'select private.redispatch(''file_index'', ''index-worker'')');
 SELECT cron.schedule('payments-reconcile', '* * * * *', 'select private.kick_payment_reconcile()');
 SELECT cron.schedule('report-worker-redispatch', '10 seconds', 'select private.redispatch(''report_jobs'', ''report-worker'')');
@@ -4408,6 +4435,7 @@ INSERT INTO storage.buckets (id, name, public, file_size_limit) VALUES ('workben
 
 INSERT INTO private.settings (key, value) VALUES ('chat_answer_lock_seconds', '120');
 INSERT INTO private.settings (key, value) VALUES ('chat_answers_per_credit', '10');
+INSERT INTO private.settings (key, value) VALUES ('cron_run_details_keep_days', '7');
 INSERT INTO private.settings (key, value) VALUES ('invitation_ttl_days', '7');
 INSERT INTO private.settings (key, value) VALUES ('orphan_object_grace_minutes', '15');
 INSERT INTO private.settings (key, value) VALUES ('payment_order_expiry_hours', '72');

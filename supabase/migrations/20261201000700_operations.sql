@@ -12,6 +12,9 @@
 --   `workbench` bucket on `storage_gc` once they are older than the grace period (setting
 --   `orphan_object_grace_minutes`, default 15: far longer than any upload request may run), and
 --   kicks the worker that removes them.
+-- * pg_cron's run history stays small. pg_cron writes a row to cron.job_run_details for every run
+--   and never deletes one (the re-kick jobs every 10 s alone write 8,640 rows a day each); a daily job deletes the rows
+--   older than `cron_run_details_keep_days` (private.settings, default 7).
 -- * Read-only views for admins in Studio (the private schema is not exposed to API roles): one row
 --   per wallet and one per payment.
 
@@ -189,6 +192,33 @@ grant execute on function private.sweep_orphan_objects() to service_role;
 
 select cron.schedule('storage-orphan-sweep', '*/10 * * * *',
   $$select private.sweep_orphan_objects()$$);
+
+-- How many days of pg_cron's run history are kept.
+insert into private.settings (key, value) values ('cron_run_details_keep_days', '7')
+on conflict (key) do nothing;
+
+-- Deletes the runs in cron.job_run_details that ended (or, never ended, started) more than
+-- `cron_run_details_keep_days` ago; returns how many.
+create function private.prune_cron_run_details() returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  delete from cron.job_run_details d
+   where coalesce(d.end_time, d.start_time)
+         < now() - make_interval(days => private.setting_int('cron_run_details_keep_days', 7));
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function private.prune_cron_run_details() from public, anon, authenticated;
+grant execute on function private.prune_cron_run_details() to service_role;
+
+select cron.schedule('cron-run-details-prune', '17 3 * * *',
+  $$select private.prune_cron_run_details()$$);
 
 -- One row per wallet: who, plan, balance, seats, their last payment, credits spent this month
 -- (chat bundles, reports net of report refunds, other spends; UTC calendar month).

@@ -3,7 +3,7 @@
 -- at all (table privileges, the functions they may execute, SECURITY DEFINER hygiene).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(15);
+select plan(18);
 
 select has_extension('vector', 'pgvector is installed');
 select has_schema('private', 'the private schema exists');
@@ -73,6 +73,22 @@ select is_empty($$
   where n.nspname in ('public', 'private') and p.prosecdef
     and not coalesce(p.proconfig @> array['search_path=""'], false) $$,
   'every SECURITY DEFINER function sets search_path to empty');
+
+-- pg_cron's run history: a daily job deletes runs older than cron_run_details_keep_days.
+select isnt_empty($$ select 1 from cron.job where jobname = 'cron-run-details-prune'
+  and command like '%private.prune_cron_run_details()%' $$,
+  'a cron job prunes cron.job_run_details');
+insert into cron.job_run_details (jobid, command, status, start_time, end_time) values
+  (-1, 'old', 'succeeded', now() - interval '8 days', now() - interval '8 days'),
+  (-1, 'never ended', 'failed', now() - interval '9 days', null),
+  (-1, 'recent', 'succeeded', now() - interval '6 days', now() - interval '6 days');
+select private.prune_cron_run_details();
+select is((select array_agg(command order by command) from cron.job_run_details where jobid = -1),
+  array['recent'], 'runs that ended (or started and never ended) over 7 days ago are deleted');
+update private.settings set value = '3' where key = 'cron_run_details_keep_days';
+select private.prune_cron_run_details();
+select is_empty($$ select 1 from cron.job_run_details where jobid = -1 $$,
+  'the days kept are the cron_run_details_keep_days setting');
 
 select * from finish();
 rollback;
