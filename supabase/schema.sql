@@ -1490,6 +1490,35 @@ end;
 $$;
 
 --
+-- Name: set_worker_secrets(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.set_worker_secrets(p_project_url text, p_service_key text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_name text;
+  v_value text;
+begin
+  if coalesce(pg_catalog.btrim(p_project_url), '') !~ '^https?://[^/]+' then
+    raise exception 'project_url must be the project''s http(s) URL' using errcode = '22023';
+  end if;
+  if coalesce(pg_catalog.btrim(p_service_key), '') = '' then
+    raise exception 'the service key is empty' using errcode = '22023';
+  end if;
+  foreach v_name in array array['project_url', 'service_role_key'] loop
+    v_value := pg_catalog.btrim(case v_name when 'project_url' then p_project_url
+                                            else p_service_key end);
+    perform vault.update_secret(s.id, v_value) from vault.secrets s where s.name = v_name;
+    if not found then
+      perform vault.create_secret(v_value, v_name);
+    end if;
+  end loop;
+end;
+$$;
+
+--
 -- Name: setting_int(text, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3945,6 +3974,12 @@ GRANT ALL ON FUNCTION private.requeue_file(p_file_id uuid) TO service_role;
 
 REVOKE ALL ON FUNCTION private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION set_worker_secrets(p_project_url text, p_service_key text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.set_worker_secrets(p_project_url text, p_service_key text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION setting_int(p_key text, p_default integer); Type: ACL; Schema: private; Owner: -

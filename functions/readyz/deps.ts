@@ -11,6 +11,8 @@ export interface ReadyzDeps {
   /** Active embedder, LLM and payment configuration (no secrets). */
   config: RuntimeConfig;
   timeoutMs?: number;
+  /** For the kick check's request to `<project_url>/functions/v1/healthz` (tests pass a fake). */
+  fetch?: typeof fetch;
 }
 
 /** The function's dependencies from its environment (index.ts). */

@@ -1,11 +1,14 @@
 /**
- * `GET /readyz`: 200 when the database answers and every worker queue exists (and the Vault secrets
- * the database uses to kick the workers are set), else 503 with `Retry-After`. Anyone gets the
- * status; the checks, queue depths and the active configuration need the service key.
+ * `GET /readyz`: 200 when the database answers, every worker queue exists and a kick from the
+ * database would be accepted by a worker (kick_check.ts: the Vault secrets are set, the key is a
+ * service key, the URL reaches the functions), else 503 with `Retry-After`. Anyone gets the
+ * status; the checks (`kick: ok | missing | rejected`), queue depths and the active configuration
+ * need the service key.
  */
 import { HttpError, json, type Route } from "../../shared/http.ts";
 import { REQUIRED_QUEUES } from "../../shared/queues.ts";
 import type { ReadyzDeps } from "./deps.ts";
+import { checkKick } from "./kick_check.ts";
 
 /** True when the request carries one of the project's service keys. */
 function isService(req: Request, verifier: ReadyzDeps["verifier"]): boolean {
@@ -63,16 +66,6 @@ export function readinessRoute(deps: ReadyzDeps): Route {
           const present = new Set(rows.map((r) => r.queue_name));
           const missing = REQUIRED_QUEUES.filter((q) => !present.has(q));
           if (missing.length > 0) throw new Error(`missing queues: ${missing.join(", ")}`);
-          // The database reaches the workers with these (see docs/deploying.md).
-          const [{ secrets }] = await deps.sql()<{ secrets: number }[]>`
-            select count(distinct name)::int as secrets from vault.decrypted_secrets
-             where name in ('project_url', 'service_role_key')
-               and coalesce(decrypted_secret, '') <> ''`;
-          if (secrets < 2) {
-            throw new Error(
-              "vault secrets project_url and service_role_key are missing: workers cannot be kicked",
-            );
-          }
           return {
             queues: rows.map((r) => ({
               name: r.queue_name,
@@ -82,8 +75,21 @@ export function readinessRoute(deps: ReadyzDeps): Route {
           };
         })
         : { ok: false, ms: 0, error: "skipped: database unavailable" };
-      const checks = { database, queues };
-      if (!database.ok || !queues.ok) {
+      // The database reaches the workers with the Vault secrets (see docs/deploying.md).
+      const kick: Check = database.ok
+        ? await timed(timeoutMs, async () => {
+          const { kick, reason } = await checkKick(
+            deps.sql,
+            deps.verifier,
+            deps.fetch ?? fetch,
+            timeoutMs,
+          );
+          return reason ? { kick, error: reason } : { kick };
+        })
+        : { ok: false, ms: 0, error: "skipped: database unavailable" };
+      kick.ok &&= kick.kick === "ok";
+      const checks = { database, queues, kick };
+      if (!database.ok || !queues.ok || !kick.ok) {
         throw new HttpError(
           503,
           "not_ready",

@@ -176,6 +176,36 @@ $$;
 revoke all on function private.kick_worker(text, jsonb) from public, anon, authenticated;
 grant execute on function private.kick_worker(text, jsonb) to service_role;
 
+-- Sets (creates or replaces) the two Vault secrets kick_worker reads: the deploy step, repeated
+-- after a key rotation. Run by the project's owner (`postgres`, the SQL editor); no API role may.
+create function private.set_worker_secrets(p_project_url text, p_service_key text) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_name text;
+  v_value text;
+begin
+  if coalesce(pg_catalog.btrim(p_project_url), '') !~ '^https?://[^/]+' then
+    raise exception 'project_url must be the project''s http(s) URL' using errcode = '22023';
+  end if;
+  if coalesce(pg_catalog.btrim(p_service_key), '') = '' then
+    raise exception 'the service key is empty' using errcode = '22023';
+  end if;
+  foreach v_name in array array['project_url', 'service_role_key'] loop
+    v_value := pg_catalog.btrim(case v_name when 'project_url' then p_project_url
+                                            else p_service_key end);
+    perform vault.update_secret(s.id, v_value) from vault.secrets s where s.name = v_name;
+    if not found then
+      perform vault.create_secret(v_value, v_name);
+    end if;
+  end loop;
+end;
+$$;
+revoke all on function private.set_worker_secrets(text, text)
+  from public, anon, authenticated, service_role;
+
 -- Kicks `p_function` when queue `p_queue` has a visible message. Returns whether it kicked.
 create function private.redispatch(p_queue text, p_function text) returns boolean
 language plpgsql

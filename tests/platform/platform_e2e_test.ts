@@ -55,6 +55,7 @@ Deno.test("local platform end to end", opts, async (t) => {
           llm: { provider: "extractive", model: null },
           payments: { provider: "none", mode: null, webhooks: false },
         });
+        assert.equal(body.checks.kick.kick, "ok", "the Vault key and URL would be accepted");
         assert.doesNotMatch(JSON.stringify(body), new RegExp(stack.serviceRoleKey));
       },
     );
@@ -79,7 +80,7 @@ Deno.test("local platform end to end", opts, async (t) => {
     });
 
     await t.step(
-      "readyz answers 503 when the Vault secrets for kicking workers are missing",
+      "readyz answers 503 with kick missing, then rejected, when the Vault secrets are wrong",
       async () => {
         const saved = await sql`select name, secret from vault.secrets
         where name in ('project_url', 'service_role_key')`;
@@ -88,7 +89,15 @@ Deno.test("local platform end to end", opts, async (t) => {
           const res = await fetch(`${stack.apiUrl}/functions/v1/readyz`, { headers: service });
           const body = await res.json();
           assert.equal(res.status, 503);
-          assert.match(body.error.details.checks.queues.error, /vault secrets/);
+          assert.equal(body.error.details.checks.kick.kick, "missing");
+          assert.match(body.error.details.checks.kick.error, /service_role_key/);
+          await sql`insert into vault.secrets (name, secret)
+                    values ('service_role_key', 'sb_secret_rotated_away')`;
+          const rejected = await fetch(`${stack.apiUrl}/functions/v1/readyz`, {
+            headers: service,
+          });
+          assert.equal(rejected.status, 503);
+          assert.equal((await rejected.json()).error.details.checks.kick.kick, "rejected");
         } finally {
           for (const s of saved) {
             await sql`insert into vault.secrets (name, secret) values (${s.name}, ${s.secret})

@@ -3,7 +3,7 @@
 -- at all (table privileges, the functions they may execute, SECURITY DEFINER hygiene).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(18);
+select plan(21);
 
 select has_extension('vector', 'pgvector is installed');
 select has_schema('private', 'the private schema exists');
@@ -73,6 +73,18 @@ select is_empty($$
   where n.nspname in ('public', 'private') and p.prosecdef
     and not coalesce(p.proconfig @> array['search_path=""'], false) $$,
   'every SECURITY DEFINER function sets search_path to empty');
+
+-- The deploy step that sets the Vault secrets kick_worker reads: creates, then replaces, trimmed.
+select private.set_worker_secrets('https://a.example.co', 'key-one');
+select private.set_worker_secrets(' https://b.example.co/ ', ' key-two ');
+select is((select array_agg(name || '=' || decrypted_secret order by name)
+             from vault.decrypted_secrets where name in ('project_url', 'service_role_key')),
+  array['project_url=https://b.example.co/', 'service_role_key=key-two'],
+  'set_worker_secrets creates the two Vault secrets once and replaces them after');
+select throws_ok($$ select private.set_worker_secrets('https://b.example.co', ' ') $$, '22023',
+  'the service key is empty', 'set_worker_secrets refuses an empty key');
+select ok(not has_function_privilege('service_role', 'private.set_worker_secrets(text, text)',
+  'execute'), 'no API role may set the worker secrets');
 
 -- pg_cron's run history: a daily job deletes runs older than cron_run_details_keep_days.
 select isnt_empty($$ select 1 from cron.job where jobname = 'cron-run-details-prune'
