@@ -17,7 +17,7 @@
  * envelope, no CORS headers, no request id). OPTIONS preflights pass without a token.
  */
 import { parse as parseToml } from "smol-toml";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { newRequestId } from "../shared/http.ts";
 import { log } from "../shared/log.ts";
 import { MEMORY_HEADER, MEMORY_LIMIT_EXIT_CODE } from "./edge_host.ts";
@@ -322,6 +322,11 @@ export interface GatewayOptions {
   env: Record<string, string>;
   limits?: EdgeLimits;
   extraFunctions?: FunctionConfig[];
+  /**
+   * Run the built bundles in this folder (`<dir>/<name>/index.js`, from `task build`) instead of
+   * the sources config.toml names.
+   */
+  functionsDir?: string;
   /** Sees every access-log entry (tests). */
   onRequest?: (entry: FunctionRequestLog) => void;
 }
@@ -366,7 +371,9 @@ function gatewayUnauthorized(msg: string): Response {
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const limits = opts.limits ?? SUPABASE_LIMITS;
   const functions = [
-    ...await readFunctionConfig(opts.configFile),
+    ...(await readFunctionConfig(opts.configFile)).map((f) =>
+      opts.functionsDir ? { ...f, entrypoint: join(opts.functionsDir, f.name, "index.js") } : f
+    ),
     ...(opts.extraFunctions ?? []),
   ];
   const byName = new Map(functions.map((f) => [f.name, f]));

@@ -59,6 +59,8 @@ export interface StackOptions {
   autoWorker?: boolean;
   /** Functions mounted besides those in supabase/config.toml (test fixtures). */
   extraFunctions?: FunctionConfig[];
+  /** Run the bundles `task build` made in this folder instead of the sources. */
+  functionsDir?: string;
   /** The project's key mode (signing keys, legacy secret, new API keys); see local/keys.ts. */
   keyMode?: KeyMode;
   /** Edge Function limits (default: Supabase's, enforced). */
@@ -314,6 +316,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     env: functionEnv,
     limits: opts.limits ?? SUPABASE_LIMITS,
     extraFunctions: opts.extraFunctions,
+    functionsDir: opts.functionsDir,
     onRequest: opts.onFunctionRequest,
   });
   const worker = startLocalWorker({
