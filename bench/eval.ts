@@ -60,7 +60,7 @@ try {
     console.log(`${r.name.padEnd(26)} ${fmt(r.all)}          ${fmt(r.table)}`);
   }
   for (const r of results) {
-    if (r.name !== "hybrid" && r.name !== "BM25 (baseline)") continue;
+    if (r.name === "vector only" || r.name.startsWith("hybrid,")) continue;
     console.log(`\n${r.name} by kind:`);
     for (const [kind, s] of r.byKind) console.log(`  ${kind.padEnd(24)} ${fmt(s)}  (${s.n})`);
     if (r.misses.length) console.log(`${r.name} not at rank 1:\n  ${r.misses.join("\n  ")}`);
