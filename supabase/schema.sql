@@ -1168,7 +1168,7 @@ begin
                       from (select 1 from public.workbench_chunks c
                              where c.workbench_id = p_workbench_id
                                and c.fts operator(pg_catalog.@@) w.q
-                               and c.file_id = any (p_files)
+                               and (c.file_id = any (p_files)) is true
                              limit 1000) x) d
      order by d.df, w.lexeme
   loop
@@ -1181,7 +1181,7 @@ begin
         select c.id from public.workbench_chunks c
          where c.workbench_id = p_workbench_id
            and c.fts operator(pg_catalog.@@) v_word.q
-           and c.file_id = any (p_files)
+           and (c.file_id = any (p_files)) is true
            and not (c.id = any (v_ids))
          limit v_scan - cardinality(v_ids));
     end if;
@@ -1195,9 +1195,9 @@ begin
   -- avgdl)), k1 1.2, b 0.75.
   return query
   with d as (
-    select c.id, c.metadata ? 'row_start' as tab, c.fts,
-           (select coalesce(sum(coalesce(cardinality(u.positions), 1)), 1)
-              from unnest(c.fts) u)::double precision as dl
+    select c.id, c.metadata ? 'row_start' as tab,
+           pg_catalog.ts_filter(pg_catalog.setweight(c.fts, 'A', v_lex), '{a}') as fts,
+           greatest(pg_catalog.length(c.fts), 1)::double precision as dl
       from public.workbench_chunks c
      where c.id = any (v_ids)
   ), a as (
