@@ -209,9 +209,11 @@ select cron.schedule('workbench-vector-indexes', '30 seconds',
 --   - which rows: at most p_scan, taken word by word from the rarest (a common word's matches
 --     come last, so its cap cuts the least informative rows);
 --   - table rows first for numeric questions: when a word has a digit (a year, a quarter, an
---     amount) the score of a table chunk (metadata row_start) that also has a word without one
---     (the entity, the measure) is doubled, so the row of "Brazil's exports in 2011" outranks the
---     prose that names Brazil.
+--     amount) the score of a table chunk (metadata row_start) is doubled when it has the question's
+--     rarest word without a digit (what the question is about: the entity), and raised by half
+--     when it has another such word (the measure), so the row of "Nordics revenue in Q3 2025"
+--     outranks the prose that names the Nordics, while "group revenue in 2025" still finds the
+--     annual report's page before a revenue sheet that lacks "group".
 -- Without p_words: the rows matching p_query ranked by ts_rank_cd (pgTAP's access checks).
 create function private.rank_text_matches(
   p_workbench_id uuid,
@@ -236,6 +238,7 @@ declare
   v_lex text[];
   v_idf double precision[];
   v_numeric boolean;
+  v_entity text;
   v_word record;
 begin
   if p_words is null then
@@ -286,6 +289,9 @@ begin
     return;
   end if;
   v_numeric := exists (select 1 from unnest(v_lex) l where l ~ '[0-9]');
+  -- What the question is about: its rarest word without a digit (the list is rarest first).
+  v_entity := (select l from unnest(v_lex) with ordinality u(l, i) where l !~ '[0-9]'
+                order by i limit 1);
 
   -- BM25 of each row: sum over its words of idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl /
   -- avgdl)), k1 1.2, b 0.75.
@@ -303,7 +309,7 @@ begin
   ), s as (
     select d.id, d.tab,
            sum(q.idf * m.tf * 2.2 / (m.tf + 1.2 * (0.25 + 0.75 * d.dl / a.avgdl))) as bm25,
-           bool_or(not q.num) as named
+           bool_or(q.lexeme = v_entity) as entity, bool_or(not q.num) as named
       from d cross join a
       cross join lateral (select u.lexeme,
                                  coalesce(cardinality(u.positions), 1)::double precision as tf
@@ -311,7 +317,8 @@ begin
       join q on q.lexeme = m.lexeme
      group by d.id, d.tab
   )
-  select s.id, s.bm25 * case when v_numeric and s.tab and s.named then 2 else 1 end as r
+  select s.id, s.bm25 * case when not (v_numeric and s.tab) then 1 when s.entity then 2
+                             when s.named then 1.5 else 1 end as r
     from s
    order by r desc, s.id
    limit v_limit;
