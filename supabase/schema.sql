@@ -1179,24 +1179,98 @@ CREATE FUNCTION private.rank_text_matches(p_workbench_id uuid, p_query tsquery, 
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 #variable_conflict use_column
+declare
+  v_scan integer := least(greatest(coalesce(p_scan, 200), 1), 5000);
+  v_limit integer := least(greatest(coalesce(p_limit, 20), 1), 200);
+  v_n double precision;
+  v_ids uuid[] := '{}';
+  v_lex text[];
+  v_idf double precision[];
+  v_numeric boolean;
+  v_entity text;
+  v_word record;
 begin
-  -- At most p_scan matching rows are ranked (a common word matches thousands), the best p_limit
-  -- returned. With p_words: ranked by how many of those words a row has, then by cover density
-  -- normalised to [0, 1) (the "any word" list of public.search_workbench_chunks).
+  if p_words is null then
+    return query
+    select s.id, pg_catalog.ts_rank_cd(s.fts, p_query)::double precision as r
+      from (select c.id, c.fts from public.workbench_chunks c
+             where c.workbench_id = p_workbench_id
+               and c.fts operator(pg_catalog.@@) p_query
+               and c.file_id = any (p_files)
+             limit v_scan) s
+     order by r desc, s.id
+     limit v_limit;
+    return;
+  end if;
+
+  select coalesce(sum(f.chunks_done), 0)::double precision into v_n
+    from public.workbench_files f where f.id = any (p_files);
+  -- Each word with its document frequency (capped, see the header), rarest first; each quoted as
+  -- tsquery input quotes it (in '…', with \ and ' escaped).
+  for v_word in
+    select w.lexeme, w.q, d.df
+      from (select distinct l as lexeme,
+                   ('''' || replace(replace(l, '\', '\\'), '''', '''''') || '''')::tsquery as q
+              from unnest(p_words[1:64]) l where l <> '') w,
+           lateral (select count(*)::double precision as df
+                      from (select 1 from public.workbench_chunks c
+                             where c.workbench_id = p_workbench_id
+                               and c.fts operator(pg_catalog.@@) w.q
+                               and (c.file_id = any (p_files)) is true
+                             limit 1000) x) d
+     order by d.df, w.lexeme
+  loop
+    continue when v_word.df = 0;
+    v_lex := coalesce(v_lex, '{}') || v_word.lexeme;
+    v_idf := coalesce(v_idf, '{}') || pg_catalog.ln(
+      (greatest(v_n, v_word.df) - v_word.df + 0.5) / (v_word.df + 0.5) + 1);
+    if cardinality(v_ids) < v_scan then
+      v_ids := v_ids || array(
+        select c.id from public.workbench_chunks c
+         where c.workbench_id = p_workbench_id
+           and c.fts operator(pg_catalog.@@) v_word.q
+           and (c.file_id = any (p_files)) is true
+           and not (c.id = any (v_ids))
+         limit v_scan - cardinality(v_ids));
+    end if;
+  end loop;
+  if v_lex is null then
+    return;
+  end if;
+  v_numeric := exists (select 1 from unnest(v_lex) l where l ~ '[0-9]');
+  -- What the question is about: its rarest word without a digit (the list is rarest first).
+  v_entity := (select l from unnest(v_lex) with ordinality u(l, i) where l !~ '[0-9]'
+                order by i limit 1);
+
+  -- BM25 of each row: sum over its words of idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl /
+  -- avgdl)), k1 1.2, b 0.75.
   return query
-  select s.id,
-         case when p_words is null then pg_catalog.ts_rank_cd(s.fts, p_query)::double precision
-              else (select count(*) from unnest(p_words[1:64]) w
-                     where s.fts operator(pg_catalog.@@) w::tsquery)::double precision
-                   + pg_catalog.ts_rank_cd(s.fts, p_query, 32)
-         end as r
-    from (select c.id, c.fts from public.workbench_chunks c
-           where c.workbench_id = p_workbench_id
-             and c.fts operator(pg_catalog.@@) p_query
-             and c.file_id = any (p_files)
-           limit least(greatest(coalesce(p_scan, 200), 1), 5000)) s
+  with d as (
+    select c.id, c.metadata ? 'row_start' as tab,
+           pg_catalog.ts_filter(pg_catalog.setweight(c.fts, 'A', v_lex), '{a}') as fts,
+           greatest(pg_catalog.length(c.fts), 1)::double precision as dl
+      from public.workbench_chunks c
+     where c.id = any (v_ids)
+  ), a as (
+    select greatest(avg(d.dl), 1) as avgdl from d
+  ), q as (
+    select l.lexeme, l.idf, l.lexeme ~ '[0-9]' as num from unnest(v_lex, v_idf) l(lexeme, idf)
+  ), s as (
+    select d.id, d.tab,
+           sum(q.idf * m.tf * 2.2 / (m.tf + 1.2 * (0.25 + 0.75 * d.dl / a.avgdl))) as bm25,
+           bool_or(q.lexeme = v_entity) as entity, bool_or(not q.num) as named
+      from d cross join a
+      cross join lateral (select u.lexeme,
+                                 coalesce(cardinality(u.positions), 1)::double precision as tf
+                            from unnest(d.fts) u) m
+      join q on q.lexeme = m.lexeme
+     group by d.id, d.tab
+  )
+  select s.id, s.bm25 * case when not (v_numeric and s.tab) then 1 when s.entity then 2
+                             when s.named then 1.5 else 1 end as r
+    from s
    order by r desc, s.id
-   limit least(greatest(coalesce(p_limit, 20), 1), 200);
+   limit v_limit;
 end;
 $$;
 
@@ -2047,13 +2121,15 @@ CREATE FUNCTION public.search_workbench_chunks(p_workbench_id uuid, p_query_embe
 declare
   v_k integer := least(greatest(coalesce(p_match_count, 8), 1), 50);
   v_candidates integer := least(greatest(coalesce(p_candidates, 20), v_k), 200);
-  v_rrf_k integer := greatest(coalesce(p_rrf_k, 60), 1);
   v_scan integer := least(greatest(coalesce(p_text_scan_limit, 200), v_candidates), 5000);
   v_files uuid[];
   v_names text[];
   v_vec uuid[] := '{}';
   v_txt uuid[] := '{}';
+  v_vec_d double precision[] := '{}';
+  v_txt_s double precision[] := '{}';
   v_words text[];
+  v_or text;
   v_query tsquery;
   v_indexed boolean;
   v_exact boolean := coalesce(current_setting('retrieval.exact_scan', true), '') in ('on', 'true');
@@ -2084,7 +2160,8 @@ begin
       perform set_config('enable_indexscan', 'off', true);
     end if;
     execute format($q$
-      select coalesce(array_agg(n.id order by n.d, n.id), '{}')
+      select coalesce(array_agg(n.id order by n.d, n.id), '{}'),
+             coalesce(array_agg(n.d order by n.d, n.id), '{}')
         from (select c.id, c.embedding operator(extensions.<=>) $1 as d
                 from public.workbench_chunks c
                where c.workbench_id = %L
@@ -2093,7 +2170,7 @@ begin
                order by c.embedding operator(extensions.<=>) $1
                limit $4) n
     $q$, p_workbench_id)
-      into v_vec
+      into v_vec, v_vec_d
       using p_query_embedding, p_embedding_model, v_files, v_candidates;
     if v_indexed then
       perform set_config('enable_seqscan', 'on', true), set_config('enable_bitmapscan', 'on', true),
@@ -2104,41 +2181,54 @@ begin
   end if;
 
   if coalesce(p_text_weight, 1) > 0 and coalesce(btrim(p_query_text), '') <> '' then
-    -- The chunks that have every word; when none has, the chunks that have any, ranked by how
-    -- many of the query's words they have, then by cover density (normalised to [0, 1)).
-    v_query := websearch_to_tsquery('english', p_query_text);
-    while numnode(v_query) > 0 loop
+    -- BM25 over the chunks with any of the query's words (see private.rank_text_matches).
+    v_words := tsvector_to_array(to_tsvector('english', p_query_text));
+    -- A month written out or abbreviated ("June", "Jun"): each form finds the other.
+    select array_agg(distinct w) into v_words
+      from (select unnest(v_words) as w
+            union all
+            select unnest(tsvector_to_array(m.v))
+              from (select to_tsvector('english', a || ' ' || b) as v
+                      from (values ('January', 'Jan'), ('February', 'Feb'), ('March', 'Mar'),
+                                   ('April', 'Apr'), ('June', 'Jun'), ('July', 'Jul'),
+                                   ('August', 'Aug'), ('September', 'Sep'), ('October', 'Oct'),
+                                   ('November', 'Nov'), ('December', 'Dec')) p(a, b)) m
+             where tsvector_to_array(m.v) && v_words) x;
+    if cardinality(v_words) > 0 then
+      -- Each lexeme quoted as tsquery input quotes it: in '…', with \ and ' escaped.
+      select string_agg('''' || replace(replace(l, '\', '\\'), '''', '''''') || '''', ' | ')
+        into v_or from unnest(v_words) l;
+      v_query := v_or::tsquery;
       -- For a caller under RLS, the candidates come from public.workbench_text_candidates (as
       -- the table owner, so the index serves them); for one RLS does not apply to, directly.
       if v_direct then
-        select coalesce(array_agg(t.chunk_id order by t.rank desc, t.chunk_id), '{}') into v_txt
+        select coalesce(array_agg(t.chunk_id order by t.rank desc, t.chunk_id), '{}'),
+               coalesce(array_agg(t.rank order by t.rank desc, t.chunk_id), '{}')
+          into v_txt, v_txt_s
           from private.rank_text_matches(p_workbench_id, v_query, v_files, v_scan, v_candidates,
                                          v_words) t;
       else
-        select coalesce(array_agg(t.chunk_id order by t.rank desc, t.chunk_id), '{}') into v_txt
+        select coalesce(array_agg(t.chunk_id order by t.rank desc, t.chunk_id), '{}'),
+               coalesce(array_agg(t.rank order by t.rank desc, t.chunk_id), '{}')
+          into v_txt, v_txt_s
           from public.workbench_text_candidates(p_workbench_id, v_query, v_files, v_scan,
                                                 v_candidates, v_words) t;
       end if;
-      exit when cardinality(v_txt) > 0 or v_words is not null;
-      -- Each lexeme quoted as tsquery input quotes it: in '…', with \ and ' escaped.
-      select array_agg(q), string_agg(q, ' | ')::tsquery into v_words, v_query
-        from unnest(tsvector_to_array(to_tsvector('english', p_query_text))) l,
-             lateral (select '''' || replace(replace(l, '\', '\\'), '''', '''''') || '''' as q) e;
-      -- (With one word, "any" is "all": nothing more to find.)
-      exit when v_query is null or cardinality(v_words) < 2;
-    end loop;
+    end if;
   end if;
 
   return query
   with v as (
-    select u.id, u.r::integer as r from unnest(v_vec) with ordinality as u(id, r)
+    select u.id, u.r::integer as r, u.d from unnest(v_vec, v_vec_d) with ordinality as u(id, d, r)
   ), t as (
-    select u.id, u.r::integer as r from unnest(v_txt) with ordinality as u(id, r)
+    select u.id, u.r::integer as r, u.s from unnest(v_txt, v_txt_s) with ordinality as u(id, s, r)
+  ), top as (
+    select nullif(max(t.s), 0) as s from t
   ), fused as (
     select coalesce(v.id, t.id) as id, v.r as vr, t.r as tr,
-           coalesce(coalesce(p_vector_weight, 1) / (v_rrf_k + v.r), 0)
-             + coalesce(coalesce(p_text_weight, 1) / (v_rrf_k + t.r), 0) as s
-      from v full join t on t.id = v.id
+           coalesce(coalesce(p_vector_weight, 1) * greatest(1 - v.d, 0), 0)
+             + coalesce(coalesce(p_text_weight, 1) * t.s / top.s, 0) as s
+      from v full join t on t.id = v.id cross join top
   )
   select c.id, c.file_id, f.name, c.chunk_index, c.content, c.metadata, fused.vr, fused.tr,
          fused.s::double precision

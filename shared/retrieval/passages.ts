@@ -16,7 +16,7 @@ export interface Passage {
   rowStart?: number | null;
   rowEnd?: number | null;
   heading?: string | null;
-  /** RRF score (higher is better). */
+  /** Fused score: weighted cosine similarity plus BM25 relative to the best (higher is better). */
   score: number;
   /** 1-based rank in the vector list, null when the chunk was not in it. */
   vectorRank?: number | null;

@@ -1,8 +1,8 @@
 /**
  * Retrieval for chat and reports: forms the search query from the question and the user's earlier
  * turns, embeds it with the model the workbench's chunks were embedded with, and runs the hybrid
- * search (`public.search_workbench_chunks`: pgvector cosine + full text, fused by reciprocal rank
- * fusion) in the caller's transaction, so row level security applies (run it inside
+ * search (`public.search_workbench_chunks`: pgvector cosine + full text ranked by BM25, fused by
+ * their scores) in the caller's transaction, so row level security applies (run it inside
  * shared/db.ts `asUser`). The passages are trimmed to the context budget in tokens (≈ 4 characters
  * a token, as shared/chunking.ts counts).
  *

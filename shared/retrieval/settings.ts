@@ -1,5 +1,5 @@
 /**
- * Retrieval settings: how many passages an answer gets, how the two ranked lists are fused, and
+ * Retrieval settings: how many passages an answer gets, how the two ranked lists are weighed, and
  * how much of the prompt the passages may take. They come from the function's environment
  * (`RETRIEVAL_*`), with the defaults below (chosen on `task eval`, see docs/retrieval.md); the
  * database-side setting (the chunk count at which a workbench gets its own vector index) is in
@@ -10,7 +10,10 @@ import { z } from "zod";
 export interface RetrievalSettings {
   /** Passages returned (before the context budget). */
   topK: number;
-  /** The RRF constant: score = w / (rrfK + rank) summed over the lists. */
+  /**
+   * The former RRF constant. Unused: the search fuses the lists by score (docs/retrieval.md); kept
+   * so `RETRIEVAL_RRF_K` and the SQL signature stay valid.
+   */
   rrfK: number;
   /** Weight of the vector list in the fusion (0 disables it). */
   vectorWeight: number;

@@ -1,5 +1,5 @@
 -- Search: retrieval under the caller's rights, full-text candidates through the index, and the
--- any-word fallback. Three scenarios in one transaction, each with its own people and workbenches
+-- any-word ranking. Three scenarios in one transaction, each with its own people and workbenches
 -- (identifiers are unique in this file):
 --   1. retrieval: public.search_workbench_chunks runs as the caller (SECURITY INVOKER), members
 --      find their workbench's chunks, non-members find nothing, anon cannot call it; the chunk
@@ -9,9 +9,9 @@
 --      workbench the caller can read (the read policies' own set), returns ids and ranks only,
 --      never chunks of another workbench, and the search (still SECURITY INVOKER) finds rare
 --      words through it; vectors are stored in the row (MAIN);
---   3. text fallback: when no chunk has every word of the query, the chunks that have any come
---      back, the ones with more of the words first; as a user (through the candidates) and as the
---      service role (directly), never for an outsider.
+--   3. any word (BM25): the chunks that have any word of the query come back, the ones with more
+--      of the words first, whether or not a chunk has them all; as a user (through the
+--      candidates) and as the service role (directly), never for an outsider.
 begin;
 create extension if not exists pgtap with schema extensions;
 select plan(49);
@@ -283,7 +283,7 @@ select results_eq($$ select chunk_id, text_rank from public.search_workbench_chu
   'the service role (RLS does not apply to it) finds text matches in any workbench');
 reset role;
 
--- ================================================================== 3. text fallback
+-- ================================================================== 3. any word (BM25)
 -- The chunks a text-only search of wendy's workbench returns, with their full-text rank.
 create function tests.text_hits(p_query text) returns table (chunk_id uuid, text_rank integer)
 language sql
@@ -316,8 +316,8 @@ select results_eq($$ select * from tests.text_hits('zorblatt contract quixotic')
   $$ values (tests.uuid_for('wendy-c1'), 1), (tests.uuid_for('wendy-c2'), 2) $$,
   'no chunk has every word: the owner gets the chunks with any, more of the words first');
 select results_eq($$ select * from tests.text_hits('zorblatt contract') $$,
-  $$ values (tests.uuid_for('wendy-c1'), 1) $$,
-  'a chunk has every word: only such chunks come back, no fallback');
+  $$ values (tests.uuid_for('wendy-c1'), 1), (tests.uuid_for('wendy-c2'), 2) $$,
+  'a chunk has every word: it comes first, the chunks with some of them after (BM25)');
 select results_eq($$ select * from tests.text_hits('"contract zorblatt"') $$,
   $$ values (tests.uuid_for('wendy-c1'), 1), (tests.uuid_for('wendy-c2'), 2) $$,
   'a phrase in another order matches no chunk: its words are looked up one by one');
@@ -341,10 +341,10 @@ reset role;
 set local role service_role;
 select results_eq($$ select * from tests.text_hits('zorblatt contract quixotic') $$,
   $$ values (tests.uuid_for('wendy-c1'), 1), (tests.uuid_for('wendy-c2'), 2) $$,
-  'the service role (RLS does not apply to it) gets the same fallback');
+  'the service role (RLS does not apply to it) gets the same any-word ranking');
 select results_eq($$ select * from tests.text_hits('zorblatt contract') $$,
-  $$ values (tests.uuid_for('wendy-c1'), 1) $$,
-  'and the same every-word pass');
+  $$ values (tests.uuid_for('wendy-c1'), 1), (tests.uuid_for('wendy-c2'), 2) $$,
+  'and the same ranking when a chunk has every word');
 reset role;
 
 select * from finish();
