@@ -49,7 +49,7 @@ CREATE DOMAIN private.free_text AS text
 --
 
 CREATE DOMAIN private.name_text AS text
-	CONSTRAINT name_text_check CHECK (((VALUE !~ '[\u0001-\u001f\u007f-\u009f]'::text) AND (VALUE IS NFC NORMALIZED) AND (VALUE !~ '^[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'::text) AND (VALUE !~ '[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$'::text) AND ((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 200)) AND (regexp_replace(VALUE, '[\s\u0001-\u001f\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u08e2\u115f\u1160\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u2800\u3000\u3164\ufeff\uffa0\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]'::text, ''::text, 'g'::text) <> ''::text)));
+	CONSTRAINT name_text_check CHECK (((VALUE !~ '[\u0001-\u001f\u007f-\u009f]'::text) AND (VALUE IS NFC NORMALIZED) AND (VALUE !~ '^[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'::text) AND (VALUE !~ '[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$'::text) AND ((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 200)) AND (regexp_replace(VALUE, '[\s\u0001-\u001f\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u2800\u3000\u3164\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]'::text, ''::text, 'g'::text) <> ''::text)));
 
 --
 -- Name: add_company_creator(); Type: FUNCTION; Schema: private; Owner: -

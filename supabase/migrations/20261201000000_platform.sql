@@ -129,9 +129,11 @@ create domain private.name_text as text check (
   and value !~ '[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$'
   and char_length(value) between 1 and 200
   and regexp_replace(value,
-        '[\s\u0001-\u001f\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u08e2\u115f\u1160'
-        '\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u2800\u3000\u3164'
-        '\ufeff\uffa0\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]', '', 'g') <> '');
+        '[\s\u0001-\u001f\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891'
+        '\u08e2\u115f\u1160\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064'
+        '\u2066-\u206f\u2800\u3000\u3164\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd'
+        '\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001'
+        '\U000e0020-\U000e007f]', '', 'g') <> '');
 -- Free text (may span lines): no control characters but tab, line feed and carriage return, NFC,
 -- trimmed. Columns add their length limit.
 create domain private.free_text as text check (

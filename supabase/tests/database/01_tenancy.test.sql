@@ -15,7 +15,7 @@
 --      only for fellow company members.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(183);
+select plan(184);
 
 -- ================================================================== 1. RLS across tenants
 -- alice owns things, bob is another tenant, carol a viewer on alice's workbench, dave a company
@@ -139,6 +139,8 @@ select throws_ok($$ insert into public.company (name) values (E'Bob\u0007Corp') 
   '23514', null, 'a company name with a control character is refused');
 select throws_ok($$ insert into public.workbench (name) values (E'\u200b ') $$,
   '23514', null, 'a workbench name with nothing visible is refused');
+select throws_ok($$ insert into public.workbench (name) values (E'\U0001D173\U000110BD') $$,
+  '23514', null, 'so is one of format characters outside the BMP (as the functions refuse it)');
 select throws_ok($$ insert into public.company (name, created_by)
   values ('Forged', tests.get_supabase_uid('alice')) $$,
   '42501', null, 'the creator of a company is never the client''s to say');
