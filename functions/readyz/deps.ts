@@ -13,6 +13,8 @@ export interface ReadyzDeps {
   timeoutMs?: number;
   /** For the kick check's request to `<project_url>/functions/v1/healthz` (tests pass a fake). */
   fetch?: typeof fetch;
+  /** The clock the kick check's reuse is timed by (tests pass a fake). */
+  now?: () => number;
 }
 
 /** The function's dependencies from its environment (index.ts). */

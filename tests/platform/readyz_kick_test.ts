@@ -11,6 +11,7 @@ import { serve } from "../../shared/http.ts";
 import { REQUIRED_QUEUES } from "../../shared/queues.ts";
 import { createReadyzHandler } from "../../functions/readyz/handler.ts";
 import { checkKick } from "../../functions/readyz/kick_check.ts";
+import { KICK_CHECK_TTL_MS } from "../../functions/readyz/readiness_route.ts";
 
 const SERVICE_KEY = "sb_secret_service";
 const PROJECT_URL = "https://abcd.supabase.co";
@@ -130,4 +131,54 @@ Deno.test("`checkKick()` asks healthz at project_url, without the key", async ()
   );
   assert.deepEqual(result, { kick: "ok" });
   assert.deepEqual(urls, [`${PROJECT_URL}/functions/v1/healthz`]);
+});
+
+Deno.test("`readyz` reuses a passing kick check for anonymous probes for 30 s, never for the service key nor a failing check", async () => {
+  let clock = 0;
+  const good = fakeFetch();
+  const handler = serve(
+    "readyz",
+    createReadyzHandler({
+      sql: fakeSql({ project_url: PROJECT_URL, service_role_key: SERVICE_KEY }),
+      verifier,
+      config: {} as never,
+      fetch: good.fn,
+      now: () => clock,
+    }),
+  );
+  const probe = async () => {
+    const res = await handler(new Request("http://local/functions/v1/readyz"));
+    await res.body?.cancel();
+    return res.status;
+  };
+  assert.deepEqual([await probe(), await probe(), await probe()], [200, 200, 200]);
+  assert.equal(good.urls.length, 1, "anonymous probes within 30 s reuse the first check");
+  clock = KICK_CHECK_TTL_MS;
+  assert.equal(await probe(), 200);
+  assert.equal(good.urls.length, 2, "checked again once it is 30 s old");
+  const operator = await handler(
+    new Request("http://local/functions/v1/readyz", {
+      headers: { authorization: `Bearer ${SERVICE_KEY}` },
+    }),
+  );
+  await operator.body?.cancel();
+  assert.equal(good.urls.length, 3, "the service key always gets a fresh check");
+
+  const bad = fakeFetch(500);
+  const failing = serve(
+    "readyz",
+    createReadyzHandler({
+      sql: fakeSql({ project_url: PROJECT_URL, service_role_key: SERVICE_KEY }),
+      verifier,
+      config: {} as never,
+      fetch: bad.fn,
+      now: () => 0,
+    }),
+  );
+  for (let i = 0; i < 2; i++) {
+    const res = await failing(new Request("http://local/functions/v1/readyz"));
+    await res.body?.cancel();
+    assert.equal(res.status, 503);
+  }
+  assert.equal(bad.urls.length, 2, "a failing check is not reused");
 });
