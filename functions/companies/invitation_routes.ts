@@ -114,7 +114,7 @@ export function invitationRoutes(deps: CompaniesDeps): Route[] {
             const mail = invitationMail(row.email, company.name, row.role, link, row.expires_at);
             await mailer.send({
               ...mail,
-              idempotencyKey: `invitation/${row.id}/${token.slice(0, 16)}`,
+              idempotencyKey: `invitation/${row.id}/${hashHex.slice(0, 16)}`,
             }).catch((err) => {
               log.error("invitation mail failed", { invitation_id: row.id, error: String(err) });
               throw new HttpError(
