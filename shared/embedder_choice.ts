@@ -8,6 +8,17 @@ export const DEFAULT_HF_MODEL = "sentence-transformers/all-MiniLM-L6-v2";
 export const LOCAL_MODEL = "local/hashed-bag-of-words-384-v1";
 export const SUPABASE_AI_MODEL = "supabase/gte-small";
 
+/** gte-small reads at most 512 tokens, two of them its own ([CLS] and [SEP]). */
+export const GTE_SMALL_MAX_TOKENS = 512;
+/**
+ * No tokenizer ships with the functions, so inputs are cut by characters: 3 per token, below the
+ * ~4 of English prose in gte-small's WordPiece vocabulary, because figures, codes and table rows
+ * split into more tokens per character. Conservative: a cut input is at most 510 tokens unless
+ * the text averages under 3 characters per token.
+ */
+export const GTE_SMALL_CHARS_PER_TOKEN = 3;
+export const GTE_SMALL_MAX_CHARS = (GTE_SMALL_MAX_TOKENS - 2) * GTE_SMALL_CHARS_PER_TOKEN;
+
 /** The part of the Edge Runtime's `Supabase.ai` API used here. */
 export interface SupabaseAi {
   Session: new (model: string) => {

@@ -14,6 +14,7 @@ import { InferenceClient } from "@huggingface/inference";
 import {
   DEFAULT_HF_MODEL,
   EMBEDDING_DIMENSIONS,
+  GTE_SMALL_MAX_CHARS,
   LOCAL_MODEL,
   SUPABASE_AI_MODEL,
   type SupabaseAi,
@@ -27,6 +28,13 @@ export interface Embedder {
   model: string;
   dimensions: number;
   embed(texts: string[]): Promise<number[][]>;
+  /**
+   * The model runs inside this request (Supabase.ai): on the Edge Runtime its time is the
+   * request's CPU, not waiting, so an indexing step budgets it as CPU (shared/indexing/step.ts).
+   */
+  inProcess?: boolean;
+  /** The longest input the model reads, in characters; longer inputs are cut to it. */
+  maxInputChars?: number;
 }
 
 /** The embedding service failed; retrying later may help. */
@@ -130,18 +138,43 @@ export function createHfEmbedder(opts: HfOptions): Embedder {
   };
 }
 
-/** Embeds with the Edge Runtime's built-in gte-small model (384 dimensions, mean-pooled). */
-export function createSupabaseAiEmbedder(ai: SupabaseAi): Embedder {
+/**
+ * `text` cut to at most `maxChars` characters, at the last space of its final 64 characters when
+ * there is one (so the model does not read half a word). Shorter texts are returned as they are.
+ */
+export function cutToModelInput(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const cut = text.slice(0, maxChars);
+  const space = cut.lastIndexOf(" ");
+  return space >= maxChars - 64 && space > 0 ? cut.slice(0, space) : cut;
+}
+
+/**
+ * Embeds with the Edge Runtime's built-in gte-small model (384 dimensions, mean-pooled), one
+ * `session.run` per text as Supabase's own examples do. Its input limit is 512 tokens: longer
+ * texts are cut to GTE_SMALL_MAX_CHARS here, so what the vector stands for is what we chose,
+ * not what the runtime happens to drop. Indexing chunks small enough for it (step.ts).
+ */
+export function createSupabaseAiEmbedder(
+  ai: SupabaseAi,
+  opts: { maxInputChars?: number } = {},
+): Embedder {
   const session = new ai.Session("gte-small");
+  const maxInputChars = opts.maxInputChars ?? GTE_SMALL_MAX_CHARS;
   return {
     model: SUPABASE_AI_MODEL,
     dimensions: EMBEDDING_DIMENSIONS,
+    inProcess: true,
+    maxInputChars,
     async embed(texts) {
       const out: number[][] = [];
       for (const text of texts) {
         let raw: unknown;
         try {
-          raw = await session.run(text, { mean_pool: true, normalize: true });
+          raw = await session.run(cutToModelInput(text, maxInputChars), {
+            mean_pool: true,
+            normalize: true,
+          });
         } catch (err) {
           throw new EmbeddingError("the built-in embedding model failed", { cause: err });
         }

@@ -10,6 +10,14 @@
  * of its own work (reading, chunking, embedding; not waiting for the database or the embedding
  * service), `pdfPagesPerStep` pages, or the end of the file (then the file is `indexed`).
  *
+ * The built-in embedder (Supabase.ai gte-small, used without HF_TOKEN) runs in the request: its
+ * time is the request's CPU on the Edge Runtime (about 2 s), not waiting. So with it the step
+ * counts the model's time as CPU, on a budget of its own (`builtinEmbedMsPerStep`), and stops
+ * before the chunks it has taken would overrun it: their cost is predicted from
+ * `builtinEmbedMsPerChunk` (or the cost measured so far in the step, if higher). It also takes at
+ * most `builtinEmbedMsPerStep / builtinEmbedMsPerChunk` chunks, embeds `builtinEmbedBatchSize` at
+ * a time, and chunks no larger than the model reads (512 tokens): `stepPlan()`.
+ *
  * Chunk indexes continue from the cursor's `next_chunk` and the chunks only depend on the cursor,
  * never on where a step stopped, so a step redone after a crash (its transaction rolled back)
  * writes exactly what it would have. Every write to the file row is guarded by the state the step
@@ -20,7 +28,7 @@
  * the embed step below; a previous-format `extract` cursor starts the file over.
  */
 import { z } from "zod";
-import { type Chunk, Chunker, ChunkerState } from "../chunking.ts";
+import { CHARS_PER_TOKEN, type Chunk, Chunker, ChunkerState } from "../chunking.ts";
 import type { Sql } from "../db.ts";
 import { type Embedder, EmbeddingError, toVectorLiteral } from "../embeddings.ts";
 import {
@@ -47,6 +55,12 @@ export interface StepConfig {
   overlapTokens: number;
   /** PDFs with more pages end in `error` (uploads check this too, when the count is cheap). */
   maxPdfPages: number;
+  /** Built-in embedder: CPU milliseconds one chunk is assumed to cost before any is measured. */
+  builtinEmbedMsPerChunk: number;
+  /** Built-in embedder: CPU milliseconds of the model a step may spend (besides `stepWorkMs`). */
+  builtinEmbedMsPerStep: number;
+  /** Built-in embedder: chunks per `embed()` call. */
+  builtinEmbedBatchSize: number;
 }
 
 export const DEFAULT_STEP_CONFIG: StepConfig = {
@@ -58,6 +72,11 @@ export const DEFAULT_STEP_CONFIG: StepConfig = {
   chunkTokens: 800,
   overlapTokens: 200,
   maxPdfPages: 200,
+  // Assumed, not measured here: a full chunk (~380 tokens) through gte-small's 12 layers is
+  // ~16 GFLOP, 100-300 ms on one core. 300 ms of reading + 1000 ms of model stays under 2 s.
+  builtinEmbedMsPerChunk: 150,
+  builtinEmbedMsPerStep: 1000,
+  builtinEmbedBatchSize: 2,
 };
 
 /** The step config from INDEX_* environment variables, defaults for the rest. */
@@ -75,6 +94,68 @@ export function stepConfigFromEnv(env: Record<string, string | undefined>): Step
     embedChunksPerStep: number("INDEX_EMBED_CHUNKS_PER_STEP", d.embedChunksPerStep),
     embedBatchSize: number("INDEX_EMBED_BATCH_SIZE", d.embedBatchSize),
     maxPdfPages: number("INDEX_MAX_PDF_PAGES", d.maxPdfPages),
+    builtinEmbedMsPerChunk: number("INDEX_BUILTIN_EMBED_MS_PER_CHUNK", d.builtinEmbedMsPerChunk),
+    builtinEmbedMsPerStep: number("INDEX_BUILTIN_EMBED_MS_PER_STEP", d.builtinEmbedMsPerStep),
+    builtinEmbedBatchSize: number("INDEX_BUILTIN_EMBED_BATCH_SIZE", d.builtinEmbedBatchSize),
+  };
+}
+
+/** How a step reads, chunks and embeds with a given embedder. */
+export interface StepPlan {
+  /** Chunks per `embed()` call (and per pump). */
+  batchSize: number;
+  /** Chunks a step takes at most. */
+  chunksPerStep: number;
+  /** Milliseconds of CPU after which the step stops (the model's included when it is in-process). */
+  cpuBudgetMs: number;
+  /** Predicted CPU of a chunk not embedded yet (0: embedding is waiting, not CPU). */
+  msPerChunk: number;
+  chunkTokens: number;
+  overlapTokens: number;
+  /**
+   * Bytes a CSV or text reader parses between two budget checks (undefined: the reader's 256 KB).
+   * For an in-process model one chunk's worth, so a step stops within about a chunk of its budget.
+   */
+  sliceBytes?: number;
+}
+
+/** The step's plan for `embedder`: the config as is, or sized for an in-process model. */
+export function stepPlan(
+  config: StepConfig,
+  embedder: Pick<Embedder, "inProcess" | "maxInputChars">,
+): StepPlan {
+  // Chunks the model reads whole (the chunker counts CHARS_PER_TOKEN characters per token).
+  const chunkTokens = embedder.maxInputChars
+    ? Math.max(
+      1,
+      Math.min(config.chunkTokens, Math.floor(embedder.maxInputChars / CHARS_PER_TOKEN)),
+    )
+    : config.chunkTokens;
+  const overlapTokens = Math.min(
+    config.overlapTokens,
+    Math.floor(chunkTokens * config.overlapTokens / config.chunkTokens),
+  );
+  if (!embedder.inProcess) {
+    return {
+      batchSize: config.embedBatchSize,
+      chunksPerStep: config.extractChunksPerStep,
+      cpuBudgetMs: config.stepWorkMs,
+      msPerChunk: 0,
+      chunkTokens,
+      overlapTokens,
+    };
+  }
+  const modelChunks = Math.floor(config.builtinEmbedMsPerStep / config.builtinEmbedMsPerChunk);
+  const chunksPerStep = Math.max(1, Math.min(config.extractChunksPerStep, modelChunks));
+  const batchSize = Math.max(1, Math.min(config.embedBatchSize, config.builtinEmbedBatchSize));
+  return {
+    batchSize,
+    chunksPerStep,
+    cpuBudgetMs: config.stepWorkMs + config.builtinEmbedMsPerStep,
+    msPerChunk: config.builtinEmbedMsPerChunk,
+    chunkTokens,
+    overlapTokens,
+    sliceBytes: chunkTokens * CHARS_PER_TOKEN,
   };
 }
 
@@ -94,6 +175,8 @@ export interface StepDeps {
   store: ObjectStore;
   embedder: Embedder;
   config: StepConfig;
+  /** Milliseconds, monotonic: times each `embed()` call (tests pass a fake clock). */
+  now?: () => number;
 }
 
 /** The file moved on (another worker, a delete) while this step ran; nothing was written. */
@@ -180,12 +263,32 @@ class ChunkEmbedder {
   count = 0;
   /** Time spent waiting on the embedding service (not the step's own work). */
   waitedMs = 0;
+  /** Time an in-process model ran (CPU on the Edge Runtime), and the chunks it embedded. */
+  modelMs = 0;
+  private modelChunks = 0;
+  private readonly now: () => number;
 
   constructor(
     private readonly deps: StepDeps,
     private readonly file: FileRow,
     private nextIndex: number,
-  ) {}
+    private readonly plan: StepPlan,
+  ) {
+    this.now = deps.now ?? (() => performance.now());
+  }
+
+  /**
+   * CPU milliseconds of the in-process model if the step reads on: spent so far, plus predicted
+   * for the chunks taken and not embedded yet and for two more (what the next read, one chunk's
+   * worth of bytes, may complete besides the chunk it was filling),
+   * at the assumed cost per chunk or the cost measured in this step if higher. 0 for a remote or
+   * local embedder, and before the step has taken a chunk (so every step makes progress).
+   */
+  modelCpuMs(): number {
+    if (!this.deps.embedder.inProcess || this.count === 0) return 0;
+    const measured = this.modelChunks > 0 ? this.modelMs / this.modelChunks : 0;
+    return this.modelMs + (this.pending.length + 2) * Math.max(this.plan.msPerChunk, measured);
+  }
 
   get failed(): boolean {
     return this.error !== undefined;
@@ -198,8 +301,8 @@ class ChunkEmbedder {
 
   /** Embeds every full batch; never throws (a failure is reported by `finish`). */
   async pump(): Promise<void> {
-    while (!this.failed && this.pending.length >= this.deps.config.embedBatchSize) {
-      await this.embed(this.pending.splice(0, this.deps.config.embedBatchSize));
+    while (!this.failed && this.pending.length >= this.plan.batchSize) {
+      await this.embed(this.pending.splice(0, this.plan.batchSize));
     }
   }
 
@@ -208,10 +311,21 @@ class ChunkEmbedder {
     this.nextIndex += batch.length;
     let vectors: number[][];
     try {
+      const t0 = this.now();
       const embedding = this.deps.embedder.embed(batch.map((c) => c.content));
-      const t1 = performance.now();
+      const t1 = this.now();
       vectors = await embedding;
-      this.waitedMs += performance.now() - t1; // a remote embedder's latency; ~0 for a local one
+      const t2 = this.now();
+      if (this.deps.embedder.inProcess) {
+        // The model's time, call included, is CPU: counted by modelCpuMs(), so kept out of the
+        // wall-clock stand-in below (where /proc's thread clock is read instead, it may count
+        // twice: on the safe side).
+        this.modelMs += t2 - t0;
+        this.modelChunks += batch.length;
+        this.waitedMs += t2 - t0;
+      } else {
+        this.waitedMs += t2 - t1; // a remote embedder's latency; ~0 for a local one
+      }
       if (vectors.length !== batch.length) {
         throw new EmbeddingError(
           `the embedding service returned ${vectors.length} vectors for ${batch.length} texts`,
@@ -277,22 +391,24 @@ async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> 
   const { progress, restart } = readProgress(file);
   const bytes = await deps.store.download(WORKBENCH_BUCKET, file.storage_path);
   const config = deps.config;
+  const plan = stepPlan(config, deps.embedder);
   // Read, chunk and embed first, with no transaction open; then write it all in one.
-  const chunks = new ChunkEmbedder(deps, file, progress.next_chunk);
+  const chunks = new ChunkEmbedder(deps, file, progress.next_chunk, plan);
   const chunker = new Chunker(
-    { maxTokens: config.chunkTokens, overlapTokens: config.overlapTokens },
+    { maxTokens: plan.chunkTokens, overlapTokens: plan.overlapTokens },
     progress.chunker,
   );
   chunker.onChunk = (chunk) => chunks.add(chunk);
   const work = workClock(() => chunks.waitedMs);
   const budget: ReadBudget = {
     exhausted: () =>
-      chunks.failed || chunks.count >= config.extractChunksPerStep ||
-      work() >= config.stepWorkMs,
+      chunks.failed || chunks.count >= plan.chunksPerStep ||
+      work() + chunks.modelCpuMs() >= plan.cpuBudgetMs,
     pause: () => chunks.pump(),
   };
   const read = await readFile(file.file_type, bytes, progress.reader, chunker, budget, {
     pdfPages: config.pdfPagesPerStep,
+    sliceBytes: plan.sliceBytes,
   });
   if (read.pageCount !== undefined && read.pageCount > config.maxPdfPages) {
     throw new ParseError(
@@ -344,12 +460,15 @@ async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> 
 }
 
 async function embedStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> {
+  // With the built-in model, no more than its CPU budget's worth of chunks (stepPlan()).
+  const plan = stepPlan(deps.config, deps.embedder);
+  const limit = Math.min(deps.config.embedChunksPerStep, plan.chunksPerStep);
   const pending = await deps.sql<{ id: string; content: string }[]>`
     select id, content from public.workbench_chunks
      where file_id = ${file.id} and embedding is null
-     order by chunk_index limit ${deps.config.embedChunksPerStep}`;
-  for (let i = 0; i < pending.length; i += deps.config.embedBatchSize) {
-    const batch = pending.slice(i, i + deps.config.embedBatchSize);
+     order by chunk_index limit ${limit}`;
+  for (let i = 0; i < pending.length; i += plan.batchSize) {
+    const batch = pending.slice(i, i + plan.batchSize);
     const vectors = await deps.embedder.embed(batch.map((c) => c.content));
     const ids = batch.map((c) => c.id);
     const literals = vectors.map(toVectorLiteral);

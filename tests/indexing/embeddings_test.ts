@@ -2,15 +2,18 @@ import assert from "node:assert/strict";
 import {
   createHfEmbedder,
   createLocalEmbedder,
+  cutToModelInput,
   DEFAULT_HF_MODEL,
   embedderChoice,
   embedderFromEnv,
   EMBEDDING_DIMENSIONS,
   EmbeddingError,
+  GTE_SMALL_MAX_CHARS,
   LOCAL_MODEL,
   SUPABASE_AI_MODEL,
 } from "../../shared/embeddings.ts";
 import { startFakeHf } from "../fakes/huggingface.ts";
+import { fakeSupabaseAi } from "../fakes/supabase_ai.ts";
 
 const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
 
@@ -65,20 +68,8 @@ Deno.test("embedderFromEnv() picks Hugging Face with a token and the local embed
   assert.equal(embedderFromEnv({ HF_TOKEN: "hf_x", EMBEDDING_MODEL: "org/m" }).model, "org/m");
 });
 
-/** A stand-in for the Edge Runtime's `Supabase.ai` (gte-small): records what it was asked. */
-function fakeRuntime(dimensions = EMBEDDING_DIMENSIONS) {
-  const calls: { model: string; input: string; opts: unknown }[] = [];
-  class Session {
-    constructor(readonly model: string) {}
-    run(input: string, opts: unknown) {
-      calls.push({ model: this.model, input, opts });
-      const v = new Float32Array(dimensions);
-      v[input.length % dimensions] = 1;
-      return Promise.resolve(v);
-    }
-  }
-  return { runtime: { Supabase: { ai: { Session } } }, calls };
-}
+/** The stand-in for the Edge Runtime's `Supabase.ai` (gte-small), recording what it was asked. */
+const fakeRuntime = (dimensions = EMBEDDING_DIMENSIONS) => fakeSupabaseAi({ dimensions });
 
 Deno.test("embedderFromEnv() uses Supabase.ai gte-small on the Edge Runtime without HF_TOKEN", async () => {
   const { runtime, calls } = fakeRuntime();
@@ -108,4 +99,25 @@ Deno.test("the Supabase.ai embedder fails readably when the model returns the wr
     embedderFromEnv({}, runtime).embed(["x"]),
     (err: unknown) => err instanceof EmbeddingError && /768 dimensions/.test(err.message),
   );
+});
+
+Deno.test("the Supabase.ai embedder cuts inputs longer than gte-small's 512 tokens", async () => {
+  const { runtime, calls } = fakeRuntime();
+  const e = embedderFromEnv({}, runtime);
+  assert.equal(GTE_SMALL_MAX_CHARS, 510 * 3, "510 tokens (512 less [CLS] and [SEP]) × 3 chars");
+  assert.deepEqual([e.inProcess, e.maxInputChars], [true, GTE_SMALL_MAX_CHARS]);
+  const long = "revenue grew again ".repeat(500);
+  await e.embed([long, "short text"]);
+  const [cut, short] = calls.map((c) => c.input);
+  assert.ok(cut!.length <= GTE_SMALL_MAX_CHARS && cut!.length > GTE_SMALL_MAX_CHARS - 64);
+  assert.ok(long.startsWith(cut!), "a prefix of the text");
+  assert.equal(long[cut!.length], " ", "cut at a word boundary");
+  assert.equal(short, "short text", "short inputs as they are");
+});
+
+Deno.test("`cutToModelInput()` cuts at a space near the limit, else at the limit", () => {
+  assert.equal(cutToModelInput("abc def ghi", 9), "abc def");
+  assert.equal(cutToModelInput("x".repeat(200), 100), "x".repeat(100));
+  assert.equal(cutToModelInput("a " + "x".repeat(200), 100), "a " + "x".repeat(98));
+  assert.equal(cutToModelInput("short", 100), "short");
 });
