@@ -1,7 +1,9 @@
 /**
  * The answer without a language model (no `GROQ_API_KEY`): the most relevant passages, quoted with
  * their citations and labelled as an extract, not an analysis. For a table, the quote is the header
- * and the rows that match the question, so a number is shown with its row.
+ * and the rows that match the question, so a number is shown with its row. For a question that asks
+ * for a figure, the best-matching table passage is quoted first (its rows hold the figure; prose
+ * about it comes after).
  */
 import { type Passage, passageLocation } from "../../shared/retrieval/mod.ts";
 import type { Warning } from "../../shared/chat/mod.ts";
@@ -19,8 +21,12 @@ function quoteLines(text: string): string {
   return text.split("\n").map((l) => `> ${l}`).join("\n");
 }
 
-/** The passages worth quoting: the top one, then others that match the question at least half as well. */
-function pick(passages: Passage[], terms: QuestionTerms): number[] {
+/**
+ * The passages worth quoting, in the order they are quoted: the top one, then others that match
+ * the question at least half as well. For a numeric question, the table passage whose rows match
+ * the question best comes first, even when prose ranked above it.
+ */
+export function pick(passages: Passage[], terms: QuestionTerms): number[] {
   if (passages.length === 0) return [];
   const scores = passages.map((p) => matchScore(p.content, terms));
   const top = Math.max(...scores);
@@ -28,7 +34,19 @@ function pick(passages: Passage[], terms: QuestionTerms): number[] {
   for (let i = 1; i < passages.length && picked.length < MAX_QUOTES; i++) {
     if (top === 0 || scores[i]! >= top / 2) picked.push(i);
   }
-  return picked;
+  if (!terms.numeric) return picked;
+  const rowScore = (p: Passage) =>
+    Math.max(0, ...bestRows(p.content, terms).map((r) => matchScore(r, terms)));
+  let table = -1;
+  let tableScore = 0;
+  passages.forEach((p, i) => {
+    if (!isTable(p)) return;
+    const score = rowScore(p);
+    if (score > tableScore) [table, tableScore] = [i, score];
+  });
+  if (table < 0) return picked;
+  const rest = picked.filter((i) => i !== table);
+  return [table, ...rest].slice(0, MAX_QUOTES);
 }
 
 /** The extract as parts (streamed one by one) whose concatenation is the answer text. */

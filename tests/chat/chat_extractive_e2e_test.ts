@@ -138,6 +138,18 @@ Deno.test("chat with extractive answers end to end", opts, async (t) => {
       assert.equal(bad.status, 400);
     });
 
+    await t.step("an extract and its snippet keep decimals and abbreviations whole", async () => {
+      const res = await ask(alice, session, "By how much did the canteen subsidy rise?");
+      assert.equal(res.status, 200);
+      const notes = res.body.sources.find((s: Json) => s.file_name === "notes.txt");
+      assert.ok(notes, JSON.stringify(res.body.sources));
+      const sentence =
+        "The canteen subsidy rose 11.5% to Rs. 1,200 per head, e.g. for the staff of No. 5 block, approx. 40 people.";
+      assert.ok(notes.snippet.includes(sentence), notes.snippet);
+      assert.ok(res.body.message.content.includes(sentence), res.body.message.content);
+      assert.doesNotMatch(res.body.message.content + notes.snippet, /11\. 5%/);
+    });
+
     await t.step("sessions: one active per workbench, listed, validated", async () => {
       const again = await call(alice.client, "chat/sessions", { body: { workbench_id: wb } });
       assert.equal(again.status, 200);

@@ -17,7 +17,7 @@ import {
   preflightWarnings,
   SYSTEM_PROMPT,
 } from "../../shared/chat/mod.ts";
-import { snippetFor } from "../../functions/chat/snippet.ts";
+import { bestSentences, snippetFor, splitSentences } from "../../functions/chat/snippet.ts";
 import { questionTerms } from "../../functions/chat/terms.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 
@@ -280,4 +280,56 @@ Deno.test("createPhaseTimer() adds up phases and parseServerTiming() reads them 
   timer.add("llm", 10);
   assert.equal(timer.header(), "auth;dur=7.5, llm;dur=10.0");
   assert.deepEqual(parseServerTiming(timer.header()), { auth: 7.5, llm: 10 });
+});
+
+Deno.test("splitSentences() keeps decimals, separators and abbreviations inside their sentence", () => {
+  assert.deepEqual(
+    splitSentences(
+      "Margin was 11.5% in FY25. Rent is Rs. 1,200 a month, approx. 3.2 lakh a year. See No. 5 " +
+        "in the plan, e.g. the annex! Acme Inc. agreed. J. Smith signed on 1.3.2025? Yes.",
+    ),
+    [
+      "Margin was 11.5% in FY25.",
+      "Rent is Rs. 1,200 a month, approx. 3.2 lakh a year.",
+      "See No. 5 in the plan, e.g. the annex!",
+      "Acme Inc. agreed.",
+      "J. Smith signed on 1.3.2025?",
+      "Yes.",
+    ],
+  );
+  assert.deepEqual(splitSentences("  One.\n\nTwo.  "), ["One.", "Two."]);
+  assert.deepEqual(splitSentences("Costs were 1,200.50 (approx.). Done"), [
+    "Costs were 1,200.50 (approx.).",
+    "Done",
+  ]);
+  assert.deepEqual(splitSentences(""), []);
+});
+
+Deno.test("bestSentences() returns whole sentences around the match, numbers unbroken", () => {
+  const text = "Intro words here. Gross margin improved to 11.5% in the quarter. " +
+    "Rent was Rs. 1,200. Unrelated closing remarks follow.";
+  const s = bestSentences(text, questionTerms("gross margin"), 80);
+  assert.equal(s, "Gross margin improved to 11.5% in the quarter. Rent was Rs. 1,200.");
+  const around = bestSentences(text, questionTerms("rent"), 60);
+  assert.ok(around.includes("Rent was Rs. 1,200."), around);
+  for (const part of [s, around]) assert.doesNotMatch(part, /11\. 5|Rs\.$/);
+  const long = `Preface. ${"filler word ".repeat(60)}the covenant is 2.5x EBITDA and more. End.`;
+  const clipped = bestSentences(long, questionTerms("covenant"), 120);
+  assert.ok(clipped.length <= 120 && clipped.includes("covenant is 2.5x"), clipped);
+});
+
+Deno.test("extractiveAnswer() quotes the table row first for a numeric question", () => {
+  const memo: Passage = {
+    ...prose,
+    chunkId: "c3",
+    content: "Software spend is reviewed every quarter by the CFO.",
+  };
+  const terms = questionTerms("How much was software spend?");
+  assert.equal(terms.numeric, true);
+  const text = extractiveAnswer([memo, table], terms, []).join("");
+  assert.ok(text.indexOf("[2]") < text.indexOf("[1]"), text);
+  assert.match(text, /\[2\]:\n> Item \| Amount\n> Software \| 450/);
+  assert.equal(questionTerms("Who signed the memo?").numeric, false);
+  const plain = extractiveAnswer([memo, table], questionTerms("Who reviews software?"), []);
+  assert.ok(plain.join("").indexOf("[1]") < plain.join("").indexOf("[2]"));
 });
