@@ -18,6 +18,8 @@ export interface AnswerInput {
   terms: QuestionTerms;
   warnings: Warning[];
   messages: LlmMessage[];
+  /** Facts computed by code from the cells and given to the model (their figures are verified). */
+  facts?: string[];
 }
 
 export interface AnswerText {

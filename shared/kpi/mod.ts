@@ -22,3 +22,11 @@ export {
   REPORT_INPUTS,
   tablesFromChunks,
 } from "./inputs.ts";
+export {
+  statedValues,
+  unmatchedNumbers,
+  withoutCitations,
+  writtenAs,
+  type WrittenNumber,
+  writtenNumbers,
+} from "./written.ts";

@@ -19,6 +19,7 @@ import {
 } from "../../shared/chat/mod.ts";
 import { bestSentences, snippetFor, splitSentences } from "../../functions/chat/snippet.ts";
 import { questionTerms } from "../../functions/chat/terms.ts";
+import { unverifiedFigures } from "../../functions/chat/figures.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 
 const prose: Passage = {
@@ -332,4 +333,32 @@ Deno.test("extractiveAnswer() quotes the table row first for a numeric question"
   assert.equal(questionTerms("Who signed the memo?").numeric, false);
   const plain = extractiveAnswer([memo, table], questionTerms("Who reviews software?"), []);
   assert.ok(plain.join("").indexOf("[1]") < plain.join("").indexOf("[2]"));
+});
+
+Deno.test("unverifiedFigures() flags only figures that no cited passage, question or fact holds", () => {
+  const memo: Passage = {
+    ...prose,
+    content: "Margin was 11.5% on sales of Rs. 1,200 and a loan of 3.2 lakh; staff of 1,20,000.",
+  };
+  const terms = questionTerms("What happened in 2025?");
+  const ok = "Margin 11.5 percent [1], sales ₹1200 and $1,200.00 [1], loan 320,000 or 3.2 lakh " +
+    "[1], staff 120000 [1], in 2025, on page 3, from report.pdf.";
+  assert.deepEqual(unverifiedFigures(ok, [memo, table], [1], terms), []);
+  const bad = unverifiedFigures("Margin 13% [1], sales 1,250 [1], rent 1200 [2].", [memo, table], [
+    1,
+  ], terms);
+  assert.deepEqual(bad.map((w) => [w.code, w.number]), [
+    ["unverified_figure", "13%"],
+    ["unverified_figure", "1,250"],
+  ]);
+  // Rent 1200 is in passage 2, which the answer does not cite; here it is also Rs. 1,200 of [1].
+  assert.deepEqual(
+    unverifiedFigures("Travel was 300 [1].", [memo, table], [1], terms).map((w) => w.number),
+    ["300"],
+  );
+  assert.deepEqual(unverifiedFigures("Travel was 300 [2].", [memo, table], [2], terms), []);
+  assert.deepEqual(
+    unverifiedFigures("Growth was 26.5% [1].", [memo], [1], terms, ["growth: 26.5%"]),
+    [],
+  );
 });
