@@ -3,7 +3,9 @@
  * their citations and labelled as an extract, not an analysis. For a table, the quote is the header
  * and the rows that match the question, so a number is shown with its row. For a question that asks
  * for a figure, the best-matching table passage is quoted first (its rows hold the figure; prose
- * about it comes after).
+ * about it comes after). When the question's figure is in the cells of a table (shared/kpi
+ * `answerFromCells`, cells.ts), the facts computed from them come first, each with its file,
+ * sheet, row and column; when no cell matches, the extract says so before the passages.
  */
 import { type Passage, passageLocation } from "../../shared/retrieval/mod.ts";
 import type { Warning } from "../../shared/chat/mod.ts";
@@ -13,6 +15,11 @@ import { matchScore, type QuestionTerms } from "./terms.ts";
 export const EXTRACT_LABEL =
   "Extract from your files (no AI analysis is configured, so these are the most relevant passages, quoted as they are):";
 export const EXTRACTIVE_MODEL = "extractive";
+/** Before the facts computed from the cells of the workbench's tables. */
+export const CELLS_LABEL = "From the cells of your tables (computed by code, not by a model):";
+/** When the question asks for a figure and no cell matches it. */
+export const NO_CELL =
+  "No cell of your tables matches this question, so here are the closest passages instead.";
 
 /** How many passages an extract quotes. */
 const MAX_QUOTES = 3;
@@ -54,8 +61,14 @@ export function extractiveAnswer(
   passages: Passage[],
   terms: QuestionTerms,
   warnings: Warning[],
+  cells: { facts: string[]; tried: boolean } = { facts: [], tried: false },
 ): string[] {
   const parts = [EXTRACT_LABEL + "\n"];
+  if (cells.facts.length > 0) {
+    parts.push(`\n${CELLS_LABEL}\n${cells.facts.map((f) => `- ${f}`).join("\n")}\n`);
+  } else if (cells.tried) {
+    parts.push(`\n${NO_CELL}\n`);
+  }
   const picked = pick(passages, terms);
   if (picked.length === 0) {
     parts.push("\nNo passage of the indexed files matches this question.");

@@ -30,3 +30,10 @@ export {
   type WrittenNumber,
   writtenNumbers,
 } from "./written.ts";
+export {
+  answerFromCells,
+  type CellFact,
+  type FactOperation,
+  matchCells,
+  questionPeriods,
+} from "./lookup.ts";
