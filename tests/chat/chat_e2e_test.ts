@@ -167,6 +167,13 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
           (await askStream(alice, session, "What was the escrow amount?")).events.at(-1)!,
         );
         assert.deepEqual(ok.warnings.filter((w: Json) => w.code === "unverified_figure"), []);
+        // The figure from the cells reaches the model inside a fence, before the sources.
+        const prompt = groq.requests.at(-1)!.messages.at(-1)!.content;
+        assert.match(
+          prompt,
+          /FIGURES FROM THE CELLS[^\n]*\n(`{3,})text\n- escrow, amount: 98765 \(ledger\.csv, row 3, column amount \(C\)\)[^\n]*\n\1\n/,
+        );
+        assert.ok(prompt.indexOf("FIGURES FROM THE CELLS") < prompt.indexOf("SOURCES:"));
       },
     );
 
