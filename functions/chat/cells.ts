@@ -1,17 +1,22 @@
 /**
  * Figures from the cells: for a question that asks for a figure, the workbench's tables (the
- * CSV and XLSX rows the index stored as table chunks, read as the caller, so row level security
- * applies as it does to the search) go through the KPI code's cell lookup (shared/kpi
+ * typed rows the index stored for its CSV and XLSX files, `public.workbench_table_rows`, read as
+ * the caller, so row level security applies as it does to the chunks) go through the KPI code's cell lookup (shared/kpi
  * `answerFromCells`: the cells naming the question's measure, entity and periods, and the
  * arithmetic it asks for, computed by code). Each fact is tied to the passage holding its row,
  * when the search returned it, so the answer can cite it as `[n]`.
  */
-import { answerFromCells, type CellFact, tablesFromChunks } from "../../shared/kpi/mod.ts";
+import {
+  answerFromCells,
+  type CellFact,
+  tablesFromRows,
+  type TypedCell,
+} from "../../shared/kpi/mod.ts";
 import type { Tx } from "../../shared/db.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 
-/** At most this many table chunks are read per question (the lookup stays bounded). */
-export const CELL_LOOKUP_CHUNKS = 2000;
+/** At most this many typed rows are read per question (the lookup stays bounded). */
+export const CELL_LOOKUP_ROWS = 20000;
 
 export interface CellLookup {
   /** The question asked for a figure, so the cells were looked up. */
@@ -19,31 +24,22 @@ export interface CellLookup {
   facts: CellFact[];
 }
 
-interface TableChunk {
-  file_name: string;
-  file_id: string;
-  content: string;
-  metadata: Record<string, unknown>;
-}
-
-/** The facts the workbench's tables give for `question`. */
+/** The facts the workbench's tables (their typed rows) give for `question`. */
 export async function lookupCells(
   tx: Tx,
   workbenchId: string,
   question: string,
 ): Promise<CellFact[]> {
-  const chunks = await tx<TableChunk[]>`
-    select f.file_name, f.id as file_id, c.content, c.metadata
-      from public.workbench_chunks c
-      join public.workbench_files f on f.id = c.file_id
-     where c.workbench_id = ${workbenchId} and f.status = 'indexed'
-       and f.file_type in ('csv', 'xlsx') and c.metadata ? 'row_start'
-     order by f.created_at, f.id, c.chunk_index
-     limit ${CELL_LOOKUP_CHUNKS}`;
-  const byFile = new Map<string, TableChunk[]>();
-  for (const c of chunks) byFile.set(c.file_id, [...(byFile.get(c.file_id) ?? []), c]);
-  const tables = [...byFile.values()].flatMap((list) => tablesFromChunks(list[0]!.file_name, list));
-  return answerFromCells(question, tables);
+  const rows = await tx<
+    { file_name: string; sheet: string; row_number: number; header: string[]; cells: TypedCell[] }[]
+  >`
+    select f.file_name, r.sheet, r.row_number, r.header, r.cells
+      from public.workbench_table_rows r
+      join public.workbench_files f on f.id = r.file_id
+     where r.workbench_id = ${workbenchId} and f.status = 'indexed'
+     order by f.created_at, f.id, r.sheet, r.row_number
+     limit ${CELL_LOOKUP_ROWS}`;
+  return answerFromCells(question, tablesFromRows(rows));
 }
 
 /** The passage (1-based) that holds the fact's first cell, if the search returned it. */

@@ -37,3 +37,10 @@ export {
   matchCells,
   questionPeriods,
 } from "./lookup.ts";
+export {
+  tablesFromRows,
+  typeCell,
+  type TypedCell,
+  type TypedRow,
+  typedRowsOfChunk,
+} from "./rows.ts";

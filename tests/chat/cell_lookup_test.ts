@@ -10,6 +10,8 @@ import {
   formatPercent,
   questionPeriods,
   type SourceTable,
+  tablesFromRows,
+  typedRowsOfChunk,
 } from "../../shared/kpi/mod.ts";
 import { readTables } from "../../shared/reports/mod.ts";
 import { extractiveAnswer } from "../../functions/chat/extractive.ts";
@@ -161,4 +163,29 @@ Deno.test("the extract and the prompt lead with the facts; no match is said", ()
     prompt,
     /FIGURES FROM THE CELLS[^\n]*\n(`{3,})text\n- Revenue from operations, FY 2024-25: ₹12,50,000[^\n]*\n\1\n/,
   );
+});
+
+Deno.test("typedRowsOfChunk() types the cells of a table chunk; tablesFromRows() reads them back", () => {
+  const rows = typedRowsOfChunk(
+    "Sheet: P&L\nParticulars | FY 2024-25 | Share\nRevenue | ₹12,50,000 | 11.5%\nFreight | - | Mar-25",
+    { row_start: 4, row_end: 5, sheet: "P&L" },
+  );
+  assert.deepEqual(rows.map((r) => [r.sheet, r.row_number]), [["P&L", 4], ["P&L", 5]]);
+  assert.deepEqual(rows[0]!.header, ["Particulars", "FY 2024-25", "Share"]);
+  assert.deepEqual(rows[0]!.cells, [
+    { v: "Revenue", t: "text" },
+    { v: "₹12,50,000", t: "number", n: 1250000 },
+    { v: "11.5%", t: "percent", n: 11.5 },
+  ]);
+  assert.deepEqual(rows[1]!.cells.map((c) => c.t), ["text", "number", "period"]);
+  assert.deepEqual(typedRowsOfChunk("Some prose.", { page: 1 }), []);
+  const tables = tablesFromRows([
+    ...rows.map((r) => ({ ...r, file_name: "pnl.xlsx" })),
+    { ...rows[0]!, row_number: 9, file_name: "pnl.xlsx" },
+  ]);
+  assert.deepEqual(tables.map((t) => [t.sheet, t.firstRow, t.rows.length]), [
+    ["P&L", 4, 2],
+    ["P&L", 9, 1],
+  ]);
+  assert.equal(answerFromCells("FY2025 revenue", tables)[0]!.cells[0]!.row, 4);
 });
