@@ -1528,6 +1528,7 @@ begin
     return false;
   end if;
   delete from public.workbench_chunks where file_id = p_file_id;
+  delete from public.workbench_table_rows where file_id = p_file_id;
   perform pgmq.send('file_index', jsonb_build_object('file_id', p_file_id));
   perform private.kick_worker('index-worker', jsonb_build_object('queue', 'file_index'));
   return true;
@@ -2738,6 +2739,20 @@ CREATE TABLE public.workbench_members (
 );
 
 --
+-- Name: workbench_table_rows; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.workbench_table_rows (
+    workbench_id uuid NOT NULL,
+    file_id uuid NOT NULL,
+    sheet text DEFAULT ''::text NOT NULL,
+    row_number integer NOT NULL,
+    header jsonb NOT NULL,
+    cells jsonb NOT NULL,
+    CONSTRAINT workbench_table_rows_row_number_check CHECK ((row_number >= 1))
+);
+
+--
 -- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -2969,6 +2984,13 @@ ALTER TABLE ONLY public.workbench
     ADD CONSTRAINT workbench_pkey PRIMARY KEY (id);
 
 --
+-- Name: workbench_table_rows workbench_table_rows_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.workbench_table_rows
+    ADD CONSTRAINT workbench_table_rows_pkey PRIMARY KEY (file_id, sheet, row_number);
+
+--
 -- Name: audit_log_entity_idx; Type: INDEX; Schema: private; Owner: -
 --
 
@@ -3105,6 +3127,12 @@ CREATE INDEX workbench_members_user_idx ON public.workbench_members USING btree 
 --
 
 CREATE INDEX workbench_owner_idx ON public.workbench USING btree (owner_user_id);
+
+--
+-- Name: workbench_table_rows_workbench_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX workbench_table_rows_workbench_idx ON public.workbench_table_rows USING btree (workbench_id);
 
 --
 -- Name: workbench_vector_indexes workbench_vector_indexes_drop; Type: TRIGGER; Schema: private; Owner: -
@@ -3439,6 +3467,20 @@ ALTER TABLE ONLY public.workbench
     ADD CONSTRAINT workbench_owner_user_id_fkey FOREIGN KEY (owner_user_id) REFERENCES auth.users(id) ON DELETE SET NULL;
 
 --
+-- Name: workbench_table_rows workbench_table_rows_file_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.workbench_table_rows
+    ADD CONSTRAINT workbench_table_rows_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.workbench_files(id) ON DELETE CASCADE;
+
+--
+-- Name: workbench_table_rows workbench_table_rows_workbench_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.workbench_table_rows
+    ADD CONSTRAINT workbench_table_rows_workbench_id_fkey FOREIGN KEY (workbench_id) REFERENCES public.workbench(id) ON DELETE CASCADE;
+
+--
 -- Name: company_members admins change roles; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3563,6 +3605,12 @@ CREATE POLICY "members see files" ON public.workbench_files FOR SELECT TO authen
 --
 
 CREATE POLICY "members see reports" ON public.reports FOR SELECT TO authenticated USING ((( SELECT public.workbench_role(reports.workbench_id) AS workbench_role) IS NOT NULL));
+
+--
+-- Name: workbench_table_rows members see table rows; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members see table rows" ON public.workbench_table_rows FOR SELECT TO authenticated USING ((workbench_id IN ( SELECT public.readable_workbench_ids() AS readable_workbench_ids)));
 
 --
 -- Name: company members see their companies; Type: POLICY; Schema: public; Owner: -
@@ -3727,6 +3775,12 @@ ALTER TABLE public.workbench_files ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.workbench_members ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workbench_table_rows; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.workbench_table_rows ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: SCHEMA private; Type: ACL; Schema: -; Owner: -
@@ -4493,6 +4547,13 @@ GRANT SELECT,INSERT,DELETE ON TABLE public.workbench_members TO authenticated;
 --
 
 GRANT UPDATE(role) ON TABLE public.workbench_members TO authenticated;
+
+--
+-- Name: TABLE workbench_table_rows; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.workbench_table_rows TO service_role;
+GRANT SELECT ON TABLE public.workbench_table_rows TO authenticated;
 
 --
 -- Name: DEFAULT PRIVILEGES FOR SEQUENCES; Type: DEFAULT ACL; Schema: public; Owner: -

@@ -18,6 +18,10 @@ export interface AnswerInput {
   terms: QuestionTerms;
   warnings: Warning[];
   messages: LlmMessage[];
+  /** Facts computed by code from the cells and given to the model (their figures are verified). */
+  facts?: string[];
+  /** The question asked for a figure and the cells were looked up (none matched if no facts). */
+  cellsTried?: boolean;
 }
 
 export interface AnswerText {
@@ -52,7 +56,12 @@ export async function streamAnswer(
 ): Promise<AnswerStream> {
   const upstream = llm ? await llm.stream({ messages: input.messages, signal }) : undefined;
   const raw = upstream?.deltas ??
-    fromArray(extractiveAnswer(input.passages, input.terms, input.warnings));
+    fromArray(
+      extractiveAnswer(input.passages, input.terms, input.warnings, {
+        facts: input.facts ?? [],
+        tried: input.cellsTried === true,
+      }),
+    );
   const filter = createCitationFilter(input.passages.length);
   let text = "";
   const interrupted = () => signal?.aborted === true || upstream?.cancelled() === true;

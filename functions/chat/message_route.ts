@@ -20,6 +20,7 @@ import { visibleTextSchema } from "../../shared/validation.ts";
 import type { ChatDeps } from "./deps.ts";
 import { jsonAnswer, noIndexAnswer, type PreparedTurn, sseAnswer } from "./replies.ts";
 import { wantsEventStream } from "./sse.ts";
+import { type CellLookup, factLines, lookupCells } from "./cells.ts";
 import { createPhaseTimer, type PhaseTimer } from "../../shared/timing.ts";
 import { abortTurn, loadTurn, type StartedTurn, startTurn } from "./turn_store.ts";
 
@@ -70,6 +71,7 @@ async function prepareTurn(
   started: StartedTurn,
   timer: PhaseTimer,
 ): Promise<TurnParts> {
+  const terms = questionTerms(content);
   const turn = await loadTurn(
     deps.sql(),
     user.claims,
@@ -77,28 +79,38 @@ async function prepareTurn(
     started.hasIndexed,
     mentionedFileNames(content),
     timer,
-    (tx, workbenchId, history) =>
-      searchWorkbench(tx, deps.embedder, {
+    async (tx, workbenchId, history) => {
+      const passages = await searchWorkbench(tx, deps.embedder, {
         workbenchId,
         question: content,
         previousUserTurns: history.filter((h) => h.role === "user").map((h) => h.content),
         settings: deps.retrieval,
-      }),
+      });
+      const facts = terms.numeric ? await lookupCells(tx, workbenchId, content) : [];
+      return { passages, facts };
+    },
   ).catch(async (err) => {
     await abortTurn(deps.sql(), sessionId, started);
     throw err;
   });
   const warnings = preflightWarnings(content, turn.files, started.hasIndexed ? 1 : 0);
-  const passages = turn.retrieved ?? [];
-  const terms = questionTerms(content);
+  const passages = turn.retrieved?.passages ?? [];
+  const cells: CellLookup = {
+    tried: terms.numeric && turn.retrieved !== undefined,
+    facts: turn.retrieved?.facts ?? [],
+  };
+  const facts = factLines(cells.facts, passages);
   const input = await timer.time("prompt", () => ({
     passages,
     terms,
     warnings,
+    facts,
+    cellsTried: cells.tried,
     messages: buildMessages({
       question: content,
       passages,
       warnings,
+      ...(cells.tried ? { facts } : {}),
       history: turn.history.map((h): LlmMessage => ({
         role: h.role,
         content: h.content.slice(0, HISTORY_CHARS),

@@ -18,6 +18,8 @@ import { LlmCancelled, type LlmClient } from "../../shared/llm/mod.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 import { type AnswerInput, type AnswerText, completeAnswer, streamAnswer } from "./answer.ts";
 import { eventStream } from "./event_stream.ts";
+import { EXTRACTIVE_MODEL } from "./extractive.ts";
+import { unverifiedFigures } from "./figures.ts";
 import { wantsEventStream } from "./sse.ts";
 import type { PhaseTimer } from "../../shared/timing.ts";
 import { abortTurn, finishTurn, type StartedTurn } from "./turn_store.ts";
@@ -41,6 +43,18 @@ export interface PreparedTurn {
 }
 
 /**
+ * The turn's warnings, and for a model's answer the figures it states that none of its cited
+ * sources holds (`unverified_figure`).
+ */
+function answerWarnings(turn: PreparedTurn, answer: AnswerText): Warning[] {
+  if (!turn.searched || answer.model === EXTRACTIVE_MODEL || !answer.text) return turn.warnings;
+  return [
+    ...turn.warnings,
+    ...unverifiedFigures(answer.text, turn.passages, answer.cited, turn.terms, turn.input.facts),
+  ];
+}
+
+/**
  * Saves (and counts, unless interrupted) the answer; the JSON body of the reply, with the message
  * as saved (a file deleted meanwhile is redacted from it).
  */
@@ -55,7 +69,7 @@ async function save(turn: PreparedTurn, answer: AnswerText, sources: Source[]) {
     {
       content: answer.text,
       sources,
-      warnings: turn.warnings,
+      warnings: answerWarnings(turn, answer),
       model,
       promptTokens: answer.usage.prompt_tokens,
       completionTokens: answer.usage.completion_tokens,

@@ -12,14 +12,20 @@ export interface QuestionTerms {
   words: string[];
   /** Numbers written in the question, digits only ("1,200" → "1200"). */
   numbers: string[];
+  /** The question asks for a figure (a number, an amount, a rate), so a table row answers it best. */
+  numeric: boolean;
 }
+
+/** Words that ask for a figure. */
+const NUMERIC =
+  /\b(?:how (?:much|many)|total|amount|value|sum|average|avg|revenue|sales|turnover|income|cost|costs|spend|spent|expenses?|profit|margin|ebitda|growth|grew|rate|ratio|percent(?:age)?|price|balance|budget|figure|number|count)\b|%|\d/i;
 
 export function questionTerms(question: string): QuestionTerms {
   const lower = question.toLowerCase();
   const words = [...new Set(lower.match(/[\p{L}][\p{L}\p{N}_-]*/gu) ?? [])]
     .filter((w) => w.length > 1 && !STOP.has(w));
   const numbers = [...new Set((lower.match(/\d[\d,]*(?:\.\d+)?/g) ?? []).map(digitsOf))];
-  return { words, numbers };
+  return { words, numbers, numeric: NUMERIC.test(lower) };
 }
 
 /** A number as digits only, for comparing "1,200", "1200" and "1200.00". */

@@ -19,8 +19,11 @@ export interface Warning {
     | "file_error"
     | "file_not_found"
     | "no_indexed_files"
-    | "source_deleted";
+    | "source_deleted"
+    | "unverified_figure";
   message: string;
+  /** `unverified_figure`: the number as the answer writes it. */
+  number?: string;
   file_id?: string;
   file_name?: string;
   /** Stored answers only: the file this warning named was deleted (its name and id removed). */

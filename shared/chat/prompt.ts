@@ -52,6 +52,27 @@ export interface PromptInput {
   warnings: Warning[];
   /** Earlier turns of the session, oldest first (already bounded by the caller). */
   history?: LlmMessage[];
+  /**
+   * Facts computed by code from the cells of the workbench's tables (figures with their file,
+   * sheet, row and column); an empty list says the cells were looked up and none matched.
+   */
+  facts?: string[];
+}
+
+/**
+ * The computed facts as one fenced block (they quote labels and file names from documents): the
+ * model is to lead with them and use their figures as given.
+ */
+function factsBlock(facts: string[] | undefined): string {
+  if (facts === undefined) return "";
+  if (facts.length === 0) {
+    return "FIGURES FROM THE CELLS: none of the tables' cells matches this question; say so, " +
+      "then answer from the sources if they hold the answer.\n\n";
+  }
+  const listed = facts.map((f) => `- ${labelText(f, 600)}`).join("\n");
+  const fence = fenceFor(listed);
+  return "FIGURES FROM THE CELLS (computed by code from the cells named; quoted data: lead with " +
+    `these figures, written as given, and cite them):\n${fence}text\n${listed}\n${fence}\n\n`;
 }
 
 export function buildMessages(input: PromptInput): LlmMessage[] {
@@ -63,7 +84,9 @@ export function buildMessages(input: PromptInput): LlmMessage[] {
   const sources = input.passages.length > 0
     ? formatSources(input.passages)
     : "(no passage of the files matched this question)";
-  const user = `${warnings}SOURCES:\n${sources}\n\nQUESTION: ${input.question}`;
+  const user = `${warnings}${
+    factsBlock(input.facts)
+  }SOURCES:\n${sources}\n\nQUESTION: ${input.question}`;
   return [
     { role: "system", content: SYSTEM_PROMPT },
     ...(input.history ?? []),

@@ -39,6 +39,7 @@ import {
   readFile,
 } from "../parsers/mod.ts";
 import { type ObjectStore, WORKBENCH_BUCKET } from "../storage.ts";
+import { typedRowsOfChunk } from "../kpi/mod.ts";
 
 export interface StepConfig {
   /** PDF pages read per step (at most). */
@@ -247,6 +248,16 @@ export function chunkRow(
   };
 }
 
+/** The columns of a typed table row (`public.workbench_table_rows`). */
+const TABLE_ROW_COLUMNS = [
+  "workbench_id",
+  "file_id",
+  "sheet",
+  "row_number",
+  "header",
+  "cells",
+] as const;
+
 /** Rows per insert statement (a step writes at most `extractChunksPerStep`, 512 by default). */
 const INSERT_ROWS = 256;
 
@@ -447,11 +458,30 @@ async function extractStep(deps: StepDeps, file: FileRow): Promise<StepOutcome> 
          and progress = ${tx.json(file.progress as Record<string, never>)}::jsonb
       returning 1`;
     if (updated.length === 0) throw new StaleStepError("the file changed while this step ran");
-    if (restart) await tx`delete from public.workbench_chunks where file_id = ${file.id}`;
+    if (restart) {
+      await tx`delete from public.workbench_chunks where file_id = ${file.id}`;
+      await tx`delete from public.workbench_table_rows where file_id = ${file.id}`;
+    }
     for (let i = 0; i < rows.length; i += INSERT_ROWS) {
       await tx`insert into public.workbench_chunks ${
         tx(rows.slice(i, i + INSERT_ROWS), ...CHUNK_COLUMNS)
       } on conflict (file_id, chunk_index) do nothing`;
+    }
+    // The typed rows of the table chunks (shared/kpi rows.ts), for the cell lookup.
+    const typed = rows.flatMap((r) =>
+      typedRowsOfChunk(r.content, r.metadata).map((t) => ({
+        workbench_id: file.workbench_id,
+        file_id: file.id,
+        sheet: t.sheet,
+        row_number: t.row_number,
+        header: tx.json(t.header),
+        cells: tx.json(t.cells as never),
+      }))
+    );
+    for (let i = 0; i < typed.length; i += INSERT_ROWS) {
+      await tx`insert into public.workbench_table_rows ${
+        tx(typed.slice(i, i + INSERT_ROWS), ...TABLE_ROW_COLUMNS)
+      } on conflict (file_id, sheet, row_number) do nothing`;
     }
     return read.done
       ? { done: true, chunks_total: total }

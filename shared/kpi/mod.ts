@@ -22,3 +22,25 @@ export {
   REPORT_INPUTS,
   tablesFromChunks,
 } from "./inputs.ts";
+export {
+  statedValues,
+  unmatchedNumbers,
+  withoutCitations,
+  writtenAs,
+  type WrittenNumber,
+  writtenNumbers,
+} from "./written.ts";
+export {
+  answerFromCells,
+  type CellFact,
+  type FactOperation,
+  matchCells,
+  questionPeriods,
+} from "./lookup.ts";
+export {
+  tablesFromRows,
+  typeCell,
+  type TypedCell,
+  type TypedRow,
+  typedRowsOfChunk,
+} from "./rows.ts";

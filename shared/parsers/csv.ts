@@ -1,7 +1,10 @@
 /**
  * CSV extraction: UTF-8 only, delimiter guessed like papaparse does (`,` `\t` `|` `;` and the ASCII
- * record/unit separators), first non-empty record is the header, blank records are skipped, rows
- * are padded to the widest record.
+ * record/unit separators), first non-empty record is the header, rows are padded to the widest
+ * record. Rows are numbered by record as a spreadsheet numbers them (the header's record + 1 is
+ * the first data row, blank records before it counted), and a blank record between data rows is
+ * an empty row, as the XLSX reader gives one, so a cited row number is the file's; blank records
+ * after the last data row are dropped.
  *
  * Resumable: the first read validates the whole file (UTF-8, delimiter, header, widest record,
  * at least one data row) with one byte-level scan, and the cursor keeps that plus the byte offset
@@ -19,6 +22,8 @@ export const CsvCursor = z.object({
   width: z.number().int().nonnegative(),
   /** Byte offset of the next record. */
   offset: z.number().int().nonnegative(),
+  /** Blank records read since the last data row (emitted as empty rows if a data row follows). */
+  blanks: z.number().int().nonnegative().optional(),
 });
 export type CsvCursor = z.infer<typeof CsvCursor>;
 
@@ -218,16 +223,22 @@ function isBlankRecord(bytes: Uint8Array, r: RecordInfo): boolean {
 }
 
 /** Checks the file and finds its shape: the first read of a CSV. */
-function prepare(bytes: Uint8Array): { cursor: CsvCursor; header: string[] } {
+function prepare(
+  bytes: Uint8Array,
+): { cursor: CsvCursor; header: string[]; firstRow: number } {
   assertUtf8(bytes);
   const bom = bomLength(bytes);
   const sampleEnd = Math.min(bytes.length, bom + 64 * 1024);
   const delimiter = guessDelimiter(decode(bytes.subarray(bom, sampleEnd)));
   let header: RecordInfo | undefined;
+  let before = 0;
   let rows = 0;
   let width = 0;
   scanRecords(bytes, bom, delimiter.charCodeAt(0), (r) => {
-    if (isBlankRecord(bytes, r)) return true;
+    if (isBlankRecord(bytes, r)) {
+      if (!header) before++;
+      return true;
+    }
     if (!header) header = r;
     else rows++;
     width = Math.max(width, r.fields);
@@ -240,7 +251,11 @@ function prepare(bytes: Uint8Array): { cursor: CsvCursor; header: string[] } {
     cells = c.map((cell) => cell.trim());
   });
   const named = normaliseTable(cells, [Array<string>(width).fill("")]).header;
-  return { cursor: { delimiter, width, offset: header.end }, header: named };
+  return {
+    cursor: { delimiter, width, offset: header.end },
+    header: named,
+    firstRow: before + 2,
+  };
 }
 
 /**
@@ -258,7 +273,7 @@ export async function readCsv(
   if (cursor === undefined) {
     const prepared = prepare(bytes);
     at = prepared.cursor;
-    sink.tableStart({ header: prepared.header, firstRow: 2 });
+    sink.tableStart({ header: prepared.header, firstRow: prepared.firstRow });
   } else at = { ...cursor };
   const delimiter = at.delimiter.charCodeAt(0);
   while (at.offset < bytes.length) {
@@ -268,7 +283,11 @@ export async function readCsv(
     const limit = at.offset + sliceBytes;
     const end = scanRecords(bytes, at.offset, delimiter, (r) => r.end < limit);
     parseRecords(decode(bytes.subarray(at.offset, end)), at.delimiter, (cells) => {
-      if (!cells.join("").trim()) return;
+      if (!cells.join("").trim()) {
+        at.blanks = (at.blanks ?? 0) + 1;
+        return;
+      }
+      for (; at.blanks; at.blanks--) sink.row(Array<string>(at.width).fill(""));
       const row = cells.map((cell) => cell.trim());
       while (row.length < at.width) row.push("");
       sink.row(row);

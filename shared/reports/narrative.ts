@@ -4,7 +4,13 @@
  * KPI table (checkNarrativeNumbers); otherwise the template is used.
  */
 import { QUOTED_DATA_RULE } from "../chat/mod.ts";
-import { type Figure, formatValue, type KpiResult } from "../kpi/mod.ts";
+import {
+  type Figure,
+  formatValue,
+  type KpiResult,
+  unmatchedNumbers,
+  writtenNumbers,
+} from "../kpi/mod.ts";
 import { formatSources, type Passage } from "../retrieval/mod.ts";
 
 export interface ChatMessage {
@@ -112,54 +118,7 @@ export function templateNarrative(kpis: KpiResult): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The number check.
-
-const SCALES: Record<string, number> = {
-  thousand: 1e3,
-  k: 1e3,
-  lakh: 1e5,
-  lakhs: 1e5,
-  lac: 1e5,
-  lacs: 1e5,
-  l: 1e5,
-  crore: 1e7,
-  crores: 1e7,
-  cr: 1e7,
-  m: 1e6,
-  mn: 1e6,
-  million: 1e6,
-  millions: 1e6,
-  b: 1e9,
-  bn: 1e9,
-  billion: 1e9,
-};
-
-const NUMBER =
-  /(\d[\d,]*(?:\.\d+)?|\.\d+)(\s*(?:%|percent\b|thousand\b|k\b|lakhs?\b|lacs?\b|l\b|crores?\b|cr\b|mn\b|m\b|millions?\b|bn\b|b\b|billion\b))?/gi;
-
-export interface WrittenNumber {
-  text: string;
-  value: number;
-  /** Half a unit of the last digit written, times the scale: how far the true value may be. */
-  tolerance: number;
-}
-
-/** The numbers written in `text`, with their scale words ("1.2 lakh" is 120,000 ± 5,000). */
-export function writtenNumbers(text: string): WrittenNumber[] {
-  const out: WrittenNumber[] = [];
-  for (const m of text.matchAll(NUMBER)) {
-    const digits = m[1]!.replace(/,/g, "");
-    const unit = (m[2] ?? "").trim().toLowerCase();
-    const scale = unit === "%" || unit === "percent" || !unit ? 1 : SCALES[unit] ?? 1;
-    const decimals = digits.includes(".") ? digits.length - digits.indexOf(".") - 1 : 0;
-    out.push({
-      text: m[0].trim(),
-      value: Number(digits) * scale,
-      tolerance: 0.5 * 10 ** -decimals * scale,
-    });
-  }
-  return out;
-}
+// The number check (the rule is shared/kpi written.ts, which chat answers use too).
 
 /** Every value the narrative may cite: the figures (and their magnitudes), numbers in labels. */
 function allowedValues(kpis: KpiResult): number[] {
@@ -187,14 +146,7 @@ function allowedValues(kpis: KpiResult): number[] {
  * labels (years, "Q2") are allowed, and so is the number of periods.
  */
 export function unknownNumbers(text: string, kpis: KpiResult, passages = 0): string[] {
-  const stripped = text.replace(
-    /\[(\d+)\]/g,
-    (m, n) => (Number(n) >= 1 && Number(n) <= passages ? " " : m),
-  );
-  const allowed = allowedValues(kpis);
-  return writtenNumbers(stripped)
-    .filter((w) => !allowed.some((v) => Math.abs(v - w.value) <= w.tolerance + 1e-9 * Math.abs(v)))
-    .map((w) => w.text);
+  return unmatchedNumbers(text, allowedValues(kpis), passages);
 }
 
 /**

@@ -87,6 +87,27 @@ create index workbench_chunks_fts_idx on public.workbench_chunks using gin (fts)
   with (gin_pending_list_limit = 256);
 alter table public.workbench_chunks alter column embedding set storage main;
 
+-- The rows of CSV and XLSX tables, typed, for figures looked up from the cells (chat): one row per
+-- data row of a table, with its header and its cells as written, each with its type and value
+-- ([{"v": "₹1,200", "t": "number", "n": 1200}, …]). The indexing step writes them from the table
+-- chunks in the transaction that writes the chunks; members read them as they read the chunks.
+create table public.workbench_table_rows (
+  workbench_id uuid not null references public.workbench (id) on delete cascade,
+  file_id uuid not null references public.workbench_files (id) on delete cascade,
+  -- The XLSX sheet; '' for a CSV.
+  sheet text not null default '',
+  row_number integer not null check (row_number >= 1),
+  header jsonb not null,
+  cells jsonb not null,
+  primary key (file_id, sheet, row_number)
+);
+create index workbench_table_rows_workbench_idx on public.workbench_table_rows (workbench_id);
+revoke all on public.workbench_table_rows from anon, authenticated;
+grant select on public.workbench_table_rows to authenticated;
+alter table public.workbench_table_rows enable row level security;
+create policy "members see table rows" on public.workbench_table_rows for select
+  to authenticated using (workbench_id in (select public.readable_workbench_ids()));
+
 create trigger workbench_files_touch before update on public.workbench_files
   for each row execute function private.touch_updated_at();
 
@@ -149,7 +170,8 @@ create trigger workbench_files_collect_object after delete on public.workbench_f
 select cron.schedule('storage-gc-redispatch', '30 seconds',
   $$select private.redispatch('storage_gc', 'index-worker')$$);
 
--- Puts a file that ended in `error` back at the start of indexing (its chunks go) and queues it.
+-- Puts a file that ended in `error` back at the start of indexing (its chunks and typed rows go)
+-- and queues it.
 -- Returns false, changing nothing, for a file in any other state (so two concurrent re-uploads
 -- queue it once, and a file being indexed is never reset under its worker).
 create function private.requeue_file(p_file_id uuid) returns boolean
@@ -166,6 +188,7 @@ begin
     return false;
   end if;
   delete from public.workbench_chunks where file_id = p_file_id;
+  delete from public.workbench_table_rows where file_id = p_file_id;
   perform pgmq.send('file_index', jsonb_build_object('file_id', p_file_id));
   perform private.kick_worker('index-worker', jsonb_build_object('queue', 'file_index'));
   return true;

@@ -137,7 +137,45 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
         "Revenue was 999 million. Per the files, see [1] and also.",
       );
       assert.deepEqual(res.body.sources.map((s: Json) => s.number), [1]);
+      const flagged = res.body.warnings.filter((w: Json) => w.code === "unverified_figure");
+      assert.deepEqual(flagged.map((w: Json) => w.number), ["999 million"]);
+      assert.match(flagged[0].message, /999 million/);
+      const history = await call(alice.client, `chat/sessions/${session}/messages?limit=1`);
+      assert.deepEqual(history.body.messages[0].warnings, res.body.warnings);
     });
+
+    await t.step(
+      "a figure quoted from a cited passage is not flagged, in JSON and SSE",
+      async () => {
+        groq.setMode("figure");
+        const res = await ask(alice, session, "Which account had an amount of 98765?");
+        assert.equal(res.status, 200);
+        assert.match(res.body.message.content, /^The figure is ₹[\d,.]+ \[1\]\.$/);
+        assert.deepEqual(res.body.warnings.filter((w: Json) => w.code === "unverified_figure"), []);
+        groq.setMode("invent");
+        const { events } = await askStream(alice, session, "What was revenue?");
+        const done = parsed(events.at(-1)!);
+        assert.equal(events.at(-1)!.event, "done");
+        assert.deepEqual(
+          done.warnings.filter((w: Json) => w.code === "unverified_figure").map((w: Json) =>
+            w.number
+          ),
+          ["999 million"],
+        );
+        groq.setMode("figure");
+        const ok = parsed(
+          (await askStream(alice, session, "What was the escrow amount?")).events.at(-1)!,
+        );
+        assert.deepEqual(ok.warnings.filter((w: Json) => w.code === "unverified_figure"), []);
+        // The figure from the cells reaches the model inside a fence, before the sources.
+        const prompt = groq.requests.at(-1)!.messages.at(-1)!.content;
+        assert.match(
+          prompt,
+          /FIGURES FROM THE CELLS[^\n]*\n(`{3,})text\n- escrow, amount: 98765 \(ledger\.csv, row 3, column amount \(C\)\)[^\n]*\n\1\n/,
+        );
+        assert.ok(prompt.indexOf("FIGURES FROM THE CELLS") < prompt.indexOf("SOURCES:"));
+      },
+    );
 
     await t.step("SSE: meta, then deltas, then done with the JSON body", async () => {
       groq.setMode("cite");

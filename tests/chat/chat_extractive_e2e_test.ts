@@ -5,7 +5,7 @@
  * search, history pages, the extract streamed as SSE.
  */
 import assert from "node:assert/strict";
-import { EXTRACT_LABEL } from "../../functions/chat/extractive.ts";
+import { CELLS_LABEL, EXTRACT_LABEL, NO_CELL } from "../../functions/chat/extractive.ts";
 import { getDb } from "../../shared/db.ts";
 import { makeEncryptedPdf } from "../fixtures/documents.ts";
 import { chatDocuments } from "../fixtures/chat_documents.ts";
@@ -136,6 +136,51 @@ Deno.test("chat with extractive answers end to end", opts, async (t) => {
       );
       const bad = await call(alice.client, `chat/sessions/${session}/messages?limit=0`);
       assert.equal(bad.status, 400);
+    });
+
+    await t.step("an extract and its snippet keep decimals and abbreviations whole", async () => {
+      const res = await ask(alice, session, "By how much did the canteen subsidy rise?");
+      assert.equal(res.status, 200);
+      const notes = res.body.sources.find((s: Json) => s.file_name === "notes.txt");
+      assert.ok(notes, JSON.stringify(res.body.sources));
+      const sentence =
+        "The canteen subsidy rose 11.5% to Rs. 1,200 per head, e.g. for the staff of No. 5 block, approx. 40 people.";
+      assert.ok(notes.snippet.includes(sentence), notes.snippet);
+      assert.ok(res.body.message.content.includes(sentence), res.body.message.content);
+      assert.doesNotMatch(res.body.message.content + notes.snippet, /11\. 5%/);
+    });
+
+    await t.step(
+      "a figure is looked up in the cells and stated first, citing the row",
+      async () => {
+        const res = await ask(alice, session, "What was revenue from operations in FY2025?");
+        assert.equal(res.status, 200);
+        const { message, sources } = res.body;
+        const body = message.content.slice(EXTRACT_LABEL.length);
+        assert.ok(body.trimStart().startsWith(CELLS_LABEL), body);
+        assert.match(
+          body,
+          /- Revenue from operations, FY 2024-25: 96600 \(pnl\.xlsx, P&L, row 4, column FY 2024-25 \(C\)\)/,
+        );
+        assert.equal(sources[0].file_name, "pnl.xlsx");
+        assert.equal(sources[0].sheet, "P&L");
+        assert.ok(sources[0].row_start <= 4 && sources[0].row_end >= 4);
+      },
+    );
+
+    await t.step("a growth question is computed from two cells", async () => {
+      const res = await ask(alice, session, "What was revenue growth from FY24 to FY25?");
+      assert.equal(res.status, 200);
+      assert.match(
+        res.body.message.content,
+        /Revenue from operations growth from FY 2023-24 to FY 2024-25: 15\.0% = \(96600 − 84000\) \/ 84000/,
+      );
+    });
+
+    await t.step("a figure no cell holds is said, then the passages", async () => {
+      const res = await ask(alice, session, "What was the freight cost in FY2025?");
+      assert.equal(res.status, 200);
+      assert.ok(res.body.message.content.includes(NO_CELL), res.body.message.content);
     });
 
     await t.step("sessions: one active per workbench, listed, validated", async () => {

@@ -17,8 +17,9 @@ import {
   preflightWarnings,
   SYSTEM_PROMPT,
 } from "../../shared/chat/mod.ts";
-import { snippetFor } from "../../functions/chat/snippet.ts";
+import { bestSentences, snippetFor, splitSentences } from "../../functions/chat/snippet.ts";
 import { questionTerms } from "../../functions/chat/terms.ts";
+import { unverifiedFigures } from "../../functions/chat/figures.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 
 const prose: Passage = {
@@ -280,4 +281,84 @@ Deno.test("createPhaseTimer() adds up phases and parseServerTiming() reads them 
   timer.add("llm", 10);
   assert.equal(timer.header(), "auth;dur=7.5, llm;dur=10.0");
   assert.deepEqual(parseServerTiming(timer.header()), { auth: 7.5, llm: 10 });
+});
+
+Deno.test("splitSentences() keeps decimals, separators and abbreviations inside their sentence", () => {
+  assert.deepEqual(
+    splitSentences(
+      "Margin was 11.5% in FY25. Rent is Rs. 1,200 a month, approx. 3.2 lakh a year. See No. 5 " +
+        "in the plan, e.g. the annex! Acme Inc. agreed. J. Smith signed on 1.3.2025? Yes.",
+    ),
+    [
+      "Margin was 11.5% in FY25.",
+      "Rent is Rs. 1,200 a month, approx. 3.2 lakh a year.",
+      "See No. 5 in the plan, e.g. the annex!",
+      "Acme Inc. agreed.",
+      "J. Smith signed on 1.3.2025?",
+      "Yes.",
+    ],
+  );
+  assert.deepEqual(splitSentences("  One.\n\nTwo.  "), ["One.", "Two."]);
+  assert.deepEqual(splitSentences("Costs were 1,200.50 (approx.). Done"), [
+    "Costs were 1,200.50 (approx.).",
+    "Done",
+  ]);
+  assert.deepEqual(splitSentences(""), []);
+});
+
+Deno.test("bestSentences() returns whole sentences around the match, numbers unbroken", () => {
+  const text = "Intro words here. Gross margin improved to 11.5% in the quarter. " +
+    "Rent was Rs. 1,200. Unrelated closing remarks follow.";
+  const s = bestSentences(text, questionTerms("gross margin"), 80);
+  assert.equal(s, "Gross margin improved to 11.5% in the quarter. Rent was Rs. 1,200.");
+  const around = bestSentences(text, questionTerms("rent"), 60);
+  assert.ok(around.includes("Rent was Rs. 1,200."), around);
+  for (const part of [s, around]) assert.doesNotMatch(part, /11\. 5|Rs\.$/);
+  const long = `Preface. ${"filler word ".repeat(60)}the covenant is 2.5x EBITDA and more. End.`;
+  const clipped = bestSentences(long, questionTerms("covenant"), 120);
+  assert.ok(clipped.length <= 120 && clipped.includes("covenant is 2.5x"), clipped);
+});
+
+Deno.test("extractiveAnswer() quotes the table row first for a numeric question", () => {
+  const memo: Passage = {
+    ...prose,
+    chunkId: "c3",
+    content: "Software spend is reviewed every quarter by the CFO.",
+  };
+  const terms = questionTerms("How much was software spend?");
+  assert.equal(terms.numeric, true);
+  const text = extractiveAnswer([memo, table], terms, []).join("");
+  assert.ok(text.indexOf("[2]") < text.indexOf("[1]"), text);
+  assert.match(text, /\[2\]:\n> Item \| Amount\n> Software \| 450/);
+  assert.equal(questionTerms("Who signed the memo?").numeric, false);
+  const plain = extractiveAnswer([memo, table], questionTerms("Who reviews software?"), []);
+  assert.ok(plain.join("").indexOf("[1]") < plain.join("").indexOf("[2]"));
+});
+
+Deno.test("unverifiedFigures() flags only figures that no cited passage, question or fact holds", () => {
+  const memo: Passage = {
+    ...prose,
+    content: "Margin was 11.5% on sales of Rs. 1,200 and a loan of 3.2 lakh; staff of 1,20,000.",
+  };
+  const terms = questionTerms("What happened in 2025?");
+  const ok = "Margin 11.5 percent [1], sales ₹1200 and $1,200.00 [1], loan 320,000 or 3.2 lakh " +
+    "[1], staff 120000 [1], in 2025, on page 3, from report.pdf.";
+  assert.deepEqual(unverifiedFigures(ok, [memo, table], [1], terms), []);
+  const bad = unverifiedFigures("Margin 13% [1], sales 1,250 [1], rent 1200 [2].", [memo, table], [
+    1,
+  ], terms);
+  assert.deepEqual(bad.map((w) => [w.code, w.number]), [
+    ["unverified_figure", "13%"],
+    ["unverified_figure", "1,250"],
+  ]);
+  // Rent 1200 is in passage 2, which the answer does not cite; here it is also Rs. 1,200 of [1].
+  assert.deepEqual(
+    unverifiedFigures("Travel was 300 [1].", [memo, table], [1], terms).map((w) => w.number),
+    ["300"],
+  );
+  assert.deepEqual(unverifiedFigures("Travel was 300 [2].", [memo, table], [2], terms), []);
+  assert.deepEqual(
+    unverifiedFigures("Growth was 26.5% [1].", [memo], [1], terms, ["growth: 26.5%"]),
+    [],
+  );
 });

@@ -9,7 +9,10 @@
  * - `cite`: reads the numbered source passages of the prompt and answers citing [1] first,
  *   then [2], quoting a few words of each;
  * - `echo`: answers with the last user message, verbatim;
- * - `invent`: cites [1] and numbers that match no passage ([42], [7, 99]);
+ * - `invent`: cites [1] and markers that match no passage ([42], [7, 99]), and a figure no passage
+ *   holds (999 million);
+ * - `figure`: states the last number of passage [1], written with a rupee sign and thousands
+ *   separators ("98765" → "₹98,765"), citing [1];
  * - `fail`: 500; `rate_limit`: 429 with `retry-after`; `hang`: never answers;
  * - `fail_midstream`: streams a few deltas, then an error chunk.
  * `delayMs` slows every answer (and every streamed chunk by up to 20 ms); `chunkDelayMs` sets the
@@ -21,6 +24,7 @@ export type GroqMode =
   | "cite"
   | "echo"
   | "invent"
+  | "figure"
   | "fail"
   | "rate_limit"
   | "hang"
@@ -71,6 +75,13 @@ function answerFor(mode: GroqMode, messages: GroqRequestRecord["messages"]): str
     return "Revenue was 999 million [42]. Per the files, see [1] and also [7, 99].";
   }
   if (sources.size === 0) return "The sources do not hold the answer.";
+  if (mode === "figure") {
+    const last = sources.get(1)?.match(/\d+(?:\.\d+)?/g)?.at(-1);
+    if (!last) return "Passage [1] states no figure.";
+    const [int, dec] = last.split(".");
+    const grouped = int!.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return `The figure is ₹${grouped}${dec ? `.${dec}` : ""} [1].`;
+  }
   const parts = [...sources.entries()].slice(0, 2).map(([n, text]) => {
     const words = text.replace(/\s+/g, " ").split(" ").slice(0, 12).join(" ");
     return `According to the files, "${words}" [${n}].`;

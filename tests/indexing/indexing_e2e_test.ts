@@ -239,6 +239,30 @@ Deno.test("companies, workbenches and the indexing pipeline end to end", opts, a
       );
       const csv = await meta(uploaded[3].id);
       assert.deepEqual(csv.map((c) => [c.metadata.row_start, c.metadata.row_end]), [[2, 3]]);
+      // The typed rows of the tables, one per data row, numbered as the file numbers them.
+      const typed = async (id: string) =>
+        (await sql<{ sheet: string; row_number: number; header: unknown; cells: unknown }[]>`
+          select sheet, row_number, header, cells from public.workbench_table_rows
+           where file_id = ${id} order by sheet desc, row_number`).map((r) => ({
+          ...r,
+          cells: typeof r.cells === "string" ? JSON.parse(r.cells) : r.cells,
+          header: typeof r.header === "string" ? JSON.parse(r.header) : r.header,
+        }));
+      const xlsxRows = await typed(uploaded[2].id);
+      assert.deepEqual(xlsxRows.map((r) => [r.sheet, r.row_number]), [
+        ["Opex", 2],
+        ["Opex", 3],
+        ["Capex", 2],
+      ]);
+      const csvRows = await typed(uploaded[3].id);
+      assert.deepEqual(csvRows.map((r) => [r.sheet, r.row_number]), [["", 2], ["", 3]]);
+      assert.ok(
+        [...xlsxRows, ...csvRows].every((r) =>
+          r.cells.length === r.header.length &&
+          r.cells.some((c: { t: string; n?: number }) => c.t === "number" && c.n !== undefined)
+        ),
+        JSON.stringify(csvRows),
+      );
       const md = await meta(uploaded[5].id);
       assert.deepEqual(md.map((c) => c.metadata.heading), ["Policies", "Travel"]);
       assert.ok(

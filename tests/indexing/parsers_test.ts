@@ -19,6 +19,7 @@ import {
 } from "../../shared/parsers/mod.ts";
 // Internals under unit test, imported past the face.
 import { InflateError, Inflater } from "../../shared/parsers/inflate.ts";
+import { type CsvCursor, readCsv } from "../../shared/parsers/csv.ts";
 import { XmlTokenizer } from "../../shared/parsers/xml.ts";
 import { loadPoint, savePoint } from "../../shared/parsers/zip_reader.ts";
 import {
@@ -433,17 +434,54 @@ Deno.test("`extractCsv()` returns the header and rows of a CSV file", async () =
   }]);
 });
 
-Deno.test("`extractCsv()` detects the delimiter, drops the BOM and skips empty lines", async () => {
-  const csv = utf8("\ufeffcity;population\r\n\r\nParis;2100000\r\n;\r\nLyon;520000\r\n");
+Deno.test("`extractCsv()` detects the delimiter, drops the BOM and keeps empty lines as rows", async () => {
+  const csv = utf8("\ufeffcity;population\r\n\r\nParis;2100000\r\n;\r\nLyon;520000\r\n\r\n");
   const { blocks } = await extractCsv(csv);
   assert.deepEqual(blocks, [{
     kind: "table",
     header: ["city", "population"],
-    rows: [["Paris", "2100000"], ["Lyon", "520000"]],
+    rows: [["", ""], ["Paris", "2100000"], ["", ""], ["Lyon", "520000"]],
     firstRow: 2,
   }]);
   const tabs = await extractCsv(utf8("a\tb\n1\t2\n"));
   assert.deepEqual((tabs.blocks[0] as TableBlock).rows, [["1", "2"]]);
+});
+
+Deno.test("`readCsv()` numbers rows as the file does across blank lines and steps", async () => {
+  const csv = utf8("\n\nitem,amount\nRent,1200\n\n\nTravel,300\n\n");
+  const { blocks } = await extractCsv(csv);
+  const table = blocks[0] as TableBlock;
+  assert.equal(table.firstRow, 4);
+  const travel = table.rows.findIndex((r) => r[0] === "Travel");
+  assert.equal(table.firstRow + travel, 7, "Travel is on line 7 of the file");
+  assert.equal(table.rows.length, 4, "blank lines after the last row are dropped");
+  // Read one record per step: the blanks between steps are kept in the cursor.
+  const rows: string[][] = [];
+  let first = 0;
+  const sink = {
+    text() {},
+    tableStart(t: { firstRow: number }) {
+      first = t.firstRow;
+    },
+    row(cells: string[]) {
+      rows.push(cells);
+    },
+    tableEnd() {},
+  };
+  let cursor: CsvCursor | undefined;
+  for (let i = 0; i < 20; i++) {
+    let spent = false;
+    const r = await readCsv(csv, cursor, sink, {
+      exhausted: () => spent,
+      pause: () => {
+        spent = true;
+        return Promise.resolve();
+      },
+    }, 1);
+    if (r.done) break;
+    cursor = r.cursor;
+  }
+  assert.deepEqual([first, rows], [table.firstRow, table.rows]);
 });
 
 Deno.test("`extractCsv()` pads ragged rows to the widest row", async () => {

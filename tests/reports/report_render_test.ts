@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { pdfText } from "../helpers/pdf.ts";
 import { requireTool } from "../helpers/requirements.ts";
-import { computeKpis, formatValue, type KpiResult } from "../../shared/kpi/mod.ts";
+import { computeKpis, formatValue, type KpiResult, writtenNumbers } from "../../shared/kpi/mod.ts";
 import {
   type ChatMessage,
   narrativeMessages,
@@ -10,7 +10,6 @@ import {
   templateNarrative,
   unknownNumbers,
   writeNarrative,
-  writtenNumbers,
 } from "../../shared/reports/mod.ts";
 import { QUOTED_DATA_RULE } from "../../shared/chat/mod.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";

@@ -15,7 +15,7 @@
 --      only for fellow company members.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(184);
+select plan(188);
 
 -- ================================================================== 1. RLS across tenants
 -- alice owns things, bob is another tenant, carol a viewer on alice's workbench, dave a company
@@ -44,6 +44,9 @@ values (tests.uuid_for('alice-pnl'), tests.uuid_for('alice-personal'),
         tests.get_supabase_uid('alice'), 'pnl.csv', 'csv', 10, 'hash-a');
 insert into public.workbench_chunks (workbench_id, file_id, chunk_index, content)
 values (tests.uuid_for('alice-personal'), tests.uuid_for('alice-pnl'), 0, 'revenue 100');
+insert into public.workbench_table_rows (workbench_id, file_id, row_number, header, cells)
+values (tests.uuid_for('alice-personal'), tests.uuid_for('alice-pnl'), 2, '["item", "amount"]',
+        '[{"v": "revenue", "t": "text"}, {"v": "100", "t": "number", "n": 100}]');
 insert into public.chat_session (id, workbench_id, user_id)
 values (tests.uuid_for('alice-chat'), tests.uuid_for('alice-personal'),
         tests.get_supabase_uid('alice'));
@@ -67,6 +70,8 @@ select is_empty($$ select 1 from public.workbench_members $$,
   'bob sees no workbench members of alice');
 select is_empty($$ select 1 from public.workbench_files $$, 'bob sees no files of alice');
 select is_empty($$ select 1 from public.workbench_chunks $$, 'bob sees no chunks of alice');
+select is_empty($$ select 1 from public.workbench_table_rows $$,
+  'bob sees no typed table rows of alice');
 select is_empty($$ select 1 from public.chat_session $$, 'bob sees no chat sessions of alice');
 select is_empty($$ select 1 from public.message $$, 'bob sees no messages of alice');
 select is_empty($$ select 1 from public.reports $$, 'bob sees no reports of alice');
@@ -117,6 +122,10 @@ select throws_ok($$ insert into public.workbench_chunks (workbench_id, file_id, 
     content)
   values (tests.uuid_for('alice-personal'), tests.uuid_for('alice-pnl'), 9, 'x') $$,
   '42501', null, 'bob cannot add chunks to alice''s file');
+select throws_ok($$ insert into public.workbench_table_rows (workbench_id, file_id, row_number,
+    header, cells)
+  values (tests.uuid_for('alice-personal'), tests.uuid_for('alice-pnl'), 9, '[]', '[]') $$,
+  '42501', null, 'bob cannot add typed rows to alice''s file');
 select throws_ok($$ insert into public.message (session_id, role, content)
   values (tests.uuid_for('alice-chat'), 'assistant', 'x') $$,
   '42501', null, 'bob cannot write into alice''s chat');
@@ -157,6 +166,8 @@ select results_eq($$ select public.workbench_role(tests.uuid_for('alice-personal
   array['viewer'], 'carol is a viewer');
 select isnt_empty($$ select 1 from public.workbench_files $$, 'a viewer reads files');
 select isnt_empty($$ select 1 from public.workbench_chunks $$, 'a viewer reads chunks');
+select results_eq($$ select (cells -> 1 ->> 'n')::int from public.workbench_table_rows $$,
+  array[100], 'a viewer reads the typed rows');
 select is_empty($$ update public.workbench set name = 'renamed' returning 1 $$,
   'a viewer cannot rename');
 select is_empty($$ delete from public.workbench_files returning 1 $$,
@@ -174,6 +185,8 @@ select throws_ok($$ select 1 from public.workbench $$, '42501', null,
 select throws_ok($$ select 1 from public.wallet $$, '42501', null, 'anon cannot read wallets');
 select throws_ok($$ select 1 from public.workbench_chunks $$, '42501', null,
   'anon cannot read chunks');
+select throws_ok($$ select 1 from public.workbench_table_rows $$, '42501', null,
+  'anon cannot read typed table rows');
 select results_eq($$ select count(*)::int from public.plans
   where id in ('lite', 'pro', 'enterprise') $$, array[3], 'anon can read the plans');
 

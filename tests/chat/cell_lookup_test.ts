@@ -1,0 +1,191 @@
+/**
+ * Unit tests of the figures from the cells: the lookup (shared/kpi `answerFromCells`) on wide,
+ * long and multi-sheet tables, with title rows, periods as accounts write them and a label two
+ * tables share; chat's facts and the report's KPIs agreeing on the same cells.
+ */
+import assert from "node:assert/strict";
+import {
+  answerFromCells,
+  computeKpis,
+  formatPercent,
+  questionPeriods,
+  type SourceTable,
+  tablesFromRows,
+  typedRowsOfChunk,
+} from "../../shared/kpi/mod.ts";
+import { readTables } from "../../shared/reports/mod.ts";
+import { extractiveAnswer } from "../../functions/chat/extractive.ts";
+import { factLines } from "../../functions/chat/cells.ts";
+import { questionTerms } from "../../functions/chat/terms.ts";
+import { buildMessages } from "../../shared/chat/mod.ts";
+import type { Passage } from "../../shared/retrieval/mod.ts";
+import { PNL, pnlCsv } from "../fixtures/reports/data.ts";
+
+const wide: SourceTable = {
+  file: "pnl.xlsx",
+  sheet: "P&L",
+  header: ["Acme Ltd", "", ""],
+  rows: [
+    ["Statement of profit and loss", "", ""],
+    ["", "", ""],
+    ["Particulars", "FY 2023-24", "FY 2024-25"],
+    ["Revenue from operations", "₹10,00,000", "₹12,50,000"],
+    ["Cost of materials consumed", "(4,00,000)", "(5,00,000)"],
+    ["Freight", "-", "25,000"],
+  ],
+  firstRow: 2,
+};
+const long: SourceTable = {
+  file: "coffee.csv",
+  header: ["Country", "Year", "Exports"],
+  rows: [["Brazil", "2010", "30,100"], ["Brazil", "2011", "33,500"], ["Colombia", "2011", "7,800"]],
+  firstRow: 2,
+};
+const quarters: SourceTable = {
+  file: "sales.xlsx",
+  sheet: "Quarterly",
+  header: ["Region", "Q1 FY25", "Q2 FY25", "Mar-25"],
+  rows: [["North", "100", "150", "60"], ["South", "80", "40", "10"]],
+  firstRow: 2,
+};
+
+Deno.test("questionPeriods() reads FY2025, FY 2024-25, Q1 FY25, Mar-25 and years", () => {
+  assert.deepEqual(
+    questionPeriods("FY2025 vs FY 2023-24, Q1 FY25, Mar-25 and 2011").map((p) => p.label),
+    ["FY2025", "FY 2023-24", "Q1 FY25", "Mar-25", "2011"],
+  );
+  assert.equal(questionPeriods("FY25")[0]!.key, questionPeriods("FY 2024-25")[0]!.key);
+});
+
+Deno.test("answerFromCells() finds a cell of a wide table below its title rows", () => {
+  const [fact, more] = answerFromCells("What was FY2025 revenue?", [wide, long, quarters]);
+  assert.equal(more, undefined);
+  assert.equal(fact!.operation, "cell");
+  assert.equal(fact!.value, 1250000);
+  assert.equal(fact!.figure, "₹12,50,000");
+  assert.deepEqual(
+    [fact!.cells[0]!.file, fact!.cells[0]!.sheet, fact!.cells[0]!.row, fact!.cells[0]!.column],
+    ["pnl.xlsx", "P&L", 5, "FY 2024-25 (C)"],
+  );
+  assert.match(fact!.text, /^Revenue from operations, FY 2024-25: ₹12,50,000 \(pnl\.xlsx, P&L/);
+  assert.equal(answerFromCells("freight in FY25", [wide])[0]!.value, 25000);
+  assert.equal(answerFromCells("freight in FY24", [wide])[0]!.value, 0);
+});
+
+Deno.test("answerFromCells() finds a cell of a long table by entity and period", () => {
+  const facts = answerFromCells("Brazil's coffee exports in 2011", [wide, long, quarters]);
+  assert.deepEqual(facts.map((f) => [f.figure, f.cells[0]!.row, f.cells[0]!.column]), [
+    ["33,500", 3, "Exports (C)"],
+  ]);
+  assert.deepEqual(answerFromCells("Peru's coffee exports in 2011", [long]), []);
+  assert.deepEqual(answerFromCells("Brazil's coffee exports in 2015", [long]), []);
+});
+
+Deno.test("answerFromCells() computes growth, differences, sums and averages from the cells", () => {
+  const [growth] = answerFromCells("revenue growth from FY24 to FY25", [wide]);
+  assert.equal(growth!.operation, "growth");
+  assert.equal(growth!.figure, "25.0%");
+  assert.deepEqual(growth!.cells.map((c) => c.column), ["FY 2023-24 (B)", "FY 2024-25 (C)"]);
+  const [diff] = answerFromCells("change in cost of materials from FY24 to FY25", [wide]);
+  assert.equal(diff!.value, -100000);
+  const [sum] = answerFromCells("total North sales in Q1 FY25 and Q2 FY25", [quarters]);
+  assert.deepEqual([sum!.operation, sum!.value, sum!.figure], ["sum", 250, "250"]);
+  const [avg] = answerFromCells("average North sales in Q1 FY25 and Q2 FY25", [quarters]);
+  assert.equal(avg!.value, 125);
+  assert.equal(answerFromCells("South sales in Mar-25", [quarters])[0]!.figure, "10");
+});
+
+Deno.test("answerFromCells() names every table when two share the label", () => {
+  const other: SourceTable = { ...wide, file: "pnl_restated.xlsx" };
+  other.rows = other.rows.map((r) => r[0] === "Revenue from operations" ? [r[0], "1", "2"] : r);
+  const facts = answerFromCells("FY2025 revenue", [wide, other]);
+  assert.deepEqual(facts.map((f) => [f.cells[0]!.file, f.figure]), [
+    ["pnl.xlsx", "₹12,50,000"],
+    ["pnl_restated.xlsx", "2"],
+  ]);
+});
+
+Deno.test("chat's figure from the cells is the report's KPI from the same cells", async () => {
+  const tables = await readTables("pnl.csv", "csv", new TextEncoder().encode(pnlCsv()));
+  const kpis = computeKpis("financial_summary", tables);
+  const row = (key: string) => kpis.rows.find((r) => r.key === key)!;
+  const [growth] = answerFromCells("revenue growth from Apr-2025 to May-2025", tables);
+  const reported = row("revenue_change_pct").cells[1]!;
+  assert.ok(Math.abs(growth!.value - reported.value) < 1e-9, `${growth!.value} ${reported.value}`);
+  assert.equal(growth!.figure, formatPercent(reported.value));
+  const [ebitda] = answerFromCells("EBITDA in Jun-2025", tables);
+  assert.equal(ebitda!.value, row("ebitda").cells[2]!.value);
+  const [revenue] = answerFromCells("revenue in Sep-2025", tables);
+  assert.equal(revenue!.value, PNL.revenue[5]);
+  assert.deepEqual(
+    [revenue!.cells[0]!.row, revenue!.cells[0]!.column],
+    [row("revenue").cells[5]!.source!.row, row("revenue").cells[5]!.source!.column],
+  );
+});
+
+Deno.test("the extract and the prompt lead with the facts; no match is said", () => {
+  const passage: Passage = {
+    chunkId: "c",
+    fileId: "f",
+    fileName: "pnl.xlsx",
+    chunkIndex: 0,
+    content: "Sheet: P&L\nParticulars | FY 2023-24 | FY 2024-25\nRevenue from operations | 1 | 2",
+    sheet: "P&L",
+    rowStart: 4,
+    rowEnd: 6,
+    score: 0.1,
+  };
+  const memo: Passage = {
+    ...passage,
+    chunkId: "m",
+    fileName: "memo.pdf",
+    content: "Revenue.",
+    sheet: null,
+    rowStart: null,
+    rowEnd: null,
+  };
+  const facts = factLines(answerFromCells("FY2025 revenue", [wide]), [memo, passage]);
+  assert.match(facts[0]!, /₹12,50,000 .*\[2\]$/);
+  const text = extractiveAnswer([memo, passage], questionTerms("FY2025 revenue"), [], {
+    facts,
+    tried: true,
+  }).join("");
+  assert.ok(text.indexOf("₹12,50,000") < text.indexOf("**memo.pdf**"), text);
+  const none = extractiveAnswer([memo], questionTerms("FY2025 freight"), [], {
+    facts: [],
+    tried: true,
+  }).join("");
+  assert.match(none, /No cell of your tables matches/);
+  const prompt =
+    buildMessages({ question: "FY2025 revenue", passages: [passage], warnings: [], facts })
+      .at(-1)!.content;
+  assert.match(
+    prompt,
+    /FIGURES FROM THE CELLS[^\n]*\n(`{3,})text\n- Revenue from operations, FY 2024-25: ₹12,50,000[^\n]*\n\1\n/,
+  );
+});
+
+Deno.test("typedRowsOfChunk() types the cells of a table chunk; tablesFromRows() reads them back", () => {
+  const rows = typedRowsOfChunk(
+    "Sheet: P&L\nParticulars | FY 2024-25 | Share\nRevenue | ₹12,50,000 | 11.5%\nFreight | - | Mar-25",
+    { row_start: 4, row_end: 5, sheet: "P&L" },
+  );
+  assert.deepEqual(rows.map((r) => [r.sheet, r.row_number]), [["P&L", 4], ["P&L", 5]]);
+  assert.deepEqual(rows[0]!.header, ["Particulars", "FY 2024-25", "Share"]);
+  assert.deepEqual(rows[0]!.cells, [
+    { v: "Revenue", t: "text" },
+    { v: "₹12,50,000", t: "number", n: 1250000 },
+    { v: "11.5%", t: "percent", n: 11.5 },
+  ]);
+  assert.deepEqual(rows[1]!.cells.map((c) => c.t), ["text", "number", "period"]);
+  assert.deepEqual(typedRowsOfChunk("Some prose.", { page: 1 }), []);
+  const tables = tablesFromRows([
+    ...rows.map((r) => ({ ...r, file_name: "pnl.xlsx" })),
+    { ...rows[0]!, row_number: 9, file_name: "pnl.xlsx" },
+  ]);
+  assert.deepEqual(tables.map((t) => [t.sheet, t.firstRow, t.rows.length]), [
+    ["P&L", 4, 2],
+    ["P&L", 9, 1],
+  ]);
+  assert.equal(answerFromCells("FY2025 revenue", tables)[0]!.cells[0]!.row, 4);
+});
