@@ -325,7 +325,11 @@ Deno.test({
         const wb = await createWorkbench(sql, alice, "growing");
         const f = await createFile(sql, wb, "g.txt");
         await insertChunks(sql, embedder, wb, f, synthetic(5, 299).map((content) => ({ content })));
-        assert.equal(await buildVectorIndex(sql, { workbenchId: wb }), null, "299 chunks: no index");
+        assert.equal(
+          await buildVectorIndex(sql, { workbenchId: wb }),
+          null,
+          "299 chunks: no index",
+        );
         await insertChunks(sql, embedder, wb, f, [{ content: "one more chunk" }], 299);
         await sql`update private.settings set value = '100'
                    where key = 'workbench_vector_index_ef_construction'`;

@@ -4,11 +4,15 @@
  * cannot show a lock wait), while the index of a 20,000-chunk workbench builds, chunk inserts into
  * another workbench complete, none of them waits on a lock, and the build is still running when
  * they are done. A build that is cancelled leaves an INVALID index, which the next build drops
- * before building again.
+ * before building again; the route the cron job kicks (`POST /index-worker/vector-index`) builds
+ * the index of the largest workbench that needs one.
  */
 import assert from "node:assert/strict";
 import type { Sql } from "../../shared/db.ts";
+import { serve } from "../../shared/http.ts";
 import { buildVectorIndex } from "../../shared/indexing/mod.ts";
+import type { IndexWorkerDeps } from "../../functions/index-worker/deps.ts";
+import { createIndexWorkerHandler } from "../../functions/index-worker/handler.ts";
 import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
 
 const ignore = needsMigratedPostgres();
@@ -36,14 +40,14 @@ async function workbenchWithChunks(sql: Sql, name: string, n: number) {
   return { workbench: wb!.id, file: file!.id };
 }
 
-/** Resolves once a backend runs a CREATE INDEX on workbench_chunks; returns its pid. */
+/** Resolves once a backend builds an index on workbench_chunks; returns its pid. */
 async function buildStarted(admin: Sql, build: Promise<unknown>): Promise<number> {
   let settled = false;
   build.then(() => settled = true, () => settled = true);
   for (;;) {
     const [row] = await admin<{ pid: number }[]>`
-      select pid from pg_stat_activity
-       where state = 'active' and query ilike 'create index%workbench_chunks%'`;
+      select pid from pg_stat_progress_create_index
+       where relid = 'public.workbench_chunks'::regclass`;
     if (row) return row.pid;
     assert.ok(!settled, "the build ended before it was seen running");
     await new Promise((r) => setTimeout(r, 20));
@@ -136,22 +140,24 @@ Deno.test({
       assert.deepEqual(index, { valid: true, registered: true });
     });
 
-    await t.step("a cancelled build leaves an INVALID index; the next one drops it and builds", async () => {
-      // Drop the index built above (deleting the registry row drops it).
-      await admin`delete from private.workbench_vector_indexes where workbench_id = ${a.workbench}`;
-      const build = buildVectorIndex(pool, { workbenchId: a.workbench });
-      const builder = await buildStarted(admin, build);
-      // Cancel once the index is in the catalog and being filled (the build's second phase).
-      for (;;) {
-        const [p] = await admin<{ phase: string }[]>`
+    await t.step(
+      "a cancelled build leaves an INVALID index; the next one drops it and builds",
+      async () => {
+        // Drop the index built above (deleting the registry row drops it).
+        await admin`delete from private.workbench_vector_indexes where workbench_id = ${a.workbench}`;
+        const build = buildVectorIndex(pool, { workbenchId: a.workbench });
+        const builder = await buildStarted(admin, build);
+        // Cancel once the index is in the catalog and being filled (the build's second phase).
+        for (;;) {
+          const [p] = await admin<{ phase: string }[]>`
           select phase from pg_stat_progress_create_index where pid = ${builder}`;
-        if (p?.phase.startsWith("building index")) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await admin`select pg_cancel_backend(${builder})`;
-      await assert.rejects(build, (err: { code?: string }) => err.code === "57014");
-      const state = () =>
-        admin<{ valid: boolean | null; registered: boolean; claimed: boolean }[]>`
+          if (p?.phase.startsWith("building index")) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await admin`select pg_cancel_backend(${builder})`;
+        await assert.rejects(build, (err: { code?: string }) => err.code === "57014");
+        const state = () =>
+          admin<{ valid: boolean | null; registered: boolean; claimed: boolean }[]>`
           select (select x.indisvalid from pg_index x
                    where x.indexrelid = to_regclass(
                            'public.' || private.workbench_vector_index_name(${a.workbench})))
@@ -160,21 +166,49 @@ Deno.test({
                           where i.workbench_id = ${a.workbench}) as registered,
                  exists (select 1 from private.workbench_vector_index_builds c
                           where c.workbench_id = ${a.workbench}) as claimed`;
-      assert.deepEqual((await state())[0], { valid: false, registered: false, claimed: false });
+        assert.deepEqual((await state())[0], { valid: false, registered: false, claimed: false });
 
-      const [claim] = await admin<{ drop_statement: string | null }[]>`
+        const [claim] = await admin<{ drop_statement: string | null }[]>`
         select drop_statement from private.claim_workbench_vector_index(${a.workbench})`;
-      assert.match(claim!.drop_statement ?? "", /^drop index concurrently if exists /);
-      await admin`select private.finish_workbench_vector_index(${a.workbench})`;
+        assert.match(claim!.drop_statement ?? "", /^drop index concurrently if exists /);
+        await admin`select private.finish_workbench_vector_index(${a.workbench})`;
 
-      const again = await buildVectorIndex(pool, { workbenchId: a.workbench });
-      assert.equal(again?.built, true);
-      assert.deepEqual((await state())[0], { valid: true, registered: true, claimed: false });
-      assert.equal(
-        await buildVectorIndex(pool, { workbenchId: a.workbench }),
-        null,
-        "nothing left to build",
-      );
-    });
+        // The route the cron job kicks builds it (the largest workbench that needs one), then
+        // finds nothing to do; the cron job's check agrees.
+        const kick = async () =>
+          (await admin<{ kicked: boolean }[]>`
+            select private.kick_workbench_vector_index_build() as kicked`)[0]!.kicked;
+        assert.equal(await kick(), true, "the cron job kicks the worker");
+        const worker = serve(
+          "index-worker",
+          createIndexWorkerHandler(
+            {
+              sql: () => pool,
+              verifier: {
+                verify: () => Promise.reject(new Error("no user tokens here")),
+                isServiceKey: (key: string) => key === "service-key",
+              },
+            } as unknown as IndexWorkerDeps,
+          ),
+        );
+        const post = async () => {
+          const res = await worker(
+            new Request("http://localhost/functions/v1/index-worker/vector-index", {
+              method: "POST",
+              headers: { authorization: "Bearer service-key" },
+            }),
+          );
+          assert.equal(res.status, 200);
+          return await res.json();
+        };
+        const again = await post();
+        assert.equal(again.status, "built");
+        assert.equal(again.workbench_id, a.workbench);
+        assert.equal(again.built, true);
+        assert.deepEqual((await state())[0], { valid: true, registered: true, claimed: false });
+        assert.deepEqual(await post(), { status: "idle" }, "nothing left to build");
+        assert.equal(await kick(), false, "nor for the cron job");
+      },
+    );
   });
 });
