@@ -286,9 +286,9 @@ Deno.test({
           await sql`update public.workbench_files set chunks_done = 25 where id = ${smallFile}`;
           const built = await buildVectorIndexes(sql, 5);
           assert.deepEqual(
-            built.map((r) => [r.workbench_id, r.built]),
-            [[big, true]],
-            "only the large workbench gets one",
+            built.map((r) => [r.workbench_id, r.built, r.concurrent]),
+            [[big, true, true]],
+            "only the large workbench gets one (PGlite, through the local front, builds it CONCURRENTLY)",
           );
           const [bigIndex] = await sql<{ indexdef: string }[]>`
             select indexdef from pg_indexes
