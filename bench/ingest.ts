@@ -24,6 +24,7 @@ import { type Chunk, Chunker } from "../shared/chunking.ts";
 import { createDb, type Sql } from "../shared/db.ts";
 import { createLocalEmbedder, type Embedder, toVectorLiteral } from "../shared/embeddings.ts";
 import {
+  buildVectorIndex,
   CHUNK_COLUMNS,
   chunkRow,
   DEFAULT_WORKER_CONFIG,
@@ -370,7 +371,7 @@ export async function benchIngestion(only: string[] = [], withHnsw = false): Pro
       insert into public.workbench (name) values ('bench') returning id`;
     // No global vector index (see the search migration); a large workbench has its own
     // partial one, which `--with-hnsw` builds before ingestion (the worst case for inserts).
-    if (withHnsw) await sql`select private.ensure_workbench_vector_index(${wb.id}, 0)`;
+    if (withHnsw) await buildVectorIndex(sql, { workbenchId: wb.id, minChunks: 0 });
     const store = diskStore(scratch);
     const embedder = createLocalEmbedder();
     const config = stepConfigFromEnv(Deno.env.toObject());

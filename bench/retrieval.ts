@@ -25,6 +25,7 @@
  *     (`referenceSearchSql`): the floor this machine sets for the design itself.
  */
 import { asUser, createDb, type Sql } from "../shared/db.ts";
+import { buildVectorIndexes } from "../shared/indexing/mod.ts";
 import { createLocalEmbedder, toVectorLiteral } from "../shared/embeddings.ts";
 import {
   DEFAULT_RETRIEVAL_SETTINGS,
@@ -354,8 +355,7 @@ export async function benchRetrieval(total: number): Promise<void> {
         } s)`,
     );
     t = performance.now();
-    const built = await sql<{ id: string }[]>`
-      select private.ensure_workbench_vector_indexes(${WORKBENCHES}) as id`;
+    const built = (await buildVectorIndexes(sql, WORKBENCHES)).map((b) => ({ id: b.workbench_id }));
     console.log(
       `  ${built.length} partial HNSW indexes (workbenches ≥ 2000 chunks) built in ${
         ((performance.now() - t) / 1000).toFixed(1)

@@ -329,6 +329,74 @@ end;
 $$;
 
 --
+-- Name: claim_workbench_vector_index(uuid, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.claim_workbench_vector_index(p_workbench_id uuid DEFAULT NULL::uuid, p_min_chunks integer DEFAULT NULL::integer) RETURNS TABLE(workbench_id uuid, index_name text, drop_statement text, create_statement text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_min integer := coalesce(p_min_chunks,
+                            private.setting_int('workbench_vector_index_min_chunks', 2000));
+  v_m integer := least(greatest(private.setting_int('workbench_vector_index_m', 16), 2), 100);
+  v_ef integer := least(greatest(
+    private.setting_int('workbench_vector_index_ef_construction', 200), 2 * v_m), 1000);
+  v_lease integer := private.setting_int('workbench_vector_index_build_lease_sec', 900);
+  v_id uuid;
+  v_name text;
+  v_valid boolean;
+begin
+  for v_id in
+    select n.workbench_id from private.workbenches_needing_vector_index(v_min) n
+     where p_workbench_id is null
+    union all
+    select w.id from public.workbench w
+     where w.id = p_workbench_id
+       and (select count(*) from public.workbench_chunks c
+             where c.workbench_id = w.id and c.embedding is not null) >= v_min
+  loop
+    -- One claimer per workbench at a time; the second sees the first's claim.
+    perform pg_advisory_xact_lock(hashtext('workbench_vector_index'), hashtext(v_id::text));
+    continue when exists (select 1 from private.workbench_vector_indexes i
+                           where i.workbench_id = v_id)
+               or exists (select 1 from private.workbench_vector_index_builds b
+                           where b.workbench_id = v_id
+                             and b.claimed_at > pg_catalog.now()
+                                                - pg_catalog.make_interval(secs => v_lease));
+    v_name := private.workbench_vector_index_name(v_id);
+    select x.indisvalid into v_valid
+      from pg_catalog.pg_index x
+     where x.indexrelid = pg_catalog.to_regclass('public.' || pg_catalog.quote_ident(v_name));
+    if v_valid then
+      perform private.finish_workbench_vector_index(v_id);
+      continue;
+    end if;
+    -- An INVALID index that a backend is still building (its worker died, the statement did not):
+    -- leave it to finish; the next claim registers it.
+    continue when not v_valid and exists (
+      select 1 from pg_catalog.pg_stat_progress_create_index p
+       where p.index_relid = pg_catalog.to_regclass('public.' || pg_catalog.quote_ident(v_name)));
+    insert into private.workbench_vector_index_builds as b (workbench_id, index_name)
+    values (v_id, v_name)
+    on conflict on constraint workbench_vector_index_builds_pkey do update
+      set claimed_at = pg_catalog.now(), attempts = b.attempts + 1;
+    workbench_id := v_id;
+    index_name := v_name;
+    drop_statement := case when v_valid is not null
+      then pg_catalog.format('drop index concurrently if exists public.%I', v_name) end;
+    create_statement := pg_catalog.format(
+      'create index concurrently if not exists %I on public.workbench_chunks '
+      'using hnsw (embedding extensions.vector_cosine_ops) with (m = %s, ef_construction = %s) '
+      'where workbench_id = %L',
+      v_name, v_m, v_ef, v_id);
+    return next;
+    return;
+  end loop;
+end;
+$$;
+
+--
 -- Name: claw_back_payment(text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -537,77 +605,6 @@ end;
 $$;
 
 --
--- Name: ensure_workbench_vector_index(uuid, integer); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.ensure_workbench_vector_index(p_workbench_id uuid, p_min_chunks integer DEFAULT NULL::integer) RETURNS boolean
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-  v_min integer := coalesce(p_min_chunks,
-                            private.setting_int('workbench_vector_index_min_chunks', 2000));
-  v_name text := private.workbench_vector_index_name(p_workbench_id);
-  v_m integer := least(greatest(private.setting_int('workbench_vector_index_m', 16), 2), 100);
-  v_ef integer := least(greatest(
-    private.setting_int('workbench_vector_index_ef_construction', 200), 2 * v_m), 1000);
-  v_count integer;
-begin
-  -- One builder per workbench at a time; the second finds the registry row.
-  perform pg_advisory_xact_lock(hashtext('workbench_vector_index'), hashtext(p_workbench_id::text));
-  if exists (select 1 from private.workbench_vector_indexes i
-              where i.workbench_id = p_workbench_id) then
-    return true;
-  end if;
-  if not exists (select 1 from public.workbench w where w.id = p_workbench_id) then
-    return false;
-  end if;
-  select count(*) into v_count from public.workbench_chunks c
-   where c.workbench_id = p_workbench_id and c.embedding is not null;
-  if v_count < v_min then
-    return false;
-  end if;
-  execute format(
-    'create index if not exists %I on public.workbench_chunks '
-    'using hnsw (embedding extensions.vector_cosine_ops) with (m = %s, ef_construction = %s) '
-    'where workbench_id = %L',
-    v_name, v_m, v_ef, p_workbench_id);
-  insert into private.workbench_vector_indexes (workbench_id, index_name, chunk_count)
-  values (p_workbench_id, v_name, v_count);
-  return true;
-end;
-$$;
-
---
--- Name: ensure_workbench_vector_indexes(integer); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.ensure_workbench_vector_indexes(p_limit integer DEFAULT 1) RETURNS SETOF uuid
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-  v_min integer := private.setting_int('workbench_vector_index_min_chunks', 2000);
-  v_id uuid;
-begin
-  for v_id in
-    select f.workbench_id
-      from public.workbench_files f
-     where not exists (select 1 from private.workbench_vector_indexes i
-                        where i.workbench_id = f.workbench_id)
-     group by f.workbench_id
-    having sum(f.chunks_done) >= v_min
-     order by sum(f.chunks_done) desc
-     limit greatest(p_limit, 0)
-  loop
-    if private.ensure_workbench_vector_index(v_id) then
-      return next v_id;
-    end if;
-  end loop;
-end;
-$$;
-
---
 -- Name: fail_report(uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -699,6 +696,35 @@ begin
   return jsonb_build_object('message', jsonb_build_object('id', p_message_id,
                                                           'created_at', v_created) || v_saved,
                             'wallet', v_wallet, 'ms', v_ms);
+end;
+$$;
+
+--
+-- Name: finish_workbench_vector_index(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.finish_workbench_vector_index(p_workbench_id uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_name text := private.workbench_vector_index_name(p_workbench_id);
+  v_valid boolean;
+begin
+  delete from private.workbench_vector_index_builds b where b.workbench_id = p_workbench_id;
+  select x.indisvalid into v_valid
+    from pg_catalog.pg_index x
+   where x.indexrelid = pg_catalog.to_regclass('public.' || pg_catalog.quote_ident(v_name));
+  if not coalesce(v_valid, false)
+     or not exists (select 1 from public.workbench w where w.id = p_workbench_id) then
+    return false;
+  end if;
+  insert into private.workbench_vector_indexes (workbench_id, index_name, chunk_count)
+  select p_workbench_id, v_name, count(*)::integer
+    from public.workbench_chunks c
+   where c.workbench_id = p_workbench_id and c.embedding is not null
+  on conflict on constraint workbench_vector_indexes_pkey do nothing;
+  return true;
 end;
 $$;
 
@@ -990,6 +1016,23 @@ begin
     return true;
   end if;
   return false;
+end;
+$$;
+
+--
+-- Name: kick_workbench_vector_index_build(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.kick_workbench_vector_index_build() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select 1 from private.workbenches_needing_vector_index()) then
+    return false;
+  end if;
+  perform private.kick_worker('index-worker/vector-index');
+  return true;
 end;
 $$;
 
@@ -1817,6 +1860,28 @@ CREATE FUNCTION private.workbench_vector_index_name(p_workbench_id uuid) RETURNS
 $$;
 
 --
+-- Name: workbenches_needing_vector_index(integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.workbenches_needing_vector_index(p_min_chunks integer DEFAULT NULL::integer) RETURNS TABLE(workbench_id uuid, chunk_count bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select f.workbench_id, sum(f.chunks_done)
+    from public.workbench_files f
+   where not exists (select 1 from private.workbench_vector_indexes i
+                      where i.workbench_id = f.workbench_id)
+     and not exists (select 1 from private.workbench_vector_index_builds b
+                      where b.workbench_id = f.workbench_id
+                        and b.claimed_at > pg_catalog.now() - pg_catalog.make_interval(
+                          secs => private.setting_int('workbench_vector_index_build_lease_sec', 900)))
+   group by f.workbench_id
+  having sum(f.chunks_done) >= coalesce(p_min_chunks,
+                                        private.setting_int('workbench_vector_index_min_chunks', 2000))
+   order by sum(f.chunks_done) desc, f.workbench_id
+$$;
+
+--
 -- Name: accept_company_invitation(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2536,6 +2601,17 @@ CREATE TABLE private.settings (
 );
 
 --
+-- Name: workbench_vector_index_builds; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.workbench_vector_index_builds (
+    workbench_id uuid NOT NULL,
+    index_name text NOT NULL,
+    claimed_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 1 NOT NULL
+);
+
+--
 -- Name: workbench_vector_indexes; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -2807,6 +2883,13 @@ ALTER TABLE ONLY private.razorpay_events
 
 ALTER TABLE ONLY private.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+--
+-- Name: workbench_vector_index_builds workbench_vector_index_builds_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.workbench_vector_index_builds
+    ADD CONSTRAINT workbench_vector_index_builds_pkey PRIMARY KEY (workbench_id);
 
 --
 -- Name: workbench_vector_indexes workbench_vector_indexes_index_name_key; Type: CONSTRAINT; Schema: private; Owner: -
@@ -3276,6 +3359,13 @@ ALTER TABLE ONLY private.company_invitation_tokens
 
 ALTER TABLE ONLY private.idempotency_keys
     ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: workbench_vector_index_builds workbench_vector_index_builds_workbench_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.workbench_vector_index_builds
+    ADD CONSTRAINT workbench_vector_index_builds_workbench_id_fkey FOREIGN KEY (workbench_id) REFERENCES public.workbench(id) ON DELETE CASCADE;
 
 --
 -- Name: workbench_vector_indexes workbench_vector_indexes_workbench_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
@@ -3860,6 +3950,13 @@ REVOKE ALL ON FUNCTION private.check_rate_limit(p_scope text, p_user_id uuid, p_
 GRANT ALL ON FUNCTION private.check_rate_limit(p_scope text, p_user_id uuid, p_ip text) TO service_role;
 
 --
+-- Name: FUNCTION claim_workbench_vector_index(p_workbench_id uuid, p_min_chunks integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.claim_workbench_vector_index(p_workbench_id uuid, p_min_chunks integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.claim_workbench_vector_index(p_workbench_id uuid, p_min_chunks integer) TO service_role;
+
+--
 -- Name: FUNCTION claw_back_payment(p_payment_id text, p_order_id text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -3914,20 +4011,6 @@ REVOKE ALL ON FUNCTION private.enqueue_file_index() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.enqueue_file_index() TO service_role;
 
 --
--- Name: FUNCTION ensure_workbench_vector_index(p_workbench_id uuid, p_min_chunks integer); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.ensure_workbench_vector_index(p_workbench_id uuid, p_min_chunks integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.ensure_workbench_vector_index(p_workbench_id uuid, p_min_chunks integer) TO service_role;
-
---
--- Name: FUNCTION ensure_workbench_vector_indexes(p_limit integer); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.ensure_workbench_vector_indexes(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.ensure_workbench_vector_indexes(p_limit integer) TO service_role;
-
---
 -- Name: FUNCTION fail_report(p_report_id uuid, p_message text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -3940,6 +4023,13 @@ GRANT ALL ON FUNCTION private.fail_report(p_report_id uuid, p_message text) TO s
 
 REVOKE ALL ON FUNCTION private.finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer, p_interrupted boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.finish_chat_turn(p_user_id uuid, p_session_id uuid, p_message_id uuid, p_token uuid, p_content text, p_sources jsonb, p_warnings jsonb, p_model text, p_prompt_tokens integer, p_completion_tokens integer, p_interrupted boolean) TO service_role;
+
+--
+-- Name: FUNCTION finish_workbench_vector_index(p_workbench_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.finish_workbench_vector_index(p_workbench_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.finish_workbench_vector_index(p_workbench_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION forbid_change(); Type: ACL; Schema: private; Owner: -
@@ -3988,6 +4078,13 @@ GRANT ALL ON FUNCTION private.keep_company_owner() TO service_role;
 
 REVOKE ALL ON FUNCTION private.kick_payment_reconcile() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.kick_payment_reconcile() TO service_role;
+
+--
+-- Name: FUNCTION kick_workbench_vector_index_build(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.kick_workbench_vector_index_build() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.kick_workbench_vector_index_build() TO service_role;
 
 --
 -- Name: FUNCTION kick_worker(p_function text, p_body jsonb); Type: ACL; Schema: private; Owner: -
@@ -4186,6 +4283,12 @@ GRANT ALL ON FUNCTION private.workbench_role_of(p_workbench_id uuid, p_user_id u
 --
 
 REVOKE ALL ON FUNCTION private.workbench_vector_index_name(p_workbench_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workbenches_needing_vector_index(p_min_chunks integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.workbenches_needing_vector_index(p_min_chunks integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION accept_company_invitation(p_invitation_id uuid, p_token text); Type: ACL; Schema: public; Owner: -
@@ -4606,7 +4709,7 @@ SELECT cron.schedule('payments-reconcile', '* * * * *', 'select private.kick_pay
 SELECT cron.schedule('report-worker-redispatch', '10 seconds', 'select private.redispatch(''report_jobs'', ''report-worker'')');
 SELECT cron.schedule('storage-gc-redispatch', '30 seconds', 'select private.redispatch(''storage_gc'', ''index-worker'')');
 SELECT cron.schedule('storage-orphan-sweep', '*/10 * * * *', 'select private.sweep_orphan_objects()');
-SELECT cron.schedule('workbench-vector-indexes', '30 seconds', 'select private.ensure_workbench_vector_indexes()');
+SELECT cron.schedule('workbench-vector-indexes', '30 seconds', 'select private.kick_workbench_vector_index_build()');
 
 --
 -- Storage buckets
@@ -4629,6 +4732,7 @@ INSERT INTO private.settings (key, value) VALUES ('payment_reconcile_batch', '20
 INSERT INTO private.settings (key, value) VALUES ('payment_reconcile_min_age_seconds', '120');
 INSERT INTO private.settings (key, value) VALUES ('rate_limits', '{"chat": {"capacity": 30, "per_minute": 30, "ip_capacity": 120, "ip_per_minute": 120}, "create": {"capacity": 20, "per_minute": 20, "ip_capacity": 100, "ip_per_minute": 100}, "uploads": {"capacity": 30, "per_minute": 30, "ip_capacity": 120, "ip_per_minute": 120}, "invitations": {"capacity": 20, "per_minute": 1, "ip_capacity": 60, "ip_per_minute": 5}}');
 INSERT INTO private.settings (key, value) VALUES ('signup_grant_credits', '10');
+INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_build_lease_sec', '900');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_ef_construction', '200');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_m', '16');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_min_chunks', '2000');

@@ -54,23 +54,36 @@
 --   - at or above it, the workbench gets `workbench_chunks_vec_<id without dashes>`, an HNSW index
 --     `where workbench_id = '<id>'`, built with private.settings `workbench_vector_index_m` (16)
 --     and `workbench_vector_index_ef_construction` (200), clamped to what pgvector accepts.
--- Who builds them: pg_cron job `workbench-vector-indexes` (every 30 s) calls
--- private.ensure_workbench_vector_indexes(), which builds at most one index per run, the largest
--- workbench first, so a run's work stays bounded; until then that workbench is searched exactly
--- (correct, slower). Chunk counts come from workbench_files.chunks_done (no scan of the chunks).
--- The service role may also call private.ensure_workbench_vector_index(workbench) directly.
--- CREATE INDEX (not CONCURRENTLY: it cannot run inside a function) holds a SHARE lock on
--- workbench_chunks while it builds, so indexing steps of other workbenches wait for it. A
--- workbench that shrinks keeps its index (harmless). Each index is registered in
--- private.workbench_vector_indexes, whose rows go with their workbench (on delete cascade);
--- deleting a registry row drops the index (the cron job builds it again within 30 s).
+-- Who builds them: the index worker, with CREATE INDEX CONCURRENTLY, which does not block writes
+-- to workbench_chunks (a plain CREATE INDEX holds a SHARE lock on the table for the whole build,
+-- so chunk inserts of every workbench would wait for it). CONCURRENTLY cannot run in a transaction
+-- or a function, so the SQL here keeps the bookkeeping and the worker issues the statement itself
+-- as one autocommit statement (shared/indexing/vector_index.ts):
+--   - pg_cron job `workbench-vector-indexes` (every 30 s) calls
+--     private.kick_workbench_vector_index_build(), which kicks `index-worker/vector-index` when a
+--     workbench over the threshold has no index and no live build (a cheap check, no build);
+--   - the worker calls private.claim_workbench_vector_index(), which picks the largest such
+--     workbench (chunk counts from workbench_files.chunks_done, no scan of the chunks), records
+--     the claim in private.workbench_vector_index_builds (a build's lease:
+--     `workbench_vector_index_build_lease_sec`, 900 s, so one build runs per workbench) and returns
+--     the statements to run: a DROP INDEX CONCURRENTLY of an INVALID index a failed or killed
+--     concurrent build left (then the build is retried), and the CREATE INDEX CONCURRENTLY;
+--   - then private.finish_workbench_vector_index(), which registers the index in
+--     private.workbench_vector_indexes once pg_index says it is valid, and ends the claim. An
+--     index found valid without a registry row (its build outlived its worker) is registered by
+--     the next claim, not built again.
+-- One index per run, the largest workbench first, so a run's work stays bounded; until then that
+-- workbench is searched exactly (correct, slower). A workbench that shrinks keeps its index
+-- (harmless). Registry rows go with their workbench (on delete cascade); deleting a registry row
+-- drops the index (the cron job has it built again within 30 s).
 
 -- When a workbench gets its own vector index, and how it is built.
 insert into private.settings (key, value) values ('workbench_vector_index_min_chunks', '2000')
 on conflict (key) do nothing;
 insert into private.settings (key, value) values
   ('workbench_vector_index_m', '16'),
-  ('workbench_vector_index_ef_construction', '200')
+  ('workbench_vector_index_ef_construction', '200'),
+  ('workbench_vector_index_build_lease_sec', '900')
 on conflict (key) do nothing;
 
 create table private.workbench_vector_indexes (
@@ -80,6 +93,15 @@ create table private.workbench_vector_indexes (
   created_at timestamptz not null default now()
 );
 revoke all on private.workbench_vector_indexes from public, anon, authenticated;
+
+-- Builds under way (or that died): one row per workbench a worker has claimed.
+create table private.workbench_vector_index_builds (
+  workbench_id uuid primary key references public.workbench (id) on delete cascade,
+  index_name text not null,
+  claimed_at timestamptz not null default now(),
+  attempts integer not null default 1
+);
+revoke all on private.workbench_vector_index_builds from public, anon, authenticated;
 
 -- The name of the workbench's own vector index.
 create function private.workbench_vector_index_name(p_workbench_id uuid) returns text
@@ -91,13 +113,41 @@ as $$
 $$;
 revoke all on function private.workbench_vector_index_name(uuid) from public, anon, authenticated;
 
--- Builds the workbench's partial HNSW index when it has at least the threshold of chunks (or
--- p_min_chunks when given), unless it has one, with the m and ef_construction settings. Returns
--- whether the workbench has one afterwards.
-create function private.ensure_workbench_vector_index(
-  p_workbench_id uuid,
+-- The workbenches at or over the threshold (p_min_chunks, else the setting) with no registered
+-- index and no live claim, largest first.
+create function private.workbenches_needing_vector_index(p_min_chunks integer default null)
+returns table (workbench_id uuid, chunk_count bigint)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select f.workbench_id, sum(f.chunks_done)
+    from public.workbench_files f
+   where not exists (select 1 from private.workbench_vector_indexes i
+                      where i.workbench_id = f.workbench_id)
+     and not exists (select 1 from private.workbench_vector_index_builds b
+                      where b.workbench_id = f.workbench_id
+                        and b.claimed_at > pg_catalog.now() - pg_catalog.make_interval(
+                          secs => private.setting_int('workbench_vector_index_build_lease_sec', 900)))
+   group by f.workbench_id
+  having sum(f.chunks_done) >= coalesce(p_min_chunks,
+                                        private.setting_int('workbench_vector_index_min_chunks', 2000))
+   order by sum(f.chunks_done) desc, f.workbench_id
+$$;
+revoke all on function private.workbenches_needing_vector_index(integer)
+  from public, anon, authenticated;
+
+-- Claims the build of one workbench's index: p_workbench_id's when given (when it has at least
+-- p_min_chunks, else the threshold, of embedded chunks), else the largest workbench that needs
+-- one. Returns nothing when there is nothing to build, else the workbench, the index name and the
+-- statements the worker runs, in order, outside any transaction: drop_statement (an INVALID index
+-- left by a failed build, or null) and create_statement. An index already valid is registered
+-- here instead of being built again.
+create function private.claim_workbench_vector_index(
+  p_workbench_id uuid default null,
   p_min_chunks integer default null
-) returns boolean
+) returns table (workbench_id uuid, index_name text, drop_statement text, create_statement text)
 language plpgsql
 security definer
 set search_path = ''
@@ -105,71 +155,114 @@ as $$
 declare
   v_min integer := coalesce(p_min_chunks,
                             private.setting_int('workbench_vector_index_min_chunks', 2000));
-  v_name text := private.workbench_vector_index_name(p_workbench_id);
   v_m integer := least(greatest(private.setting_int('workbench_vector_index_m', 16), 2), 100);
   v_ef integer := least(greatest(
     private.setting_int('workbench_vector_index_ef_construction', 200), 2 * v_m), 1000);
-  v_count integer;
+  v_lease integer := private.setting_int('workbench_vector_index_build_lease_sec', 900);
+  v_id uuid;
+  v_name text;
+  v_valid boolean;
 begin
-  -- One builder per workbench at a time; the second finds the registry row.
-  perform pg_advisory_xact_lock(hashtext('workbench_vector_index'), hashtext(p_workbench_id::text));
-  if exists (select 1 from private.workbench_vector_indexes i
-              where i.workbench_id = p_workbench_id) then
-    return true;
-  end if;
-  if not exists (select 1 from public.workbench w where w.id = p_workbench_id) then
-    return false;
-  end if;
-  select count(*) into v_count from public.workbench_chunks c
-   where c.workbench_id = p_workbench_id and c.embedding is not null;
-  if v_count < v_min then
-    return false;
-  end if;
-  execute format(
-    'create index if not exists %I on public.workbench_chunks '
-    'using hnsw (embedding extensions.vector_cosine_ops) with (m = %s, ef_construction = %s) '
-    'where workbench_id = %L',
-    v_name, v_m, v_ef, p_workbench_id);
-  insert into private.workbench_vector_indexes (workbench_id, index_name, chunk_count)
-  values (p_workbench_id, v_name, v_count);
-  return true;
+  for v_id in
+    select n.workbench_id from private.workbenches_needing_vector_index(v_min) n
+     where p_workbench_id is null
+    union all
+    select w.id from public.workbench w
+     where w.id = p_workbench_id
+       and (select count(*) from public.workbench_chunks c
+             where c.workbench_id = w.id and c.embedding is not null) >= v_min
+  loop
+    -- One claimer per workbench at a time; the second sees the first's claim.
+    perform pg_advisory_xact_lock(hashtext('workbench_vector_index'), hashtext(v_id::text));
+    continue when exists (select 1 from private.workbench_vector_indexes i
+                           where i.workbench_id = v_id)
+               or exists (select 1 from private.workbench_vector_index_builds b
+                           where b.workbench_id = v_id
+                             and b.claimed_at > pg_catalog.now()
+                                                - pg_catalog.make_interval(secs => v_lease));
+    v_name := private.workbench_vector_index_name(v_id);
+    select x.indisvalid into v_valid
+      from pg_catalog.pg_index x
+     where x.indexrelid = pg_catalog.to_regclass('public.' || pg_catalog.quote_ident(v_name));
+    if v_valid then
+      perform private.finish_workbench_vector_index(v_id);
+      continue;
+    end if;
+    -- An INVALID index that a backend is still building (its worker died, the statement did not):
+    -- leave it to finish; the next claim registers it.
+    continue when not v_valid and exists (
+      select 1 from pg_catalog.pg_stat_progress_create_index p
+       where p.index_relid = pg_catalog.to_regclass('public.' || pg_catalog.quote_ident(v_name)));
+    insert into private.workbench_vector_index_builds as b (workbench_id, index_name)
+    values (v_id, v_name)
+    on conflict on constraint workbench_vector_index_builds_pkey do update
+      set claimed_at = pg_catalog.now(), attempts = b.attempts + 1;
+    workbench_id := v_id;
+    index_name := v_name;
+    drop_statement := case when v_valid is not null
+      then pg_catalog.format('drop index concurrently if exists public.%I', v_name) end;
+    create_statement := pg_catalog.format(
+      'create index concurrently if not exists %I on public.workbench_chunks '
+      'using hnsw (embedding extensions.vector_cosine_ops) with (m = %s, ef_construction = %s) '
+      'where workbench_id = %L',
+      v_name, v_m, v_ef, v_id);
+    return next;
+    return;
+  end loop;
 end;
 $$;
-revoke all on function private.ensure_workbench_vector_index(uuid, integer)
+revoke all on function private.claim_workbench_vector_index(uuid, integer)
   from public, anon, authenticated;
-grant execute on function private.ensure_workbench_vector_index(uuid, integer) to service_role;
+grant execute on function private.claim_workbench_vector_index(uuid, integer) to service_role;
 
--- The cron job's work: builds the index of the largest workbench over the threshold that has
--- none (at most p_limit per run). Returns the workbenches it built one for.
-create function private.ensure_workbench_vector_indexes(p_limit integer default 1)
-returns setof uuid
+-- Ends the build of the workbench's index: registers it when it exists and is valid (returns
+-- true), and removes the claim either way (an INVALID index stays for the next claim to drop).
+create function private.finish_workbench_vector_index(p_workbench_id uuid) returns boolean
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-  v_min integer := private.setting_int('workbench_vector_index_min_chunks', 2000);
-  v_id uuid;
+  v_name text := private.workbench_vector_index_name(p_workbench_id);
+  v_valid boolean;
 begin
-  for v_id in
-    select f.workbench_id
-      from public.workbench_files f
-     where not exists (select 1 from private.workbench_vector_indexes i
-                        where i.workbench_id = f.workbench_id)
-     group by f.workbench_id
-    having sum(f.chunks_done) >= v_min
-     order by sum(f.chunks_done) desc
-     limit greatest(p_limit, 0)
-  loop
-    if private.ensure_workbench_vector_index(v_id) then
-      return next v_id;
-    end if;
-  end loop;
+  delete from private.workbench_vector_index_builds b where b.workbench_id = p_workbench_id;
+  select x.indisvalid into v_valid
+    from pg_catalog.pg_index x
+   where x.indexrelid = pg_catalog.to_regclass('public.' || pg_catalog.quote_ident(v_name));
+  if not coalesce(v_valid, false)
+     or not exists (select 1 from public.workbench w where w.id = p_workbench_id) then
+    return false;
+  end if;
+  insert into private.workbench_vector_indexes (workbench_id, index_name, chunk_count)
+  select p_workbench_id, v_name, count(*)::integer
+    from public.workbench_chunks c
+   where c.workbench_id = p_workbench_id and c.embedding is not null
+  on conflict on constraint workbench_vector_indexes_pkey do nothing;
+  return true;
 end;
 $$;
-revoke all on function private.ensure_workbench_vector_indexes(integer)
+revoke all on function private.finish_workbench_vector_index(uuid) from public, anon, authenticated;
+grant execute on function private.finish_workbench_vector_index(uuid) to service_role;
+
+-- The cron job's work: kicks the index worker's vector-index route when a workbench needs an index
+-- (the worker builds it; see the header). Returns whether it kicked.
+create function private.kick_workbench_vector_index_build() returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if not exists (select 1 from private.workbenches_needing_vector_index()) then
+    return false;
+  end if;
+  perform private.kick_worker('index-worker/vector-index');
+  return true;
+end;
+$$;
+revoke all on function private.kick_workbench_vector_index_build()
   from public, anon, authenticated;
-grant execute on function private.ensure_workbench_vector_indexes(integer) to service_role;
+grant execute on function private.kick_workbench_vector_index_build() to service_role;
 
 -- Deleting a registry row drops its index.
 create function private.drop_workbench_vector_index() returns trigger
@@ -187,7 +280,7 @@ create trigger workbench_vector_indexes_drop after delete on private.workbench_v
   for each row execute function private.drop_workbench_vector_index();
 
 select cron.schedule('workbench-vector-indexes', '30 seconds',
-  $$select private.ensure_workbench_vector_indexes()$$);
+  $$select private.kick_workbench_vector_index_build()$$);
 
 -- The ranked full-text matches of a workbench, with no access check of its own: it reads as
 -- whoever runs it. Called by public.workbench_text_candidates (as the table owner) and by

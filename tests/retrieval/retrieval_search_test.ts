@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { asUser, type Sql, type Tx } from "../../shared/db.ts";
 import type { Claims } from "../../shared/auth.ts";
 import { createLocalEmbedder, type Embedder, toVectorLiteral } from "../../shared/embeddings.ts";
+import { buildVectorIndex, buildVectorIndexes } from "../../shared/indexing/mod.ts";
 import { retrieve, searchWorkbench } from "../../shared/retrieval/mod.ts";
 import {
   createFile,
@@ -283,9 +284,12 @@ Deno.test({
           );
           await sql`update public.workbench_files set chunks_done = 600 where id = ${bigFile}`;
           await sql`update public.workbench_files set chunks_done = 25 where id = ${smallFile}`;
-          const built = await sql<{ id: string }[]>`
-            select private.ensure_workbench_vector_indexes(5) as id`;
-          assert.deepEqual(built.map((r) => r.id), [big], "only the large workbench gets one");
+          const built = await buildVectorIndexes(sql, 5);
+          assert.deepEqual(
+            built.map((r) => [r.workbench_id, r.built, r.concurrent]),
+            [[big, true, true]],
+            "only the large workbench gets one (PGlite, through the local front, builds it CONCURRENTLY)",
+          );
           const [bigIndex] = await sql<{ indexdef: string }[]>`
             select indexdef from pg_indexes
              where indexname = private.workbench_vector_index_name(${big})`;
@@ -321,21 +325,22 @@ Deno.test({
         const wb = await createWorkbench(sql, alice, "growing");
         const f = await createFile(sql, wb, "g.txt");
         await insertChunks(sql, embedder, wb, f, synthetic(5, 299).map((content) => ({ content })));
-        const [below] = await sql<{ ok: boolean }[]>`
-          select private.ensure_workbench_vector_index(${wb}) as ok`;
-        assert.equal(below?.ok, false, "299 chunks: no index");
+        assert.equal(
+          await buildVectorIndex(sql, { workbenchId: wb }),
+          null,
+          "299 chunks: no index",
+        );
         await insertChunks(sql, embedder, wb, f, [{ content: "one more chunk" }], 299);
         await sql`update private.settings set value = '100'
                    where key = 'workbench_vector_index_ef_construction'`;
-        let at: { ok: boolean } | undefined;
+        let at: { built: boolean } | null = null;
         try {
-          [at] = await sql<{ ok: boolean }[]>`
-            select private.ensure_workbench_vector_index(${wb}) as ok`;
+          at = await buildVectorIndex(sql, { workbenchId: wb });
         } finally {
           await sql`update private.settings set value = '200'
                      where key = 'workbench_vector_index_ef_construction'`;
         }
-        assert.equal(at?.ok, true, "300 chunks: an index");
+        assert.equal(at?.built, true, "300 chunks: an index");
         const name = `workbench_chunks_vec_${wb.replaceAll("-", "")}`;
         const [idx] = await sql<{ indexdef: string }[]>`
           select indexdef from pg_indexes where indexname = ${name}`;

@@ -14,7 +14,7 @@
 --      candidates) and as the service role (directly), never for an outsider.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(49);
+select plan(50);
 
 -- A unit vector along dimension p_i (1-based).
 create function tests.axis(p_i integer) returns extensions.vector
@@ -69,13 +69,16 @@ select ok(not has_function_privilege('anon',
 select is((select prosecdef from pg_proc where proname = 'search_workbench_chunks'), false,
   'the search is SECURITY INVOKER: RLS applies');
 select ok(not has_function_privilege('authenticated',
-  'private.ensure_workbench_vector_index(uuid, integer)', 'execute'),
-  'clients cannot build vector indexes');
+  'private.claim_workbench_vector_index(uuid, integer)', 'execute'),
+  'clients cannot claim vector index builds');
 select ok(has_function_privilege('service_role',
-  'private.ensure_workbench_vector_index(uuid, integer)', 'execute'),
+  'private.claim_workbench_vector_index(uuid, integer)', 'execute'),
   'the service role can');
 select ok(not has_function_privilege('authenticated',
-  'private.ensure_workbench_vector_indexes(integer)', 'execute'),
+  'private.finish_workbench_vector_index(uuid)', 'execute'),
+  'clients cannot register vector indexes');
+select ok(not has_function_privilege('authenticated',
+  'private.kick_workbench_vector_index_build()', 'execute'),
   'clients cannot run the index job');
 
 set local role anon;
