@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { freePort } from "../../local/native_postgres.ts";
 import { childEnv } from "../helpers/child_env.ts";
 import { needsMigratedPostgres } from "../helpers/postgres.ts";
+import { startDev as startRunningDev } from "../helpers/dev.ts";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 
@@ -34,47 +35,13 @@ interface Running {
 }
 
 async function startDev(dataDir: string, dbUrl: string): Promise<Running> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "local/dev.ts",
-      "--port",
-      "0",
-      "--db-port",
-      "0",
-      "--data-dir",
-      dataDir,
-      "--db-url",
-      dbUrl,
-    ],
-    cwd: ROOT,
-    env: childEnv({ LOG_LEVEL: "warn", NO_COLOR: "1" }),
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  const deadline = Date.now() + 120_000;
-  while (!output.includes("Ctrl-C stops")) {
-    if (Date.now() > deadline) throw new Error(`dev did not start:\n${output}`);
-    const { value, done } = await reader.read();
-    if (done) {
-      const err = await new Response(child.stderr).text();
-      throw new Error(`dev exited early:\n${output}\n${err}`);
-    }
-    output += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  child.stderr.cancel().catch(() => {});
-  const field = (label: string) => new RegExp(`${label}\\s+(\\S+)`).exec(output)?.[1] ?? "";
+  const dev = await startRunningDev(["--data-dir", dataDir, "--db-url", dbUrl]);
   return {
-    child,
-    output,
-    functionsUrl: `${field("API URL")}/functions/v1`,
-    serviceKey: field("service_role key"),
-    token: field("Demo token"),
+    child: dev.child,
+    output: dev.output,
+    functionsUrl: `${dev.field("API URL")}/functions/v1`,
+    serviceKey: dev.field("service_role key"),
+    token: dev.field("Demo token"),
   };
 }
 

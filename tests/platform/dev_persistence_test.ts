@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import { join, resolve } from "node:path";
 import { childEnv } from "../helpers/child_env.ts";
+import { startDev as startRunningDev } from "../helpers/dev.ts";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 const DEVELOPER_DEV_JSON = join(ROOT, ".local/dev.json");
@@ -34,47 +35,13 @@ interface Running {
 }
 
 async function startDev(dataDir: string): Promise<Running> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "local/dev.ts",
-      "--port",
-      "0",
-      "--db-port",
-      "0",
-      "--mail-port",
-      "0",
-      "--data-dir",
-      dataDir,
-    ],
-    cwd: ROOT,
-    env: childEnv({ LOG_LEVEL: "warn", NO_COLOR: "1" }),
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  const deadline = Date.now() + 60_000;
-  while (!output.includes("Ctrl-C stops")) {
-    if (Date.now() > deadline) throw new Error(`dev did not start:\n${output}`);
-    const { value, done } = await reader.read();
-    if (done) {
-      const err = await new Response(child.stderr).text();
-      throw new Error(`dev exited early:\n${output}\n${err}`);
-    }
-    output += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  child.stderr.cancel().catch(() => {});
-  const field = (label: string) => new RegExp(`${label}\\s+(\\S+)`).exec(output)?.[1] ?? "";
+  const dev = await startRunningDev(["--data-dir", dataDir], 60_000);
   return {
-    child,
-    output,
-    apiUrl: field("API URL"),
-    anonKey: field("anon key"),
-    token: field("Demo token"),
+    child: dev.child,
+    output: dev.output,
+    apiUrl: dev.field("API URL"),
+    anonKey: dev.field("anon key"),
+    token: dev.field("Demo token"),
   };
 }
 
