@@ -378,15 +378,18 @@ begin
   if private.chat_session_workbench(p_session_id, p_user_id) is null then
     raise exception 'no session % for this user', p_session_id using errcode = 'P0002';
   end if;
+  -- Files cited in sources or named in warnings: locked against a delete until this commits, and
+  -- those already deleted redacted here.
   perform 1 from public.workbench_files f
     where f.id in (select (e ->> 'file_id')::uuid
-                     from jsonb_array_elements(coalesce(p_sources, '[]')) e
+                     from jsonb_array_elements(coalesce(p_sources, '[]')
+                                               || coalesce(p_warnings, '[]')) e
                     where e ? 'file_id')
     order by f.id
     for key share;
   for v_gone in
     select distinct e ->> 'file_id' as file_id, e ->> 'file_name' as file_name
-      from jsonb_array_elements(coalesce(p_sources, '[]')) e
+      from jsonb_array_elements(coalesce(p_sources, '[]') || coalesce(p_warnings, '[]')) e
      where e ? 'file_id'
        and not exists (select 1 from public.workbench_files f
                         where f.id = (e ->> 'file_id')::uuid)

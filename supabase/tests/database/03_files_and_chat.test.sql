@@ -13,7 +13,7 @@
 -- (Who may read and write files and chunks at all is in 01_tenancy.)
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(61);
+select plan(63);
 
 -- start_chat_turn for a test user on a session, its answer kept in t under p_name.
 create temporary table t (name text primary key, r jsonb);
@@ -197,8 +197,8 @@ insert into public.workbench_files (id, workbench_id, file_name, file_type, size
                                     content_hash, status)
 select tests.uuid_for('rita-' || f), tests.uuid_for('rita-wb'), n, 'txt', 1, 'h-rita-' || f,
        'indexed'
-  from (values ('secret', 'secret-plan.pdf'), ('keep', 'keep.csv'), ('late', 'late-memo.txt'))
-       v(f, n);
+  from (values ('secret', 'secret-plan.pdf'), ('keep', 'keep.csv'), ('late', 'late-memo.txt'),
+               ('indexing', 'indexing-notes.txt')) v(f, n);
 insert into public.chat_session (id, workbench_id, user_id) values
   (tests.uuid_for('rita-chat'), tests.uuid_for('rita-wb'), tests.get_supabase_uid('rita'));
 create function pg_temp.src(p_n integer, p_file text, p_name text, p_snippet text) returns jsonb
@@ -286,6 +286,17 @@ select results_eq($$ select sources -> 0, sources -> 1 ->> 'file_name', status f
   'and is stored so; the other citation stays');
 select is((select r -> 'wallet' -> 'counted' from t where name = 'r2-done'), 'true'::jsonb,
   'a complete answer is still counted');
+select is(pg_temp.start('r3', 'rita', 'rita-chat') ->> 'status', 'ok', 'a third turn starts');
+delete from public.workbench_files where id = tests.uuid_for('rita-indexing');
+select private.finish_chat_turn(tests.get_supabase_uid('rita'), tests.uuid_for('rita-chat'),
+  tests.uuid_for('rita-warned-answer'), (select (r ->> 'token')::uuid from t where name = 'r3'),
+  'Rent is 1200 [1].', jsonb_build_array(pg_temp.src(1, 'keep', 'keep.csv', 'Rent | 1200')),
+  jsonb_build_array(jsonb_build_object('code', 'file_not_ready',
+    'file_id', tests.uuid_for('rita-indexing'), 'file_name', 'indexing-notes.txt',
+    'message', 'indexing-notes.txt is still being indexed')), 'llama', 5, 5);
+select ok((select warnings::text not like '%indexing-notes%' from public.message
+            where id = tests.uuid_for('rita-warned-answer')),
+  'a file named only in a warning and deleted mid-answer is not named in the stored answer');
 
 ------------------------------------------------------------------ a workbench deleted whole
 select lives_ok($$ delete from public.workbench where id = tests.uuid_for('rita-wb') $$,
