@@ -13,6 +13,7 @@ import { computeKpis } from "./compute.ts";
 import { MissingInputError } from "./financial.ts";
 import { normaliseLabel } from "./labels.ts";
 import { locateHeader } from "./layout.ts";
+import { chunkTable } from "./rows.ts";
 import type { SourceTable } from "./tables.ts";
 import type { ReportType } from "./types.ts";
 
@@ -72,27 +73,21 @@ export function tablesFromChunks(
   for (const chunk of chunks) {
     const meta: Record<string, unknown> =
       (typeof chunk.metadata === "string" ? JSON.parse(chunk.metadata) : chunk.metadata) ?? {};
-    if (typeof meta.row_start !== "number") continue; // a text chunk
-    const lines = chunk.content.split("\n");
-    const skip = (typeof meta.sheet === "string" ? 1 : 0) +
-      (typeof meta.heading === "string" ? 1 : 0);
-    const headerLine = lines[skip];
-    if (headerLine === undefined) continue;
-    const rows = lines.slice(skip + 1).map((l) => l.split(" | "));
-    const sheet = typeof meta.sheet === "string" ? meta.sheet : undefined;
-    const thisKey = `${sheet ?? ""}\u0000${headerLine}`;
+    const table = chunkTable(chunk.content, meta);
+    if (!table) continue; // a text chunk
+    const thisKey = `${table.sheet ?? ""}\u0000${table.headerLine}`;
     const last = tables.at(-1);
-    if (last && thisKey === key && last.firstRow + last.rows.length === meta.row_start) {
-      last.rows.push(...rows);
+    if (last && thisKey === key && last.firstRow + last.rows.length === table.firstRow) {
+      last.rows.push(...table.rows);
       continue;
     }
     key = thisKey;
     tables.push({
       file: fileName,
-      ...(sheet !== undefined ? { sheet } : {}),
-      header: headerLine.split(" | "),
-      rows,
-      firstRow: meta.row_start,
+      ...(table.sheet !== undefined ? { sheet: table.sheet } : {}),
+      header: table.header,
+      rows: table.rows,
+      firstRow: table.firstRow,
     });
   }
   return tables;

@@ -4,8 +4,8 @@
  * its type (number, percent, period, text, empty) and its value, read by the rules the reports
  * use (`parseCell`, `parsePeriod`). Derived from the table chunks the indexing step writes in the
  * same transaction (a chunk holds its sheet, its header and its rows, numbered from `row_start`),
- * so the rows depend only on the chunks and a redone step writes the same rows. Cells are split
- * as `tablesFromChunks` splits them (" | ").
+ * so the rows depend only on the chunks and a redone step writes the same rows. `chunkTable()`
+ * reads a chunk for both this and the reports' `tablesFromChunks`.
  */
 import { parseCell } from "./numbers.ts";
 import { parsePeriod } from "./periods.ts";
@@ -35,24 +35,44 @@ export function typeCell(raw: string): TypedCell {
   return { v, t: parsePeriod(v) ? "period" : "text" };
 }
 
+/**
+ * The table in a table chunk as the indexing step writes it (shared/chunking.ts): an optional
+ * `Sheet: …` line (XLSX), an optional `Section: …` line (a heading), the header cells joined by
+ * " | ", then one line per row; `row_start` numbers the first row. Null for a text chunk.
+ */
+export function chunkTable(
+  content: string,
+  metadata: Record<string, unknown>,
+):
+  | { sheet?: string; headerLine: string; header: string[]; rows: string[][]; firstRow: number }
+  | null {
+  if (typeof metadata.row_start !== "number") return null;
+  const lines = content.split("\n");
+  const skip = (typeof metadata.sheet === "string" ? 1 : 0) +
+    (typeof metadata.heading === "string" ? 1 : 0);
+  const headerLine = lines[skip];
+  if (headerLine === undefined) return null;
+  return {
+    ...(typeof metadata.sheet === "string" ? { sheet: metadata.sheet } : {}),
+    headerLine,
+    header: headerLine.split(" | "),
+    rows: lines.slice(skip + 1).map((line) => line.split(" | ")),
+    firstRow: metadata.row_start,
+  };
+}
+
 /** The typed rows of a table chunk (none for a text chunk). */
 export function typedRowsOfChunk(
   content: string,
   metadata: Record<string, unknown>,
 ): TypedRow[] {
-  if (typeof metadata.row_start !== "number") return [];
-  const lines = content.split("\n");
-  const skip = (typeof metadata.sheet === "string" ? 1 : 0) +
-    (typeof metadata.heading === "string" ? 1 : 0);
-  const headerLine = lines[skip];
-  if (headerLine === undefined) return [];
-  const header = headerLine.split(" | ");
-  const sheet = typeof metadata.sheet === "string" ? metadata.sheet : "";
-  return lines.slice(skip + 1).map((line, i) => ({
-    sheet,
-    row_number: (metadata.row_start as number) + i,
-    header,
-    cells: line.split(" | ").map(typeCell),
+  const table = chunkTable(content, metadata);
+  if (!table) return [];
+  return table.rows.map((cells, i) => ({
+    sheet: table.sheet ?? "",
+    row_number: table.firstRow + i,
+    header: table.header,
+    cells: cells.map(typeCell),
   }));
 }
 
