@@ -1,25 +1,41 @@
 /**
  * A question answered from the cells of uploaded tables: the cells that name its measure, its
- * entity and its period(s), and the arithmetic it asks for (growth, difference, sum, average),
- * computed here by code with the report's rules (growth is (later − earlier) / |earlier|, as the
- * report's change rows; numbers are read by `parseCell`, periods by `parsePeriod`, headers found
- * below title rows by `locateHeader`), never by a model. Each fact says which file, sheet, row
- * and column its figures come from. Pure: give it tables, get facts.
+ * entity and its period(s), and the arithmetic it asks for (growth, difference, sum, average, a
+ * margin), computed here by code with the report's rules (growth is (later − earlier) /
+ * |earlier|, as the report's change rows; a margin is a profit line ÷ revenue of the same table
+ * and period; numbers are read by `parseCell`, periods by `parsePeriod`, headers found below title
+ * rows by `locateHeader`), never by a model. Each fact says which file, sheet, row and column its
+ * figures come from. Pure: give it tables, get facts.
  *
- * A cell matches when the words of the question (without its period and operation words) match
+ * A cell matches when the words of the question (without its periods and operation words) match
  * its row's labels, its column's header and its file or sheet name well enough (all of them, or
- * all but one when there are four or more: a cell is better missed than wrong), and, when the
- * question names periods, its period (its column's header in a wide table, a period cell of its
- * row in a long one) is one of them. When several cells match equally (a label two tables share),
- * every one is a fact, so the answer names them all.
+ * all but one when there are four or more: a cell is better missed than wrong; generic measure
+ * words such as "cost" or "expenses" count when they match and are not required, so "freight
+ * cost" finds a line called "Freight"), and, when the question names periods, its period is one
+ * of them (lookup_periods.ts: the same period, the same month of the latest year when no year is
+ * given, or the months or quarters a range such as "H1 2025" is made of, summed only when every
+ * one of them is there). When several cells match equally (a label two tables share), every one
+ * is a fact, so the answer names them all.
  */
+import { type LineItem, matchLineItem } from "./labels.ts";
 import { layoutFor } from "./lookup_layout.ts";
+import {
+  type AskedPeriod,
+  matchPeriod,
+  type PeriodMatch,
+  questionPeriods,
+  withoutPeriods,
+} from "./lookup_periods.ts";
 import { formatPercent, parseCell } from "./numbers.ts";
-import { parsePeriod, type Period } from "./periods.ts";
+import { parsePeriod } from "./periods.ts";
 import { cellSource, describeSource, type SourceTable } from "./tables.ts";
 import type { Provenance } from "./types.ts";
 
-export type FactOperation = "cell" | "growth" | "difference" | "sum" | "average";
+export { questionPeriods } from "./lookup_periods.ts";
+
+export type FactOperation = "cell" | "growth" | "difference" | "sum" | "average" | "margin";
+
+export type FactCell = Provenance & { raw: string; period?: string };
 
 export interface CellFact {
   operation: FactOperation;
@@ -30,38 +46,31 @@ export interface CellFact {
   figure: string;
   /** One line for the answer and for the model: what, the figure, how, and where from. */
   text: string;
-  cells: (Provenance & { raw: string; period?: string })[];
+  cells: FactCell[];
 }
-
-const PERIOD_PATTERNS = [
-  /\b(?:q[1-4]|h[12])\s*[-']?\s*(?:fy\s*)?'?\d{2,4}(?:\s*[-–]\s*\d{2,4})?\b/gi,
-  /\bfy\s*'?\d{2,4}(?:\s*[-–]\s*\d{2,4})?\b/gi,
-  /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[\s-]*'?\d{2,4}\b/gi,
-  /\b(?:19|20)\d{2}(?:\s*[-–]\s*\d{2,4})?\b/g,
-];
 
 const OPERATION_WORDS =
   /\b(?:growth|grew|grow|increase[ds]?|decrease[ds]?|change[ds]?|difference|versus|vs|compared|total|sum|combined|average|mean|avg|from|to|between|and|value|figure|amount|number|what|was|were|is|the|of|in|for|how|much|many|by)\b/gi;
 
-function periodKey(p: Period): string {
-  return `${p.kind}:${p.sort}`;
-}
+const STOP = new Set(
+  "a an the of in on at for to from by and or with as what which who was were is are be how much many did does do our their its this that these those show tell me give please"
+    .split(" "),
+);
 
-/** The periods a question names, in the order written, as parsePeriod reads them. */
-export function questionPeriods(question: string): { label: string; key: string; sort: number }[] {
-  let rest = question;
-  const found: { at: number; label: string; key: string; sort: number }[] = [];
-  for (const re of PERIOD_PATTERNS) {
-    rest = rest.replace(re, (m, at: number) => {
-      const p = parsePeriod(m.replace(/\.(?=\s|-|')/, ""));
-      if (p) found.push({ at, label: m.trim(), key: periodKey(p), sort: p.sort });
-      return p ? " ".repeat(m.length) : m;
-    });
-  }
-  found.sort((a, b) => a.at - b.at);
-  const seen = new Set<string>();
-  return found.filter((f) => !seen.has(f.key) && seen.add(f.key));
-}
+/** Words that name the kind of measure rather than which one: matched if present, not required. */
+const SOFT = new Set(
+  "cost costs expense expenses expenditure charge charges spend spent spending fee fees paid payment payments"
+    .split(" "),
+);
+
+/** "gross margin", "EBITDA margin", …: the profit line a margin divides by revenue. */
+const MARGIN_OF: [RegExp, LineItem][] = [
+  [/\bgross\s+(?:profit\s+)?margins?\b/i, "gross_profit"],
+  [/\bebitda\s+margins?\b/i, "ebitda"],
+  [/\b(?:ebit|operating(?:\s+profit)?)\s+margins?\b/i, "ebit"],
+  [/\b(?:pbt|pre-?tax(?:\s+profit)?|profit\s+before\s+tax)\s+margins?\b/i, "pbt"],
+  [/\b(?:net(?:\s+profit)?|pat|profit)\s+margins?\b/i, "net_income"],
+];
 
 function operationOf(question: string, periods: number): FactOperation {
   const q = question.toLowerCase();
@@ -90,10 +99,11 @@ function matches(word: string, tokens: Set<string>): boolean {
   return false;
 }
 
-const STOP = new Set(
-  "a an the of in on at for to from by and or with as what which who was were is are be how much many did does do our their its this that these those show tell me give please"
-    .split(" "),
-);
+/** What a cell must match: the question's words, or (a margin's parts) a line item. */
+interface Matcher {
+  words: string[];
+  item?: LineItem;
+}
 
 interface Candidate {
   table: SourceTable;
@@ -103,21 +113,39 @@ interface Candidate {
   value: number;
   percent: boolean;
   period?: string;
-  periodKey?: string;
+  /** Index of the asked period it answers (-1 when the question names none) and how. */
+  asked: number;
+  match?: PeriodMatch;
   score: number;
   label: string;
 }
 
-/** The cells of `tables` that the question names (best match per period), in period order. */
-export function matchCells(question: string, tables: SourceTable[]): Candidate[] {
-  const periods = questionPeriods(question);
-  let rest = question;
-  for (const re of PERIOD_PATTERNS) rest = rest.replace(re, " ");
-  const words = [...new Set(wordsOf(rest.replace(OPERATION_WORDS, " ")))]
+/** A figure of one series for one asked period: a cell, or the sum of the parts of a range. */
+interface Point {
+  series: string;
+  table: SourceTable;
+  label: string;
+  asked: number;
+  year: number;
+  value: number;
+  raw: string;
+  period?: string;
+  percent: boolean;
+  cells: Candidate[];
+}
+
+function matcherOf(question: string): Matcher {
+  const words = [...new Set(wordsOf(withoutPeriods(question).replace(OPERATION_WORDS, " ")))]
     .filter((w) => w.length > 1 && !STOP.has(w));
-  if (words.length === 0) return [];
-  const need = words.length >= 4 ? words.length - 1 : words.length;
-  const wanted = new Set(periods.map((p) => p.key));
+  return { words };
+}
+
+/** Every cell of `tables` that `matcher` and the asked periods accept, with its score. */
+function candidates(matcher: Matcher, periods: AskedPeriod[], tables: SourceTable[]) {
+  const hard = matcher.words.filter((w) => !SOFT.has(w));
+  const required = hard.length > 0 ? hard : matcher.words;
+  const need = required.length >= 4 ? required.length - 1 : required.length;
+  if (required.length === 0 && !matcher.item) return [];
   const all: Candidate[] = [];
   for (const source of tables) {
     const { table, periodColumns, labelColumns } = layoutFor(source);
@@ -125,26 +153,34 @@ export function matchCells(question: string, tables: SourceTable[]): Candidate[]
       const labels = labelColumns.map((c) => row[c] ?? "").filter((s) => s.trim() !== "");
       const rowPeriods = periodColumns.map((c) => row[c] ?? "").flatMap((s) => {
         const p = parsePeriod(s);
-        return p ? [{ label: s, key: periodKey(p) }] : [];
+        return p ? [{ label: s, period: p }] : [];
       });
       const rowTokens = new Set([
         ...labels.flatMap(wordsOf),
         ...wordsOf(table.file.replace(/\.[a-z]+$/i, "").replace(/[_-]/g, " ")),
         ...wordsOf(table.sheet ?? ""),
       ]);
+      const rowItem = labels.some((l) => matchLineItem(l) === matcher.item);
       row.forEach((cell, col) => {
         if (labelColumns.includes(col) || periodColumns.includes(col)) return;
         const parsed = parseCell(cell);
         if (!parsed) return;
         const header = table.header[col] ?? "";
         const headerPeriod = parsePeriod(header);
-        const period = headerPeriod
-          ? { label: header, key: periodKey(headerPeriod) }
-          : rowPeriods[0];
-        if (wanted.size > 0 && (!period || !wanted.has(period.key))) return;
+        if (matcher.item && !rowItem && (headerPeriod || matchLineItem(header) !== matcher.item)) {
+          return;
+        }
+        const period = headerPeriod ? { label: header, period: headerPeriod } : rowPeriods[0];
+        let asked = -1;
+        let match: PeriodMatch | undefined;
+        if (periods.length > 0) {
+          if (!period) return;
+          asked = periods.findIndex((p) => (match = matchPeriod(p, period.period)) !== undefined);
+          if (asked < 0) return;
+        }
         const tokens = new Set([...rowTokens, ...(headerPeriod ? [] : wordsOf(header))]);
-        const score = words.filter((w) => matches(w, tokens)).length;
-        if (score < need) return;
+        const hits = required.filter((w) => matches(w, tokens)).length;
+        if (hits < need) return;
         all.push({
           table,
           rowIndex,
@@ -152,8 +188,10 @@ export function matchCells(question: string, tables: SourceTable[]): Candidate[]
           raw: cell.trim(),
           value: parsed.value,
           percent: parsed.percent,
-          ...(period ? { period: period.label, periodKey: period.key } : {}),
-          score,
+          ...(period ? { period: period.label } : {}),
+          asked,
+          ...(match ? { match } : {}),
+          score: matcher.words.filter((w) => matches(w, tokens)).length,
           label: [...labels, ...(headerPeriod ? [] : [header])].join(", "),
         });
       });
@@ -161,20 +199,7 @@ export function matchCells(question: string, tables: SourceTable[]): Candidate[]
   }
   if (all.length === 0) return [];
   const top = Math.max(...all.map((c) => c.score));
-  const best = all.filter((c) => c.score === top);
-  const order = (c: Candidate) => {
-    const i = periods.findIndex((p) => p.key === c.periodKey);
-    return i < 0 ? 0 : periods[i]!.sort;
-  };
-  return best.sort((a, b) => order(a) - order(b)).slice(0, 24);
-}
-
-function where(c: Candidate): Provenance & { raw: string; period?: string } {
-  return {
-    ...cellSource(c.table, c.rowIndex, c.col, c.label),
-    raw: c.raw,
-    ...(c.period !== undefined ? { period: c.period } : {}),
-  };
+  return all.filter((c) => c.score === top);
 }
 
 /** A computed number as the answer should write it: like the report prints (2 decimals at most). */
@@ -187,43 +212,193 @@ function plain(value: number): string {
 }
 
 /**
+ * The points the candidates give: per series (a line of one table) and asked period, the cell of
+ * that period, else the sum of a complete range of its parts; for a period with no year, the
+ * latest year that has it. Ordered by asked period, then as the tables are.
+ */
+function pointsOf(cells: Candidate[], periods: AskedPeriod[]): Point[] {
+  const groups = new Map<string, Candidate[]>();
+  for (const c of cells) {
+    const series = `${c.table.file}\u0000${c.table.sheet ?? ""}\u0000${c.label}`;
+    const m = c.match;
+    const how = m ? (m.how === "same" ? "same" : `part:${m.partKind}`) : "same";
+    const key = `${series}\u0001${c.asked}\u0001${m?.year ?? 0}\u0001${how}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  // Per series and asked period: the latest year, a cell of the period before a sum of parts.
+  const chosen = new Map<string, Point>();
+  for (const [key, list] of groups) {
+    const [series] = key.split("\u0001") as [string];
+    const first = list[0]!;
+    const m = first.match;
+    let point: Point;
+    if (!m || m.how === "same") {
+      point = {
+        series,
+        table: first.table,
+        label: first.label,
+        asked: first.asked,
+        year: m?.year ?? 0,
+        value: first.value,
+        raw: first.raw,
+        ...(first.period !== undefined ? { period: first.period } : {}),
+        percent: first.percent,
+        cells: [first],
+      };
+    } else {
+      const byPeriod = new Map<string, Candidate>();
+      for (const c of list) if (!byPeriod.has(c.period ?? "")) byPeriod.set(c.period ?? "", c);
+      const parts = [...byPeriod.values()];
+      if (parts.length !== m.parts || parts.some((c) => c.percent)) continue;
+      const value = parts.reduce((s, c) => s + c.value, 0);
+      const asked = periods[first.asked]!;
+      point = {
+        series,
+        table: first.table,
+        label: first.label,
+        asked: first.asked,
+        year: m.year,
+        value,
+        raw: plain(value),
+        period: asked.anyYear ? `${asked.label} ${asked.fiscal ? "FY" : ""}${m.year}` : asked.label,
+        percent: false,
+        cells: parts,
+      };
+    }
+    const slot = `${series}\u0001${first.asked}`;
+    const held = chosen.get(slot);
+    const exact = (p: Point) => p.cells.length === 1 && p.cells[0]!.match?.how !== "part";
+    if (
+      !held || (exact(point) && !exact(held)) ||
+      (exact(point) === exact(held) && point.year > held.year)
+    ) {
+      chosen.set(slot, point);
+    }
+  }
+  return [...chosen.values()].sort((a, b) => a.asked - b.asked);
+}
+
+function where(c: Candidate): FactCell {
+  return {
+    ...cellSource(c.table, c.rowIndex, c.col, c.label),
+    raw: c.raw,
+    ...(c.period !== undefined ? { period: c.period } : {}),
+  };
+}
+
+/** How a point was made: a cell as written, or its parts added up. */
+function formula(p: Point): string {
+  return p.cells.length === 1 ? p.raw : `(${p.cells.map((c) => c.raw).join(" + ")})`;
+}
+
+function sourcesOf(points: Point[]): FactCell[] {
+  return points.flatMap((p) => p.cells.map(where));
+}
+
+/** The cells of `tables` that the question names (best match per period), in period order. */
+export function matchCells(question: string, tables: SourceTable[]): Candidate[] {
+  const periods = questionPeriods(question);
+  return pointsOf(candidates(matcherOf(question), periods, tables), periods)
+    .flatMap((p) => p.cells).slice(0, 24);
+}
+
+/** A fact for one point: the cell, or the sum of a range's cells. */
+function pointFact(p: Point): CellFact {
+  const sources = p.cells.map(where);
+  if (p.cells.length === 1) {
+    return {
+      operation: "cell",
+      value: p.value,
+      unit: p.percent ? "percent" : "number",
+      figure: p.raw,
+      text: `${p.label}${p.period ? `, ${p.period}` : ""}: ${p.raw} (${
+        describeSource(sources[0]!)
+      })`,
+      cells: sources,
+    };
+  }
+  const months = p.cells.map((c) => c.period).join(", ");
+  return {
+    operation: "sum",
+    value: p.value,
+    unit: "number",
+    figure: p.raw,
+    text: `${p.label} total of ${p.period} (${months}): ${p.raw} = ${
+      p.cells.map((c) => c.raw).join(" + ")
+    } (from ${sources.map(describeSource).join("; ")})`,
+    cells: sources,
+  };
+}
+
+/** Margins: the profit line ÷ revenue of the same table and period (gross: revenue − cost). */
+function marginFacts(question: string, item: LineItem, tables: SourceTable[]): CellFact[] {
+  const periods = questionPeriods(question);
+  const stated = candidates(matcherOf(question), periods, tables)
+    .filter((c) => c.percent && /margin/i.test(c.label));
+  if (stated.length > 0) return pointsOf(stated, periods).slice(0, 6).map(pointFact);
+  const entity = matcherOf(
+    question.replace(MARGIN_OF.find(([, i]) => i === item)![0], " ").replace(/\bmargins?\b/gi, " "),
+  ).words;
+  const of = (want: LineItem) =>
+    pointsOf(candidates({ words: entity, item: want }, periods, tables), periods);
+  const revenue = of("revenue");
+  const profit = of(item);
+  const cost = item === "gross_profit" ? of("cogs") : [];
+  const facts: CellFact[] = [];
+  const same = (a: Point, b: Point) =>
+    a.table === b.table && a.asked === b.asked && a.year === b.year;
+  for (const r of revenue) {
+    if (r.value === 0) continue;
+    const p = profit.find((x) => same(x, r));
+    const c = p ? undefined : cost.find((x) => same(x, r));
+    if (!p && !c) continue;
+    const numerator = p ? p.value : r.value - Math.abs(c!.value);
+    const value = (numerator / Math.abs(r.value)) * 100;
+    const figure = formatPercent(value);
+    const name = question.match(MARGIN_OF.find(([, i]) => i === item)![0])![0].toLowerCase();
+    const how = p
+      ? `${p.label} ${formula(p)} / ${r.label} ${formula(r)}`
+      : `(${r.label} ${formula(r)} − ${c!.label} ${formula(c!)}) / ${r.label} ${formula(r)}`;
+    const used = p ? [p, r] : [r, c!];
+    facts.push({
+      operation: "margin",
+      value,
+      unit: "percent",
+      figure,
+      text: `${name[0]!.toUpperCase()}${name.slice(1)}${
+        r.period ? `, ${r.period}` : ""
+      }: ${figure} = ${how} (from ${sourcesOf(used).map(describeSource).join("; ")})`,
+      cells: sourcesOf(used),
+    });
+  }
+  return facts.slice(0, 6);
+}
+
+/**
  * The facts that answer `question` from `tables`: the matching cells, or the result of the
  * operation the question asks for over them (one per series: a row or column of one table). An
  * empty list means no cell matches.
  */
 export function answerFromCells(question: string, tables: SourceTable[]): CellFact[] {
-  const cells = matchCells(question, tables);
-  if (cells.length === 0) return [];
+  const margin = MARGIN_OF.find(([re]) => re.test(question));
+  if (margin) return marginFacts(question, margin[1], tables);
   const periods = questionPeriods(question);
+  const points = pointsOf(candidates(matcherOf(question), periods, tables), periods);
+  if (points.length === 0) return [];
   const operation = operationOf(question, periods.length);
-  if (operation === "cell") {
-    return cells.slice(0, 6).map((c) => ({
-      operation,
-      value: c.value,
-      unit: c.percent ? "percent" : "number",
-      figure: c.raw,
-      text: `${c.label}${c.period ? `, ${c.period}` : ""}: ${c.raw} (${describeSource(where(c))})`,
-      cells: [where(c)],
-    }));
-  }
-  // One series per table and label: the cells of one line across the periods asked.
-  const series = new Map<string, Candidate[]>();
-  for (const c of cells) {
-    const key = `${c.table.file}\u0000${c.table.sheet ?? ""}\u0000${c.label}`;
-    series.set(key, [...(series.get(key) ?? []), c]);
-  }
+  if (operation === "cell") return points.slice(0, 6).map(pointFact);
+  const series = new Map<string, Point[]>();
+  for (const p of points) series.set(p.series, [...(series.get(p.series) ?? []), p]);
   const facts: CellFact[] = [];
-  for (const list of series.values()) {
-    const byPeriod = new Map<string, Candidate>();
-    for (const c of list) if (!byPeriod.has(c.periodKey ?? "")) byPeriod.set(c.periodKey ?? "", c);
-    const used = [...byPeriod.values()];
-    const sources = used.map(where);
+  for (const used of series.values()) {
+    const sources = sourcesOf(used);
     const from = `from ${sources.map(describeSource).join("; ")}`;
     const label = used[0]!.label;
     const first = used[0]!;
     const last = used.at(-1)!;
     if (operation === "growth" || operation === "difference") {
       if (used.length < 2) continue;
+      const ends = sourcesOf([first, last]);
       if (operation === "growth") {
         if (first.value === 0) continue;
         const value = ((last.value - first.value) / Math.abs(first.value)) * 100;
@@ -233,9 +408,10 @@ export function answerFromCells(question: string, tables: SourceTable[]): CellFa
           value,
           unit: "percent",
           figure,
-          text:
-            `${label} growth from ${first.period} to ${last.period}: ${figure} = (${last.raw} − ${first.raw}) / ${first.raw} (${from})`,
-          cells: [sources[0]!, sources.at(-1)!],
+          text: `${label} growth from ${first.period} to ${last.period}: ${figure} = (${
+            formula(last)
+          } − ${formula(first)}) / ${formula(first)} (${from})`,
+          cells: ends,
         });
       } else {
         const value = last.value - first.value;
@@ -245,26 +421,26 @@ export function answerFromCells(question: string, tables: SourceTable[]): CellFa
           value,
           unit: "number",
           figure,
-          text:
-            `${label} change from ${first.period} to ${last.period}: ${figure} = ${last.raw} − ${first.raw} (${from})`,
-          cells: [sources[0]!, sources.at(-1)!],
+          text: `${label} change from ${first.period} to ${last.period}: ${figure} = ${
+            formula(last)
+          } − ${formula(first)} (${from})`,
+          cells: ends,
         });
       }
       continue;
     }
-    const sum = used.reduce((s, c) => s + c.value, 0);
+    const sum = used.reduce((s, p) => s + p.value, 0);
     const value = operation === "sum" ? sum : sum / used.length;
     const figure = plain(value);
     const what = operation === "sum" ? "total" : "average";
+    const terms = used.map(formula).join(" + ");
     facts.push({
       operation,
       value,
-      unit: used.every((c) => c.percent) ? "percent" : "number",
+      unit: used.every((p) => p.percent) ? "percent" : "number",
       figure,
-      text: `${label} ${what} of ${used.map((c) => c.period ?? c.raw).join(", ")}: ${figure} = ${
-        operation === "sum" ? "" : "("
-      }${used.map((c) => c.raw).join(" + ")}${
-        operation === "sum" ? "" : `) / ${used.length}`
+      text: `${label} ${what} of ${used.map((p) => p.period ?? p.raw).join(", ")}: ${figure} = ${
+        operation === "sum" ? terms : `(${terms}) / ${used.length}`
       } (${from})`,
       cells: sources,
     });

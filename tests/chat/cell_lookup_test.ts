@@ -189,3 +189,66 @@ Deno.test("typedRowsOfChunk() types the cells of a table chunk; tablesFromRows()
   ]);
   assert.equal(answerFromCells("FY2025 revenue", tables)[0]!.cells[0]!.row, 4);
 });
+
+const months: SourceTable = {
+  file: "monthly_pnl.csv",
+  header: ["Line item", "Jan-2025", "Feb-2025", "Mar-2025", "Apr-2025", "May-2025", "Jun-2025"],
+  rows: [
+    ["Revenue", "100", "110", "120", "130", "140", "150"],
+    ["Cost of sales", "(40)", "(44)", "(48)", "(52)", "(56)", "(60)"],
+    ["Freight", "5", "5", "6", "6", "7", "7"],
+    ["EBITDA", "20", "22", "24", "26", "28", "30"],
+  ],
+  firstRow: 2,
+};
+const perRow: SourceTable = {
+  file: "by_month.csv",
+  header: ["Month", "Revenue", "Gross profit", "Gross margin %"],
+  rows: [["Jun-2024", "80", "20", "25%"], ["Jun-2025", "200", "90", "45%"]],
+  firstRow: 2,
+};
+
+Deno.test("answerFromCells() matches 'freight cost' to a line called Freight", () => {
+  assert.equal(answerFromCells("freight cost in FY25", [wide])[0]!.value, 25000);
+  assert.equal(
+    answerFromCells("What were freight expenses in Jun-2025?", [months])[0]!.figure,
+    "7",
+  );
+  assert.deepEqual(answerFromCells("marketing cost in FY25", [wide]), []);
+});
+
+Deno.test("answerFromCells() sums a range from the months it is made of, only when all are there", () => {
+  const [h1] = answerFromCells("total H1 2025 revenue", [months]);
+  assert.deepEqual([h1!.operation, h1!.value, h1!.cells.length], ["sum", 750, 6]);
+  assert.match(h1!.text, /^Revenue total of H1 2025 \(Jan-2025, .*Jun-2025\): 750 = 100 \+ 110/);
+  assert.equal(answerFromCells("total H1 revenue", [months])[0]!.value, 750);
+  assert.equal(answerFromCells("Q2 2025 revenue", [months])[0]!.value, 420);
+  assert.equal(answerFromCells("Q1 FY26 revenue", [months])[0]!.value, 420);
+  // April to September 2025 is not all there: no figure rather than a part of one.
+  assert.deepEqual(answerFromCells("H1 FY26 revenue", [months]), []);
+  assert.deepEqual(answerFromCells("H2 2025 revenue", [months]), []);
+  const [growth] = answerFromCells("revenue growth from Q1 2025 to Q2 2025", [months]);
+  assert.equal(growth!.figure, formatPercent(((420 - 330) / 330) * 100));
+});
+
+Deno.test("answerFromCells() reads a month with no year as that month of the latest year", () => {
+  assert.deepEqual(answerFromCells("revenue in June", [perRow]).map((f) => f.figure), ["200"]);
+  assert.equal(answerFromCells("What was revenue for May?", [months])[0]!.figure, "140");
+});
+
+Deno.test("answerFromCells() computes a margin as a profit line over revenue of the same period", () => {
+  const [gross] = answerFromCells("gross margin in June 2025", [months]);
+  assert.deepEqual([gross!.operation, gross!.figure], ["margin", formatPercent(90 / 150 * 100)]);
+  assert.match(
+    gross!.text,
+    /^Gross margin, Jun-2025: 60\.0% = \(Revenue 150 − Cost of sales \(60\)\)/,
+  );
+  assert.equal(gross!.cells.length, 2);
+  const [ebitda] = answerFromCells("EBITDA margin in H1 2025", [months]);
+  assert.equal(ebitda!.figure, formatPercent(150 / 750 * 100));
+  assert.equal(ebitda!.cells.length, 12);
+  // A margin the file states is quoted, not recomputed.
+  const [stated] = answerFromCells("gross margin in June", [perRow]);
+  assert.deepEqual([stated!.operation, stated!.figure, stated!.cells[0]!.row], ["cell", "45%", 3]);
+  assert.deepEqual(answerFromCells("net margin in June 2025", [months]), []);
+});
