@@ -39,7 +39,7 @@ export function planRoutes(deps: AdminDeps): Route[] {
         const [row] = await asActor(deps, actor, (tx) =>
           tx<{ r: unknown }[]>`
             select private.admin_upsert_plan(${actor.id}::uuid, ${id}, true,
-                     ${JSON.stringify(fields)}::jsonb, ${reason}) as r`, "No such plan.");
+                     ${JSON.stringify(fields)}::text::jsonb, ${reason}) as r`, "No such plan.");
         return json(row?.r, 201);
       },
     },
@@ -52,7 +52,7 @@ export function planRoutes(deps: AdminDeps): Route[] {
         const [row] = await asActor(deps, actor, (tx) =>
           tx<{ r: unknown }[]>`
             select private.admin_upsert_plan(${actor.id}::uuid, ${ctx.params.id}, false,
-                     ${JSON.stringify(fields)}::jsonb, ${reason}) as r`, "No such plan.");
+                     ${JSON.stringify(fields)}::text::jsonb, ${reason}) as r`, "No such plan.");
         return json(row?.r);
       },
     },
