@@ -322,7 +322,9 @@ begin
   union
   select w.id from public.company_members cm
     join public.workbench w on w.company_id = cm.company_id
-   where cm.user_id = (select auth.uid());
+   where cm.user_id = (select auth.uid())
+     -- A suspended company's workbenches are closed (as in private.workbench_role_of).
+     and not exists (select 1 from private.tenant_suspensions s where s.tenant_id = cm.company_id);
 end;
 $$;
 revoke all on function public.readable_workbench_ids() from public, anon;

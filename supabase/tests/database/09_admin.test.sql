@@ -5,7 +5,7 @@
 -- series and counts rate-limit refusals.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(28);
+select plan(29);
 
 select tests.create_supabase_user('ada');    -- becomes global_admin
 select tests.create_supabase_user('sue');    -- becomes support_user
@@ -84,6 +84,11 @@ select is(private.set_tenant_suspension(tests.get_supabase_uid('ada'), tests.uui
             'unpaid') ->> 'kind', 'company', 'an admin suspends a company');
 select is(private.workbench_role_of(tests.uuid_for('acme-wb'), tests.get_supabase_uid('mallory')),
   null, 'a suspended company''s workbench is closed to its members');
+select tests.authenticate_as('mallory');
+select is((select count(*)::integer from public.readable_workbench_ids() i
+            where i = tests.uuid_for('acme-wb')), 0,
+  'nor is it listed for them');
+select tests.authenticate_as_service_role();
 select private.set_tenant_suspension(null, tests.uuid_for('acme'), false, 'paid');
 select is(private.workbench_role_of(tests.uuid_for('acme-wb'), tests.get_supabase_uid('mallory')),
   'owner', 'unsuspended, it opens again');
