@@ -13,9 +13,14 @@
  * - The service role (workers called by the database, admin routes): the credential must equal one
  *   of the project's service keys (`sb_secret_…` or the legacy service_role JWT), compared in
  *   constant time.
+ * - Suspension: a user whose personal account a platform admin suspended gets 403
+ *   `tenant_suspended` from `requireUser` on every route but the export (`/me/export`, so they
+ *   can still take their data). The verifier built from the environment asks the database
+ *   (`private.tenant_suspension`, one indexed lookup) on each call, so no route can forget it.
  */
 import { AuthClient, type JWK } from "@supabase/auth-js";
 import { z } from "zod";
+import { getDb } from "./db.ts";
 import type { Env } from "./env.ts";
 import { HttpError, json, type RequestContext, type Route } from "./http.ts";
 
@@ -36,6 +41,11 @@ export interface JwtVerifier {
   verify(token: string): Promise<Claims>;
   /** True when `credential` is one of this project's service keys. */
   isServiceKey(credential: string): boolean;
+  /**
+   * Why a user's personal account is suspended, or null when it is not. Verifiers built from the
+   * environment always have it; a test's verifier without it checks no suspension.
+   */
+  suspension?(userId: string): Promise<string | null>;
 }
 
 export interface VerifierOptions {
@@ -47,6 +57,8 @@ export interface VerifierOptions {
   jwks?: { keys: JWK[] };
   /** Accepted `iss` values besides `<supabaseUrl>/auth/v1` (a trailing `/` is ignored). */
   extraIssuers?: string[];
+  /** Looks up a user's suspension (see `JwtVerifier.suspension`). */
+  suspension?: (userId: string) => Promise<string | null>;
 }
 
 /** Constant-time string comparison. */
@@ -73,6 +85,7 @@ export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
   const jwks = opts.jwks;
 
   return {
+    ...(opts.suspension ? { suspension: opts.suspension } : {}),
     async verify(token) {
       let payload: unknown;
       try {
@@ -105,15 +118,41 @@ export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
   };
 }
 
-/** The verifier for this function's environment (see shared/env.ts). */
-export function verifierFromEnv(env: Env): JwtVerifier {
+/** A suspension lookup in the database (`private.tenant_suspension`). */
+export function suspensionFromDb(
+  sql: () => ReturnType<typeof getDb>,
+): (userId: string) => Promise<string | null> {
+  return async (userId) => {
+    const [row] = await sql()<{ reason: string | null }[]>`
+      select private.tenant_suspension(${userId}::uuid) as reason`;
+    return row?.reason ?? null;
+  };
+}
+
+/**
+ * The verifier for this function's environment (see shared/env.ts), which checks suspensions in
+ * the isolate's database (or `sql`).
+ */
+export function verifierFromEnv(
+  env: Env,
+  sql: () => ReturnType<typeof getDb> = getDb,
+): JwtVerifier {
   return createJwtVerifier({
     supabaseUrl: env.SUPABASE_URL,
     publicKey: env.publicKey,
     serviceKeys: env.serviceKeys,
     jwks: env.SUPABASE_JWKS,
     extraIssuers: env.AUTH_ISSUERS,
+    suspension: suspensionFromDb(sql),
   });
+}
+
+/** The routes a suspended account may still call: its data export and the export's download. */
+const SUSPENSION_EXEMPT = /\/me\/export(\/|$)/;
+
+/** Whether `req` is one a suspended account may still make (the export). */
+export function suspensionExempt(req: Request): boolean {
+  return SUSPENSION_EXEMPT.test(new URL(req.url).pathname);
 }
 
 /** The bearer token of a request, or a 401 when there is none. */
@@ -169,6 +208,16 @@ export async function requireUser(req: Request, verifier: JwtVerifier): Promise<
   const id = UserId.safeParse(claims.sub);
   if (claims.role !== "authenticated" || !id.success || !audiences.includes("authenticated")) {
     throw new HttpError(401, "user_required", "This endpoint needs a signed-in user's token.");
+  }
+  if (verifier.suspension && !suspensionExempt(req)) {
+    const reason = await verifier.suspension(id.data);
+    if (reason !== null) {
+      throw new HttpError(
+        403,
+        "tenant_suspended",
+        "This account is suspended; only the data export is open.",
+      );
+    }
   }
   return { id: id.data, email: claims.email, claims, token };
 }

@@ -113,6 +113,16 @@ export function httpErrorFromPostgres(
         { "retry-after": String(wait) },
       );
     }
+    case "PT403":
+      // A refusal the database decides (SQLSTATE PT403, the code in MESSAGE): a suspended
+      // tenant (`tenant_suspended`) or an actor who is no platform admin.
+      return new HttpError(
+        403,
+        e.message === "tenant_suspended" ? "tenant_suspended" : "forbidden",
+        e.message === "tenant_suspended"
+          ? "This account is suspended; only the data export is open."
+          : "You may not do this.",
+      );
     case "23505":
       return new HttpError(409, "conflict", "That already exists.");
     case "23503":

@@ -166,6 +166,10 @@ const EnvSchema = z.object({
    */
   INVITATION_LINK_IN_RESPONSE: z.enum(["true", "false", ""]).optional()
     .transform((v) => v === "true"),
+  /** A bearer token (at least 32 characters) the `metrics` function accepts besides service keys. */
+  METRICS_TOKEN: optionalKey.pipe(z.string().min(32).optional()),
+  /** Sentry's DSN: unhandled errors are sent there (shared/sentry.ts); unset, nothing is sent. */
+  SENTRY_DSN: optionalKey.pipe(z.url().optional()),
   ...GroqEnvSchema.shape,
 }).transform((env, ctx) => {
   const publicKey = env.SUPABASE_PUBLISHABLE_KEYS?.[0] ?? env.SUPABASE_ANON_KEY;

@@ -3,10 +3,12 @@
  * zod validation of bodies and query strings, and a small method+path router.
  *
  * Every response carries `x-request-id` and CORS headers. Errors always look like
- * `{"error": {"code", "message", "request_id", "details"?}}`.
+ * `{"error": {"code", "message", "request_id", "details"?}}`. Unhandled errors are also sent to
+ * Sentry when `SENTRY_DSN` is set (shared/sentry.ts).
  */
 import { z } from "zod";
 import { log } from "./log.ts";
+import { reportError } from "./sentry.ts";
 
 /** The one error type handlers throw; `serve()` turns it into the error envelope. */
 export class HttpError extends Error {
@@ -96,11 +98,20 @@ function withHeaders(res: Response, headers: Record<string, string>): Response {
   });
 }
 
+export interface ServeOptions {
+  /** Where unhandled errors go (shared/sentry.ts); default `SENTRY_DSN`, "" sends nothing. */
+  sentryDsn?: string;
+}
+
 /**
  * Wraps a handler with request ids, CORS (including the OPTIONS preflight), the error envelope and
  * one structured access-log line per request. `Deno.serve(serve("name", handler))` in index.ts.
  */
-export function serve(functionName: string, handler: Handler): (req: Request) => Promise<Response> {
+export function serve(
+  functionName: string,
+  handler: Handler,
+  opts: ServeOptions = {},
+): (req: Request) => Promise<Response> {
   return async (req: Request) => {
     const started = performance.now();
     const requestId = newRequestId(req);
@@ -122,6 +133,14 @@ export function serve(functionName: string, handler: Handler): (req: Request) =>
           error: err instanceof Error ? err.message : String(err),
           stack: err instanceof Error ? err.stack : undefined,
         });
+        // Sentry, when SENTRY_DSN is set (shared/sentry.ts): ids and route only, no body.
+        await reportError({
+          functionName,
+          requestId,
+          method: req.method,
+          route: routePath(url, functionName),
+          error: err,
+        }, opts.sentryDsn ?? Deno.env.get("SENTRY_DSN"));
         res = errorResponse(500, "internal_error", "Something went wrong on our side.", requestId);
       }
     }

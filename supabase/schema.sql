@@ -70,6 +70,213 @@ end;
 $$;
 
 --
+-- Name: admin_tenant_credits(uuid, uuid, integer, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.admin_tenant_credits(p_actor uuid, p_tenant_id uuid, p_credits integer, p_reference_id text, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid;
+begin
+  perform private.require_platform_admin(p_actor);
+  if coalesce(pg_catalog.btrim(p_reason), '') = '' then
+    raise exception 'a reason is required' using errcode = '22023';
+  end if;
+  v_user := private.tenant_wallet_user(p_tenant_id);
+  if v_user is null then
+    raise exception 'no tenant %', p_tenant_id using errcode = 'P0002';
+  end if;
+  return public.admin_grant_credits(v_user, p_credits, p_reference_id, p_reason)
+    || jsonb_build_object('wallet_user_id', v_user);
+end;
+$$;
+
+--
+-- Name: admin_tenant_failures(uuid, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.admin_tenant_failures(p_tenant_id uuid, p_limit integer) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with wbs as (
+    select b.id from public.workbench b
+     where b.company_id = p_tenant_id
+        or (b.company_id is null and b.owner_user_id = p_tenant_id)
+  )
+  select jsonb_build_object(
+    'files', coalesce((select jsonb_agg(x order by x.updated_at desc) from (
+      select f.id, f.workbench_id, f.file_name, f.file_type, f.size_bytes, f.status,
+             f.error_message, f.attempts, f.updated_at
+        from public.workbench_files f
+       where f.workbench_id in (select id from wbs) and f.status = 'error'
+       order by f.updated_at desc limit p_limit) x), '[]'::jsonb),
+    'reports', coalesce((select jsonb_agg(x order by x.updated_at desc) from (
+      select r.id, r.workbench_id, r.report_type, r.status, r.stage, r.error_message, r.attempts,
+             r.updated_at
+        from public.reports r
+       where r.workbench_id in (select id from wbs) and r.status = 'failed'
+       order by r.updated_at desc limit p_limit) x), '[]'::jsonb))
+$$;
+
+--
+-- Name: admin_tenant_plan(uuid, uuid, text, integer, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.admin_tenant_plan(p_actor uuid, p_tenant_id uuid, p_plan_id text, p_seats integer, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid;
+  v_wallet public.wallet;
+begin
+  perform private.require_platform_admin(p_actor);
+  if coalesce(pg_catalog.btrim(p_reason), '') = '' then
+    raise exception 'a reason is required' using errcode = '22023';
+  end if;
+  v_user := private.tenant_wallet_user(p_tenant_id);
+  if v_user is null then
+    raise exception 'no tenant %', p_tenant_id using errcode = 'P0002';
+  end if;
+  v_wallet := public.admin_set_plan(v_user, p_plan_id, p_seats);
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('admin.tenant_plan', 'tenant', p_tenant_id::text,
+          jsonb_build_object('actor', p_actor, 'wallet_user_id', v_user, 'plan_id', p_plan_id,
+                             'seats', p_seats, 'reason', p_reason));
+  return jsonb_build_object('wallet_user_id', v_user, 'plan_id', v_wallet.plan_id,
+                            'seats', v_wallet.seats, 'balance', v_wallet.balance);
+end;
+$$;
+
+--
+-- Name: admin_tenants(text, integer, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.admin_tenants(p_search text, p_limit integer, p_offset integer) RETURNS SETOF jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with tenants as (
+    select 'company'::text as kind, c.id, c.name::text as name, null::text as email, c.created_at
+      from public.company c
+    union all
+    select 'user', u.id, p.full_name::text, u.email::text, u.created_at
+      from auth.users u
+      left join public.profiles p on p.id = u.id
+  ),
+  page as (
+    select t.* from tenants t
+     where coalesce(p_search, '') = ''
+        or t.name ilike '%' || p_search || '%'
+        or t.email ilike '%' || p_search || '%'
+        or t.id::text = p_search
+     order by t.created_at desc, t.id
+     limit p_limit offset p_offset
+  )
+  select jsonb_build_object(
+    'id', pg.id, 'kind', pg.kind, 'name', pg.name, 'email', pg.email,
+    'created_at', pg.created_at,
+    'suspended', s.reason is not null, 'suspension_reason', s.reason,
+    'wallet_user_id', w.user_id, 'plan_id', w.plan_id, 'balance', w.balance, 'seats', w.seats,
+    'members', case when pg.kind = 'company'
+                    then (select count(*) from public.company_members m
+                           where m.company_id = pg.id) end,
+    'workbenches', pg_catalog.cardinality(wbs.ids),
+    'files', f.files, 'storage_bytes', f.bytes,
+    'usage_month', jsonb_build_object(
+      'credits_spent', coalesce((select -sum(u.amount) from public.wallet_usage u
+                                  where pg.kind = 'user' and u.user_id = pg.id and u.amount < 0
+                                    and u.created_at >= date_trunc('month', now())), 0),
+      'chat_answers', (select count(*) from public.chat_session cs
+                         join public.message m on m.session_id = cs.id
+                        where cs.workbench_id = any (wbs.ids) and m.role = 'assistant'
+                          and m.created_at >= date_trunc('month', now())),
+      'reports', (select count(*) from public.reports r
+                   where r.workbench_id = any (wbs.ids)
+                     and r.created_at >= date_trunc('month', now()))),
+    'last_activity_at', greatest(
+      f.last_at,
+      (select max(cs.last_message_at) from public.chat_session cs
+        where cs.workbench_id = any (wbs.ids)),
+      (select max(r.created_at) from public.reports r where r.workbench_id = any (wbs.ids)),
+      (select u.last_sign_in_at from auth.users u where u.id = pg.id)))
+  from page pg
+  left join private.tenant_suspensions s on s.tenant_id = pg.id
+  left join public.wallet w on w.user_id = private.tenant_wallet_user(pg.id)
+  cross join lateral (
+    select array(select b.id from public.workbench b
+                  where (pg.kind = 'company' and b.company_id = pg.id)
+                     or (pg.kind = 'user' and b.company_id is null and b.owner_user_id = pg.id))
+      as ids
+  ) wbs
+  cross join lateral (
+    select count(*) as files, coalesce(sum(fl.size_bytes), 0) as bytes,
+           max(fl.created_at) as last_at
+      from public.workbench_files fl where fl.workbench_id = any (wbs.ids)
+  ) f
+  order by pg.created_at desc, pg.id
+$$;
+
+--
+-- Name: admin_upsert_plan(uuid, text, boolean, jsonb, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.admin_upsert_plan(p_actor uuid, p_plan_id text, p_create boolean, p_fields jsonb, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.plans;
+begin
+  perform private.require_platform_admin(p_actor);
+  if coalesce(pg_catalog.btrim(p_reason), '') = '' then
+    raise exception 'a reason is required' using errcode = '22023';
+  end if;
+  if p_create then
+    insert into public.plans (id, name, description, price_paise, currency, credits, seats,
+                              contact_sales, active, sort_order)
+    values (p_plan_id, p_fields ->> 'name', coalesce(p_fields ->> 'description', ''),
+            (p_fields ->> 'price_paise')::integer, coalesce(p_fields ->> 'currency', 'INR'),
+            coalesce((p_fields ->> 'credits')::integer, 0),
+            coalesce((p_fields ->> 'seats')::integer, 0),
+            coalesce((p_fields ->> 'contact_sales')::boolean, false),
+            coalesce((p_fields ->> 'active')::boolean, true),
+            coalesce((p_fields ->> 'sort_order')::integer, 0))
+    returning * into v_plan;
+  else
+    update public.plans p set
+      name = case when p_fields ? 'name' then p_fields ->> 'name' else p.name end,
+      description = case when p_fields ? 'description' then p_fields ->> 'description'
+                         else p.description end,
+      price_paise = case when p_fields ? 'price_paise' then (p_fields ->> 'price_paise')::integer
+                         else p.price_paise end,
+      currency = case when p_fields ? 'currency' then p_fields ->> 'currency' else p.currency end,
+      credits = case when p_fields ? 'credits' then (p_fields ->> 'credits')::integer
+                     else p.credits end,
+      seats = case when p_fields ? 'seats' then (p_fields ->> 'seats')::integer else p.seats end,
+      contact_sales = case when p_fields ? 'contact_sales'
+                           then (p_fields ->> 'contact_sales')::boolean else p.contact_sales end,
+      active = case when p_fields ? 'active' then (p_fields ->> 'active')::boolean
+                    else p.active end,
+      sort_order = case when p_fields ? 'sort_order' then (p_fields ->> 'sort_order')::integer
+                        else p.sort_order end
+     where p.id = p_plan_id
+    returning * into v_plan;
+    if not found then
+      raise exception 'no plan %', p_plan_id using errcode = 'P0002';
+    end if;
+  end if;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values (case when p_create then 'admin.create_plan' else 'admin.update_plan' end, 'plan',
+          p_plan_id, jsonb_build_object('actor', p_actor, 'fields', p_fields, 'reason', p_reason));
+  return pg_catalog.to_jsonb(v_plan);
+end;
+$$;
+
+--
 -- Name: apply_ledger(uuid, integer, text, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -244,6 +451,18 @@ end;
 $$;
 
 --
+-- Name: bump_metric(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.bump_metric(p_name text, p_label text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into private.metric_counters as c (name, label, value) values (p_name, p_label, 1)
+  on conflict (name, label) do update set value = c.value + 1
+$$;
+
+--
 -- Name: caller_verified_email(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -321,6 +540,10 @@ begin
     p_scope || ':ip:' || coalesce(nullif(p_ip, ''), 'unknown'),
     (v_limit ->> 'ip_capacity')::integer,
     (v_limit ->> 'ip_per_minute')::double precision / 60);
+  if not ((v_user ->> 'allowed')::boolean and (v_ip ->> 'allowed')::boolean) then
+    -- Counted for the metrics (aw_rate_limit_refusals_total); rolled back with a refused insert.
+    perform private.bump_metric('rate_limit_refusals', p_scope);
+  end if;
   return jsonb_build_object(
     'allowed', (v_user ->> 'allowed')::boolean and (v_ip ->> 'allowed')::boolean,
     'retry_after_seconds', greatest((v_user ->> 'retry_after_seconds')::numeric,
@@ -982,6 +1205,17 @@ end;
 $_$;
 
 --
+-- Name: is_platform_admin(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_platform_admin(p_actor uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select p_actor is null or coalesce(private.platform_role(p_actor) = 'global_admin', false)
+$$;
+
+--
 -- Name: keep_company_owner(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1082,6 +1316,92 @@ CREATE FUNCTION private.mark_payment_failed(p_order_id text) RETURNS boolean
      where razorpay_order_id = p_order_id and status = 'created'
     returning 1)
   select exists (select 1 from u)
+$$;
+
+--
+-- Name: metrics(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.metrics() RETURNS TABLE(name text, labels jsonb, value double precision)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with answers as (
+    select extract(epoch from (a.created_at - q.created_at)) as seconds
+      from public.message a
+      cross join lateral (
+        select m.created_at from public.message m
+         where m.session_id = a.session_id and m.role = 'user' and m.created_at <= a.created_at
+         order by m.created_at desc limit 1) q
+     where a.role = 'assistant' and a.status = 'complete'
+  ),
+  buckets as (
+    select (b #>> '{}')::double precision as le
+      from private.settings s, jsonb_array_elements(s.value) b
+     where s.key = 'metrics_chat_latency_buckets'
+  )
+  select 'aw_files', jsonb_build_object('status', f.status), count(*)::double precision
+    from public.workbench_files f group by f.status
+  union all
+  select 'aw_file_bytes', '{}'::jsonb, coalesce(sum(f.size_bytes), 0)::double precision
+    from public.workbench_files f
+  union all
+  select 'aw_queue_depth', jsonb_build_object('queue', q.name), (pgmq.metrics(q.name)).queue_length
+    from unnest(array['file_index', 'report_jobs', 'storage_gc']) q(name)
+  union all
+  select 'aw_queue_oldest_age_seconds', jsonb_build_object('queue', q.name),
+         coalesce((pgmq.metrics(q.name)).oldest_msg_age_sec, 0)
+    from unnest(array['file_index', 'report_jobs', 'storage_gc']) q(name)
+  union all
+  select 'aw_worker_attempts_total', jsonb_build_object('worker', 'index-worker'),
+         coalesce(sum(f.attempts), 0)::double precision from public.workbench_files f
+  union all
+  select 'aw_worker_attempts_total', jsonb_build_object('worker', 'report-worker'),
+         coalesce(sum(r.attempts), 0)::double precision from public.reports r
+  union all
+  select 'aw_worker_failures', jsonb_build_object('worker', 'index-worker', 'reason',
+           left(split_part(f.error_message, ':', 1), 60)), count(*)::double precision
+    from public.workbench_files f where f.status = 'error' group by 2
+  union all
+  select 'aw_worker_failures', jsonb_build_object('worker', 'report-worker', 'reason',
+           left(split_part(r.error_message, ':', 1), 60)), count(*)::double precision
+    from public.reports r where r.status = 'failed' group by 2
+  union all
+  select 'aw_reports', jsonb_build_object('status', r.status), count(*)::double precision
+    from public.reports r group by r.status
+  union all
+  select 'aw_chat_answers_total', jsonb_build_object('status', m.status), count(*)::double precision
+    from public.message m where m.role = 'assistant' group by m.status
+  union all
+  select 'aw_chat_answer_seconds_bucket', jsonb_build_object('le', b.le::text),
+         (select count(*) from answers a where a.seconds <= b.le)::double precision
+    from buckets b
+  union all
+  select 'aw_chat_answer_seconds_bucket', jsonb_build_object('le', '+Inf'),
+         count(*)::double precision from answers
+  union all
+  select 'aw_chat_answer_seconds_sum', '{}'::jsonb, coalesce(sum(seconds), 0) from answers
+  union all
+  select 'aw_chat_answer_seconds_count', '{}'::jsonb, count(*)::double precision from answers
+  union all
+  select 'aw_credits_granted_total', jsonb_build_object('reason', u.reason),
+         sum(u.amount)::double precision
+    from public.wallet_usage u where u.amount > 0 group by u.reason
+  union all
+  select 'aw_credits_spent_total', jsonb_build_object('reason', u.reason),
+         (-sum(u.amount))::double precision
+    from public.wallet_usage u where u.amount < 0 group by u.reason
+  union all
+  select 'aw_webhook_events_total', jsonb_build_object('provider', 'razorpay', 'outcome', e.outcome),
+         count(*)::double precision
+    from private.razorpay_events e group by e.outcome
+  union all
+  select 'aw_rate_limit_refusals_total', jsonb_build_object('scope', c.label),
+         c.value::double precision
+    from private.metric_counters c where c.name = 'rate_limit_refusals'
+  union all
+  select 'aw_tenants_suspended', jsonb_build_object('kind', s.tenant_kind), count(*)::double precision
+    from private.tenant_suspensions s group by s.tenant_kind
 $$;
 
 --
@@ -1194,6 +1514,17 @@ CREATE FUNCTION private.payment_reconcile_due(p_payment public.payments) RETURNS
      and (p_payment.reconciled_at is null
           or p_payment.reconciled_at < now() - least(interval '1 hour',
                                                      (now() - p_payment.created_at) / 4))
+$$;
+
+--
+-- Name: platform_role(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.platform_role(p_user_id uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select r.role from private.platform_roles r where r.user_id = p_user_id
 $$;
 
 --
@@ -1582,6 +1913,22 @@ end;
 $$;
 
 --
+-- Name: require_platform_admin(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.require_platform_admin(p_actor uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not private.is_platform_admin(p_actor) then
+    raise exception 'platform_admin_required' using errcode = 'PT403',
+      hint = 'Only a global admin may do this.';
+  end if;
+end;
+$$;
+
+--
 -- Name: reserve_chat_answer(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1607,6 +1954,76 @@ begin
    where a.user_id = p_user_id and a.session_id <> p_session_id
      and a.expires_at >= clock_timestamp();
   return (v_counter + v_in_flight + 1) / v_bundle <= v_balance;
+end;
+$$;
+
+--
+-- Name: set_platform_role(uuid, uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.set_platform_role(p_actor uuid, p_user_id uuid, p_role text, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_before text;
+begin
+  perform private.require_platform_admin(p_actor);
+  if coalesce(pg_catalog.btrim(p_reason), '') = '' then
+    raise exception 'a reason is required' using errcode = '22023';
+  end if;
+  v_before := private.platform_role(p_user_id);
+  if p_role is null then
+    delete from private.platform_roles where user_id = p_user_id;
+  else
+    insert into private.platform_roles (user_id, role, granted_by, reason)
+    values (p_user_id, p_role, p_actor, p_reason)
+    on conflict (user_id) do update
+      set role = excluded.role, granted_by = excluded.granted_by, reason = excluded.reason,
+          granted_at = now();
+  end if;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('admin.set_platform_role', 'user', p_user_id::text,
+          jsonb_build_object('actor', p_actor, 'before', v_before, 'role', p_role,
+                             'reason', p_reason));
+  return jsonb_build_object('user_id', p_user_id, 'role', p_role);
+end;
+$$;
+
+--
+-- Name: set_tenant_suspension(uuid, uuid, boolean, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.set_tenant_suspension(p_actor uuid, p_tenant_id uuid, p_suspend boolean, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_kind text;
+  v_changed integer;
+begin
+  perform private.require_platform_admin(p_actor);
+  if coalesce(pg_catalog.btrim(p_reason), '') = '' then
+    raise exception 'a reason is required' using errcode = '22023';
+  end if;
+  v_kind := private.tenant_kind(p_tenant_id);
+  if v_kind is null then
+    raise exception 'no tenant %', p_tenant_id using errcode = 'P0002';
+  end if;
+  if p_suspend then
+    insert into private.tenant_suspensions (tenant_id, tenant_kind, reason, suspended_by)
+    values (p_tenant_id, v_kind, p_reason, p_actor)
+    on conflict (tenant_id) do nothing;
+  else
+    delete from private.tenant_suspensions where tenant_id = p_tenant_id;
+  end if;
+  get diagnostics v_changed = row_count;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values (case when p_suspend then 'admin.suspend' else 'admin.unsuspend' end, v_kind,
+          p_tenant_id::text,
+          jsonb_build_object('actor', p_actor, 'reason', p_reason, 'changed', v_changed > 0));
+  return jsonb_build_object('tenant_id', p_tenant_id, 'kind', v_kind, 'suspended', p_suspend,
+                            'changed', v_changed > 0);
 end;
 $$;
 
@@ -1662,6 +2079,10 @@ CREATE FUNCTION private.spend_credits(p_user_id uuid, p_amount integer, p_reason
 begin
   if p_amount is null or p_amount <= 0 then
     raise exception 'a spend must be positive' using errcode = '22023';
+  end if;
+  -- A suspended account spends nothing (the admin and metrics migration).
+  if private.tenant_suspension(p_user_id) is not null then
+    raise exception 'tenant_suspended' using errcode = 'PT403';
   end if;
   return private.apply_ledger(p_user_id, -p_amount, p_reason, p_reference_id, p_metadata);
 end;
@@ -1814,6 +2235,46 @@ end;
 $$;
 
 --
+-- Name: tenant_kind(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.tenant_kind(p_tenant_id uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select case
+    when exists (select 1 from public.company c where c.id = p_tenant_id) then 'company'
+    when exists (select 1 from auth.users u where u.id = p_tenant_id) then 'user'
+  end
+$$;
+
+--
+-- Name: tenant_suspension(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.tenant_suspension(p_user_id uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select s.reason from private.tenant_suspensions s where s.tenant_id = p_user_id
+$$;
+
+--
+-- Name: tenant_wallet_user(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.tenant_wallet_user(p_tenant_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(
+    (select w.user_id from public.wallet w where w.user_id = p_tenant_id),
+    (select m.user_id from public.company_members m
+      where m.company_id = p_tenant_id and m.role = 'owner'
+      order by m.created_at, m.user_id limit 1))
+$$;
+
+--
 -- Name: touch_updated_at(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1849,6 +2310,10 @@ CREATE FUNCTION private.workbench_role_of(p_workbench_id uuid, p_user_id uuid) R
   left join public.company_members cm
          on cm.company_id = w.company_id and cm.user_id = p_user_id
   where w.id = p_workbench_id
+    -- A suspended company's workbenches are closed to everyone (the admin migration).
+    and (w.company_id is null
+         or not exists (select 1 from private.tenant_suspensions s
+                         where s.tenant_id = w.company_id))
 $$;
 
 --
@@ -2174,7 +2639,9 @@ begin
   union
   select w.id from public.company_members cm
     join public.workbench w on w.company_id = cm.company_id
-   where cm.user_id = (select auth.uid());
+   where cm.user_id = (select auth.uid())
+     -- A suspended company's workbenches are closed (as in private.workbench_role_of).
+     and not exists (select 1 from private.tenant_suspensions s where s.tenant_id = cm.company_id);
 end;
 $$;
 
@@ -2584,6 +3051,30 @@ CREATE TABLE private.idempotency_keys (
 );
 
 --
+-- Name: metric_counters; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.metric_counters (
+    name text NOT NULL,
+    label text NOT NULL,
+    value bigint DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: platform_roles; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.platform_roles (
+    user_id uuid NOT NULL,
+    role text NOT NULL,
+    granted_by uuid,
+    reason text NOT NULL,
+    granted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT platform_roles_reason_check CHECK (((char_length(reason) >= 1) AND (char_length(reason) <= 500))),
+    CONSTRAINT platform_roles_role_check CHECK ((role = ANY (ARRAY['global_admin'::text, 'support_user'::text])))
+);
+
+--
 -- Name: rate_limit_buckets; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -2601,6 +3092,20 @@ CREATE TABLE private.settings (
     key text NOT NULL,
     value jsonb NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: tenant_suspensions; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.tenant_suspensions (
+    tenant_id uuid NOT NULL,
+    tenant_kind text NOT NULL,
+    reason text NOT NULL,
+    suspended_by uuid,
+    suspended_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenant_suspensions_reason_check CHECK (((char_length(reason) >= 1) AND (char_length(reason) <= 500))),
+    CONSTRAINT tenant_suspensions_tenant_kind_check CHECK ((tenant_kind = ANY (ARRAY['user'::text, 'company'::text])))
 );
 
 --
@@ -2867,6 +3372,20 @@ ALTER TABLE ONLY private.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, scope, key);
 
 --
+-- Name: metric_counters metric_counters_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.metric_counters
+    ADD CONSTRAINT metric_counters_pkey PRIMARY KEY (name, label);
+
+--
+-- Name: platform_roles platform_roles_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.platform_roles
+    ADD CONSTRAINT platform_roles_pkey PRIMARY KEY (user_id);
+
+--
 -- Name: rate_limit_buckets rate_limit_buckets_pkey; Type: CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -2886,6 +3405,13 @@ ALTER TABLE ONLY private.razorpay_events
 
 ALTER TABLE ONLY private.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+--
+-- Name: tenant_suspensions tenant_suspensions_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.tenant_suspensions
+    ADD CONSTRAINT tenant_suspensions_pkey PRIMARY KEY (tenant_id);
 
 --
 -- Name: workbench_vector_index_builds workbench_vector_index_builds_pkey; Type: CONSTRAINT; Schema: private; Owner: -
@@ -3362,6 +3888,27 @@ ALTER TABLE ONLY private.company_invitation_tokens
 
 ALTER TABLE ONLY private.idempotency_keys
     ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: platform_roles platform_roles_granted_by_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.platform_roles
+    ADD CONSTRAINT platform_roles_granted_by_fkey FOREIGN KEY (granted_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: platform_roles platform_roles_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.platform_roles
+    ADD CONSTRAINT platform_roles_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: tenant_suspensions tenant_suspensions_suspended_by_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.tenant_suspensions
+    ADD CONSTRAINT tenant_suspensions_suspended_by_fkey FOREIGN KEY (suspended_by) REFERENCES auth.users(id) ON DELETE SET NULL;
 
 --
 -- Name: workbench_vector_index_builds workbench_vector_index_builds_workbench_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
@@ -3897,6 +4444,41 @@ REVOKE ALL ON FUNCTION private.add_company_creator() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.add_company_creator() TO service_role;
 
 --
+-- Name: FUNCTION admin_tenant_credits(p_actor uuid, p_tenant_id uuid, p_credits integer, p_reference_id text, p_reason text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.admin_tenant_credits(p_actor uuid, p_tenant_id uuid, p_credits integer, p_reference_id text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.admin_tenant_credits(p_actor uuid, p_tenant_id uuid, p_credits integer, p_reference_id text, p_reason text) TO service_role;
+
+--
+-- Name: FUNCTION admin_tenant_failures(p_tenant_id uuid, p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.admin_tenant_failures(p_tenant_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.admin_tenant_failures(p_tenant_id uuid, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION admin_tenant_plan(p_actor uuid, p_tenant_id uuid, p_plan_id text, p_seats integer, p_reason text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.admin_tenant_plan(p_actor uuid, p_tenant_id uuid, p_plan_id text, p_seats integer, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.admin_tenant_plan(p_actor uuid, p_tenant_id uuid, p_plan_id text, p_seats integer, p_reason text) TO service_role;
+
+--
+-- Name: FUNCTION admin_tenants(p_search text, p_limit integer, p_offset integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.admin_tenants(p_search text, p_limit integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.admin_tenants(p_search text, p_limit integer, p_offset integer) TO service_role;
+
+--
+-- Name: FUNCTION admin_upsert_plan(p_actor uuid, p_plan_id text, p_create boolean, p_fields jsonb, p_reason text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.admin_upsert_plan(p_actor uuid, p_plan_id text, p_create boolean, p_fields jsonb, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.admin_upsert_plan(p_actor uuid, p_plan_id text, p_create boolean, p_fields jsonb, p_reason text) TO service_role;
+
+--
 -- Name: FUNCTION apply_ledger(p_user_id uuid, p_amount integer, p_reason text, p_reference_id text, p_metadata jsonb); Type: ACL; Schema: private; Owner: -
 --
 
@@ -3916,6 +4498,13 @@ GRANT ALL ON FUNCTION private.apply_payment(p_order_id text, p_payment_id text, 
 
 REVOKE ALL ON FUNCTION private.begin_chat_answer(p_session_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.begin_chat_answer(p_session_id uuid, p_user_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION bump_metric(p_name text, p_label text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.bump_metric(p_name text, p_label text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.bump_metric(p_name text, p_label text) TO service_role;
 
 --
 -- Name: FUNCTION caller_verified_email(); Type: ACL; Schema: private; Owner: -
@@ -4069,6 +4658,13 @@ REVOKE ALL ON FUNCTION private.handle_razorpay_event(p_event_id text, p_event te
 GRANT ALL ON FUNCTION private.handle_razorpay_event(p_event_id text, p_event text, p_payload jsonb) TO service_role;
 
 --
+-- Name: FUNCTION is_platform_admin(p_actor uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_platform_admin(p_actor uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_platform_admin(p_actor uuid) TO service_role;
+
+--
 -- Name: FUNCTION keep_company_owner(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -4104,6 +4700,13 @@ REVOKE ALL ON FUNCTION private.mark_payment_failed(p_order_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.mark_payment_failed(p_order_id text) TO service_role;
 
 --
+-- Name: FUNCTION metrics(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.metrics() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.metrics() TO service_role;
+
+--
 -- Name: FUNCTION ms_since(p_from timestamp with time zone); Type: ACL; Schema: private; Owner: -
 --
 
@@ -4137,6 +4740,13 @@ GRANT SELECT ON TABLE public.payments TO authenticated;
 
 REVOKE ALL ON FUNCTION private.payment_reconcile_due(p_payment public.payments) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.payment_reconcile_due(p_payment public.payments) TO service_role;
+
+--
+-- Name: FUNCTION platform_role(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.platform_role(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.platform_role(p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION prune_cron_run_details(); Type: ACL; Schema: private; Owner: -
@@ -4213,11 +4823,32 @@ REVOKE ALL ON FUNCTION private.requeue_file(p_file_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.requeue_file(p_file_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION require_platform_admin(p_actor uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.require_platform_admin(p_actor uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.require_platform_admin(p_actor uuid) TO service_role;
+
+--
 -- Name: FUNCTION reserve_chat_answer(p_user_id uuid, p_session_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION set_platform_role(p_actor uuid, p_user_id uuid, p_role text, p_reason text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.set_platform_role(p_actor uuid, p_user_id uuid, p_role text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.set_platform_role(p_actor uuid, p_user_id uuid, p_role text, p_reason text) TO service_role;
+
+--
+-- Name: FUNCTION set_tenant_suspension(p_actor uuid, p_tenant_id uuid, p_suspend boolean, p_reason text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.set_tenant_suspension(p_actor uuid, p_tenant_id uuid, p_suspend boolean, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.set_tenant_suspension(p_actor uuid, p_tenant_id uuid, p_suspend boolean, p_reason text) TO service_role;
 
 --
 -- Name: FUNCTION set_worker_secrets(p_project_url text, p_service_key text); Type: ACL; Schema: private; Owner: -
@@ -4266,6 +4897,27 @@ GRANT ALL ON FUNCTION private.take_payments_to_reconcile(p_limit integer) TO ser
 
 REVOKE ALL ON FUNCTION private.take_rate_token(p_key text, p_capacity integer, p_refill_per_sec double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.take_rate_token(p_key text, p_capacity integer, p_refill_per_sec double precision) TO service_role;
+
+--
+-- Name: FUNCTION tenant_kind(p_tenant_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.tenant_kind(p_tenant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.tenant_kind(p_tenant_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION tenant_suspension(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.tenant_suspension(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.tenant_suspension(p_user_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION tenant_wallet_user(p_tenant_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.tenant_wallet_user(p_tenant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.tenant_wallet_user(p_tenant_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION touch_updated_at(); Type: ACL; Schema: private; Owner: -
@@ -4507,6 +5159,18 @@ GRANT SELECT,INSERT,UPDATE ON TABLE private.chat_inferences TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.idempotency_keys TO service_role;
 
 --
+-- Name: TABLE metric_counters; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE private.metric_counters TO service_role;
+
+--
+-- Name: TABLE platform_roles; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT ON TABLE private.platform_roles TO service_role;
+
+--
 -- Name: TABLE rate_limit_buckets; Type: ACL; Schema: private; Owner: -
 --
 
@@ -4517,6 +5181,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.rate_limit_buckets TO service
 --
 
 GRANT SELECT,INSERT,UPDATE ON TABLE private.settings TO service_role;
+
+--
+-- Name: TABLE tenant_suspensions; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT ON TABLE private.tenant_suspensions TO service_role;
 
 --
 -- Name: TABLE chat_session; Type: ACL; Schema: public; Owner: -
@@ -4729,6 +5399,7 @@ INSERT INTO private.settings (key, value) VALUES ('chat_answer_lock_seconds', '1
 INSERT INTO private.settings (key, value) VALUES ('chat_answers_per_credit', '10');
 INSERT INTO private.settings (key, value) VALUES ('cron_run_details_keep_days', '7');
 INSERT INTO private.settings (key, value) VALUES ('invitation_ttl_days', '7');
+INSERT INTO private.settings (key, value) VALUES ('metrics_chat_latency_buckets', '[0.5, 1, 2, 5, 10, 20, 30, 60]');
 INSERT INTO private.settings (key, value) VALUES ('orphan_object_grace_minutes', '15');
 INSERT INTO private.settings (key, value) VALUES ('payment_order_expiry_hours', '72');
 INSERT INTO private.settings (key, value) VALUES ('payment_reconcile_batch', '20');

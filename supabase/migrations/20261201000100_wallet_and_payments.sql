@@ -270,6 +270,10 @@ begin
   if p_amount is null or p_amount <= 0 then
     raise exception 'a spend must be positive' using errcode = '22023';
   end if;
+  -- A suspended account spends nothing (the admin and metrics migration).
+  if private.tenant_suspension(p_user_id) is not null then
+    raise exception 'tenant_suspended' using errcode = 'PT403';
+  end if;
   return private.apply_ledger(p_user_id, -p_amount, p_reason, p_reference_id, p_metadata);
 end;
 $$;

@@ -166,6 +166,19 @@ $$;
 revoke all on function public.is_company_member(uuid, text) from public, anon;
 grant execute on function public.is_company_member(uuid, text) to authenticated, service_role;
 
+-- Suspended tenants: a personal account (a user id) or a company (a company id), written by the
+-- platform admins' RPCs (the admin and metrics migration). A suspended company's workbenches are
+-- closed (private.workbench_role_of below).
+create table private.tenant_suspensions (
+  tenant_id uuid primary key,
+  tenant_kind text not null check (tenant_kind in ('user', 'company')),
+  reason text not null check (char_length(reason) between 1 and 500),
+  suspended_by uuid references auth.users (id) on delete set null,
+  suspended_at timestamptz not null default now()
+);
+revoke all on private.tenant_suspensions from public, anon, authenticated;
+grant select on private.tenant_suspensions to service_role;
+
 -- The role of any user on a workbench (owner / editor / viewer), or null. Internal: the public
 -- helpers below ask it about the caller only.
 create function private.workbench_role_of(p_workbench_id uuid, p_user_id uuid) returns text
@@ -188,6 +201,10 @@ as $$
   left join public.company_members cm
          on cm.company_id = w.company_id and cm.user_id = p_user_id
   where w.id = p_workbench_id
+    -- A suspended company's workbenches are closed to everyone (the admin migration).
+    and (w.company_id is null
+         or not exists (select 1 from private.tenant_suspensions s
+                         where s.tenant_id = w.company_id))
 $$;
 revoke all on function private.workbench_role_of(uuid, uuid) from public, anon, authenticated;
 grant execute on function private.workbench_role_of(uuid, uuid) to service_role;
@@ -305,7 +322,9 @@ begin
   union
   select w.id from public.company_members cm
     join public.workbench w on w.company_id = cm.company_id
-   where cm.user_id = (select auth.uid());
+   where cm.user_id = (select auth.uid())
+     -- A suspended company's workbenches are closed (as in private.workbench_role_of).
+     and not exists (select 1 from private.tenant_suspensions s where s.tenant_id = cm.company_id);
 end;
 $$;
 revoke all on function public.readable_workbench_ids() from public, anon;

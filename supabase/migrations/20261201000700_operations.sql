@@ -94,6 +94,10 @@ begin
     p_scope || ':ip:' || coalesce(nullif(p_ip, ''), 'unknown'),
     (v_limit ->> 'ip_capacity')::integer,
     (v_limit ->> 'ip_per_minute')::double precision / 60);
+  if not ((v_user ->> 'allowed')::boolean and (v_ip ->> 'allowed')::boolean) then
+    -- Counted for the metrics (aw_rate_limit_refusals_total); rolled back with a refused insert.
+    perform private.bump_metric('rate_limit_refusals', p_scope);
+  end if;
   return jsonb_build_object(
     'allowed', (v_user ->> 'allowed')::boolean and (v_ip ->> 'allowed')::boolean,
     'retry_after_seconds', greatest((v_user ->> 'retry_after_seconds')::numeric,

@@ -115,12 +115,13 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
   // As recorded by `supabase db push` 2.117.0.
   assert.equal(await count("20261201000000_platform.sql"), 35);
   assert.equal(await count("20261201000100_wallet_and_payments.sql"), 93);
-  assert.equal(await count("20261201000200_tenancy.sql"), 116);
+  assert.equal(await count("20261201000200_tenancy.sql"), 119);
   assert.equal(await count("20261201000300_files_and_indexing.sql"), 39);
   assert.equal(await count("20261201000400_search.sql"), 32);
   assert.equal(await count("20261201000500_chat.sql"), 48);
   assert.equal(await count("20261201000600_reports.sql"), 22);
   assert.equal(await count("20261201000700_operations.sql"), 33);
+  assert.equal(await count("20261201001000_admin_and_metrics.sql"), 52);
 });
 
 Deno.test("`parseMigration()` runs a file without a transaction only after the pg-delta marker line", () => {

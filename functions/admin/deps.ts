@@ -1,0 +1,14 @@
+/** What the admin routes need, and how index.ts builds it from the environment. */
+import { type JwtVerifier, verifierFromEnv } from "../../shared/auth.ts";
+import type { Sql } from "../../shared/db.ts";
+import type { Env } from "../../shared/env.ts";
+
+export interface AdminDeps {
+  sql: () => Sql;
+  verifier: JwtVerifier;
+}
+
+/** The function's dependencies from its environment (index.ts). */
+export function adminDepsFromEnv(env: Env, sql: () => Sql): AdminDeps {
+  return { sql, verifier: verifierFromEnv(env, sql) };
+}

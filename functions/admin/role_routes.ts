@@ -1,0 +1,52 @@
+/**
+ * Platform roles (global_admin): `PUT /roles/:userId` `{role, reason}` grants `global_admin` or
+ * `support_user`, `DELETE /roles/:userId` `{reason}` takes it away; both audited. This is the only
+ * way in besides the service role calling `private.set_platform_role` (the first admin).
+ */
+import { z } from "zod";
+import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
+import { asActor, requireActor } from "./access.ts";
+import type { AdminDeps } from "./deps.ts";
+
+const Reason = z.string().trim().min(1).max(500);
+const GrantBody = z.object({ role: z.enum(["global_admin", "support_user"]), reason: Reason });
+const RevokeBody = z.object({ reason: Reason });
+
+function userId(raw: string): string {
+  const id = z.guid().safeParse(raw);
+  if (!id.success) throw new HttpError(404, "not_found", "No such user.");
+  return id.data;
+}
+
+export function roleRoutes(deps: AdminDeps): Route[] {
+  return [
+    {
+      method: "PUT",
+      pattern: "/roles/:userId",
+      handler: async (req, ctx) => {
+        const actor = await requireActor(deps, req, "global_admin");
+        const id = userId(ctx.params.userId);
+        const body = await readJson(req, GrantBody);
+        const [row] = await asActor(deps, actor, (tx) =>
+          tx<{ r: unknown }[]>`
+            select private.set_platform_role(${actor.id}::uuid, ${id}::uuid, ${body.role},
+                     ${body.reason}) as r`, "No such user.");
+        return json(row?.r);
+      },
+    },
+    {
+      method: "DELETE",
+      pattern: "/roles/:userId",
+      handler: async (req, ctx) => {
+        const actor = await requireActor(deps, req, "global_admin");
+        const id = userId(ctx.params.userId);
+        const body = await readJson(req, RevokeBody);
+        const [row] = await asActor(deps, actor, (tx) =>
+          tx<{ r: unknown }[]>`
+            select private.set_platform_role(${actor.id}::uuid, ${id}::uuid, null,
+                     ${body.reason}) as r`, "No such user.");
+        return json(row?.r);
+      },
+    },
+  ];
+}
