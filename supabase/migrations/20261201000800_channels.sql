@@ -507,7 +507,8 @@ as $$
                            where m.channel_id = p_channel_id and m.direction = 'inbound'
                              and m.status = 'queued'),
     'failures_last_day', (select count(*) from public.channel_messages m
-                           where m.channel_id = p_channel_id and m.status = 'failed'
+                           where m.channel_id = p_channel_id and m.direction = 'inbound'
+                             and m.status = 'failed'
                              and m.updated_at > now() - interval '1 day'),
     'unavailable_last_day', (select count(*) from public.channel_messages m
                               where m.channel_id = p_channel_id and m.status = 'unavailable'

@@ -128,6 +128,46 @@ Deno.test({
           from public.wallet_counters where user_id = ${owner}`;
         assert.equal(counter, 3, "three answers counted, once each");
       });
+
+      const statusOf = async (subscriber: string) =>
+        (await admin`select m.direction, m.status, m.attempts, m.error
+           from public.channel_messages m
+           join public.channel_subscribers s on s.id = m.subscriber_ref
+          where s.subscriber_id = ${subscriber} order by m.direction`).map((r) => ({ ...r }));
+      const comeBack = () => admin`update pgmq.q_channel_inbound set vt = clock_timestamp()`;
+
+      await t.step("a ManyChat 500 is retried, and the part is sent once it recovers", async () => {
+        manychat.setMode("fail");
+        assert.equal(await receive("s3", "Opening hours?", "wamid-3"), "queued");
+        assert.deepEqual((await processQueue(deps(real))).outcomes, ["retry"]);
+        const [inn, out] = await statusOf("s3");
+        assert.deepEqual([inn!.status, out!.status], ["queued", "sending"]);
+        assert.match(String(out!.error), /ManyChat: Internal server error/);
+        manychat.setMode("ok");
+        await comeBack();
+        assert.deepEqual((await processQueue(deps(real))).outcomes, ["answered"]);
+        assert.equal(manychat.sent.filter((s) => s.subscriberId === "s3").length, 1);
+        const [, sent] = await statusOf("s3");
+        assert.deepEqual([sent!.status, sent!.attempts], ["sent", 2]);
+      });
+
+      await t.step(
+        "after the last attempt the message is failed with a readable reason",
+        async () => {
+          manychat.setMode("fail");
+          assert.equal(await receive("s4", "Opening hours?", "wamid-4"), "queued");
+          const twice = { ...deps(real), config: { ...deps(real).config, maxAttempts: 2 } };
+          assert.deepEqual((await processQueue(twice)).outcomes, ["retry"]);
+          await comeBack();
+          assert.deepEqual((await processQueue(twice)).outcomes, ["failed"]);
+          manychat.setMode("ok");
+          const [inn, out] = await statusOf("s4");
+          assert.deepEqual([inn!.status, out!.status], ["failed", "failed"]);
+          assert.match(String(inn!.error), /ManyChat: Internal server error/);
+          const [{ n }] = await admin`select count(*)::int as n from pgmq.q_channel_inbound`;
+          assert.equal(n, 0, "nothing is left queued");
+        },
+      );
     });
   } finally {
     await manychat.stop();

@@ -240,7 +240,7 @@ Deno.test("WhatsApp channel through ManyChat end to end", opts, async (t) => {
       assert.match(inn.error, /24 hour/);
       const status = await call(alice.client, `channels/${channel.id}/status`);
       assert.equal(status.status, 200);
-      assert.equal(status.body.failures_last_day, 2);
+      assert.equal(status.body.failures_last_day, 1);
       assert.equal(status.body.queue_depth, 0);
     });
 
@@ -265,6 +265,22 @@ Deno.test("WhatsApp channel through ManyChat end to end", opts, async (t) => {
       const status = await call(alice.client, `channels/${channel.id}/status`);
       assert.equal(status.body.unavailable_last_day, 1);
       assert.equal(status.body.wallet_can_pay, false);
+    });
+
+    await t.step("an admin erases one subscriber and their messages", async () => {
+      const before = await call(alice.client, `channels/${channel.id}/messages?limit=100`);
+      const ref = before.body.items.find((m: Json) => m.subscriber_id === "111").subscriber_ref;
+      const other = await call(bob.client, `channels/${channel.id}/subscribers/${ref}`, {
+        method: "DELETE",
+      });
+      assert.equal(other.status, 404);
+      const res = await call(alice.client, `channels/${channel.id}/subscribers/${ref}`, {
+        method: "DELETE",
+      });
+      assert.equal(res.status, 204);
+      const after = await call(alice.client, `channels/${channel.id}/messages?limit=100`);
+      assert.equal(after.body.items.some((m: Json) => m.subscriber_id === "111"), false);
+      assert.equal(after.body.items.length, before.body.items.length - 2);
     });
 
     await t.step("rotating the secret retires the old one", async () => {
