@@ -667,11 +667,24 @@ begin
     return false;
   end if;
   delete from public.channels c where c.id = p_channel_id;
-  delete from vault.secrets s where s.id = v_channel.token_secret_id;
   insert into private.audit_log (action, entity, entity_id, details)
   values ('channel.delete', 'channel', p_channel_id::text,
           jsonb_build_object('company_id', v_channel.company_id));
   return true;
+end;
+$$;
+
+--
+-- Name: drop_channel_token(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.drop_channel_token() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  delete from vault.secrets s where s.id = old.token_secret_id;
+  return old;
 end;
 $$;
 
@@ -3708,6 +3721,12 @@ CREATE TRIGGER workbench_vector_indexes_drop AFTER DELETE ON private.workbench_v
 CREATE TRIGGER channel_messages_enqueue AFTER INSERT ON public.channel_messages FOR EACH ROW WHEN (((new.direction = 'inbound'::text) AND (new.status = 'queued'::text))) EXECUTE FUNCTION private.enqueue_channel_message();
 
 --
+-- Name: channels channels_drop_token; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER channels_drop_token AFTER DELETE ON public.channels FOR EACH ROW EXECUTE FUNCTION private.drop_channel_token();
+
+--
 -- Name: channels channels_touch; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4596,6 +4615,12 @@ GRANT ALL ON FUNCTION private.create_report(p_user_id uuid, p_workbench_id uuid,
 
 REVOKE ALL ON FUNCTION private.delete_channel(p_user_id uuid, p_channel_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.delete_channel(p_user_id uuid, p_channel_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION drop_channel_token(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.drop_channel_token() FROM PUBLIC;
 
 --
 -- Name: FUNCTION drop_company_workbench_roles(); Type: ACL; Schema: private; Owner: -

@@ -241,7 +241,8 @@ revoke all on function private.update_channel(uuid, uuid, jsonb, text, bytea)
   from public, anon, authenticated;
 grant execute on function private.update_channel(uuid, uuid, jsonb, text, bytea) to service_role;
 
--- Deletes a channel, its Vault token, subscribers and messages. False when the caller may not.
+-- Deletes a channel with its subscribers and messages (its Vault token by the trigger below).
+-- False when the caller may not.
 create function private.delete_channel(p_user_id uuid, p_channel_id uuid) returns boolean
 language plpgsql
 security definer
@@ -255,7 +256,6 @@ begin
     return false;
   end if;
   delete from public.channels c where c.id = p_channel_id;
-  delete from vault.secrets s where s.id = v_channel.token_secret_id;
   insert into private.audit_log (action, entity, entity_id, details)
   values ('channel.delete', 'channel', p_channel_id::text,
           jsonb_build_object('company_id', v_channel.company_id));
@@ -264,6 +264,22 @@ end;
 $$;
 revoke all on function private.delete_channel(uuid, uuid) from public, anon, authenticated;
 grant execute on function private.delete_channel(uuid, uuid) to service_role;
+
+-- A channel's Vault token goes with the channel, however it goes (delete_channel, or its workbench
+-- or company deleted).
+create function private.drop_channel_token() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from vault.secrets s where s.id = old.token_secret_id;
+  return old;
+end;
+$$;
+revoke all on function private.drop_channel_token() from public, anon, authenticated;
+create trigger channels_drop_token after delete on public.channels
+  for each row execute function private.drop_channel_token();
 
 -- Erases one subscriber of a channel with their messages (a company admin; GDPR builds on it).
 create function private.erase_channel_subscriber(

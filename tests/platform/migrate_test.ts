@@ -121,7 +121,7 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
   assert.equal(await count("20261201000500_chat.sql"), 48);
   assert.equal(await count("20261201000600_reports.sql"), 22);
   assert.equal(await count("20261201000700_operations.sql"), 33);
-  assert.equal(await count("20261201000800_channels.sql"), 60);
+  assert.equal(await count("20261201000800_channels.sql"), 63);
 });
 
 Deno.test("`parseMigration()` runs a file without a transaction only after the pg-delta marker line", () => {

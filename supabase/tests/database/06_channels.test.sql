@@ -2,10 +2,11 @@
 -- tenants may not), the token goes to Vault with only its last four characters on the row, an
 -- inbound message is stored once (ManyChat's id, or subscriber + text + minute) and queued once,
 -- STOP / START opt out and back in, members read messages and masked phones only, clients call
--- no RPC, and an answer's parts are recorded once and never sent twice.
+-- no RPC, an answer's parts are recorded once and never sent twice, and the Vault token goes
+-- with the channel.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(22);
+select plan(25);
 
 -- olga owns Acme (an admin by ownership), max is a member, zed another tenant.
 select tests.create_supabase_user(u) from unnest(array['olga', 'max', 'zed']) u;
@@ -86,7 +87,16 @@ select results_eq($$ select phone_masked from public.channel_subscribers $$,
   array['••••••••5678'], 'a member sees the phone masked');
 select throws_ok($$ select phone from public.channel_subscribers $$, '42501', null,
   'and cannot read the phone itself');
+select throws_ok($$ select private.receive_channel_message(gen_random_uuid(), 's', 't') $$,
+  '42501', null, 'nor call the channel RPCs');
 reset role;
+
+------------------------------------------------------------------ the token goes with the channel
+select is(private.delete_channel(tests.get_supabase_uid('max'), (select channel_id from t)), false,
+  'a member cannot delete the channel');
+delete from public.workbench where id = tests.uuid_for('acme-books');
+select is((select count(*)::int from vault.secrets s where s.name like 'channel_token_%'), 0,
+  'deleting its workbench deletes the channel and its Vault token');
 
 select * from finish();
 rollback;
