@@ -6,7 +6,8 @@
  * csv, pdf, docx) and `--with-hnsw` keeps the HNSW index during ingestion; `--ingest-only` skips
  * the platform numbers; `webhooks` runs only bench/webhooks.ts (webhook acknowledgement latency);
  * `chat` runs only the chat message latency bench (bench/chat.ts); `reports` runs only the report
- * bench (bench/reports.ts); `retrieval [10k] [100k]` runs only the retrieval bench (bench/retrieval.ts).
+ * bench (bench/reports.ts); `retrieval [10k] [100k]` runs only the retrieval bench (bench/retrieval.ts);
+ * `channel` runs only the WhatsApp channel bench (bench/channel.ts).
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
@@ -19,6 +20,12 @@ function report(name: string, n: number, ms: number, unit = "ops") {
       ms.toFixed(0).padStart(7)
     } ms  ${(n / (ms / 1000)).toFixed(1).padStart(9)} ${unit}/s`,
   );
+}
+
+if (Deno.args[0] === "channel") {
+  // `task bench channel`: the channel's acknowledgement and answer latency (bench/channel.ts).
+  await import("./channel.ts");
+  Deno.exit(0);
 }
 
 if (Deno.args[0] === "chat") {

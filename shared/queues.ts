@@ -3,6 +3,7 @@ export const QUEUES = {
   fileIndex: "file_index",
   storageGc: "storage_gc",
   reportJobs: "report_jobs",
+  channelInbound: "channel_inbound",
 } as const;
 
 export const REQUIRED_QUEUES: readonly string[] = Object.values(QUEUES);

@@ -492,6 +492,45 @@ CREATE FUNCTION private.can_afford_chat(p_user_id uuid) RETURNS boolean
 $$;
 
 --
+-- Name: channel_status(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.channel_status(p_channel_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'queue_depth', (select count(*) from public.channel_messages m
+                     where m.channel_id = p_channel_id and m.direction = 'inbound'
+                       and m.status = 'queued'),
+    'oldest_waiting_at', (select min(m.created_at) from public.channel_messages m
+                           where m.channel_id = p_channel_id and m.direction = 'inbound'
+                             and m.status = 'queued'),
+    'failures_last_day', (select count(*) from public.channel_messages m
+                           where m.channel_id = p_channel_id and m.direction = 'inbound'
+                             and m.status = 'failed'
+                             and m.updated_at > now() - interval '1 day'),
+    'unavailable_last_day', (select count(*) from public.channel_messages m
+                              where m.channel_id = p_channel_id and m.status = 'unavailable'
+                                and m.updated_at > now() - interval '1 day'),
+    'wallet_can_pay', (select private.can_afford_chat(c.created_by) from public.channels c
+                        where c.id = p_channel_id))
+$$;
+
+--
+-- Name: channel_token(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.channel_token(p_channel_id uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select s.decrypted_secret from public.channels c
+    join vault.decrypted_secrets s on s.id = c.token_secret_id
+   where c.id = p_channel_id
+$$;
+
+--
 -- Name: charge_report(uuid, text, integer, jsonb); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -548,6 +587,34 @@ begin
     'allowed', (v_user ->> 'allowed')::boolean and (v_ip ->> 'allowed')::boolean,
     'retry_after_seconds', greatest((v_user ->> 'retry_after_seconds')::numeric,
                                     (v_ip ->> 'retry_after_seconds')::numeric));
+end;
+$$;
+
+--
+-- Name: claim_channel_send(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.claim_channel_send(p_outbound_id uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_m public.channel_messages;
+begin
+  select * into v_m from public.channel_messages m where m.id = p_outbound_id for update;
+  if not found or v_m.status <> 'sending' then
+    return false;
+  end if;
+  if v_m.attempts > 0 and v_m.error is null then
+    update public.channel_messages set status = 'unconfirmed', updated_at = clock_timestamp(),
+           error = 'the worker stopped after sending; not sent again to avoid a duplicate'
+     where id = p_outbound_id;
+    return false;
+  end if;
+  update public.channel_messages set attempts = attempts + 1, error = null,
+         updated_at = clock_timestamp()
+   where id = p_outbound_id;
+  return true;
 end;
 $$;
 
@@ -730,6 +797,45 @@ end;
 $$;
 
 --
+-- Name: create_channel(uuid, uuid, uuid, text, text, bytea, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.create_channel(p_user_id uuid, p_company_id uuid, p_workbench_id uuid, p_name text, p_token text, p_secret_hash bytea, p_settings jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+  v_secret uuid;
+begin
+  if not private.is_company_admin(p_company_id, p_user_id)
+     or not exists (select 1 from public.workbench w
+                     where w.id = p_workbench_id and w.company_id = p_company_id) then
+    return null;
+  end if;
+  v_id := gen_random_uuid();
+  v_secret := vault.create_secret(p_token, 'channel_token_' || v_id::text,
+                                  'ManyChat API token of channel ' || v_id::text);
+  insert into public.channels (id, company_id, workbench_id, created_by, name, token_secret_id,
+                               token_last4, secret_hash, ack_text, unavailable_text, language,
+                               enabled, opt_out_words)
+  values (v_id, p_company_id, p_workbench_id, p_user_id, p_name, v_secret, right(p_token, 4),
+          p_secret_hash,
+          coalesce(p_settings ->> 'ack_text', 'OK, bien reçu'),
+          coalesce(p_settings ->> 'unavailable_text',
+                   'Le service est momentanément indisponible. Merci de réessayer plus tard.'),
+          coalesce(p_settings ->> 'language', 'fr'),
+          coalesce((p_settings ->> 'enabled')::boolean, true),
+          coalesce((select array_agg(lower(w)) from jsonb_array_elements_text(
+                      coalesce(p_settings -> 'opt_out_words', '[]')) w), '{}'));
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('channel.create', 'channel', v_id::text,
+          jsonb_build_object('company_id', p_company_id, 'workbench_id', p_workbench_id));
+  return v_id;
+end;
+$$;
+
+--
 -- Name: create_report(uuid, uuid, text, text, text, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -765,6 +871,43 @@ begin
   perform pgmq.send('report_jobs', jsonb_build_object('report_id', v_report_id));
   perform private.kick_worker('report-worker', jsonb_build_object('queue', 'report_jobs'));
   return jsonb_build_object('report_id', v_report_id, 'replayed', false);
+end;
+$$;
+
+--
+-- Name: delete_channel(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.delete_channel(p_user_id uuid, p_channel_id uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_channel public.channels;
+begin
+  select * into v_channel from public.channels c where c.id = p_channel_id for update;
+  if not found or not private.is_company_admin(v_channel.company_id, p_user_id) then
+    return false;
+  end if;
+  delete from public.channels c where c.id = p_channel_id;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('channel.delete', 'channel', p_channel_id::text,
+          jsonb_build_object('company_id', v_channel.company_id));
+  return true;
+end;
+$$;
+
+--
+-- Name: drop_channel_token(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.drop_channel_token() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  delete from vault.secrets s where s.id = old.token_secret_id;
+  return old;
 end;
 $$;
 
@@ -812,6 +955,21 @@ CREATE FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) RETURNS
 $$;
 
 --
+-- Name: enqueue_channel_message(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.enqueue_channel_message() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform pgmq.send('channel_inbound', jsonb_build_object('message_id', new.id));
+  perform private.kick_worker('channel-worker', jsonb_build_object('queue', 'channel_inbound'));
+  return new;
+end;
+$$;
+
+--
 -- Name: enqueue_file_index(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -824,6 +982,31 @@ begin
     jsonb_build_object('file_id', new.id, 'workbench_id', new.workbench_id));
   perform private.kick_worker('index-worker', jsonb_build_object('queue', 'file_index'));
   return new;
+end;
+$$;
+
+--
+-- Name: erase_channel_subscriber(uuid, uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.erase_channel_subscriber(p_user_id uuid, p_channel_id uuid, p_subscriber_ref uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select 1 from public.channels c where c.id = p_channel_id
+                  and private.is_company_admin(c.company_id, p_user_id)) then
+    return false;
+  end if;
+  delete from public.channel_subscribers s
+   where s.id = p_subscriber_ref and s.channel_id = p_channel_id;
+  if not found then
+    return false;
+  end if;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('channel.erase_subscriber', 'channel', p_channel_id::text,
+          jsonb_build_object('subscriber_ref', p_subscriber_ref));
+  return true;
 end;
 $$;
 
@@ -1205,6 +1388,19 @@ end;
 $_$;
 
 --
+-- Name: is_company_admin(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_company_admin(p_company_id uuid, p_user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.company_members m
+                  where m.company_id = p_company_id and m.user_id = p_user_id
+                    and m.role in ('owner', 'admin'))
+$$;
+
+--
 -- Name: is_platform_admin(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1301,6 +1497,23 @@ begin
     timeout_milliseconds := private.setting_int('worker_kick_timeout_ms', 150000)
   );
 end;
+$$;
+
+--
+-- Name: mark_channel_message(uuid, text, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.mark_channel_message(p_id uuid, p_status text, p_error text DEFAULT NULL::text, p_response jsonb DEFAULT NULL::jsonb) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  update public.channel_messages
+     set status = p_status, error = p_error,
+         manychat_response = coalesce(p_response, manychat_response),
+         attempts = case when direction = 'inbound' and p_status = 'queued' then attempts + 1
+                         else attempts end,
+         updated_at = clock_timestamp()
+   where id = p_id
 $$;
 
 --
@@ -1673,6 +1886,94 @@ begin
       hint = 'Too many ' || tg_argv[0] || ' requests; try again later.';
   end if;
   return new;
+end;
+$$;
+
+--
+-- Name: receive_channel_message(uuid, text, text, text, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.receive_channel_message(p_channel_id uuid, p_subscriber_id text, p_text text, p_message_id text DEFAULT NULL::text, p_phone text DEFAULT NULL::text, p_name text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_channel public.channels;
+  v_sub public.channel_subscribers;
+  v_word text := lower(btrim(p_text));
+  v_key text;
+  v_status text;
+  v_id uuid;
+begin
+  select * into v_channel from public.channels c where c.id = p_channel_id;
+  if not found or not v_channel.enabled then
+    return jsonb_build_object('status', 'disabled');
+  end if;
+  v_key := case when p_message_id is not null then 'mc:' || p_message_id
+                else 'h:' || encode(sha256(convert_to(p_subscriber_id || chr(10) || p_text
+                         || chr(10) || date_trunc('minute', now())::text, 'UTF8')), 'hex') end;
+  insert into public.channel_subscribers (channel_id, subscriber_id, phone, name)
+  values (p_channel_id, p_subscriber_id, p_phone, p_name)
+  on conflict (channel_id, subscriber_id) do update
+    set phone = coalesce(excluded.phone, public.channel_subscribers.phone),
+        name = coalesce(excluded.name, public.channel_subscribers.name)
+  returning * into v_sub;
+
+  v_status := case when v_word = 'stop' or v_word = any(v_channel.opt_out_words) then 'opted_out'
+                   when v_word = 'start' then 'opted_in'
+                   when v_sub.opted_out then 'ignored'
+                   else 'queued' end;
+  insert into public.channel_messages (channel_id, subscriber_ref, direction, dedupe_key, text,
+                                       status)
+  values (p_channel_id, v_sub.id, 'inbound', v_key, p_text,
+          case when v_status = 'queued' then 'queued' else 'ignored' end)
+  on conflict (channel_id, dedupe_key) where direction = 'inbound' do nothing
+  returning id into v_id;
+  if v_id is null then
+    return jsonb_build_object('status', 'duplicate', 'ack_text', v_channel.ack_text);
+  end if;
+  update public.channel_subscribers s
+     set last_inbound_at = now(),
+         opted_out = case v_status when 'opted_out' then true when 'opted_in' then false
+                                   else s.opted_out end
+   where s.id = v_sub.id;
+  return jsonb_build_object('status', v_status, 'ack_text', v_channel.ack_text,
+                            'message_id', v_id, 'language', v_channel.language);
+end;
+$$;
+
+--
+-- Name: record_channel_answer(uuid, text[], text, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.record_channel_answer(p_inbound_id uuid, p_parts text[], p_model text, p_metered boolean) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_in public.channel_messages;
+  v_owner uuid;
+begin
+  select * into v_in from public.channel_messages m
+   where m.id = p_inbound_id and m.direction = 'inbound' for update;
+  if not found then
+    raise exception 'no inbound channel message %', p_inbound_id using errcode = 'P0002';
+  end if;
+  insert into public.channel_messages (channel_id, subscriber_ref, direction, inbound_id, part,
+                                       text, status, model)
+  select v_in.channel_id, v_in.subscriber_ref, 'outbound', p_inbound_id, i - 1, p, 'sending',
+         p_model
+    from unnest(p_parts) with ordinality as x(p, i)
+  on conflict (inbound_id, part) where direction = 'outbound' do nothing;
+  if p_metered then
+    select c.created_by into v_owner from public.channels c where c.id = v_in.channel_id;
+    perform private.record_chat_inference(v_owner, 'channel:' || p_inbound_id::text);
+  end if;
+  return coalesce((select jsonb_agg(jsonb_build_object('id', m.id, 'part', m.part,
+                                                       'text', m.text, 'status', m.status)
+                                    order by m.part)
+                     from public.channel_messages m
+                    where m.inbound_id = p_inbound_id and m.direction = 'outbound'), '[]');
 end;
 $$;
 
@@ -2285,6 +2586,54 @@ CREATE FUNCTION private.touch_updated_at() RETURNS trigger
 begin
   new.updated_at := now();
   return new;
+end;
+$$;
+
+--
+-- Name: update_channel(uuid, uuid, jsonb, text, bytea); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.update_channel(p_user_id uuid, p_channel_id uuid, p_settings jsonb, p_token text DEFAULT NULL::text, p_secret_hash bytea DEFAULT NULL::bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_channel public.channels;
+begin
+  select * into v_channel from public.channels c where c.id = p_channel_id for update;
+  if not found or not private.is_company_admin(v_channel.company_id, p_user_id) then
+    return false;
+  end if;
+  if p_settings ? 'workbench_id' and not exists (
+       select 1 from public.workbench w where w.id = (p_settings ->> 'workbench_id')::uuid
+          and w.company_id = v_channel.company_id) then
+    return false;
+  end if;
+  if p_token is not null then
+    perform vault.update_secret(v_channel.token_secret_id, p_token);
+  end if;
+  update public.channels c set
+    name = coalesce(p_settings ->> 'name', c.name),
+    workbench_id = coalesce((p_settings ->> 'workbench_id')::uuid, c.workbench_id),
+    ack_text = coalesce(p_settings ->> 'ack_text', c.ack_text),
+    unavailable_text = coalesce(p_settings ->> 'unavailable_text', c.unavailable_text),
+    language = coalesce(p_settings ->> 'language', c.language),
+    enabled = coalesce((p_settings ->> 'enabled')::boolean, c.enabled),
+    opt_out_words = case when p_settings ? 'opt_out_words'
+      then coalesce((select array_agg(lower(w)) from jsonb_array_elements_text(
+                      p_settings -> 'opt_out_words') w), '{}')
+      else c.opt_out_words end,
+    token_last4 = case when p_token is null then c.token_last4 else right(p_token, 4) end,
+    secret_hash = coalesce(p_secret_hash, c.secret_hash)
+   where c.id = p_channel_id;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values (case when p_secret_hash is not null then 'channel.rotate_secret'
+               else 'channel.update' end,
+          'channel', p_channel_id::text,
+          jsonb_build_object('keys', (select coalesce(jsonb_agg(k), '[]')
+                                        from jsonb_object_keys(p_settings) k),
+                             'token_changed', p_token is not null));
+  return true;
 end;
 $$;
 
@@ -3131,6 +3480,87 @@ CREATE TABLE private.workbench_vector_indexes (
 );
 
 --
+-- Name: channel_messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.channel_messages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    channel_id uuid NOT NULL,
+    subscriber_ref uuid NOT NULL,
+    direction text NOT NULL,
+    dedupe_key text,
+    inbound_id uuid,
+    part integer,
+    text text NOT NULL,
+    status text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    error text,
+    manychat_response jsonb,
+    model text,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT channel_messages_check CHECK (((direction = 'inbound'::text) = (dedupe_key IS NOT NULL))),
+    CONSTRAINT channel_messages_check1 CHECK (((direction = 'outbound'::text) = ((inbound_id IS NOT NULL) AND (part IS NOT NULL)))),
+    CONSTRAINT channel_messages_direction_check CHECK ((direction = ANY (ARRAY['inbound'::text, 'outbound'::text]))),
+    CONSTRAINT channel_messages_part_check CHECK ((part >= 0)),
+    CONSTRAINT channel_messages_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'answered'::text, 'unavailable'::text, 'ignored'::text, 'failed'::text, 'sending'::text, 'sent'::text, 'unconfirmed'::text])))
+);
+
+--
+-- Name: channel_subscribers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.channel_subscribers (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    channel_id uuid NOT NULL,
+    subscriber_id text NOT NULL,
+    phone text,
+    phone_masked text GENERATED ALWAYS AS (
+CASE
+    WHEN (phone IS NULL) THEN NULL::text
+    WHEN (char_length(phone) <= 4) THEN repeat('•'::text, char_length(phone))
+    ELSE (repeat('•'::text, (char_length(phone) - 4)) || "right"(phone, 4))
+END) STORED,
+    name text,
+    opted_out boolean DEFAULT false NOT NULL,
+    last_inbound_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT channel_subscribers_name_check CHECK ((char_length(name) <= 200)),
+    CONSTRAINT channel_subscribers_phone_check CHECK ((char_length(phone) <= 32)),
+    CONSTRAINT channel_subscribers_subscriber_id_check CHECK (((char_length(subscriber_id) >= 1) AND (char_length(subscriber_id) <= 64)))
+);
+
+--
+-- Name: channels; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.channels (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    company_id uuid NOT NULL,
+    workbench_id uuid NOT NULL,
+    created_by uuid NOT NULL,
+    name private.name_text NOT NULL,
+    provider text DEFAULT 'manychat'::text NOT NULL,
+    token_secret_id uuid,
+    token_last4 text,
+    secret_hash bytea NOT NULL,
+    ack_text text DEFAULT 'OK, bien reçu'::text NOT NULL,
+    unavailable_text text DEFAULT 'Le service est momentanément indisponible. Merci de réessayer plus tard.'::text NOT NULL,
+    language text DEFAULT 'fr'::text NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    opt_out_words text[] DEFAULT '{}'::text[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT channels_ack_text_check CHECK (((char_length(ack_text) >= 1) AND (char_length(ack_text) <= 1000))),
+    CONSTRAINT channels_language_check CHECK ((language ~ '^[a-z]{2}(-[A-Z]{2})?$'::text)),
+    CONSTRAINT channels_opt_out_words_check CHECK ((cardinality(opt_out_words) <= 20)),
+    CONSTRAINT channels_provider_check CHECK ((provider = 'manychat'::text)),
+    CONSTRAINT channels_secret_hash_check CHECK ((octet_length(secret_hash) = 32)),
+    CONSTRAINT channels_token_last4_check CHECK ((char_length(token_last4) <= 4)),
+    CONSTRAINT channels_unavailable_text_check CHECK (((char_length(unavailable_text) >= 1) AND (char_length(unavailable_text) <= 1000)))
+);
+
+--
 -- Name: chat_session; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3435,6 +3865,34 @@ ALTER TABLE ONLY private.workbench_vector_indexes
     ADD CONSTRAINT workbench_vector_indexes_pkey PRIMARY KEY (workbench_id);
 
 --
+-- Name: channel_messages channel_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channel_messages
+    ADD CONSTRAINT channel_messages_pkey PRIMARY KEY (id);
+
+--
+-- Name: channel_subscribers channel_subscribers_channel_id_subscriber_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channel_subscribers
+    ADD CONSTRAINT channel_subscribers_channel_id_subscriber_id_key UNIQUE (channel_id, subscriber_id);
+
+--
+-- Name: channel_subscribers channel_subscribers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channel_subscribers
+    ADD CONSTRAINT channel_subscribers_pkey PRIMARY KEY (id);
+
+--
+-- Name: channels channels_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_pkey PRIMARY KEY (id);
+
+--
 -- Name: chat_session chat_session_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3621,6 +4079,36 @@ CREATE INDEX razorpay_events_order_idx ON private.razorpay_events USING btree (o
 CREATE INDEX razorpay_events_payment_idx ON private.razorpay_events USING btree (payment_id);
 
 --
+-- Name: channel_messages_inbound_once; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX channel_messages_inbound_once ON public.channel_messages USING btree (channel_id, dedupe_key) WHERE (direction = 'inbound'::text);
+
+--
+-- Name: channel_messages_list_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX channel_messages_list_idx ON public.channel_messages USING btree (channel_id, created_at DESC);
+
+--
+-- Name: channel_messages_part_once; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX channel_messages_part_once ON public.channel_messages USING btree (inbound_id, part) WHERE (direction = 'outbound'::text);
+
+--
+-- Name: channel_messages_subscriber_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX channel_messages_subscriber_idx ON public.channel_messages USING btree (subscriber_ref, created_at DESC);
+
+--
+-- Name: channels_company_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX channels_company_idx ON public.channels USING btree (company_id);
+
+--
 -- Name: chat_session_one_active; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3751,6 +4239,24 @@ CREATE INDEX workbench_table_rows_workbench_idx ON public.workbench_table_rows U
 --
 
 CREATE TRIGGER workbench_vector_indexes_drop AFTER DELETE ON private.workbench_vector_indexes FOR EACH ROW EXECUTE FUNCTION private.drop_workbench_vector_index();
+
+--
+-- Name: channel_messages channel_messages_enqueue; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER channel_messages_enqueue AFTER INSERT ON public.channel_messages FOR EACH ROW WHEN (((new.direction = 'inbound'::text) AND (new.status = 'queued'::text))) EXECUTE FUNCTION private.enqueue_channel_message();
+
+--
+-- Name: channels channels_drop_token; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER channels_drop_token AFTER DELETE ON public.channels FOR EACH ROW EXECUTE FUNCTION private.drop_channel_token();
+
+--
+-- Name: channels channels_touch; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER channels_touch BEFORE UPDATE ON public.channels FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
 -- Name: chat_session chat_session_touch; Type: TRIGGER; Schema: public; Owner: -
@@ -3923,6 +4429,55 @@ ALTER TABLE ONLY private.workbench_vector_index_builds
 
 ALTER TABLE ONLY private.workbench_vector_indexes
     ADD CONSTRAINT workbench_vector_indexes_workbench_id_fkey FOREIGN KEY (workbench_id) REFERENCES public.workbench(id) ON DELETE CASCADE;
+
+--
+-- Name: channel_messages channel_messages_channel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channel_messages
+    ADD CONSTRAINT channel_messages_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id) ON DELETE CASCADE;
+
+--
+-- Name: channel_messages channel_messages_inbound_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channel_messages
+    ADD CONSTRAINT channel_messages_inbound_id_fkey FOREIGN KEY (inbound_id) REFERENCES public.channel_messages(id) ON DELETE CASCADE;
+
+--
+-- Name: channel_messages channel_messages_subscriber_ref_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channel_messages
+    ADD CONSTRAINT channel_messages_subscriber_ref_fkey FOREIGN KEY (subscriber_ref) REFERENCES public.channel_subscribers(id) ON DELETE CASCADE;
+
+--
+-- Name: channel_subscribers channel_subscribers_channel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channel_subscribers
+    ADD CONSTRAINT channel_subscribers_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES public.channels(id) ON DELETE CASCADE;
+
+--
+-- Name: channels channels_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_company_id_fkey FOREIGN KEY (company_id) REFERENCES public.company(id) ON DELETE CASCADE;
+
+--
+-- Name: channels channels_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: channels channels_workbench_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_workbench_id_fkey FOREIGN KEY (workbench_id) REFERENCES public.workbench(id) ON DELETE CASCADE;
 
 --
 -- Name: chat_session chat_session_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -4157,6 +4712,24 @@ CREATE POLICY "admins see invitations" ON public.company_invitations FOR SELECT 
 CREATE POLICY "anyone signed in creates a company" ON public.company FOR INSERT TO authenticated WITH CHECK ((created_by = ( SELECT auth.uid() AS uid)));
 
 --
+-- Name: channel_messages; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.channel_messages ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: channel_subscribers; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.channel_subscribers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: channels; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.channels ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: chat_session; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -4167,6 +4740,28 @@ ALTER TABLE public.chat_session ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.company ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: channel_messages company members see channel messages; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "company members see channel messages" ON public.channel_messages FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.channels c
+  WHERE ((c.id = channel_messages.channel_id) AND ( SELECT public.is_company_member(c.company_id) AS is_company_member)))));
+
+--
+-- Name: channels company members see channels; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "company members see channels" ON public.channels FOR SELECT TO authenticated USING (( SELECT public.is_company_member(channels.company_id) AS is_company_member));
+
+--
+-- Name: channel_subscribers company members see subscribers; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "company members see subscribers" ON public.channel_subscribers FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.channels c
+  WHERE ((c.id = channel_subscribers.channel_id) AND ( SELECT public.is_company_member(c.company_id) AS is_company_member)))));
 
 --
 -- Name: company_invitations; Type: ROW SECURITY; Schema: public; Owner: -
@@ -4521,6 +5116,20 @@ REVOKE ALL ON FUNCTION private.can_afford_chat(p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.can_afford_chat(p_user_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION channel_status(p_channel_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.channel_status(p_channel_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.channel_status(p_channel_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION channel_token(p_channel_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.channel_token(p_channel_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.channel_token(p_channel_id uuid) TO service_role;
+
+--
 -- Name: FUNCTION charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer, p_metadata jsonb); Type: ACL; Schema: private; Owner: -
 --
 
@@ -4540,6 +5149,13 @@ GRANT ALL ON FUNCTION private.chat_session_workbench(p_session_id uuid, p_user_i
 
 REVOKE ALL ON FUNCTION private.check_rate_limit(p_scope text, p_user_id uuid, p_ip text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.check_rate_limit(p_scope text, p_user_id uuid, p_ip text) TO service_role;
+
+--
+-- Name: FUNCTION claim_channel_send(p_outbound_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.claim_channel_send(p_outbound_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.claim_channel_send(p_outbound_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION claim_workbench_vector_index(p_workbench_id uuid, p_min_chunks integer); Type: ACL; Schema: private; Owner: -
@@ -4569,11 +5185,31 @@ GRANT ALL ON FUNCTION private.collect_file_object() TO service_role;
 REVOKE ALL ON FUNCTION private.collect_report_object() FROM PUBLIC;
 
 --
+-- Name: FUNCTION create_channel(p_user_id uuid, p_company_id uuid, p_workbench_id uuid, p_name text, p_token text, p_secret_hash bytea, p_settings jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.create_channel(p_user_id uuid, p_company_id uuid, p_workbench_id uuid, p_name text, p_token text, p_secret_hash bytea, p_settings jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.create_channel(p_user_id uuid, p_company_id uuid, p_workbench_id uuid, p_name text, p_token text, p_secret_hash bytea, p_settings jsonb) TO service_role;
+
+--
 -- Name: FUNCTION create_report(p_user_id uuid, p_workbench_id uuid, p_report_type text, p_title text, p_notes text, p_idempotency_key text, p_request_hash text); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.create_report(p_user_id uuid, p_workbench_id uuid, p_report_type text, p_title text, p_notes text, p_idempotency_key text, p_request_hash text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.create_report(p_user_id uuid, p_workbench_id uuid, p_report_type text, p_title text, p_notes text, p_idempotency_key text, p_request_hash text) TO service_role;
+
+--
+-- Name: FUNCTION delete_channel(p_user_id uuid, p_channel_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.delete_channel(p_user_id uuid, p_channel_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.delete_channel(p_user_id uuid, p_channel_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION drop_channel_token(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.drop_channel_token() FROM PUBLIC;
 
 --
 -- Name: FUNCTION drop_company_workbench_roles(); Type: ACL; Schema: private; Owner: -
@@ -4596,11 +5232,25 @@ REVOKE ALL ON FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) 
 GRANT ALL ON FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) TO service_role;
 
 --
+-- Name: FUNCTION enqueue_channel_message(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.enqueue_channel_message() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.enqueue_channel_message() TO service_role;
+
+--
 -- Name: FUNCTION enqueue_file_index(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.enqueue_file_index() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.enqueue_file_index() TO service_role;
+
+--
+-- Name: FUNCTION erase_channel_subscriber(p_user_id uuid, p_channel_id uuid, p_subscriber_ref uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.erase_channel_subscriber(p_user_id uuid, p_channel_id uuid, p_subscriber_ref uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.erase_channel_subscriber(p_user_id uuid, p_channel_id uuid, p_subscriber_ref uuid) TO service_role;
 
 --
 -- Name: FUNCTION fail_report(p_report_id uuid, p_message text); Type: ACL; Schema: private; Owner: -
@@ -4658,6 +5308,13 @@ REVOKE ALL ON FUNCTION private.handle_razorpay_event(p_event_id text, p_event te
 GRANT ALL ON FUNCTION private.handle_razorpay_event(p_event_id text, p_event text, p_payload jsonb) TO service_role;
 
 --
+-- Name: FUNCTION is_company_admin(p_company_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_company_admin(p_company_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_company_admin(p_company_id uuid, p_user_id uuid) TO service_role;
+
+--
 -- Name: FUNCTION is_platform_admin(p_actor uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -4691,6 +5348,13 @@ GRANT ALL ON FUNCTION private.kick_workbench_vector_index_build() TO service_rol
 
 REVOKE ALL ON FUNCTION private.kick_worker(p_function text, p_body jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.kick_worker(p_function text, p_body jsonb) TO service_role;
+
+--
+-- Name: FUNCTION mark_channel_message(p_id uuid, p_status text, p_error text, p_response jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.mark_channel_message(p_id uuid, p_status text, p_error text, p_response jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.mark_channel_message(p_id uuid, p_status text, p_error text, p_response jsonb) TO service_role;
 
 --
 -- Name: FUNCTION mark_payment_failed(p_order_id text); Type: ACL; Schema: private; Owner: -
@@ -4768,6 +5432,20 @@ GRANT ALL ON FUNCTION private.rank_text_matches(p_workbench_id uuid, p_query tsq
 
 REVOKE ALL ON FUNCTION private.rate_limit_insert() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.rate_limit_insert() TO service_role;
+
+--
+-- Name: FUNCTION receive_channel_message(p_channel_id uuid, p_subscriber_id text, p_text text, p_message_id text, p_phone text, p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.receive_channel_message(p_channel_id uuid, p_subscriber_id text, p_text text, p_message_id text, p_phone text, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.receive_channel_message(p_channel_id uuid, p_subscriber_id text, p_text text, p_message_id text, p_phone text, p_name text) TO service_role;
+
+--
+-- Name: FUNCTION record_channel_answer(p_inbound_id uuid, p_parts text[], p_model text, p_metered boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.record_channel_answer(p_inbound_id uuid, p_parts text[], p_model text, p_metered boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.record_channel_answer(p_inbound_id uuid, p_parts text[], p_model text, p_metered boolean) TO service_role;
 
 --
 -- Name: FUNCTION record_chat_inference(p_user_id uuid, p_message_id text); Type: ACL; Schema: private; Owner: -
@@ -4925,6 +5603,13 @@ GRANT ALL ON FUNCTION private.tenant_wallet_user(p_tenant_id uuid) TO service_ro
 
 REVOKE ALL ON FUNCTION private.touch_updated_at() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.touch_updated_at() TO service_role;
+
+--
+-- Name: FUNCTION update_channel(p_user_id uuid, p_channel_id uuid, p_settings jsonb, p_token text, p_secret_hash bytea); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.update_channel(p_user_id uuid, p_channel_id uuid, p_settings jsonb, p_token text, p_secret_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.update_channel(p_user_id uuid, p_channel_id uuid, p_settings jsonb, p_token text, p_secret_hash bytea) TO service_role;
 
 --
 -- Name: FUNCTION workbench_role_of(p_workbench_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
@@ -5189,6 +5874,157 @@ GRANT SELECT,INSERT,UPDATE ON TABLE private.settings TO service_role;
 GRANT SELECT ON TABLE private.tenant_suspensions TO service_role;
 
 --
+-- Name: TABLE channel_messages; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.channel_messages TO service_role;
+GRANT SELECT ON TABLE public.channel_messages TO authenticated;
+
+--
+-- Name: TABLE channel_subscribers; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.channel_subscribers TO service_role;
+
+--
+-- Name: COLUMN channel_subscribers.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.channel_subscribers TO authenticated;
+
+--
+-- Name: COLUMN channel_subscribers.channel_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(channel_id) ON TABLE public.channel_subscribers TO authenticated;
+
+--
+-- Name: COLUMN channel_subscribers.subscriber_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(subscriber_id) ON TABLE public.channel_subscribers TO authenticated;
+
+--
+-- Name: COLUMN channel_subscribers.phone_masked; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(phone_masked) ON TABLE public.channel_subscribers TO authenticated;
+
+--
+-- Name: COLUMN channel_subscribers.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(name) ON TABLE public.channel_subscribers TO authenticated;
+
+--
+-- Name: COLUMN channel_subscribers.opted_out; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(opted_out) ON TABLE public.channel_subscribers TO authenticated;
+
+--
+-- Name: COLUMN channel_subscribers.last_inbound_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(last_inbound_at) ON TABLE public.channel_subscribers TO authenticated;
+
+--
+-- Name: COLUMN channel_subscribers.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.channel_subscribers TO authenticated;
+
+--
+-- Name: TABLE channels; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.channels TO service_role;
+
+--
+-- Name: COLUMN channels.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.company_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(company_id) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.workbench_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(workbench_id) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.created_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_by) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(name) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.provider; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(provider) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.token_last4; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(token_last4) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.ack_text; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(ack_text) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.unavailable_text; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(unavailable_text) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.language; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(language) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.enabled; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(enabled) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.opt_out_words; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(opt_out_words) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.channels TO authenticated;
+
+--
+-- Name: COLUMN channels.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.channels TO authenticated;
+
+--
 -- Name: TABLE chat_session; Type: ACL; Schema: public; Owner: -
 --
 
@@ -5368,6 +6204,7 @@ CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users FOR EACH ROW EXEC
 -- pgmq queues
 --
 
+SELECT pgmq.create('channel_inbound');
 SELECT pgmq.create('file_index');
 SELECT pgmq.create('report_jobs');
 SELECT pgmq.create('storage_gc');
@@ -5376,6 +6213,7 @@ SELECT pgmq.create('storage_gc');
 -- pg_cron jobs
 --
 
+SELECT cron.schedule('channel-worker-redispatch', '10 seconds', 'select private.redispatch(''channel_inbound'', ''channel-worker'')');
 SELECT cron.schedule('cron-run-details-prune', '17 3 * * *', 'select private.prune_cron_run_details()');
 SELECT cron.schedule('index-worker-redispatch', '10 seconds', 'select private.redispatch(''file_index'', ''index-worker'')');
 SELECT cron.schedule('payments-reconcile', '* * * * *', 'select private.kick_payment_reconcile()');

@@ -121,6 +121,7 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
   assert.equal(await count("20261201000500_chat.sql"), 48);
   assert.equal(await count("20261201000600_reports.sql"), 22);
   assert.equal(await count("20261201000700_operations.sql"), 33);
+  assert.equal(await count("20261201000800_channels.sql"), 63);
   assert.equal(await count("20261201001000_admin_and_metrics.sql"), 52);
 });
 

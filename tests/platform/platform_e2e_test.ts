@@ -46,6 +46,7 @@ Deno.test("local platform end to end", opts, async (t) => {
         const body = await res.json();
         assert.equal(body.status, "ready");
         assert.deepEqual(body.checks.queues.queues.map((q: { name: string }) => q.name).sort(), [
+          "channel_inbound",
           "file_index",
           "report_jobs",
           "storage_gc",
