@@ -28,8 +28,14 @@ interface UserRow {
   last_sign_in_at: Date | null;
   raw_app_meta_data: Record<string, unknown> | null;
   raw_user_meta_data: Record<string, unknown> | null;
+  banned_until?: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** A banned user (an account whose erasure is pending: docs/privacy.md) gets no session. */
+function banned(user: UserRow): boolean {
+  return !!user.banned_until && user.banned_until.getTime() > Date.now();
 }
 
 function gotrueError(status: number, errorCode: string, msg: string): Response {
@@ -254,6 +260,7 @@ export function createAuthServer(deps: AuthServerDeps) {
         if (deps.emailConfirmations && !user.email_confirmed_at) {
           return gotrueError(400, "email_not_confirmed", "Email not confirmed");
         }
+        if (banned(user)) return gotrueError(400, "user_banned", "User is banned");
         return Response.json(await session(user));
       }
       if (grant === "refresh_token") {
@@ -274,6 +281,7 @@ export function createAuthServer(deps: AuthServerDeps) {
         const [user] = await deps.sql()<
           UserRow[]
         >`select * from auth.users where id = ${row.user_id}`;
+        if (!user || banned(user)) return gotrueError(400, "user_banned", "User is banned");
         return Response.json(await session(user));
       }
       return gotrueError(400, "unsupported_grant_type", "Unsupported grant type");
