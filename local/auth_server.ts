@@ -28,14 +28,20 @@ interface UserRow {
   last_sign_in_at: Date | null;
   raw_app_meta_data: Record<string, unknown> | null;
   raw_user_meta_data: Record<string, unknown> | null;
-  banned_until?: Date | null;
+  banned_until?: Date | string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-/** A banned user (an account whose erasure is pending: docs/privacy.md) gets no session. */
+/**
+ * A banned user (an account whose erasure is pending: docs/privacy.md) gets no session. The
+ * database's `infinity` reaches here as an invalid Date (or the string), so NaN counts as banned.
+ */
 function banned(user: UserRow): boolean {
-  return !!user.banned_until && user.banned_until.getTime() > Date.now();
+  if (user.banned_until === null || user.banned_until === undefined) return false;
+  if (String(user.banned_until) === "-infinity") return false;
+  const at = new Date(user.banned_until as unknown as string).getTime();
+  return Number.isNaN(at) || at > Date.now();
 }
 
 function gotrueError(status: number, errorCode: string, msg: string): Response {

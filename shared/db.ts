@@ -97,7 +97,7 @@ export function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>):
                     set_config('request.jwt.claims', ${claimsJson}, true),
                     set_config('request.jwt.claim.sub', ${claims.sub ?? ""}, true),
                     set_config('request.jwt.claim.role', ${claims.role}, true),
-                    private.open_request(${claimsJson}::jsonb),
+                    private.open_request(${claimsJson}::text::jsonb),
                     set_config('role', ${claims.role}, true)`;
     return await fn(tx);
   }) as Promise<T>;

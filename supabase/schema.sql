@@ -1362,6 +1362,10 @@ begin
   if private.is_deactivated(v_user) then
     raise exception 'account deactivated' using errcode = 'PT401';
   end if;
+  -- A token (it has an expiry); the claims a worker builds for a user's reads have none.
+  if not p_claims ? 'exp' then
+    return true;
+  end if;
   v_key := coalesce(p_claims ->> 'session_id', 'iat:' || coalesce(p_claims ->> 'iat', ''));
   v_window := make_interval(secs => private.setting_int('audit_sign_in_window_seconds', 3600));
   select s.last_seen into v_seen from private.api_sign_ins s
@@ -1758,6 +1762,24 @@ end;
 $$;
 
 --
+-- Name: redispatch_exports(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.redispatch_exports() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from private.account_exports
+              where status in ('queued', 'building') and lease_until <= now()) then
+    perform private.kick_worker('me/export-step');
+    return true;
+  end if;
+  return false;
+end;
+$$;
+
+--
 -- Name: refund_deleted_report(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2058,6 +2080,55 @@ begin
             (v_ms ->> 'persistence')::double precision + private.ms_since(v_at));
   return jsonb_build_object('status', 'ok', 'user_message_id', v_message, 'token', v_token,
                             'has_indexed', v_indexed, 'ms', v_ms);
+end;
+$$;
+
+--
+-- Name: account_exports; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.account_exports (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    progress jsonb DEFAULT '{}'::jsonb NOT NULL,
+    storage_path text,
+    error_message text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    ready_at timestamp with time zone,
+    lease_until timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    CONSTRAINT account_exports_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'building'::text, 'ready'::text, 'failed'::text])))
+);
+
+--
+-- Name: start_export(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.start_export(p_user_id uuid) RETURNS SETOF private.account_exports
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+begin
+  if private.is_deactivated(p_user_id) then
+    raise exception 'account deactivated' using errcode = 'PT401';
+  end if;
+  perform pg_advisory_xact_lock(hashtext('account_export:' || p_user_id::text));
+  select x.id into v_id from private.account_exports x
+   where x.user_id = p_user_id
+     and (x.status in ('queued', 'building')
+          or (x.status = 'ready' and x.ready_at > now() - interval '1 hour'))
+   order by x.created_at desc limit 1;
+  if v_id is null then
+    insert into private.account_exports (user_id) values (p_user_id) returning id into v_id;
+    insert into private.audit_log (actor, action, entity, entity_id)
+    values (p_user_id::text, 'account.export_requested', 'export', v_id::text);
+    perform private.kick_worker('me/export-step');
+  end if;
+  return query select * from private.account_exports where id = v_id;
 end;
 $$;
 
@@ -2803,23 +2874,6 @@ CREATE TABLE private.account_erasures (
     steps integer DEFAULT 0 NOT NULL,
     last_error text,
     CONSTRAINT account_erasures_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'erasing'::text, 'erased'::text])))
-);
-
---
--- Name: account_exports; Type: TABLE; Schema: private; Owner: -
---
-
-CREATE TABLE private.account_exports (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    status text DEFAULT 'queued'::text NOT NULL,
-    progress jsonb DEFAULT '{}'::jsonb NOT NULL,
-    storage_path text,
-    error_message text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    ready_at timestamp with time zone,
-    CONSTRAINT account_exports_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'building'::text, 'ready'::text, 'failed'::text])))
 );
 
 --
@@ -4896,6 +4950,13 @@ REVOKE ALL ON FUNCTION private.redispatch(p_queue text, p_function text) FROM PU
 GRANT ALL ON FUNCTION private.redispatch(p_queue text, p_function text) TO service_role;
 
 --
+-- Name: FUNCTION redispatch_exports(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.redispatch_exports() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.redispatch_exports() TO service_role;
+
+--
 -- Name: FUNCTION refund_deleted_report(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -4975,6 +5036,19 @@ GRANT ALL ON FUNCTION private.spend_credits(p_user_id uuid, p_amount integer, p_
 
 REVOKE ALL ON FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text) TO service_role;
+
+--
+-- Name: TABLE account_exports; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.account_exports TO service_role;
+
+--
+-- Name: FUNCTION start_export(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.start_export(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.start_export(p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION sweep_orphan_objects(); Type: ACL; Schema: private; Owner: -
@@ -5201,12 +5275,6 @@ GRANT ALL ON FUNCTION public.workbench_text_candidates(p_workbench_id uuid, p_qu
 --
 
 GRANT SELECT ON TABLE private.account_erasures TO service_role;
-
---
--- Name: TABLE account_exports; Type: ACL; Schema: private; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.account_exports TO service_role;
 
 --
 -- Name: TABLE razorpay_events; Type: ACL; Schema: private; Owner: -
@@ -5481,6 +5549,7 @@ SELECT pgmq.create('storage_gc');
 SELECT cron.schedule('account-erasures', '* * * * *', 'select private.run_due_erasures()');
 SELECT cron.schedule('audit-log-prune', '41 3 * * *', 'select private.prune_audit_log()');
 SELECT cron.schedule('cron-run-details-prune', '17 3 * * *', 'select private.prune_cron_run_details()');
+SELECT cron.schedule('export-redispatch', '30 seconds', 'select private.redispatch_exports()');
 SELECT cron.schedule('index-worker-redispatch', '10 seconds', 'select private.redispatch(''file_index'', ''index-worker'')');
 SELECT cron.schedule('payments-reconcile', '* * * * *', 'select private.kick_payment_reconcile()');
 SELECT cron.schedule('report-worker-redispatch', '10 seconds', 'select private.redispatch(''report_jobs'', ''report-worker'')');

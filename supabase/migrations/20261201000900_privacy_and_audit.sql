@@ -238,7 +238,10 @@ create table private.account_exports (
   error_message text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  ready_at timestamptz
+  ready_at timestamptz,
+  -- A step holds the export until then (a step that died lets the next one take over).
+  lease_until timestamptz not null default now(),
+  attempts integer not null default 0
 );
 create index account_exports_user_idx on private.account_exports (user_id, created_at desc);
 revoke all on private.account_exports from public, anon, authenticated;
@@ -260,6 +263,57 @@ revoke all on function private.collect_export_object() from public, anon, authen
 grant execute on function private.collect_export_object() to service_role;
 create trigger account_exports_collect_object after delete on private.account_exports
   for each row execute function private.collect_export_object();
+
+-- GET /me/export: the export under way or made in the last hour, else a new one (audited and
+-- kicked). A deactivated account gets PT401.
+create function private.start_export(p_user_id uuid) returns setof private.account_exports
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_id uuid;
+begin
+  if private.is_deactivated(p_user_id) then
+    raise exception 'account deactivated' using errcode = 'PT401';
+  end if;
+  perform pg_advisory_xact_lock(hashtext('account_export:' || p_user_id::text));
+  select x.id into v_id from private.account_exports x
+   where x.user_id = p_user_id
+     and (x.status in ('queued', 'building')
+          or (x.status = 'ready' and x.ready_at > now() - interval '1 hour'))
+   order by x.created_at desc limit 1;
+  if v_id is null then
+    insert into private.account_exports (user_id) values (p_user_id) returning id into v_id;
+    insert into private.audit_log (actor, action, entity, entity_id)
+    values (p_user_id::text, 'account.export_requested', 'export', v_id::text);
+    perform private.kick_worker('me/export-step');
+  end if;
+  return query select * from private.account_exports where id = v_id;
+end;
+$$;
+revoke all on function private.start_export(uuid) from public, anon, authenticated;
+grant execute on function private.start_export(uuid) to service_role;
+
+-- Kicks the export worker while an export waits for a step.
+create function private.redispatch_exports() returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from private.account_exports
+              where status in ('queued', 'building') and lease_until <= now()) then
+    perform private.kick_worker('me/export-step');
+    return true;
+  end if;
+  return false;
+end;
+$$;
+revoke all on function private.redispatch_exports() from public, anon, authenticated;
+grant execute on function private.redispatch_exports() to service_role;
+
+select cron.schedule('export-redispatch', '30 seconds', $$select private.redispatch_exports()$$);
 
 -- ---------------------------------------------------------------------------------------------
 -- Erasures: one row per account whose erasure is pending, running or done.
@@ -319,6 +373,10 @@ begin
   v_user := (p_claims ->> 'sub')::uuid;
   if private.is_deactivated(v_user) then
     raise exception 'account deactivated' using errcode = 'PT401';
+  end if;
+  -- A token (it has an expiry); the claims a worker builds for a user's reads have none.
+  if not p_claims ? 'exp' then
+    return true;
   end if;
   v_key := coalesce(p_claims ->> 'session_id', 'iat:' || coalesce(p_claims ->> 'iat', ''));
   v_window := make_interval(secs => private.setting_int('audit_sign_in_window_seconds', 3600));

@@ -88,13 +88,15 @@ select is((select count(*)::int from private.audit_log where action = 'old.thing
 select ok((select count(*) from private.audit_log) > 0, 'the rows inside the window stay');
 
 -- ================================================================== API sign-in
-select private.open_request(jsonb_build_object('role', 'authenticated',
+select private.open_request(jsonb_build_object('role', 'authenticated', 'exp', 1,
+  'sub', tests.get_supabase_uid('rex'), 'session_id', tests.uuid_for('rex-session')));
+select private.open_request(jsonb_build_object('role', 'authenticated', 'exp', 1,
   'sub', tests.get_supabase_uid('rex'), 'session_id', tests.uuid_for('rex-session')));
 select private.open_request(jsonb_build_object('role', 'authenticated',
-  'sub', tests.get_supabase_uid('rex'), 'session_id', tests.uuid_for('rex-session')));
+  'sub', tests.get_supabase_uid('rex')));
 select is((select count(*)::int from private.audit_log where action = 'auth.sign_in'
   and entity_id = tests.get_supabase_uid('rex')::text), 1,
-  'the API sign-in is recorded once per session and window');
+  'the API sign-in is recorded once per session and window (claims without expiry: none)');
 
 -- ================================================================== erasure
 -- pam is the only owner of Pam Co: erasure is refused.
