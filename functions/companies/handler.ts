@@ -23,5 +23,10 @@ import { invitationRoutes } from "./invitation_routes.ts";
 import { memberRoutes } from "./member_routes.ts";
 
 export function createCompaniesHandler(deps: CompaniesDeps) {
-  return router([...companyRoutes(deps), ...memberRoutes(deps), ...invitationRoutes(deps), auditRoute(deps)]);
+  return router([
+    ...companyRoutes(deps),
+    ...memberRoutes(deps),
+    ...invitationRoutes(deps),
+    auditRoute(deps),
+  ]);
 }

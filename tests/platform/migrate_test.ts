@@ -122,7 +122,7 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
   assert.equal(await count("20261201000600_reports.sql"), 22);
   assert.equal(await count("20261201000700_operations.sql"), 33);
   // Counted with splitStatements (not yet pushed with the CLI).
-  assert.equal(await count("20261201000900_privacy_and_audit.sql"), 72);
+  assert.equal(await count("20261201000900_privacy_and_audit.sql"), 79);
 });
 
 Deno.test("`parseMigration()` runs a file without a transaction only after the pg-delta marker line", () => {
