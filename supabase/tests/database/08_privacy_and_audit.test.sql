@@ -6,7 +6,7 @@
 -- kept, the ledger kept without the person's email.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(34);
+select plan(36);
 
 select tests.create_supabase_user('pam');
 select tests.create_supabase_user('quinn');
@@ -41,6 +41,28 @@ select results_eq($$ select details ->> 'from', details ->> 'to', actor from pri
   'a role change records the old and new role and who changed it');
 select is((select count(*)::int from private.audit_log where action = 'company_member.created'
   and company_id = tests.uuid_for('pam-co')), 2, 'the owner row and the new member are recorded');
+
+-- Invitations, workbench renames and reports, each with its row.
+select set_config('request.headers', '{"x-request-id": "req-audit-2"}', true);
+select tests.authenticate_as('pam');
+update public.workbench set name = 'Shared books' where id = tests.uuid_for('pam-co-wb');
+reset role;
+insert into public.company_invitations (id, company_id, email, invited_by, expires_at)
+values (tests.uuid_for('pam-invite'), tests.uuid_for('pam-co'), 'someone@example.com',
+        tests.get_supabase_uid('pam'), now() + interval '1 day');
+delete from public.company_invitations where id = tests.uuid_for('pam-invite');
+insert into public.reports (id, workbench_id, user_id, report_type, title, idempotency_key)
+values (tests.uuid_for('pam-report'), tests.uuid_for('pam-co-wb'), tests.get_supabase_uid('pam'),
+        'financial_summary', 'Q1', 'k-audit');
+select results_eq($$ select action, details, request_id from private.audit_log
+  where request_id = 'req-audit-2' and action like 'workbench.%' $$,
+  $$ values ('workbench.updated'::text, '{"changed": ["name"]}'::jsonb, 'req-audit-2'::text) $$,
+  'a rename records the changed column, not its value');
+select results_eq($$ select action from private.audit_log
+  where entity_id in (tests.uuid_for('pam-invite')::text, tests.uuid_for('pam-report')::text)
+  order by id $$,
+  $$ values ('invitation.created'::text), ('invitation.deleted'), ('report.created') $$,
+  'invitations and reports are recorded');
 
 -- ================================================================== reading the audit trail
 select tests.authenticate_as('quinn');
