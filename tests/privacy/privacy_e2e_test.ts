@@ -71,6 +71,18 @@ Deno.test("privacy: audit trail, export and erasure end to end", opts, async (t)
       const bobWb = (await call(bob.client, "workbenches", { body: { name: "Bob secret" } })).body;
       await upload(bob, bobWb.id, "bob-notes.txt", "bob's private words");
 
+      // Bob is a member of Alice's company (set up directly; joining is the tenancy suites'
+      // business) and chats in its workbench: Alice sees the workbench, not Bob's chat.
+      const shared = (await call(alice.client, "workbenches", {
+        body: { name: "Company shared", company_id: companyId },
+      })).body;
+      await sql`insert into public.company_members (company_id, user_id, role)
+                values (${companyId}, ${bob.id}, 'member')`;
+      await sql`with s as (insert into public.chat_session (workbench_id, user_id)
+                           values (${shared.id}, ${bob.id}) returning id)
+                insert into public.message (session_id, role, content)
+                select id, 'user', 'bob asks the company workbench' from s`;
+
       const started = await call(alice.client, "me/export");
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const again = await call(alice.client, "me/export");
@@ -114,6 +126,8 @@ Deno.test("privacy: audit trail, export and erasure end to end", opts, async (t)
       const everything = names.map(text).join("\n");
       assert.ok(!everything.includes("Bob secret") && !everything.includes(bob.id));
       assert.ok(!everything.includes("bob's private words"));
+      assert.ok(!everything.includes("bob asks the company workbench"), "no chat of Bob's");
+      assert.ok(everything.includes("Company shared"), "the company workbench Alice made is in");
       const audited = await sql`select action from private.audit_log
         where entity = 'export' and entity_id = ${started.body.id} order by id`;
       assert.deepEqual(audited.map((r) => r.action), [
