@@ -1,7 +1,7 @@
 /**
  * Builds an export (private.account_exports) one bounded step at a time:
  *
- * 1. `json`: one JSON file per section of EXPORT_SECTIONS, read AS THE USER (shared/db.ts asUser:
+ * 1. `json`: one JSON file per section of EXPORT_SECTIONS (one section per step), read AS THE USER (shared/db.ts asUser:
  *    row level security applies, so nothing another user's RLS hides can appear) and filtered to
  *    what is the user's own;
  * 2. `files`: the user's own uploaded files, as many per step as fit in `exportStepBytes`;
@@ -110,6 +110,9 @@ export interface ExportProgress {
   parts: number;
   offset: number;
   entries: ZipEntry[];
+  /** The next section of EXPORT_SECTIONS (stage `json`). */
+  section?: number;
+  /** The last file copied (stage `files`). */
   cursor?: string;
 }
 
@@ -141,6 +144,7 @@ export async function runExportStep(deps: MeDeps): Promise<Record<string, unknow
     parts: x.progress.parts ?? 0,
     offset: x.progress.offset ?? 0,
     entries: x.progress.entries ?? [],
+    section: x.progress.section,
     cursor: x.progress.cursor,
   };
   try {
@@ -172,19 +176,17 @@ async function step(
   p: ExportProgress,
 ): Promise<ExportProgress | "ready"> {
   if (p.stage === "json") {
-    const files = await asUser(sql, userClaims(x.user_id), async (tx) => {
-      const out: { name: string; data: Uint8Array }[] = [];
-      for (const s of EXPORT_SECTIONS) {
-        const rows = await s.rows(tx, x.user_id);
-        const data = JSON.stringify(Array.isArray(rows) ? [...rows] : rows, null, 2);
-        out.push({ name: s.file, data: new TextEncoder().encode(data) });
-      }
-      return out;
-    });
-    const part = zipPart(files, p.offset);
+    // One section per step, so a long history does not crowd one request.
+    const index = p.section ?? 0;
+    const section = EXPORT_SECTIONS[index];
+    if (!section) return { ...p, stage: "files", section: undefined };
+    const rows = await asUser(sql, userClaims(x.user_id), (tx) => section.rows(tx, x.user_id));
+    const data = JSON.stringify(Array.isArray(rows) ? [...rows] : rows, null, 2);
+    const part = zipPart([{ name: section.file, data: new TextEncoder().encode(data) }], p.offset);
     await putPart(deps, x, p, part.bytes);
     return {
-      stage: "files",
+      stage: "json",
+      section: index + 1,
       parts: p.parts + 1,
       offset: p.offset + part.bytes.length,
       entries: [...p.entries, ...part.entries],
