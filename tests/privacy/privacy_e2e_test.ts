@@ -169,6 +169,14 @@ Deno.test("privacy: audit trail, export and erasure end to end", opts, async (t)
         const refused = await call(carol.client, "workbenches");
         assert.equal(refused.status, 401);
         assert.equal(refused.body.error.code, "account_deactivated");
+        const [before] = await sql`select balance from public.wallet where user_id = ${carol.id}`;
+        const charge = await call(carol.client, "reports", {
+          body: { workbench_id: wb.id, report_type: "financial_summary", title: "After" },
+          headers: { "Idempotency-Key": "after-deactivation" },
+        });
+        assert.equal(charge.status, 401, "no report (and no charge) for a deactivated account");
+        const [after] = await sql`select balance from public.wallet where user_id = ${carol.id}`;
+        assert.equal(after.balance, before.balance, "nothing charged");
         const signIn = await anonClient(stack).auth.signInWithPassword({
           email: carol.email,
           password: "correct-horse-battery",
