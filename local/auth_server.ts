@@ -28,8 +28,20 @@ interface UserRow {
   last_sign_in_at: Date | null;
   raw_app_meta_data: Record<string, unknown> | null;
   raw_user_meta_data: Record<string, unknown> | null;
+  banned_until?: Date | string | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/**
+ * A banned user (an account whose erasure is pending: docs/privacy.md) gets no session. The
+ * database's `infinity` reaches here as an invalid Date (or the string), so NaN counts as banned.
+ */
+function banned(user: UserRow): boolean {
+  if (user.banned_until === null || user.banned_until === undefined) return false;
+  if (String(user.banned_until) === "-infinity") return false;
+  const at = new Date(user.banned_until as unknown as string).getTime();
+  return Number.isNaN(at) || at > Date.now();
 }
 
 function gotrueError(status: number, errorCode: string, msg: string): Response {
@@ -254,6 +266,7 @@ export function createAuthServer(deps: AuthServerDeps) {
         if (deps.emailConfirmations && !user.email_confirmed_at) {
           return gotrueError(400, "email_not_confirmed", "Email not confirmed");
         }
+        if (banned(user)) return gotrueError(400, "user_banned", "User is banned");
         return Response.json(await session(user));
       }
       if (grant === "refresh_token") {
@@ -274,6 +287,7 @@ export function createAuthServer(deps: AuthServerDeps) {
         const [user] = await deps.sql()<
           UserRow[]
         >`select * from auth.users where id = ${row.user_id}`;
+        if (!user || banned(user)) return gotrueError(400, "user_banned", "User is banned");
         return Response.json(await session(user));
       }
       return gotrueError(400, "unsupported_grant_type", "Unsupported grant type");

@@ -13,7 +13,7 @@
 import postgres from "postgres";
 import type { Claims } from "./auth.ts";
 import { DB_IDLE_TIMEOUT_SEC, type DbConfig, loadDbConfig } from "./env.ts";
-import { HttpError } from "./http.ts";
+import { currentRequest, HttpError } from "./http.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -75,15 +75,30 @@ const ROLES = new Set(["anon", "authenticated", "service_role"]);
 /**
  * Runs `fn` in one transaction with the role and claims of the caller, so row level security
  * applies. Rolls back when `fn` throws.
+ *
+ * The same first round trip sets `request.headers` (the request id and client IP of the request
+ * being served, shared/http.ts `currentRequest()`), which the audit trail's defaults read, and
+ * calls `private.open_request`: it refuses a user whose account is deactivated (erasure pending:
+ * SQLSTATE PT401, answered 401 `account_deactivated`) and records the API sign-in once per session
+ * and window (docs/privacy.md). Its EXECUTE is checked before the role changes (the connection's
+ * own role runs it; it is SECURITY DEFINER).
  */
 export function asUser<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (!ROLES.has(claims.role)) throw new Error(`refusing to assume role ${claims.role}`);
+  const request = currentRequest();
+  const headers = JSON.stringify({
+    "x-request-id": request?.requestId ?? null,
+    "x-forwarded-for": request?.ip ?? null,
+  });
+  const claimsJson = JSON.stringify(claims);
   return sql.begin(async (tx) => {
     // One round trip: `set_config('role', …, true)` is `set local role …`.
-    await tx`select set_config('role', ${claims.role}, true),
-                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+    await tx`select set_config('request.headers', ${headers}, true),
+                    set_config('request.jwt.claims', ${claimsJson}, true),
                     set_config('request.jwt.claim.sub', ${claims.sub ?? ""}, true),
-                    set_config('request.jwt.claim.role', ${claims.role}, true)`;
+                    set_config('request.jwt.claim.role', ${claims.role}, true),
+                    private.open_request(${claimsJson}::text::jsonb),
+                    set_config('role', ${claims.role}, true)`;
     return await fn(tx);
   }) as Promise<T>;
 }
@@ -98,6 +113,12 @@ export function httpErrorFromPostgres(
 ): unknown {
   const e = err as { code?: string; message?: string; detail?: string };
   switch (e?.code) {
+    case "PT401":
+      return new HttpError(
+        401,
+        "account_deactivated",
+        "This account is deactivated: its erasure is pending (POST /me/restore undoes it).",
+      );
     case "PT402":
       return new HttpError(402, "insufficient_credits", "Not enough credits. Top up your wallet.", {
         detail: e.detail,

@@ -6,6 +6,7 @@
  * `{"error": {"code", "message", "request_id", "details"?}}`. Unhandled errors are also sent to
  * Sentry when `SENTRY_DSN` is set (shared/sentry.ts).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { z } from "zod";
 import { log } from "./log.ts";
 import { reportError } from "./sentry.ts";
@@ -276,6 +277,31 @@ function matchPattern(pattern: string, path: string): Record<string, string> | n
 }
 
 /** Routes on method and path: 404 `not_found` for an unknown path, 405 for a known path. */
+/**
+ * What the database's audit trail records about the request being served: its id and the
+ * client's IP. `router()` holds it for the route's whole run (AsyncLocalStorage), and shared/db.ts
+ * `asUser` hands it to Postgres as `request.headers`, as PostgREST does, so every audit row written
+ * in that transaction (triggers, RPCs) carries it without any route passing it along.
+ */
+export interface RequestScope {
+  requestId: string;
+  ip: string | null;
+}
+
+const requestScope = new AsyncLocalStorage<RequestScope>();
+
+/** The request being served (inside a route), or undefined (workers' own loops, tests). */
+export function currentRequest(): RequestScope | undefined {
+  return requestScope.getStore();
+}
+
+/** The client's IP as the platform's proxy reports it (first `x-forwarded-for` entry). */
+export function clientIp(req: Request): string | null {
+  const forwarded = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  const ip = forwarded || req.headers.get("x-real-ip")?.trim() || "";
+  return /^[0-9A-Fa-f:.]{2,45}$/.test(ip) ? ip : null;
+}
+
 export function router(routes: Route[]): Handler {
   return (req, ctx) => {
     let pathMatched = false;
@@ -283,7 +309,10 @@ export function router(routes: Route[]): Handler {
       const params = matchPattern(route.pattern, ctx.path);
       if (!params) continue;
       pathMatched = true;
-      if (route.method === req.method) return route.handler(req, { ...ctx, params });
+      if (route.method === req.method) {
+        const scope = { requestId: ctx.requestId, ip: clientIp(req) };
+        return requestScope.run(scope, () => route.handler(req, { ...ctx, params }));
+      }
     }
     if (pathMatched) {
       const allowed = routes.filter((r) => matchPattern(r.pattern, ctx.path)).map((r) => r.method);

@@ -10,14 +10,16 @@
  * refusal into the same 429.
  */
 import type { Sql, Tx } from "./db.ts";
-import { HttpError } from "./http.ts";
+import { clientIp as requestIp, HttpError } from "./http.ts";
 
 export type RateScope = "uploads" | "create" | "invitations" | "chat";
 
-/** The client's address as the platform's gateway forwards it (first `x-forwarded-for` hop). */
+/**
+ * The client's address as the platform's gateway forwards it (first `x-forwarded-for` hop; see
+ * shared/http.ts), or "" when there is none.
+ */
 export function clientIp(req: Request): string {
-  const forwarded = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return forwarded || req.headers.get("x-real-ip") || "";
+  return requestIp(req) ?? "";
 }
 
 export async function enforceRateLimit(
@@ -42,9 +44,12 @@ export async function enforceRateLimit(
 
 /**
  * Tells the database the client's address for this transaction, as PostgREST does
- * (`request.headers`), so the database's rate-limit trigger takes the IP's token too.
+ * (`request.headers`), so the database's rate-limit trigger takes the IP's token too. Merged into
+ * what shared/db.ts asUser set (the request id the audit trail reads stays).
  */
 export async function forwardClientIp(tx: Tx, req: Request): Promise<void> {
   const headers = JSON.stringify({ "x-forwarded-for": clientIp(req) });
-  await tx`select set_config('request.headers', ${headers}, true)`;
+  await tx`select set_config('request.headers',
+    (coalesce(nullif(current_setting('request.headers', true), ''), '{}')::jsonb
+      || ${headers}::text::jsonb)::text, true)`;
 }

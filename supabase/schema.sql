@@ -426,6 +426,80 @@ end;
 $$;
 
 --
+-- Name: audit_log_append_only(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.audit_log_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'DELETE'
+     and current_setting('private.audit_prune', true) = 'on'
+     and old.created_at < now() - make_interval(
+           days => private.setting_int('audit_retention_days', 365)) then
+    return old;
+  end if;
+  raise exception 'the audit log is append-only' using errcode = '42501';
+end;
+$$;
+
+--
+-- Name: audit_row_change(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.audit_row_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_row jsonb := to_jsonb(coalesce(new, old));
+  v_entity text := tg_argv[0];
+  v_company uuid;
+  v_id text;
+  v_action text;
+  v_details jsonb := '{}'::jsonb;
+begin
+  v_id := coalesce(v_row ->> 'id',
+                   concat_ws(':', coalesce(v_row ->> 'company_id', v_row ->> 'workbench_id'),
+                             v_row ->> 'user_id'));
+  if v_entity = 'company' then
+    v_company := (v_row ->> 'id')::uuid;
+  elsif v_row ? 'company_id' then
+    v_company := (v_row ->> 'company_id')::uuid;
+  elsif v_row ? 'workbench_id' then
+    select w.company_id into v_company from public.workbench w
+     where w.id = (v_row ->> 'workbench_id')::uuid;
+  end if;
+  v_action := v_entity || '.' || case tg_op when 'INSERT' then 'created'
+                                            when 'UPDATE' then 'updated' else 'deleted' end;
+  if tg_op = 'UPDATE' then
+    if (to_jsonb(old) ->> 'role') is distinct from (to_jsonb(new) ->> 'role') then
+      v_action := v_entity || '.role_changed';
+      v_details := jsonb_build_object('from', to_jsonb(old) ->> 'role',
+                                      'to', to_jsonb(new) ->> 'role');
+    else
+      v_details := jsonb_build_object('changed', (
+        select coalesce(jsonb_agg(n.key order by n.key), '[]'::jsonb)
+          from jsonb_each(to_jsonb(new)) n
+         where n.key <> 'updated_at' and n.value is distinct from (to_jsonb(old) -> n.key)));
+    end if;
+  elsif v_row ? 'role' then
+    v_details := jsonb_build_object('role', v_row ->> 'role');
+  end if;
+  if v_row ? 'workbench_id' and v_entity <> 'workbench' then
+    v_details := v_details || jsonb_build_object('workbench_id', v_row ->> 'workbench_id');
+  end if;
+  if v_row ? 'user_id' then
+    v_details := v_details || jsonb_build_object('user_id', v_row ->> 'user_id');
+  end if;
+  insert into private.audit_log (action, entity, entity_id, details, company_id)
+  values (v_action, v_entity, v_id, v_details, v_company);
+  return null;
+end;
+$$;
+
+--
 -- Name: begin_chat_answer(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -553,6 +627,27 @@ CREATE FUNCTION private.chat_session_workbench(p_session_id uuid, p_user_id uuid
   select s.workbench_id from public.chat_session s
    where s.id = p_session_id and s.user_id = p_user_id
      and private.workbench_role_of(s.workbench_id, p_user_id) is not null
+$$;
+
+--
+-- Name: check_not_last_owner(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_not_last_owner(p_user_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (
+    select 1 from public.company_members m
+     where m.user_id = p_user_id and m.role = 'owner'
+       and not exists (select 1 from public.company_members o
+                        where o.company_id = m.company_id and o.role = 'owner'
+                          and o.user_id <> p_user_id)) then
+    raise exception 'last_owner: transfer ownership or delete the company first'
+      using errcode = '23514';
+  end if;
+end;
 $$;
 
 --
@@ -758,6 +853,22 @@ begin
           jsonb_build_object('payment_id', p_payment_id, 'taken', v_take,
                              'shortfall', v_payment.credits_granted - v_take));
   return v_result || jsonb_build_object('shortfall', v_payment.credits_granted - v_take);
+end;
+$$;
+
+--
+-- Name: collect_export_object(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.collect_export_object() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if old.storage_path is not null then
+    perform pgmq.send('storage_gc', jsonb_build_object('bucket', 'exports', 'path', old.storage_path));
+  end if;
+  return old;
 end;
 $$;
 
@@ -984,6 +1095,73 @@ begin
   return new;
 end;
 $$;
+
+--
+-- Name: erase_account_step(uuid, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.erase_account_step(p_user_id uuid, p_rows integer DEFAULT NULL::integer) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_rows integer := coalesce(p_rows, private.setting_int('erasure_step_rows', 5000));
+  v_email text;
+  v_workbench uuid;
+begin
+  -- 1. The personal workbenches' chunks and table rows, in batches (the bulk of an account).
+  delete from public.workbench_chunks c
+   where c.id in (select c2.id from public.workbench_chunks c2
+                   join public.workbench w on w.id = c2.workbench_id
+                  where w.company_id is null and w.owner_user_id = p_user_id limit v_rows);
+  if found then return false; end if;
+  delete from public.workbench_table_rows r
+   where r.ctid in (select r2.ctid from public.workbench_table_rows r2
+                     join public.workbench w on w.id = r2.workbench_id
+                    where w.company_id is null and w.owner_user_id = p_user_id limit v_rows);
+  if found then return false; end if;
+  -- 2. The personal workbenches, one per step (files, sessions, messages and reports go with
+  --    them; their stored objects are queued on storage_gc by the delete triggers).
+  select w.id into v_workbench from public.workbench w
+   where w.company_id is null and w.owner_user_id = p_user_id limit 1;
+  if v_workbench is not null then
+    delete from public.workbench where id = v_workbench;
+    return false;
+  end if;
+  -- 3. The caller's own chat sessions (and messages) in company workbenches.
+  delete from public.chat_session s
+   where s.id in (select s2.id from public.chat_session s2 where s2.user_id = p_user_id
+                  limit v_rows);
+  if found then return false; end if;
+  -- 4. The caller's exports (their ZIPs are queued on storage_gc by the delete trigger).
+  delete from private.account_exports x where x.user_id = p_user_id;
+  -- 5. Memberships and invitations.
+  delete from public.workbench_members where user_id = p_user_id;
+  delete from public.company_members where user_id = p_user_id;
+  select u.email into v_email from auth.users u where u.id = p_user_id;
+  if v_email is not null then
+    delete from public.company_invitations where email = lower(v_email) and status = 'pending';
+  end if;
+  update public.company_invitations set invited_by = null where invited_by = p_user_id;
+  -- 6. What names the person: profile, Auth's user row and identities. The ledger, payments and
+  --    company data keep the (now anonymous) id.
+  update public.profiles set email = null, full_name = null where id = p_user_id;
+  update auth.users set email = null, phone = null, encrypted_password = null,
+                        raw_user_meta_data = '{}'::jsonb,
+                        raw_app_meta_data = jsonb_build_object('erased', true)
+   where id = p_user_id;
+  if to_regclass('auth.identities') is not null then
+    execute 'delete from auth.identities where user_id = $1' using p_user_id;
+  end if;
+  update private.account_erasures set state = 'erased', erased_at = now()
+   where user_id = p_user_id and state <> 'erased';
+  if found then
+    insert into private.audit_log (actor, action, entity, entity_id)
+    values ('erasure-job', 'account.erased', 'user', p_user_id::text);
+  end if;
+  return true;
+end;
+$_$;
 
 --
 -- Name: erase_channel_subscriber(uuid, uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -1401,6 +1579,17 @@ CREATE FUNCTION private.is_company_admin(p_company_id uuid, p_user_id uuid) RETU
 $$;
 
 --
+-- Name: is_deactivated(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_deactivated(p_user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from private.account_erasures e where e.user_id = p_user_id)
+$$;
+
+--
 -- Name: is_platform_admin(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1685,6 +1874,54 @@ end;
 $$;
 
 --
+-- Name: open_request(jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.open_request(p_claims jsonb) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_user uuid;
+  v_key text;
+  v_seen timestamptz;
+  v_window interval;
+begin
+  if p_claims ->> 'role' is distinct from 'authenticated'
+     or coalesce(p_claims ->> 'sub', '') !~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' then
+    return true;
+  end if;
+  v_user := (p_claims ->> 'sub')::uuid;
+  if private.is_deactivated(v_user) then
+    raise exception 'account deactivated' using errcode = 'PT401';
+  end if;
+  -- A token (it has an expiry); the claims a worker builds for a user's reads have none.
+  if not p_claims ? 'exp' then
+    return true;
+  end if;
+  v_key := coalesce(p_claims ->> 'session_id', 'iat:' || coalesce(p_claims ->> 'iat', ''));
+  v_window := make_interval(secs => private.setting_int('audit_sign_in_window_seconds', 3600));
+  select s.last_seen into v_seen from private.api_sign_ins s
+   where s.user_id = v_user and s.session_key = v_key;
+  if v_seen is not null and v_seen > now() - v_window then
+    return true;
+  end if;
+  insert into private.api_sign_ins as s (user_id, session_key) values (v_user, v_key)
+  on conflict (user_id, session_key) do update set last_seen = now()
+   where s.last_seen <= now() - v_window;
+  if found then
+    insert into private.audit_log (action, entity, entity_id, details)
+    values ('auth.sign_in', 'user', v_user::text,
+            jsonb_build_object('session_id', p_claims ->> 'session_id'));
+  end if;
+  return true;
+exception
+  when foreign_key_violation then
+    return true; -- a token of a user that no longer exists: the caller's own checks answer
+end;
+$_$;
+
+--
 -- Name: payments; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1738,6 +1975,29 @@ CREATE FUNCTION private.platform_role(p_user_id uuid) RETURNS text
     SET search_path TO ''
     AS $$
   select r.role from private.platform_roles r where r.user_id = p_user_id
+$$;
+
+--
+-- Name: prune_audit_log(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.prune_audit_log() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  perform set_config('private.audit_prune', 'on', true);
+  delete from private.audit_log
+   where created_at < now() - make_interval(days => private.setting_int('audit_retention_days', 365));
+  get diagnostics v_count = row_count;
+  perform set_config('private.audit_prune', 'off', true);
+  delete from private.api_sign_ins
+   where last_seen < now() - make_interval(
+           secs => private.setting_int('audit_sign_in_window_seconds', 3600));
+  return v_count;
+end;
 $$;
 
 --
@@ -2134,6 +2394,24 @@ end;
 $$;
 
 --
+-- Name: redispatch_exports(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.redispatch_exports() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from private.account_exports
+              where status in ('queued', 'building') and lease_until <= now()) then
+    perform private.kick_worker('me/export-step');
+    return true;
+  end if;
+  return false;
+end;
+$$;
+
+--
 -- Name: refund_deleted_report(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2173,6 +2451,22 @@ begin
   end if;
   return private.apply_ledger(p_user_id, -v_charge.amount, 'report_refund', v_charge.reference_id,
                               jsonb_build_object('charge_id', v_charge.id));
+end;
+$$;
+
+--
+-- Name: refuse_deactivated_debit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.refuse_deactivated_debit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.amount < 0 and private.is_deactivated(new.user_id) then
+    raise exception 'account deactivated' using errcode = 'PT401';
+  end if;
+  return new;
 end;
 $$;
 
@@ -2255,6 +2549,69 @@ begin
    where a.user_id = p_user_id and a.session_id <> p_session_id
      and a.expires_at >= clock_timestamp();
   return (v_counter + v_in_flight + 1) / v_bundle <= v_balance;
+end;
+$$;
+
+--
+-- Name: restore_account(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.restore_account(p_restore_hash text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid;
+begin
+  delete from private.account_erasures e
+   where e.restore_token_hash = p_restore_hash and e.state = 'pending' and e.due_at > now()
+  returning e.user_id into v_user;
+  if v_user is null then
+    return null;
+  end if;
+  update auth.users set banned_until = null where id = v_user;
+  insert into private.audit_log (actor, action, entity, entity_id)
+  values (v_user::text, 'account.restored', 'user', v_user::text);
+  return v_user;
+end;
+$$;
+
+--
+-- Name: run_due_erasures(integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.run_due_erasures(p_max_steps integer DEFAULT 200) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid;
+  v_steps integer := 0;
+  v_done boolean;
+begin
+  for v_user in
+    select e.user_id from private.account_erasures e
+     where e.state <> 'erased' and e.due_at <= now()
+     order by e.due_at
+     for update skip locked
+  loop
+    begin
+      update private.account_erasures set state = 'erasing' where user_id = v_user;
+      perform private.check_not_last_owner(v_user);
+      loop
+        exit when v_steps >= p_max_steps;
+        v_steps := v_steps + 1;
+        v_done := private.erase_account_step(v_user);
+        update private.account_erasures set steps = steps + 1, last_error = null
+         where user_id = v_user;
+        exit when v_done;
+      end loop;
+    exception when others then
+      update private.account_erasures set last_error = sqlerrm where user_id = v_user;
+    end;
+    exit when v_steps >= p_max_steps;
+  end loop;
+  return v_steps;
 end;
 $$;
 
@@ -2445,6 +2802,55 @@ begin
             (v_ms ->> 'persistence')::double precision + private.ms_since(v_at));
   return jsonb_build_object('status', 'ok', 'user_message_id', v_message, 'token', v_token,
                             'has_indexed', v_indexed, 'ms', v_ms);
+end;
+$$;
+
+--
+-- Name: account_exports; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.account_exports (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    progress jsonb DEFAULT '{}'::jsonb NOT NULL,
+    storage_path text,
+    error_message text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    ready_at timestamp with time zone,
+    lease_until timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    CONSTRAINT account_exports_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'building'::text, 'ready'::text, 'failed'::text])))
+);
+
+--
+-- Name: start_export(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.start_export(p_user_id uuid) RETURNS SETOF private.account_exports
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+begin
+  if private.is_deactivated(p_user_id) then
+    raise exception 'account deactivated' using errcode = 'PT401';
+  end if;
+  perform pg_advisory_xact_lock(hashtext('account_export:' || p_user_id::text));
+  select x.id into v_id from private.account_exports x
+   where x.user_id = p_user_id
+     and (x.status in ('queued', 'building')
+          or (x.status = 'ready' and x.ready_at > now() - interval '1 hour'))
+   order by x.created_at desc limit 1;
+  if v_id is null then
+    insert into private.account_exports (user_id) values (p_user_id) returning id into v_id;
+    insert into private.audit_log (actor, action, entity, entity_id)
+    values (p_user_id::text, 'account.export_requested', 'export', v_id::text);
+    perform private.kick_worker('me/export-step');
+  end if;
+  return query select * from private.account_exports where id = v_id;
 end;
 $$;
 
@@ -2786,6 +3192,31 @@ end;
 $$;
 
 --
+-- Name: begin_erasure(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.begin_erasure(p_token_hash text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_user uuid := auth.uid();
+  v_expires timestamptz := now() + make_interval(
+    secs => private.setting_int('erasure_confirmation_ttl_seconds', 900));
+begin
+  if v_user is null or coalesce(p_token_hash, '') !~ '^[0-9a-f]{64}$' then
+    raise exception 'a signed-in user and a token hash are required' using errcode = '22023';
+  end if;
+  perform private.check_not_last_owner(v_user);
+  insert into private.erasure_confirmations (user_id, token_hash, expires_at)
+  values (v_user, p_token_hash, v_expires)
+  on conflict (user_id) do update set token_hash = excluded.token_hash,
+                                      expires_at = excluded.expires_at;
+  return v_expires;
+end;
+$_$;
+
+--
 -- Name: can_grant_workbench_role(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2819,6 +3250,32 @@ CREATE FUNCTION public.can_manage_workbench(p_workbench_id uuid) RETURNS boolean
       or exists (select 1 from public.workbench w
                   where w.id = p_workbench_id and w.company_id is not null
                     and public.is_company_member(w.company_id, 'admin'))
+$$;
+
+--
+-- Name: company_audit(uuid, timestamp with time zone, timestamp with time zone, text, text, integer, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.company_audit(p_company_id uuid, p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone, p_actor text DEFAULT NULL::text, p_action text DEFAULT NULL::text, p_limit integer DEFAULT 50, p_offset integer DEFAULT 0) RETURNS TABLE(id bigint, actor text, action text, entity text, entity_id text, details jsonb, ip text, request_id text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if coalesce(public.company_role(p_company_id), '') not in ('owner', 'admin') then
+    raise exception 'not a company admin' using errcode = '42501';
+  end if;
+  return query
+    select a.id, a.actor, a.action, a.entity, a.entity_id, a.details, a.ip, a.request_id,
+           a.created_at
+      from private.audit_log a
+     where a.company_id = p_company_id
+       and (p_from is null or a.created_at >= p_from)
+       and (p_to is null or a.created_at < p_to)
+       and (p_actor is null or a.actor = p_actor)
+       and (p_action is null or a.action = p_action)
+     order by a.created_at desc, a.id desc
+     limit least(greatest(p_limit, 1), 101) offset greatest(p_offset, 0);
+end;
 $$;
 
 --
@@ -2993,6 +3450,38 @@ begin
      and not exists (select 1 from private.tenant_suspensions s where s.tenant_id = cm.company_id);
 end;
 $$;
+
+--
+-- Name: request_erasure(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.request_erasure(p_token_hash text, p_restore_hash text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_user uuid := auth.uid();
+  v_due timestamptz := now() + make_interval(
+    secs => private.setting_int('erasure_retention_seconds', 2592000));
+begin
+  if coalesce(p_restore_hash, '') !~ '^[0-9a-f]{64}$' then
+    raise exception 'a restore token hash is required' using errcode = '22023';
+  end if;
+  delete from private.erasure_confirmations c
+   where c.user_id = v_user and c.token_hash = p_token_hash and c.expires_at > now();
+  if not found then
+    raise exception 'confirmation token wrong or expired' using errcode = '22023';
+  end if;
+  perform private.check_not_last_owner(v_user);
+  insert into private.account_erasures (user_id, due_at, restore_token_hash)
+  values (v_user, v_due, p_restore_hash);
+  update auth.users set banned_until = 'infinity' where id = v_user;
+  update auth.refresh_tokens set revoked = true where user_id::text = v_user::text;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('account.erasure_requested', 'user', v_user::text, jsonb_build_object('due_at', v_due));
+  return v_due;
+end;
+$_$;
 
 --
 -- Name: search_workbench_chunks(uuid, extensions.vector, text, text, integer, integer, integer, double precision, double precision, integer, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -3188,6 +3677,22 @@ end;
 $$;
 
 --
+-- Name: account_erasures; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.account_erasures (
+    user_id uuid NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    erased_at timestamp with time zone,
+    restore_token_hash text NOT NULL,
+    steps integer DEFAULT 0 NOT NULL,
+    last_error text,
+    CONSTRAINT account_erasures_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'erasing'::text, 'erased'::text])))
+);
+
+--
 -- Name: razorpay_events; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -3325,6 +3830,16 @@ CREATE VIEW private.admin_wallets AS
           WHERE ((x.user_id = w.user_id) AND (x.reason = ANY (ARRAY['chat_bundle'::text, 'report'::text, 'report_refund'::text, 'spend'::text])) AND (x.created_at >= date_trunc('month'::text, now(), 'UTC'::text)))) spent ON (true));
 
 --
+-- Name: api_sign_ins; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.api_sign_ins (
+    user_id uuid NOT NULL,
+    session_key text NOT NULL,
+    last_seen timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: audit_log; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -3335,7 +3850,10 @@ CREATE TABLE private.audit_log (
     entity text NOT NULL,
     entity_id text,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    company_id uuid,
+    ip text DEFAULT NULLIF(btrim(split_part(COALESCE(((NULLIF(current_setting('request.headers'::text, true), ''::text))::jsonb ->> 'x-forwarded-for'::text), ((NULLIF(current_setting('request.headers'::text, true), ''::text))::jsonb ->> 'x-real-ip'::text), ''::text), ','::text, 1)), ''::text),
+    request_id text DEFAULT COALESCE(((NULLIF(current_setting('request.headers'::text, true), ''::text))::jsonb ->> 'x-request-id'::text), ((NULLIF(current_setting('request.headers'::text, true), ''::text))::jsonb ->> 'sb-request-id'::text))
 );
 
 --
@@ -3381,6 +3899,16 @@ CREATE TABLE private.company_invitation_tokens (
     token_hash bytea NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT company_invitation_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+--
+-- Name: erasure_confirmations; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.erasure_confirmations (
+    user_id uuid NOT NULL,
+    token_hash text NOT NULL,
+    expires_at timestamp with time zone NOT NULL
 );
 
 --
@@ -3767,6 +4295,27 @@ CREATE TABLE public.workbench_table_rows (
 );
 
 --
+-- Name: account_erasures account_erasures_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.account_erasures
+    ADD CONSTRAINT account_erasures_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: account_exports account_exports_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.account_exports
+    ADD CONSTRAINT account_exports_pkey PRIMARY KEY (id);
+
+--
+-- Name: api_sign_ins api_sign_ins_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.api_sign_ins
+    ADD CONSTRAINT api_sign_ins_pkey PRIMARY KEY (user_id, session_key);
+
+--
 -- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -3793,6 +4342,13 @@ ALTER TABLE ONLY private.chat_inferences
 
 ALTER TABLE ONLY private.company_invitation_tokens
     ADD CONSTRAINT company_invitation_tokens_pkey PRIMARY KEY (invitation_id);
+
+--
+-- Name: erasure_confirmations erasure_confirmations_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.erasure_confirmations
+    ADD CONSTRAINT erasure_confirmations_pkey PRIMARY KEY (user_id);
 
 --
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: private; Owner: -
@@ -4061,6 +4617,36 @@ ALTER TABLE ONLY public.workbench_table_rows
     ADD CONSTRAINT workbench_table_rows_pkey PRIMARY KEY (file_id, sheet, row_number);
 
 --
+-- Name: account_erasures_due_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX account_erasures_due_idx ON private.account_erasures USING btree (due_at) WHERE (state <> 'erased'::text);
+
+--
+-- Name: account_exports_user_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX account_exports_user_idx ON private.account_exports USING btree (user_id, created_at DESC);
+
+--
+-- Name: audit_log_actor_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX audit_log_actor_idx ON private.audit_log USING btree (actor, created_at DESC);
+
+--
+-- Name: audit_log_company_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX audit_log_company_idx ON private.audit_log USING btree (company_id, created_at DESC) WHERE (company_id IS NOT NULL);
+
+--
+-- Name: audit_log_created_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX audit_log_created_idx ON private.audit_log USING btree (created_at);
+
+--
 -- Name: audit_log_entity_idx; Type: INDEX; Schema: private; Owner: -
 --
 
@@ -4235,6 +4821,24 @@ CREATE INDEX workbench_owner_idx ON public.workbench USING btree (owner_user_id)
 CREATE INDEX workbench_table_rows_workbench_idx ON public.workbench_table_rows USING btree (workbench_id);
 
 --
+-- Name: account_exports account_exports_collect_object; Type: TRIGGER; Schema: private; Owner: -
+--
+
+CREATE TRIGGER account_exports_collect_object AFTER DELETE ON private.account_exports FOR EACH ROW EXECUTE FUNCTION private.collect_export_object();
+
+--
+-- Name: audit_log audit_log_append_only; Type: TRIGGER; Schema: private; Owner: -
+--
+
+CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON private.audit_log FOR EACH ROW EXECUTE FUNCTION private.audit_log_append_only();
+
+--
+-- Name: audit_log audit_log_no_truncate; Type: TRIGGER; Schema: private; Owner: -
+--
+
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON private.audit_log FOR EACH STATEMENT EXECUTE FUNCTION private.audit_log_append_only();
+
+--
 -- Name: workbench_vector_indexes workbench_vector_indexes_drop; Type: TRIGGER; Schema: private; Owner: -
 --
 
@@ -4271,10 +4875,28 @@ CREATE TRIGGER chat_session_touch BEFORE UPDATE ON public.chat_session FOR EACH 
 CREATE TRIGGER company_add_creator AFTER INSERT ON public.company FOR EACH ROW EXECUTE FUNCTION private.add_company_creator();
 
 --
+-- Name: company company_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER company_audit AFTER INSERT OR DELETE OR UPDATE OF name ON public.company FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('company');
+
+--
+-- Name: company_invitations company_invitations_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER company_invitations_audit AFTER INSERT OR DELETE OR UPDATE OF status, role ON public.company_invitations FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('invitation');
+
+--
 -- Name: company_invitations company_invitations_rate_limit; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER company_invitations_rate_limit BEFORE INSERT ON public.company_invitations FOR EACH ROW EXECUTE FUNCTION private.rate_limit_insert('invitations');
+
+--
+-- Name: company_members company_members_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER company_members_audit AFTER INSERT OR DELETE OR UPDATE OF role ON public.company_members FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('company_member');
 
 --
 -- Name: company_members company_members_drop_workbench_roles; Type: TRIGGER; Schema: public; Owner: -
@@ -4301,6 +4923,12 @@ CREATE TRIGGER company_rate_limit BEFORE INSERT ON public.company FOR EACH ROW E
 CREATE TRIGGER company_touch BEFORE UPDATE ON public.company FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: reports reports_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER reports_audit AFTER INSERT OR DELETE OR UPDATE OF title ON public.reports FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('report');
+
+--
 -- Name: reports reports_collect_object; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4323,6 +4951,24 @@ CREATE TRIGGER reports_touch BEFORE UPDATE ON public.reports FOR EACH ROW EXECUT
 --
 
 CREATE TRIGGER wallet_usage_append_only BEFORE DELETE OR UPDATE ON public.wallet_usage FOR EACH ROW EXECUTE FUNCTION private.forbid_change();
+
+--
+-- Name: wallet_usage wallet_usage_refuse_deactivated; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallet_usage_refuse_deactivated BEFORE INSERT ON public.wallet_usage FOR EACH ROW EXECUTE FUNCTION private.refuse_deactivated_debit();
+
+--
+-- Name: workbench workbench_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workbench_audit AFTER INSERT OR DELETE OR UPDATE OF name, description ON public.workbench FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('workbench');
+
+--
+-- Name: workbench_files workbench_files_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workbench_files_audit AFTER INSERT OR DELETE OR UPDATE OF file_name ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('file');
 
 --
 -- Name: workbench_files workbench_files_collect_object; Type: TRIGGER; Schema: public; Owner: -
@@ -4349,6 +4995,12 @@ CREATE TRIGGER workbench_files_redact_answers AFTER DELETE ON public.workbench_f
 CREATE TRIGGER workbench_files_touch BEFORE UPDATE ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: workbench_members workbench_members_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workbench_members_audit AFTER INSERT OR DELETE OR UPDATE OF role ON public.workbench_members FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('workbench_member');
+
+--
 -- Name: workbench workbench_rate_limit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4359,6 +5011,27 @@ CREATE TRIGGER workbench_rate_limit BEFORE INSERT ON public.workbench FOR EACH R
 --
 
 CREATE TRIGGER workbench_touch BEFORE UPDATE ON public.workbench FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: account_erasures account_erasures_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.account_erasures
+    ADD CONSTRAINT account_erasures_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: account_exports account_exports_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.account_exports
+    ADD CONSTRAINT account_exports_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: api_sign_ins api_sign_ins_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.api_sign_ins
+    ADD CONSTRAINT api_sign_ins_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
 -- Name: chat_answering chat_answering_session_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
@@ -4387,6 +5060,13 @@ ALTER TABLE ONLY private.chat_inferences
 
 ALTER TABLE ONLY private.company_invitation_tokens
     ADD CONSTRAINT company_invitation_tokens_invitation_id_fkey FOREIGN KEY (invitation_id) REFERENCES public.company_invitations(id) ON DELETE CASCADE;
+
+--
+-- Name: erasure_confirmations erasure_confirmations_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.erasure_confirmations
+    ADD CONSTRAINT erasure_confirmations_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
 -- Name: idempotency_keys idempotency_keys_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
@@ -4674,6 +5354,36 @@ ALTER TABLE ONLY public.workbench_table_rows
 
 ALTER TABLE ONLY public.workbench_table_rows
     ADD CONSTRAINT workbench_table_rows_workbench_id_fkey FOREIGN KEY (workbench_id) REFERENCES public.workbench(id) ON DELETE CASCADE;
+
+--
+-- Name: audit_log; Type: ROW SECURITY; Schema: private; Owner: -
+--
+
+ALTER TABLE private.audit_log ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: audit_log company admins read their company's rows; Type: POLICY; Schema: private; Owner: -
+--
+
+CREATE POLICY "company admins read their company's rows" ON private.audit_log FOR SELECT TO authenticated USING (((company_id IS NOT NULL) AND (public.company_role(company_id) = ANY (ARRAY['owner'::text, 'admin'::text]))));
+
+--
+-- Name: audit_log service role appends; Type: POLICY; Schema: private; Owner: -
+--
+
+CREATE POLICY "service role appends" ON private.audit_log FOR INSERT TO service_role WITH CHECK (true);
+
+--
+-- Name: audit_log service role reads all; Type: POLICY; Schema: private; Owner: -
+--
+
+CREATE POLICY "service role reads all" ON private.audit_log FOR SELECT TO service_role USING (true);
+
+--
+-- Name: audit_log users read their own rows; Type: POLICY; Schema: private; Owner: -
+--
+
+CREATE POLICY "users read their own rows" ON private.audit_log FOR SELECT TO authenticated USING ((actor = (( SELECT auth.uid() AS uid))::text));
 
 --
 -- Name: company_members admins change roles; Type: POLICY; Schema: public; Owner: -
@@ -5088,6 +5798,19 @@ REVOKE ALL ON FUNCTION private.apply_payment(p_order_id text, p_payment_id text,
 GRANT ALL ON FUNCTION private.apply_payment(p_order_id text, p_payment_id text, p_amount_paise integer) TO service_role;
 
 --
+-- Name: FUNCTION audit_log_append_only(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.audit_log_append_only() FROM PUBLIC;
+
+--
+-- Name: FUNCTION audit_row_change(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.audit_row_change() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.audit_row_change() TO service_role;
+
+--
 -- Name: FUNCTION begin_chat_answer(p_session_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5144,6 +5867,12 @@ REVOKE ALL ON FUNCTION private.chat_session_workbench(p_session_id uuid, p_user_
 GRANT ALL ON FUNCTION private.chat_session_workbench(p_session_id uuid, p_user_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION check_not_last_owner(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_not_last_owner(p_user_id uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION check_rate_limit(p_scope text, p_user_id uuid, p_ip text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5170,6 +5899,13 @@ GRANT ALL ON FUNCTION private.claim_workbench_vector_index(p_workbench_id uuid, 
 
 REVOKE ALL ON FUNCTION private.claw_back_payment(p_payment_id text, p_order_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.claw_back_payment(p_payment_id text, p_order_id text) TO service_role;
+
+--
+-- Name: FUNCTION collect_export_object(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.collect_export_object() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.collect_export_object() TO service_role;
 
 --
 -- Name: FUNCTION collect_file_object(); Type: ACL; Schema: private; Owner: -
@@ -5246,6 +5982,13 @@ REVOKE ALL ON FUNCTION private.enqueue_file_index() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.enqueue_file_index() TO service_role;
 
 --
+-- Name: FUNCTION erase_account_step(p_user_id uuid, p_rows integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.erase_account_step(p_user_id uuid, p_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.erase_account_step(p_user_id uuid, p_rows integer) TO service_role;
+
+--
 -- Name: FUNCTION erase_channel_subscriber(p_user_id uuid, p_channel_id uuid, p_subscriber_ref uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5313,6 +6056,13 @@ GRANT ALL ON FUNCTION private.handle_razorpay_event(p_event_id text, p_event tex
 
 REVOKE ALL ON FUNCTION private.is_company_admin(p_company_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.is_company_admin(p_company_id uuid, p_user_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION is_deactivated(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_deactivated(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_deactivated(p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION is_platform_admin(p_actor uuid); Type: ACL; Schema: private; Owner: -
@@ -5392,6 +6142,13 @@ REVOKE ALL ON FUNCTION private.open_invitation_for_caller(p_id uuid, p_token tex
 GRANT ALL ON FUNCTION private.open_invitation_for_caller(p_id uuid, p_token text) TO service_role;
 
 --
+-- Name: FUNCTION open_request(p_claims jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.open_request(p_claims jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.open_request(p_claims jsonb) TO service_role;
+
+--
 -- Name: TABLE payments; Type: ACL; Schema: public; Owner: -
 --
 
@@ -5411,6 +6168,13 @@ GRANT ALL ON FUNCTION private.payment_reconcile_due(p_payment public.payments) T
 
 REVOKE ALL ON FUNCTION private.platform_role(p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.platform_role(p_user_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION prune_audit_log(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.prune_audit_log() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.prune_audit_log() TO service_role;
 
 --
 -- Name: FUNCTION prune_cron_run_details(); Type: ACL; Schema: private; Owner: -
@@ -5474,6 +6238,13 @@ REVOKE ALL ON FUNCTION private.redispatch(p_queue text, p_function text) FROM PU
 GRANT ALL ON FUNCTION private.redispatch(p_queue text, p_function text) TO service_role;
 
 --
+-- Name: FUNCTION redispatch_exports(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.redispatch_exports() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.redispatch_exports() TO service_role;
+
+--
 -- Name: FUNCTION refund_deleted_report(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5485,6 +6256,12 @@ REVOKE ALL ON FUNCTION private.refund_deleted_report() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.refund_report(p_user_id uuid, p_idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.refund_report(p_user_id uuid, p_idempotency_key text) TO service_role;
+
+--
+-- Name: FUNCTION refuse_deactivated_debit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.refuse_deactivated_debit() FROM PUBLIC;
 
 --
 -- Name: FUNCTION request_ip(); Type: ACL; Schema: private; Owner: -
@@ -5513,6 +6290,20 @@ GRANT ALL ON FUNCTION private.require_platform_admin(p_actor uuid) TO service_ro
 
 REVOKE ALL ON FUNCTION private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION restore_account(p_restore_hash text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.restore_account(p_restore_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.restore_account(p_restore_hash text) TO service_role;
+
+--
+-- Name: FUNCTION run_due_erasures(p_max_steps integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.run_due_erasures(p_max_steps integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.run_due_erasures(p_max_steps integer) TO service_role;
 
 --
 -- Name: FUNCTION set_platform_role(p_actor uuid, p_user_id uuid, p_role text, p_reason text); Type: ACL; Schema: private; Owner: -
@@ -5554,6 +6345,19 @@ GRANT ALL ON FUNCTION private.spend_credits(p_user_id uuid, p_amount integer, p_
 
 REVOKE ALL ON FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text) TO service_role;
+
+--
+-- Name: TABLE account_exports; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.account_exports TO service_role;
+
+--
+-- Name: FUNCTION start_export(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.start_export(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.start_export(p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION sweep_orphan_objects(); Type: ACL; Schema: private; Owner: -
@@ -5660,6 +6464,14 @@ REVOKE ALL ON FUNCTION public.admin_set_plan(p_user_id uuid, p_plan_id text, p_s
 GRANT ALL ON FUNCTION public.admin_set_plan(p_user_id uuid, p_plan_id text, p_seats integer) TO service_role;
 
 --
+-- Name: FUNCTION begin_erasure(p_token_hash text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.begin_erasure(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.begin_erasure(p_token_hash text) TO service_role;
+GRANT ALL ON FUNCTION public.begin_erasure(p_token_hash text) TO authenticated;
+
+--
 -- Name: FUNCTION can_grant_workbench_role(p_workbench_id uuid, p_user_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5674,6 +6486,14 @@ GRANT ALL ON FUNCTION public.can_grant_workbench_role(p_workbench_id uuid, p_use
 REVOKE ALL ON FUNCTION public.can_manage_workbench(p_workbench_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.can_manage_workbench(p_workbench_id uuid) TO service_role;
 GRANT ALL ON FUNCTION public.can_manage_workbench(p_workbench_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION company_audit(p_company_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_actor text, p_action text, p_limit integer, p_offset integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.company_audit(p_company_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_actor text, p_action text, p_limit integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.company_audit(p_company_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_actor text, p_action text, p_limit integer, p_offset integer) TO service_role;
+GRANT ALL ON FUNCTION public.company_audit(p_company_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_actor text, p_action text, p_limit integer, p_offset integer) TO authenticated;
 
 --
 -- Name: FUNCTION company_member_list(p_company_id uuid); Type: ACL; Schema: public; Owner: -
@@ -5748,6 +6568,14 @@ GRANT ALL ON FUNCTION public.readable_workbench_ids() TO service_role;
 GRANT ALL ON FUNCTION public.readable_workbench_ids() TO authenticated;
 
 --
+-- Name: FUNCTION request_erasure(p_token_hash text, p_restore_hash text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.request_erasure(p_token_hash text, p_restore_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.request_erasure(p_token_hash text, p_restore_hash text) TO service_role;
+GRANT ALL ON FUNCTION public.request_erasure(p_token_hash text, p_restore_hash text) TO authenticated;
+
+--
 -- Name: FUNCTION search_workbench_chunks(p_workbench_id uuid, p_query_embedding extensions.vector, p_embedding_model text, p_query_text text, p_match_count integer, p_candidates integer, p_rrf_k integer, p_vector_weight double precision, p_text_weight double precision, p_ef_search integer, p_text_scan_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5778,6 +6606,12 @@ GRANT ALL ON FUNCTION public.workbench_role(p_workbench_id uuid) TO authenticate
 REVOKE ALL ON FUNCTION public.workbench_text_candidates(p_workbench_id uuid, p_query tsquery, p_files uuid[], p_scan integer, p_limit integer, p_words text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.workbench_text_candidates(p_workbench_id uuid, p_query tsquery, p_files uuid[], p_scan integer, p_limit integer, p_words text[]) TO service_role;
 GRANT ALL ON FUNCTION public.workbench_text_candidates(p_workbench_id uuid, p_query tsquery, p_files uuid[], p_scan integer, p_limit integer, p_words text[]) TO authenticated;
+
+--
+-- Name: TABLE account_erasures; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT ON TABLE private.account_erasures TO service_role;
 
 --
 -- Name: TABLE razorpay_events; Type: ACL; Schema: private; Owner: -
@@ -5820,10 +6654,16 @@ GRANT SELECT ON TABLE public.wallet_usage TO authenticated;
 GRANT SELECT ON TABLE private.admin_wallets TO service_role;
 
 --
+-- Name: TABLE api_sign_ins; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT ON TABLE private.api_sign_ins TO service_role;
+
+--
 -- Name: TABLE audit_log; Type: ACL; Schema: private; Owner: -
 --
 
-GRANT SELECT,INSERT,UPDATE ON TABLE private.audit_log TO service_role;
+GRANT SELECT,INSERT ON TABLE private.audit_log TO service_role;
 
 --
 -- Name: TABLE chat_answering; Type: ACL; Schema: private; Owner: -
@@ -6213,8 +7053,11 @@ SELECT pgmq.create('storage_gc');
 -- pg_cron jobs
 --
 
+SELECT cron.schedule('account-erasures', '* * * * *', 'select private.run_due_erasures()');
+SELECT cron.schedule('audit-log-prune', '41 3 * * *', 'select private.prune_audit_log()');
 SELECT cron.schedule('channel-worker-redispatch', '10 seconds', 'select private.redispatch(''channel_inbound'', ''channel-worker'')');
 SELECT cron.schedule('cron-run-details-prune', '17 3 * * *', 'select private.prune_cron_run_details()');
+SELECT cron.schedule('export-redispatch', '30 seconds', 'select private.redispatch_exports()');
 SELECT cron.schedule('index-worker-redispatch', '10 seconds', 'select private.redispatch(''file_index'', ''index-worker'')');
 SELECT cron.schedule('payments-reconcile', '* * * * *', 'select private.kick_payment_reconcile()');
 SELECT cron.schedule('report-worker-redispatch', '10 seconds', 'select private.redispatch(''report_jobs'', ''report-worker'')');
@@ -6226,6 +7069,7 @@ SELECT cron.schedule('workbench-vector-indexes', '30 seconds', 'select private.k
 -- Storage buckets
 --
 
+INSERT INTO storage.buckets (id, name, public, file_size_limit) VALUES ('exports', 'exports', false, 1073741824);
 INSERT INTO storage.buckets (id, name, public, file_size_limit) VALUES ('reports', 'reports', false, 20971520);
 INSERT INTO storage.buckets (id, name, public, file_size_limit) VALUES ('workbench', 'workbench', false, 20971520);
 
@@ -6233,9 +7077,14 @@ INSERT INTO storage.buckets (id, name, public, file_size_limit) VALUES ('workben
 -- private.settings (the values the migrations insert)
 --
 
+INSERT INTO private.settings (key, value) VALUES ('audit_retention_days', '365');
+INSERT INTO private.settings (key, value) VALUES ('audit_sign_in_window_seconds', '3600');
 INSERT INTO private.settings (key, value) VALUES ('chat_answer_lock_seconds', '120');
 INSERT INTO private.settings (key, value) VALUES ('chat_answers_per_credit', '10');
 INSERT INTO private.settings (key, value) VALUES ('cron_run_details_keep_days', '7');
+INSERT INTO private.settings (key, value) VALUES ('erasure_confirmation_ttl_seconds', '900');
+INSERT INTO private.settings (key, value) VALUES ('erasure_retention_seconds', '2592000');
+INSERT INTO private.settings (key, value) VALUES ('erasure_step_rows', '5000');
 INSERT INTO private.settings (key, value) VALUES ('invitation_ttl_days', '7');
 INSERT INTO private.settings (key, value) VALUES ('metrics_chat_latency_buckets', '[0.5, 1, 2, 5, 10, 20, 30, 60]');
 INSERT INTO private.settings (key, value) VALUES ('orphan_object_grace_minutes', '15');

@@ -7,7 +7,7 @@
 -- * Revoke-by-default EXECUTE on new functions in public; every function below carries its own
 --   grants.
 -- * The worker queues (pgmq; see shared/queues.ts), `private.settings` (the values the database
---   reads, changed with an update of a row, no deploy), the audit trail, the Idempotency-Key store
+--   reads, changed with an update of a row, no deploy), the audit trail (grown by the privacy migration), the Idempotency-Key store
 --   (a retry replays the first answer), and the two helpers that reach the workers:
 --   private.kick_worker (one pg_net POST) and private.redispatch (the pg_cron re-kick while a
 --   queue has visible messages).
@@ -73,7 +73,12 @@ $$;
 revoke all on function private.setting_int(text, integer) from public, anon, authenticated;
 grant execute on function private.setting_int(text, integer) to service_role;
 
--- Audit trail for money and admin actions (read by admins in Studio).
+-- The audit trail: who did what to which resource, when, from which IP and request id. Every
+-- writer uses the same plain `insert into private.audit_log (action, entity, entity_id, details)`;
+-- the actor, IP and request id come from the request's settings (`request.jwt.claims`, and
+-- `request.headers` as PostgREST sets them and shared/db.ts asUser sets them for the functions).
+-- Append-only (private.audit_log_append_only in the privacy migration, which also adds the
+-- triggers, the read RPC and the retention job; docs/privacy.md).
 create table private.audit_log (
   id bigint generated always as identity primary key,
   actor text not null default coalesce(
@@ -82,11 +87,23 @@ create table private.audit_log (
   entity text not null,
   entity_id text,
   details jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  -- The company the row belongs to (company admins read these rows), when there is one.
+  company_id uuid,
+  ip text default nullif(btrim(split_part(coalesce(
+    nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-forwarded-for',
+    nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-real-ip', ''), ',', 1)), ''),
+  request_id text default coalesce(
+    nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-request-id',
+    nullif(current_setting('request.headers', true), '')::jsonb ->> 'sb-request-id')
 );
 create index audit_log_entity_idx on private.audit_log (entity, entity_id);
+create index audit_log_company_idx on private.audit_log (company_id, created_at desc)
+  where company_id is not null;
+create index audit_log_actor_idx on private.audit_log (actor, created_at desc);
+create index audit_log_created_idx on private.audit_log (created_at);
 revoke all on private.audit_log from public, anon, authenticated;
-grant select, insert, update on private.audit_log to service_role;
+grant select, insert on private.audit_log to service_role;
 
 -- Responses remembered per (user, scope, Idempotency-Key) so that a retry replays the first answer.
 create table private.idempotency_keys (

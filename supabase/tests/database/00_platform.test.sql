@@ -63,11 +63,13 @@ select is(
   (select string_agg(p.proname::text, ',' order by p.proname::text)
      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = 'public' and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
-  'accept_company_invitation,can_grant_workbench_role,can_manage_workbench,company_member_list,'
+  'accept_company_invitation,begin_erasure,can_grant_workbench_role,can_manage_workbench,'
+  'company_audit,company_member_list,'
   'company_role,company_visible,decline_company_invitation,has_workbench_role,invite_to_company,'
-  'is_company_member,my_company_invitations,readable_workbench_ids,search_workbench_chunks,'
-  'workbench_member_list,workbench_role,workbench_text_candidates',
-  'authenticated can execute only the membership checks, invitation RPCs and the search in public');
+  'is_company_member,my_company_invitations,readable_workbench_ids,request_erasure,'
+  'search_workbench_chunks,workbench_member_list,workbench_role,workbench_text_candidates',
+  'authenticated can execute only the membership checks, invitation RPCs, the search, the '
+  'company audit trail and the erasure requests in public');
 select is_empty($$
   select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
   where n.nspname in ('public', 'private') and p.prosecdef
