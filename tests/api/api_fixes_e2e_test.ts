@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import type { Stack } from "../../local/stack.ts";
 import { createObjectStore, REPORTS_BUCKET } from "../../shared/storage.ts";
+import { assertDocumented } from "./documented.ts";
 import {
   call,
   mailedInvitation,
@@ -219,6 +220,57 @@ Deno.test("every list answers {items, next_offset} and pages", opts, async (t) =
       assert.equal(wbMembers.body.next_offset, 1, "alice and bob both see the company workbench");
       const bad = await call(alice.client, `companies/${companyId}/members?limit=0`);
       assert.equal(bad.status, 400);
+    });
+
+    await t.step("real answers match the documented schemas and error codes", async () => {
+      const gets = [
+        "companies",
+        `companies/${companyId}/members`,
+        `companies/${companyId}/invitations`,
+        "invitations",
+        "workbenches",
+        `workbenches/${workbenchIds[0]}`,
+        `workbenches/${workbenchIds[0]}/files`,
+        `workbenches/${workbenchIds[0]}/members`,
+        `workbenches/${workbenchIds[0]}/status`,
+        `reports?workbench_id=${workbenchIds[0]}`,
+        "plans",
+        "wallet",
+        "healthz",
+        "readyz",
+        "openapi",
+        `workbenches/${crypto.randomUUID()}`,
+        "workbenches?limit=1000",
+        `reports/${crypto.randomUUID()}`,
+      ];
+      for (const path of gets) {
+        await assertDocumented("GET", path, await call(alice.client, path));
+      }
+      const session = await call(alice.client, "chat/sessions", {
+        body: { workbench_id: workbenchIds[0] },
+      });
+      await assertDocumented("POST", "chat/sessions", session);
+      await assertDocumented("GET", "chat/sessions", await call(alice.client, "chat/sessions"));
+      const history = `chat/sessions/${session.body.id}/messages`;
+      await assertDocumented("GET", history, await call(alice.client, history));
+      const renamed = await call(alice.client, `companies/${companyId}`, {
+        method: "PATCH",
+        body: { name: "Acme Two" },
+      });
+      await assertDocumented("PATCH", `companies/${companyId}`, renamed);
+      const notAdmin = await call(bob.client, `companies/${companyId}`, {
+        method: "PATCH",
+        body: { name: "Mine" },
+      });
+      assert.equal(notAdmin.status, 403);
+      await assertDocumented("PATCH", `companies/${companyId}`, notAdmin);
+      const noPlan = await call(alice.client, "checkout/session", { body: { plan_id: "nope" } });
+      await assertDocumented("POST", "checkout/session", noPlan);
+      const noToken = await call(bob.client, `invitations/${crypto.randomUUID()}/accept`, {
+        body: {},
+      });
+      assert.equal(noToken.status, 400);
+      await assertDocumented("POST", "invitations/x/accept", noToken);
     });
   } finally {
     await stack.stop();
