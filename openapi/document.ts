@@ -281,3 +281,48 @@ export function buildDocument(functions: FunctionRoutes[]): Json {
 export async function documentText(): Promise<string> {
   return JSON.stringify(buildDocument(await loadFunctionRoutes()), null, 2) + "\n";
 }
+
+const AUTH_WORDS: Record<string, string> = {
+  userJwt: "user",
+  serviceKey: "service key",
+  webhookSignature: "webhook signature",
+};
+
+/**
+ * The route index of docs/api.md (between its `routes:start` / `routes:end` markers): one line per
+ * route with who may call it, what it does and the error codes of its own.
+ */
+export function routeIndexMarkdown(doc: Json): string {
+  const lines: string[] = [];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Json>)) {
+    for (const [method, op] of Object.entries(item as Record<string, Json>)) {
+      const security = op.security as Json[];
+      const who = security.length === 0
+        ? "none"
+        : security.map((s) => Object.keys(s).map((k) => AUTH_WORDS[k] ?? k)[0] ?? "none")
+          .join(" or ");
+      const ok = Object.keys(op.responses).filter((s) => Number(s) < 400).join("/");
+      const own = Object.entries(op["x-error-codes"] as Record<string, string[]>)
+        .flatMap(([s, codes]) =>
+          codes.filter((c) => !COMMON_CODES.has(c)).map((c) => `${s} \`${c}\``)
+        );
+      lines.push(
+        `- \`${method.toUpperCase()} ${path}\` (${who}) → ${ok}: ${op.summary}.` +
+          (own.length ? ` Errors: ${own.join(", ")}.` : ""),
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+const COMMON_CODES = new Set([
+  "internal_error",
+  "missing_token",
+  "invalid_token",
+  "token_expired",
+  "user_required",
+  "validation_failed",
+  "invalid_path",
+  "invalid_json",
+  "payload_too_large",
+]);

@@ -89,6 +89,21 @@ Deno.test("the local platform answers a browser app on another origin", opts, as
       },
     );
 
+    await t.step("the API reference is served as JSON and rendered at /api-docs", async () => {
+      const res = await fetch(`${stack.apiUrl}/functions/v1/openapi`, {
+        headers: { origin: ORIGIN },
+      });
+      const doc = await res.json();
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("access-control-allow-origin"), "*");
+      assert.equal(doc.openapi, "3.1.0");
+      assert.ok(doc.paths["/workbenches/{id}/files"].post);
+      const page = await fetch(`${stack.apiUrl}/api-docs`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      assert.match(await page.text(), /\/functions\/v1\/openapi/);
+    });
+
     await t.step("a stored PDF keeps its type and downloads under its name", async () => {
       const store = createObjectStore(stack.apiUrl, stack.serviceRoleKey);
       const path = `api-test/${crypto.randomUUID()}.pdf`;
