@@ -301,7 +301,7 @@ export function routeIndexMarkdown(doc: Json): string {
         ? "none"
         : security.map((s) => Object.keys(s).map((k) => AUTH_WORDS[k] ?? k)[0] ?? "none")
           .join(" or ");
-      const ok = Object.keys(op.responses).filter((s) => Number(s) < 400).join("/");
+      const ok = Object.keys(op.responses as Json).filter((s) => Number(s) < 400).join("/");
       const own = Object.entries(op["x-error-codes"] as Record<string, string[]>)
         .flatMap(([s, codes]) =>
           codes.filter((c) => !COMMON_CODES.has(c)).map((c) => `${s} \`${c}\``)

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import type { Stack } from "../../local/stack.ts";
 import { createObjectStore, REPORTS_BUCKET } from "../../shared/storage.ts";
 import { assertDocumented } from "./documented.ts";
+import { apiCall } from "../../openapi/client.ts";
 import {
   call,
   mailedInvitation,
@@ -235,6 +236,29 @@ Deno.test("every list answers {items, next_offset} and pages", opts, async (t) =
       assert.equal(wbMembers.body.next_offset, 1, "alice and bob both see the company workbench");
       const bad = await call(alice.client, `companies/${companyId}/members?limit=0`);
       assert.equal(bad.status, 400);
+    });
+
+    await t.step("the typed client calls the API with the document's types", async () => {
+      const listed = await apiCall(alice.client, "GET /workbenches", {
+        query: { company_id: companyId, limit: 1 },
+      });
+      assert.equal(listed.status, 200);
+      assert.equal(listed.data?.items.length, 1);
+      assert.equal(listed.data?.next_offset, 1);
+      const made = await apiCall(alice.client, "POST /workbenches", { body: { name: "typed" } });
+      assert.equal(made.status, 201);
+      const id = made.data!.id;
+      const files = await apiCall(alice.client, "GET /workbenches/{id}/files", {
+        params: { id },
+        query: { status: "indexed" },
+      });
+      assert.deepEqual(files.data?.items, []);
+      const missing = await apiCall(alice.client, "GET /workbenches/{id}", {
+        params: { id: crypto.randomUUID() },
+      });
+      assert.equal(missing.status, 404);
+      assert.equal(missing.error?.code, "not_found");
+      assert.ok(missing.error?.request_id);
     });
 
     await t.step("real answers match the documented schemas and error codes", async () => {
