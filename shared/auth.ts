@@ -23,6 +23,7 @@ import { z } from "zod";
 import { getDb } from "./db.ts";
 import type { Env } from "./env.ts";
 import { HttpError, json, type RequestContext, type Route } from "./http.ts";
+import type { RouteDoc } from "./route_doc.ts";
 
 export const ClaimsSchema = z.object({
   sub: z.string().optional(),
@@ -249,10 +250,19 @@ export function serviceTaskRoute(
   pattern: string,
   verifier: JwtVerifier,
   run: (ctx: RequestContext) => Promise<unknown>,
+  doc: { summary: string; result?: RouteDoc["responses"][number]["schema"] } = {
+    summary: "A service task",
+  },
 ): Route {
   return {
     method: "POST",
     pattern,
+    doc: {
+      summary: doc.summary,
+      description: "Called by the database (pg_net) with the service key; any body is ignored.",
+      auth: "service",
+      responses: { 200: { description: "What the task did", schema: doc.result } },
+    },
     handler: async (req, ctx) => {
       requireServiceRole(req, verifier);
       await req.body?.cancel();

@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { z } from "zod";
 import { log } from "./log.ts";
+import type { RouteDoc } from "./route_doc.ts";
 import { reportError } from "./sentry.ts";
 
 /** The one error type handlers throw; `serve()` turns it into the error envelope. */
@@ -236,9 +237,23 @@ export async function readJson<S extends z.ZodType>(
   return validate(schema, body, "request body");
 }
 
-/** Validates the query string (every parameter as a string). */
+/** `workbenchId` → `workbench_id`; a snake_case name stays as it is. */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * Validates the query string (every parameter as a string). Schemas name parameters in snake_case,
+ * as bodies do (`workbench_id`); the camelCase spelling (`workbenchId`) the first clients used is
+ * accepted too. When both spellings are sent, the snake_case one wins.
+ */
 export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
-  return validate(schema, Object.fromEntries(url.searchParams), "query string");
+  const params: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) {
+    const snake = snakeCase(key);
+    if (snake === key || !url.searchParams.has(snake)) params[snake] = value;
+  }
+  return validate(schema, params, "query string");
 }
 
 export type RouteHandler = (
@@ -251,7 +266,12 @@ export interface Route {
   /** A path such as `/`, `/:id` or `/:id/files/:fileId`. */
   pattern: string;
   handler: RouteHandler;
+  /** What the API reference says about the route (shared/route_doc.ts). */
+  doc?: RouteDoc;
 }
+
+/** A function's router, with the routes it serves (read by the API reference's generator). */
+export type RoutedHandler = Handler & { routes: readonly Route[] };
 
 /** A percent-decoded path segment; malformed encoding is the client's error (400), not a 500. */
 function decodePathSegment(segment: string): string {
@@ -276,7 +296,6 @@ function matchPattern(pattern: string, path: string): Record<string, string> | n
   return params;
 }
 
-/** Routes on method and path: 404 `not_found` for an unknown path, 405 for a known path. */
 /**
  * What the database's audit trail records about the request being served: its id and the
  * client's IP. `router()` holds it for the route's whole run (AsyncLocalStorage), and shared/db.ts
@@ -302,8 +321,9 @@ export function clientIp(req: Request): string | null {
   return /^[0-9A-Fa-f:.]{2,45}$/.test(ip) ? ip : null;
 }
 
-export function router(routes: Route[]): Handler {
-  return (req, ctx) => {
+/** Routes on method and path: 404 `not_found` for an unknown path, 405 for a known path. */
+export function router(routes: Route[]): RoutedHandler {
+  const handler: Handler = (req, ctx) => {
     let pathMatched = false;
     for (const route of routes) {
       const params = matchPattern(route.pattern, ctx.path);
@@ -328,4 +348,5 @@ export function router(routes: Route[]): Handler {
     }
     throw new HttpError(404, "not_found", `No route for ${req.method} ${ctx.path}.`);
   };
+  return Object.assign(handler, { routes: Object.freeze([...routes]) });
 }

@@ -15,8 +15,10 @@ import {
 } from "./access.ts";
 import type { ReportsDeps } from "./deps.ts";
 import { presentReport, readReport, type ReportRow } from "./report_rows.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { Report, ReportDetail } from "./schemas.ts";
 
-const ListQuery = PageQuery.extend({ workbenchId: z.uuid() });
+const ListQuery = PageQuery.extend({ workbench_id: z.uuid() });
 
 export function readRoutes(deps: ReportsDeps): Route[] {
   const present = (row: ReportRow, withDetails: boolean) =>
@@ -26,11 +28,18 @@ export function readRoutes(deps: ReportsDeps): Route[] {
     {
       method: "GET",
       pattern: "/",
+      doc: {
+        summary: "The workbench's reports, newest first (any role)",
+        auth: "user",
+        query: ListQuery,
+        responses: { 200: { description: "A page of reports", schema: listOf(Report) } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, ListQuery);
         const sql = deps.sql();
-        await requireWorkbenchRole(sql, user.claims, q.workbenchId, "viewer");
+        await requireWorkbenchRole(sql, user.claims, q.workbench_id, "viewer");
         const rows = await runAsCaller(
           sql,
           user.claims,
@@ -39,7 +48,7 @@ export function readRoutes(deps: ReportsDeps): Route[] {
               select id, workbench_id, user_id, report_type, title, notes, status, error_message,
                      storage_path, cost_credits, attempts, null::jsonb as kpis, null as narrative,
                      narrative_source, created_at, updated_at, completed_at
-                from public.reports where workbench_id = ${q.workbenchId}
+                from public.reports where workbench_id = ${q.workbench_id}
                order by created_at desc, id
                limit ${q.limit + 1} offset ${q.offset}`,
           WORKBENCH_NOT_FOUND,
@@ -54,6 +63,12 @@ export function readRoutes(deps: ReportsDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id",
+      doc: {
+        summary: "One report; when ready, a signed download URL (5 minutes)",
+        auth: "user",
+        responses: { 200: { description: "The report", schema: ReportDetail } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const id = validate(z.uuid(), ctx.params.id, "report id");

@@ -4,16 +4,18 @@ import { z } from "zod";
 import { nameSchema, textSchema } from "../../shared/validation.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, readQuery, type Route } from "../../shared/http.ts";
-import { paged, PageQuery } from "../../shared/pagination.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { NOT_FOUND, workbenchAccess } from "./access.ts";
 import type { WorkbenchesDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { Workbench } from "./schemas.ts";
 
 const WorkbenchInput = z.object({
   name: nameSchema(200),
   description: textSchema(2000).optional(),
   company_id: z.uuid().optional(),
 });
-const ListQuery = PageQuery.extend({ companyId: z.uuid().optional() });
+const ListQuery = PageQuery.extend({ company_id: z.uuid().optional() });
 
 export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
   const { asCaller, access } = workbenchAccess(deps);
@@ -21,6 +23,14 @@ export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "POST",
       pattern: "/",
+      doc: {
+        summary: "Create a workbench (personal, or in a company you belong to)",
+        auth: "user",
+        body: WorkbenchInput,
+        bodyExample: { name: "Q3 close", description: "Ledgers and board packs" },
+        responses: { 201: { description: "The workbench", schema: Workbench } },
+        errors: { 404: ["not_found"], 429: ["rate_limited"] },
+      },
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
         const input = await readJson(req, WorkbenchInput);
@@ -43,10 +53,16 @@ export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "GET",
       pattern: "/",
+      doc: {
+        summary: "Visible workbenches with the caller's role and file count",
+        auth: "user",
+        query: ListQuery,
+        responses: { 200: { description: "A page of workbenches", schema: listOf(Workbench) } },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, ListQuery);
-        const companyId = q.companyId ?? null;
+        const companyId = q.company_id ?? null;
         const rows = await asCaller(
           user.claims,
           (tx) =>
@@ -59,13 +75,18 @@ export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
               order by w.created_at desc, w.id
               limit ${q.limit + 1} offset ${q.offset}`,
         );
-        const { items, next_offset } = paged([...rows], q);
-        return json({ workbenches: items, next_offset });
+        return json(listBody(paged([...rows], q), "workbenches"));
       },
     },
     {
       method: "GET",
       pattern: "/:id",
+      doc: {
+        summary: "One workbench (any role)",
+        auth: "user",
+        responses: { 200: { description: "The workbench", schema: Workbench } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await access(req, ctx.params.id);
         const [row] = await asCaller(
