@@ -520,7 +520,7 @@ $("chat-form").onsubmit = guard(async () => {
       if (event === "done") {
         renderAnswer(text, data.message?.content ?? streamed, data.sources ?? []);
         showWarnings(data.warnings);
-        if (data.wallet) showBalance(data.wallet.balance);
+        if (data.wallet) showBalance(data.wallet.balance, data.wallet.chat_inference_counter);
         answer.dataset.state = "done";
       }
     }
@@ -532,23 +532,28 @@ $("chat-form").onsubmit = guard(async () => {
 
 // ---- wallet, plans, purchases ----------------------------------------------------------------
 
-function showBalance(balance: unknown) {
-  if (balance === undefined || balance === null) return;
-  $("wallet-balance").textContent = String(balance);
-  $("balance").textContent = String(balance);
+/** The header's and the wallet card's balance and answer counter. */
+function showBalance(balance: unknown, counter: unknown) {
+  if (balance !== undefined && balance !== null) {
+    $("wallet-balance").textContent = String(balance);
+    $("balance").textContent = String(balance);
+  }
+  if (counter !== undefined && counter !== null) {
+    $("wallet-counter").textContent = String(counter);
+    $("counter").textContent = String(counter);
+  }
 }
 
 interface Wallet {
   balance: number;
   plan: { name: string } | null;
   chat_inference_counter: number;
-  usage: { kind?: string; reason?: string; amount?: number; delta?: number; created_at: string }[];
+  usage: { reason?: string; amount?: number; created_at: string }[];
 }
-async function loadBilling() {
+async function loadBilling(): Promise<Wallet> {
   const [wallet, plans] = await Promise.all([api<Wallet>("wallet?limit=10"), api("plans")]);
-  showBalance(wallet.balance);
+  showBalance(wallet.balance, wallet.chat_inference_counter);
   $("plan").textContent = wallet.plan?.name ?? "none";
-  $("counter").textContent = String(wallet.chat_inference_counter);
   $("ledger").replaceChildren(
     ...(wallet.usage ?? []).map((u) =>
       el(
@@ -585,6 +590,7 @@ async function loadBilling() {
     }
     return li;
   }));
+  return wallet;
 }
 
 async function purchase(planId: string) {
@@ -595,6 +601,7 @@ async function purchase(planId: string) {
   if (config.fake_checkout_url) {
     // The fake provider's test checkout page pays, sends the signed webhook and comes back here.
     const back = `${origin}/console/`;
+    sessionStorage.setItem("purchase_started_at", new Date(Date.now() - 5_000).toISOString());
     location.href = `${config.fake_checkout_url}/checkout/${
       encodeURIComponent(order.order_id)
     }?return=${encodeURIComponent(back)}`;
@@ -620,14 +627,21 @@ async function purchase(planId: string) {
 }
 
 async function waitForPayment(orderId: string) {
+  // The webhook credits the wallet: wait for its purchase row in the ledger.
   notice(`Payment for ${orderId} sent; waiting for the credits…`);
-  const before = $("balance").textContent;
+  const since = sessionStorage.getItem("purchase_started_at") ?? new Date(0).toISOString();
   for (let i = 0; i < 30; i++) {
-    await loadBilling();
-    if ($("balance").textContent !== before || i > 0 && before === "–") break;
+    const wallet = await loadBilling();
+    if (
+      wallet.usage.some((u) => u.reason === "purchase" && new Date(u.created_at) >= new Date(since))
+    ) {
+      sessionStorage.removeItem("purchase_started_at");
+      notice(`Payment for ${orderId} received: balance ${wallet.balance}.`);
+      return;
+    }
     await sleep(1000);
   }
-  notice(`Payment for ${orderId} received: balance ${$("balance").textContent}.`);
+  notice(`Payment for ${orderId} not credited yet: reload later.`);
 }
 
 // ---- reports -------------------------------------------------------------------------------
