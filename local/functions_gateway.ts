@@ -14,11 +14,14 @@
  *
  * The gateway in front honours `verify_jwt` exactly as Supabase's does: for a function still set to
  * `true`, a missing or bad token gets Supabase's bare 401 (`{"msg":"Invalid JWT"}`: no error
- * envelope, no CORS headers, no request id). OPTIONS preflights pass without a token.
+ * envelope, no CORS headers, no request id). OPTIONS preflights pass without a token. The
+ * gateway's other answers (unknown function, a function that cannot start, crashed or went over a
+ * limit) keep Supabase's `code` and `message` and add the project's error envelope, the request id
+ * and CORS headers (`gatewayError()`).
  */
 import { parse as parseToml } from "smol-toml";
 import { join, resolve } from "node:path";
-import { newRequestId } from "../shared/http.ts";
+import { corsHeaders, newRequestId } from "../shared/http.ts";
 import { log } from "../shared/log.ts";
 import { MEMORY_HEADER, MEMORY_LIMIT_EXIT_CODE } from "./edge_host.ts";
 import type { LocalKeys } from "./keys.ts";
@@ -53,6 +56,38 @@ const BOOT_ERROR_BODY = {
   code: "BOOT_ERROR",
   message: "Function failed to start (please check logs)",
 };
+const WORKER_ERROR_BODY = { code: "WORKER_ERROR", message: "Function exited unexpectedly" };
+const NOT_FOUND_BODY = { code: "NOT_FOUND", message: "Requested function was not found" };
+
+/** The project's error code for each of the gateway's own answers. */
+const ENVELOPE_CODES: Record<string, string> = {
+  WORKER_LIMIT: "worker_limit",
+  BOOT_ERROR: "function_unavailable",
+  WORKER_ERROR: "function_crashed",
+  NOT_FOUND: "function_not_found",
+};
+
+/**
+ * An answer of the gateway itself (no function answered): Supabase's body (`code`, `message`,
+ * which clients of Supabase already read) plus the project's error envelope under `error`, with
+ * the request id and CORS headers, so a browser sees the 404 of a mistyped function name as a
+ * 404 and not as a CORS failure.
+ */
+export function gatewayError(
+  req: Request,
+  requestId: string,
+  status: number,
+  body: { code: string; message: string },
+): Response {
+  return Response.json({
+    ...body,
+    error: {
+      code: ENVELOPE_CODES[body.code] ?? body.code.toLowerCase(),
+      message: body.message,
+      request_id: requestId,
+    },
+  }, { status, headers: { ...corsHeaders(req), "x-request-id": requestId } });
+}
 const EDGE_HOST = new URL("./edge_host.ts", import.meta.url).pathname;
 const CONFIG_FILE = resolve(new URL("../deno.json", import.meta.url).pathname);
 /** /proc/<pid>/stat counts CPU in clock ticks of 10 ms (USER_HZ = 100 on Linux). */
@@ -413,13 +448,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     requestId: string,
     clientIp: string | undefined,
   ): Promise<Response> {
-    if (stopping) return Response.json(BOOT_ERROR_BODY, { status: 503 });
+    if (stopping) return gatewayError(req, requestId, 503, BOOT_ERROR_BODY);
     const isolate = isolateFor(config);
     let port: number;
     try {
       port = await isolate.ready;
     } catch {
-      return Response.json(BOOT_ERROR_BODY, { status: 503 });
+      return gatewayError(req, requestId, 503, BOOT_ERROR_BODY);
     }
     const url = new URL(req.url);
     const headers = new Headers(req.headers);
@@ -465,13 +500,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       ]);
       if (reason === "cpu" || reason === "memory" || reason === "wall_clock") {
         finish(546);
-        return Response.json(WORKER_LIMIT_BODY, { status: 546 });
+        return gatewayError(req, requestId, 546, WORKER_LIMIT_BODY);
       }
       log.error("function isolate failed", { fn: config.name, reason, error: String(err) });
       finish(500);
-      return Response.json({ code: "WORKER_ERROR", message: "Function exited unexpectedly" }, {
-        status: 500,
-      });
+      return gatewayError(req, requestId, 500, WORKER_ERROR_BODY);
     };
     let upstream: Response;
     try {
@@ -518,9 +551,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     const name = path.split("/").filter(Boolean)[0] ?? "";
     const config = byName.get(name);
     if (!config) {
-      return Response.json({ code: "NOT_FOUND", message: "Requested function was not found" }, {
-        status: 404,
-      });
+      if (req.method === "OPTIONS") {
+        return new Response(null, { status: 204, headers: corsHeaders(req) });
+      }
+      return gatewayError(req, newRequestId(req), 404, NOT_FOUND_BODY);
     }
     if (config.verifyJwt && req.method !== "OPTIONS") {
       const refused = await checkJwt(req);

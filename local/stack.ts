@@ -9,7 +9,7 @@
 import { join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { closeDb, getDb } from "../shared/db.ts";
-import { json } from "../shared/http.ts";
+import { corsHeaders, json, newRequestId } from "../shared/http.ts";
 import { log } from "../shared/log.ts";
 import { resendMailer } from "../shared/mail.ts";
 import { createAuthServer } from "./auth_server.ts";
@@ -27,6 +27,7 @@ import {
 import { DEFAULT_KEY_MODE, type KeyMode, loadKeys, type LocalKeys } from "./keys.ts";
 import { type MailCatcher, startMailCatcher } from "./mail_catcher.ts";
 import { defaultPaths, migrate, type MigrationResult } from "./migrate.ts";
+import { platformPreflight, withPlatformCors } from "./platform_cors.ts";
 import { applyPlatformBaseline, standIns } from "./platform_sql.ts";
 import { createStorageServer } from "./storage_server.ts";
 import { type LocalWorker, startLocalWorker } from "./worker.ts";
@@ -252,7 +253,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     try {
       if (url.pathname.startsWith("/functions/v1/")) {
         if (!mounted.gateway) {
-          return json({ error: { code: "starting", message: "Functions are loading." } }, 503);
+          if (req.method === "OPTIONS") {
+            return new Response(null, { status: 204, headers: corsHeaders(req) });
+          }
+          const request_id = newRequestId(req);
+          return json(
+            { error: { code: "starting", message: "Functions are loading.", request_id } },
+            503,
+            { ...corsHeaders(req), "x-request-id": request_id },
+          );
         }
         return await mounted.gateway.handle(
           req,
@@ -260,17 +269,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           (info.remoteAddr as Deno.NetAddr).hostname,
         );
       }
-      if (url.pathname.startsWith("/auth/v1/")) {
-        const path = url.pathname.slice("/auth/v1".length);
-        // The API gateway in front of Auth wants one of the project's API keys.
-        if (!OPEN_AUTH_PATHS.has(path)) {
-          const refused = await checkApiKey(keys, req, url);
-          if (refused) return refused;
-        }
-        return await auth.handle(req, path, url);
-      }
-      if (url.pathname.startsWith("/storage/v1/")) {
-        return await storage.handle(req, url.pathname.slice("/storage/v1".length), url);
+      if (url.pathname.startsWith("/auth/v1/") || url.pathname.startsWith("/storage/v1/")) {
+        // The API gateway answers CORS for Auth and Storage as Supabase's does: a preflight
+        // before any API key is asked for, and an allowed origin on every answer.
+        if (req.method === "OPTIONS") return platformPreflight(req);
+        return withPlatformCors(req, await authOrStorage(req, url));
       }
       const page = await opts.pages?.(req, url);
       if (page) return page;
@@ -295,6 +298,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
   });
   apiUrl = `http://${host}:${server.addr.port}`;
+
+  async function authOrStorage(req: Request, url: URL): Promise<Response> {
+    if (url.pathname.startsWith("/auth/v1/")) {
+      const path = url.pathname.slice("/auth/v1".length);
+      // The API gateway in front of Auth wants one of the project's API keys.
+      if (!OPEN_AUTH_PATHS.has(path)) {
+        const refused = await checkApiKey(keys, req, url);
+        if (refused) return refused;
+      }
+      return await auth.handle(req, path, url);
+    }
+    return await storage.handle(req, url.pathname.slice("/storage/v1".length), url);
+  }
 
   const functionEnv: Record<string, string> = {
     ...injectedEnv(keys, apiUrl, dbUrl),

@@ -216,9 +216,23 @@ export async function readJson<S extends z.ZodType>(
   return validate(schema, body, "request body");
 }
 
-/** Validates the query string (every parameter as a string). */
+/** `workbenchId` → `workbench_id`; a snake_case name stays as it is. */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * Validates the query string (every parameter as a string). Schemas name parameters in snake_case,
+ * as bodies do (`workbench_id`); the camelCase spelling (`workbenchId`) the first clients used is
+ * accepted too. When both spellings are sent, the snake_case one wins.
+ */
 export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
-  return validate(schema, Object.fromEntries(url.searchParams), "query string");
+  const params: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) {
+    const snake = snakeCase(key);
+    if (snake === key || !url.searchParams.has(snake)) params[snake] = value;
+  }
+  return validate(schema, params, "query string");
 }
 
 export type RouteHandler = (

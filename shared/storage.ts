@@ -33,7 +33,16 @@ export interface ObjectStore {
   upload(bucket: string, path: string, body: ObjectBody, contentType: string): Promise<void>;
   download(bucket: string, path: string): Promise<Uint8Array>;
   remove(bucket: string, paths: string[]): Promise<void>;
-  signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
+  /**
+   * A URL that reads the object without a key until it expires; with `downloadName`, the answer
+   * carries `Content-Disposition: attachment; filename=...` so a browser saves it under that name.
+   */
+  signedUrl(
+    bucket: string,
+    path: string,
+    expiresInSeconds: number,
+    downloadName?: string,
+  ): Promise<string>;
 }
 
 /** The Storage API of a project, with the headers supabase-js would send for this key. */
@@ -47,8 +56,12 @@ export function createObjectStore(supabaseUrl: string, serviceRoleKey: string): 
   return {
     async upload(bucket, path, body, contentType) {
       // Bytes go as a multipart form (as before); a stream goes as the raw request body, which
-      // Storage reads as it arrives (no Content-Length needed).
-      const payload = body instanceof Uint8Array ? new Blob([body as BlobPart]) : body;
+      // Storage reads as it arrives (no Content-Length needed). storage-js ignores `contentType`
+      // for a Blob and Storage keeps the form part's type, so the Blob itself carries the type
+      // (an untyped one is stored as application/octet-stream, locally and on Supabase).
+      const payload = body instanceof Uint8Array
+        ? new Blob([body as BlobPart], { type: contentType })
+        : body;
       const { error } = await storage.from(bucket).upload(path, payload, {
         contentType,
         upsert: true,
@@ -66,8 +79,12 @@ export function createObjectStore(supabaseUrl: string, serviceRoleKey: string): 
       const { error } = await storage.from(bucket).remove(paths);
       if (error) throw new Error(`storage remove failed: ${error.message}`);
     },
-    async signedUrl(bucket, path, expiresInSeconds) {
-      const { data, error } = await storage.from(bucket).createSignedUrl(path, expiresInSeconds);
+    async signedUrl(bucket, path, expiresInSeconds, downloadName) {
+      const { data, error } = await storage.from(bucket).createSignedUrl(
+        path,
+        expiresInSeconds,
+        downloadName ? { download: downloadName } : undefined,
+      );
       if (error || !data) throw new Error(`signing ${path} failed: ${error?.message}`);
       return data.signedUrl;
     },

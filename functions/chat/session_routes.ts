@@ -10,17 +10,14 @@ import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { asCaller } from "../../shared/db.ts";
 import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
-import { paged, PageQuery } from "../../shared/pagination.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import type { ChatDeps } from "./deps.ts";
 import { SESSION_NOT_FOUND } from "./turn_store.ts";
 
 const SessionInput = z.object({ workbench_id: z.uuid() });
-const SessionsQuery = PageQuery.extend({ workbenchId: z.uuid().optional() });
-const MessagesQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  before: z.uuid().optional(),
-});
+const SessionsQuery = PageQuery.extend({ workbench_id: z.uuid().optional() });
+const MessagesQuery = PageQuery.extend({ before: z.uuid().optional() });
 const Id = z.uuid();
 const WORKBENCH_NOT_FOUND = "Workbench not found.";
 const SESSION_COLUMNS = "id, workbench_id, title, status, created_at, updated_at, last_message_at";
@@ -83,7 +80,7 @@ export function sessionRoutes(deps: ChatDeps): Route[] {
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, SessionsQuery);
-        const workbenchId = q.workbenchId ?? null;
+        const workbenchId = q.workbench_id ?? null;
         const rows = await asCaller(
           deps.sql(),
           user.claims,
@@ -94,8 +91,7 @@ export function sessionRoutes(deps: ChatDeps): Route[] {
               order by coalesce(last_message_at, created_at) desc, id
               limit ${q.limit + 1} offset ${q.offset}`,
         );
-        const { items, next_offset } = paged([...rows], q);
-        return json({ sessions: items, next_offset });
+        return json(listBody(paged([...rows], q), "sessions"));
       },
     },
     {
@@ -120,11 +116,13 @@ export function sessionRoutes(deps: ChatDeps): Route[] {
                       select b.created_at, b.id from public.message b
                        where b.id = ${before}::uuid and b.session_id = ${sessionId}))
              order by created_at desc, id desc
-             limit ${q.limit + 1}`;
+             limit ${q.limit + 1} offset ${q.offset}`;
         }, SESSION_NOT_FOUND);
-        const more = rows.length > q.limit;
-        const page = [...rows].slice(0, q.limit).reverse();
-        return json({ messages: page, next_before: more ? page[0]?.id ?? null : null });
+        // Pages run from the newest message back; each page is in chronological order.
+        const { items: newestFirst, next_offset } = paged([...rows], q);
+        const items = newestFirst.reverse();
+        const next_before = next_offset === null ? null : items[0]?.id ?? null;
+        return json({ ...listBody({ items, next_offset }, "messages"), next_before });
       },
     },
   ];

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
-import { paged, PageQuery } from "../../shared/pagination.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { forwardClientIp } from "../../shared/rate_limit.ts";
 import { nameSchema } from "../../shared/validation.ts";
 import { Id, requireCompanyRole, runAs } from "./access.ts";
@@ -47,8 +47,7 @@ export function companyRoutes(deps: CompaniesDeps): Route[] {
               order by c.created_at, c.id
               limit ${page.limit + 1} offset ${page.offset}`,
         );
-        const { items, next_offset } = paged([...rows], page);
-        return json({ companies: items, next_offset });
+        return json(listBody(paged([...rows], page), "companies"));
       },
     },
     {

@@ -15,7 +15,7 @@ import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { escapeHtml, type Mail } from "../../shared/mail.ts";
-import { paged, PageQuery } from "../../shared/pagination.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { forwardClientIp } from "../../shared/rate_limit.ts";
 import { Id, requireCompanyRole, runAs } from "./access.ts";
 import type { CompaniesDeps } from "./deps.ts";
@@ -147,8 +147,7 @@ export function invitationRoutes(deps: CompaniesDeps): Route[] {
                          limit ${page.limit + 1} offset ${page.offset}`,
           ];
         });
-        const { items, next_offset } = paged(rows, page);
-        return json({ invitations: items, next_offset });
+        return json(listBody(paged(rows, page), "invitations"));
       },
     },
     {

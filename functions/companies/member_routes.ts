@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
-import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
+import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { Id, lastOwner, requireCompanyRole, runAs } from "./access.ts";
 import type { CompaniesDeps } from "./deps.ts";
 
@@ -42,14 +43,17 @@ export function memberRoutes(deps: CompaniesDeps): Route[] {
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const id = validate(Id, ctx.params.id, "company id");
+        const page = readQuery(ctx.url, PageQuery);
         const members = await run(user, async (tx) => {
           await requireCompanyRole(tx, id, "member");
           return [
             ...await tx`select user_id, email, full_name, role, joined_at
-                          from public.company_member_list(${id})`,
+                          from public.company_member_list(${id})
+                         order by joined_at, user_id
+                         limit ${page.limit + 1} offset ${page.offset}`,
           ];
         });
-        return json({ members });
+        return json(listBody(paged(members, page), "members"));
       },
     },
     {

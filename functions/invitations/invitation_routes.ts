@@ -11,7 +11,8 @@
 import { z } from "zod";
 import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
 import { asCaller, type Tx } from "../../shared/db.ts";
-import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
+import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import type { InvitationsDeps } from "./deps.ts";
 
 const Id = z.uuid();
@@ -58,13 +59,16 @@ export function invitationRoutes(deps: InvitationsDeps): Route[] {
     {
       method: "GET",
       pattern: "/",
-      handler: async (req) => {
+      handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
+        const page = readQuery(ctx.url, PageQuery);
         const invitations = await run(user, async (tx) => [
           ...await tx`select id, company_id, company_name, role, created_at, expires_at
-                        from public.my_company_invitations()`,
+                        from public.my_company_invitations()
+                       order by created_at desc, id
+                       limit ${page.limit + 1} offset ${page.offset}`,
         ]);
-        return json({ invitations });
+        return json(listBody(paged(invitations, page), "invitations"));
       },
     },
     {

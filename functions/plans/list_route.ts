@@ -2,7 +2,8 @@
  * `GET /plans` (no login): the plans on sale, cheapest first. Enterprise is `contact_sales: true`
  * with no price: it is sold by a person and granted with the admin RPCs (docs/payments.md).
  */
-import { json, type Route } from "../../shared/http.ts";
+import { json, readQuery, type Route } from "../../shared/http.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import type { PlansDeps } from "./deps.ts";
 
 interface PlanRow {
@@ -20,12 +21,14 @@ export function listRoute(deps: PlansDeps): Route {
   return {
     method: "GET",
     pattern: "/",
-    handler: async () => {
+    handler: async (_req, ctx) => {
+      const page = readQuery(ctx.url, PageQuery);
       const plans = await deps.sql()<PlanRow[]>`
         select id, name, description, credits, seats, price_paise, currency, contact_sales
-          from public.plans where active order by sort_order, id`;
+          from public.plans where active order by sort_order, id
+         limit ${page.limit + 1} offset ${page.offset}`;
       return json(
-        { plans },
+        listBody(paged([...plans], page), "plans"),
         200,
         { "cache-control": "public, max-age=60" },
       );

@@ -16,7 +16,7 @@ import {
 import type { ReportsDeps } from "./deps.ts";
 import { presentReport, readReport, type ReportRow } from "./report_rows.ts";
 
-const ListQuery = PageQuery.extend({ workbenchId: z.uuid() });
+const ListQuery = PageQuery.extend({ workbench_id: z.uuid() });
 
 export function readRoutes(deps: ReportsDeps): Route[] {
   const present = (row: ReportRow, withDetails: boolean) =>
@@ -30,7 +30,7 @@ export function readRoutes(deps: ReportsDeps): Route[] {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, ListQuery);
         const sql = deps.sql();
-        await requireWorkbenchRole(sql, user.claims, q.workbenchId, "viewer");
+        await requireWorkbenchRole(sql, user.claims, q.workbench_id, "viewer");
         const rows = await runAsCaller(
           sql,
           user.claims,
@@ -39,7 +39,7 @@ export function readRoutes(deps: ReportsDeps): Route[] {
               select id, workbench_id, user_id, report_type, title, notes, status, error_message,
                      storage_path, cost_credits, attempts, null::jsonb as kpis, null as narrative,
                      narrative_source, created_at, updated_at, completed_at
-                from public.reports where workbench_id = ${q.workbenchId}
+                from public.reports where workbench_id = ${q.workbench_id}
                order by created_at desc, id
                limit ${q.limit + 1} offset ${q.offset}`,
           WORKBENCH_NOT_FOUND,

@@ -1,6 +1,6 @@
 /** How report rows are read and returned. */
 import type { Tx } from "../../shared/db.ts";
-import { type ObjectStore, REPORTS_BUCKET } from "../../shared/storage.ts";
+import { type ObjectStore, REPORTS_BUCKET, safeObjectName } from "../../shared/storage.ts";
 
 export interface ReportRow {
   id: string;
@@ -31,6 +31,15 @@ export async function readReport(tx: Tx, id: string): Promise<ReportRow | undefi
   return row;
 }
 
+/** The name a downloaded report is saved under: its title (or type) and date, storage-safe. */
+export function reportFileName(
+  row: Pick<ReportRow, "title" | "report_type" | "created_at">,
+): string {
+  const created = new Date(row.created_at);
+  const day = Number.isNaN(created.getTime()) ? "" : `-${created.toISOString().slice(0, 10)}`;
+  return `${safeObjectName(`${row.title || row.report_type}${day}`)}.pdf`;
+}
+
 /** The client's view: no storage path; when ready, a signed download URL that expires. */
 export async function presentReport(
   row: ReportRow,
@@ -43,7 +52,12 @@ export async function presentReport(
     out.narrative = narrative;
   }
   if (row.status === "ready" && storage_path && opts.withDetails) {
-    out.download_url = await opts.store.signedUrl(REPORTS_BUCKET, storage_path, opts.ttlSeconds);
+    out.download_url = await opts.store.signedUrl(
+      REPORTS_BUCKET,
+      storage_path,
+      opts.ttlSeconds,
+      reportFileName(row),
+    );
     out.download_expires_at = new Date(Date.now() + opts.ttlSeconds * 1000).toISOString();
   }
   return out;

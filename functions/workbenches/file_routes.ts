@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { HttpError, json, readQuery, type Route, validate } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import { paged, PageQuery } from "../../shared/pagination.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { WORKBENCH_BUCKET } from "../../shared/storage.ts";
 import { Id, workbenchAccess } from "./access.ts";
 import { FILE_COLUMNS, fileJson } from "./file_rows.ts";
@@ -34,8 +34,8 @@ export function fileRoutes(deps: WorkbenchesDeps): Route[] {
               order by created_at desc, id
               limit ${q.limit + 1} offset ${q.offset}`,
         );
-        const { items, next_offset } = paged([...rows], q);
-        return json({ files: items.map(fileJson), next_offset });
+        const page = paged([...rows], q);
+        return json(listBody({ ...page, items: page.items.map(fileJson) }, "files"));
       },
     },
     {

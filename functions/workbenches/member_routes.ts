@@ -19,7 +19,8 @@
 import { z } from "zod";
 import { type AuthenticatedUser, requireUser } from "../../shared/auth.ts";
 import { asCaller, type Tx } from "../../shared/db.ts";
-import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
+import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { nameSchema, textSchema } from "../../shared/validation.ts";
 import type { WorkbenchesDeps } from "./deps.ts";
 
@@ -137,14 +138,17 @@ export function memberRoutes(deps: WorkbenchesDeps): Route[] {
       pattern: "/:id/members",
       handler: async (req, ctx) => {
         const { user, id } = await caller(req, ctx.params.id);
+        const page = readQuery(ctx.url, PageQuery);
         const members = await run(user, async (tx) => {
           await accessTo(tx, id);
           return [
             ...await tx`select user_id, email, role, explicit_role, company_role, is_creator
-                          from public.workbench_member_list(${id})`,
+                          from public.workbench_member_list(${id})
+                         order by is_creator desc, email, user_id
+                         limit ${page.limit + 1} offset ${page.offset}`,
           ];
         });
-        return json({ members });
+        return json(listBody(paged(members, page), "members"));
       },
     },
     {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { nameSchema, textSchema } from "../../shared/validation.ts";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, readQuery, type Route } from "../../shared/http.ts";
-import { paged, PageQuery } from "../../shared/pagination.ts";
+import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { NOT_FOUND, workbenchAccess } from "./access.ts";
 import type { WorkbenchesDeps } from "./deps.ts";
 
@@ -13,7 +13,7 @@ const WorkbenchInput = z.object({
   description: textSchema(2000).optional(),
   company_id: z.uuid().optional(),
 });
-const ListQuery = PageQuery.extend({ companyId: z.uuid().optional() });
+const ListQuery = PageQuery.extend({ company_id: z.uuid().optional() });
 
 export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
   const { asCaller, access } = workbenchAccess(deps);
@@ -46,7 +46,7 @@ export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, ListQuery);
-        const companyId = q.companyId ?? null;
+        const companyId = q.company_id ?? null;
         const rows = await asCaller(
           user.claims,
           (tx) =>
@@ -59,8 +59,7 @@ export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
               order by w.created_at desc, w.id
               limit ${q.limit + 1} offset ${q.offset}`,
         );
-        const { items, next_offset } = paged([...rows], q);
-        return json({ workbenches: items, next_offset });
+        return json(listBody(paged([...rows], q), "workbenches"));
       },
     },
     {
