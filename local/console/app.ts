@@ -686,7 +686,7 @@ function reportItem(r: Report): HTMLLIElement {
   return li;
 }
 async function loadReports() {
-  const list = rows<Report>(await api(`reports?workbenchId=${workbenchId}&limit=20`));
+  const list = rows<Report>(await api(`reports?workbench_id=${workbenchId}&limit=20`));
   $("reports").replaceChildren(...list.map(reportItem));
   return list;
 }
