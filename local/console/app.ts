@@ -559,9 +559,7 @@ async function loadBilling(): Promise<Wallet> {
       el(
         "li",
         {},
-        `${new Date(u.created_at).toLocaleString()} · ${u.reason ?? u.kind ?? ""} ${
-          u.delta ?? u.amount ?? ""
-        }`,
+        `${new Date(u.created_at).toLocaleString()} · ${u.reason ?? ""} ${u.amount ?? ""}`,
       )
     ),
   );
