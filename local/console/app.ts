@@ -165,7 +165,11 @@ async function loadCompanies() {
   );
   for (const id of ["invite-company", "workbench-company"]) {
     const select = $<HTMLSelectElement>(id);
-    const keep = id === "workbench-company" ? [el("option", { value: "" }, "(personal)")] : [];
+    const keep = id === "workbench-company"
+      ? [el("option", { value: "" }, "(personal)")]
+      : companies.length
+      ? []
+      : [el("option", { value: "" }, "(no company yet)")];
     select.replaceChildren(...keep, ...companies.map((c) => el("option", { value: c.id }, c.name)));
   }
 }
@@ -224,7 +228,7 @@ async function selectWorkbench(id: string) {
   $("chat-log").replaceChildren();
   $("files").replaceChildren();
   if (!id) return;
-  await Promise.all([loadMembers(), refreshFiles(), loadReports()]);
+  await Promise.all([loadMembers(), refreshFiles(), loadReports(), loadChat()]);
 }
 $("workbench-select").onchange = guard(() =>
   selectWorkbench($<HTMLSelectElement>("workbench-select").value)
@@ -463,6 +467,40 @@ async function* sseEvents(res: Response) {
   }
 }
 
+interface Warning {
+  code?: string;
+  message?: string;
+}
+function showWarnings(list: HTMLElement, warnings: Warning[] = []) {
+  list.replaceChildren(
+    ...warnings.map((w) =>
+      el("li", { class: "warning" }, w.message ?? w.code ?? JSON.stringify(w))
+    ),
+  );
+}
+
+/** The caller's active session on the workbench (made when missing) and its latest messages. */
+async function loadChat() {
+  const forWorkbench = workbenchId;
+  const s = await api<{ id: string }>("chat/sessions", {
+    method: "POST",
+    body: { workbench_id: forWorkbench },
+  });
+  const history = rows<
+    { role: string; content: string; sources?: Source[]; warnings?: Warning[] }
+  >(await api(`chat/sessions/${s.id}/messages?limit=20`));
+  if (workbenchId !== forWorkbench) return;
+  chatSessionId = s.id;
+  $("chat-log").replaceChildren(...history.map((m) => {
+    if (m.role === "user") return el("div", { class: "msg user" }, m.content);
+    const text = el("div", { class: "answer-text" });
+    const warnings = el("ul", { class: "warnings list" });
+    renderAnswer(text, m.content, m.sources ?? []);
+    showWarnings(warnings, m.warnings);
+    return el("div", { class: "msg assistant", "data-state": "done" }, text, warnings);
+  }));
+}
+
 $("chat-form").onsubmit = guard(async () => {
   if (!workbenchId) throw new Error("Create a workbench first.");
   const input = $<HTMLInputElement>("question");
@@ -496,14 +534,8 @@ $("chat-form").onsubmit = guard(async () => {
     });
     if (!res.ok) throw await envelopeError(res);
     let streamed = "";
-    const showWarnings = (list: { code?: string; message?: string }[] = []) =>
-      warnings.replaceChildren(
-        ...list.map((w) =>
-          el("li", { class: "warning" }, w.message ?? w.code ?? JSON.stringify(w))
-        ),
-      );
     for await (const { event, data } of sseEvents(res)) {
-      if (event === "meta") showWarnings(data.warnings);
+      if (event === "meta") showWarnings(warnings, data.warnings);
       if (event === "delta") {
         streamed += data.text;
         text.textContent = streamed;
@@ -519,7 +551,7 @@ $("chat-form").onsubmit = guard(async () => {
       }
       if (event === "done") {
         renderAnswer(text, data.message?.content ?? streamed, data.sources ?? []);
-        showWarnings(data.warnings);
+        showWarnings(warnings, data.warnings);
         if (data.wallet) showBalance(data.wallet.balance, data.wallet.chat_inference_counter);
         answer.dataset.state = "done";
       }

@@ -167,6 +167,8 @@ Deno.test({
         );
         assert.equal(await balance(), before + 100);
         assert.equal(await page.textContent("#plan"), "Lite");
+        // Back from the checkout page, the chat shows the session's history with its citations.
+        await page.waitForSelector('.msg.assistant[data-state="done"] button.cite');
         await shot(page, "08-paid");
       });
 
