@@ -120,6 +120,9 @@ export async function authConfig(
   };
 }
 
+/** The browsable API reference `task dev` serves at `/api-docs`. */
+const API_DOCS_PAGE = new URL("./api_docs.html", import.meta.url);
+
 /** Auth routes the gateway serves without an API key. */
 const OPEN_AUTH_PATHS = new Set(["/.well-known/jwks.json", "/health", "/verify"]);
 
@@ -275,6 +278,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         if (req.method === "OPTIONS") return platformPreflight(req);
         return withPlatformCors(req, await authOrStorage(req, url));
       }
+      if (url.pathname === "/api-docs" || url.pathname === "/api-docs/") {
+        // The API reference rendered from the openapi function's document (docs/openapi.md).
+        return new Response(await Deno.readTextFile(API_DOCS_PAGE), {
+          headers: { "content-type": "text/html; charset=utf-8" },
+        });
+      }
       const page = await opts.pages?.(req, url);
       if (page) return page;
       if (url.pathname === "/") {
@@ -283,6 +292,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           auth: "/auth/v1",
           storage: "/storage/v1",
           functions: "/functions/v1",
+          api_docs: "/api-docs",
         });
       }
       return json({

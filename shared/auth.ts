@@ -18,6 +18,7 @@ import { AuthClient, type JWK } from "@supabase/auth-js";
 import { z } from "zod";
 import type { Env } from "./env.ts";
 import { HttpError, json, type RequestContext, type Route } from "./http.ts";
+import type { RouteDoc } from "./route_doc.ts";
 
 export const ClaimsSchema = z.object({
   sub: z.string().optional(),
@@ -200,10 +201,19 @@ export function serviceTaskRoute(
   pattern: string,
   verifier: JwtVerifier,
   run: (ctx: RequestContext) => Promise<unknown>,
+  doc: { summary: string; result?: RouteDoc["responses"][number]["schema"] } = {
+    summary: "A service task",
+  },
 ): Route {
   return {
     method: "POST",
     pattern,
+    doc: {
+      summary: doc.summary,
+      description: "Called by the database (pg_net) with the service key; any body is ignored.",
+      auth: "service",
+      responses: { 200: { description: "What the task did", schema: doc.result } },
+    },
     handler: async (req, ctx) => {
       requireServiceRole(req, verifier);
       await req.body?.cancel();

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { log } from "./log.ts";
+import type { RouteDoc } from "./route_doc.ts";
 
 /** The one error type handlers throw; `serve()` turns it into the error envelope. */
 export class HttpError extends Error {
@@ -245,7 +246,12 @@ export interface Route {
   /** A path such as `/`, `/:id` or `/:id/files/:fileId`. */
   pattern: string;
   handler: RouteHandler;
+  /** What the API reference says about the route (shared/route_doc.ts). */
+  doc?: RouteDoc;
 }
+
+/** A function's router, with the routes it serves (read by the API reference's generator). */
+export type RoutedHandler = Handler & { routes: readonly Route[] };
 
 /** A percent-decoded path segment; malformed encoding is the client's error (400), not a 500. */
 function decodePathSegment(segment: string): string {
@@ -271,8 +277,8 @@ function matchPattern(pattern: string, path: string): Record<string, string> | n
 }
 
 /** Routes on method and path: 404 `not_found` for an unknown path, 405 for a known path. */
-export function router(routes: Route[]): Handler {
-  return (req, ctx) => {
+export function router(routes: Route[]): RoutedHandler {
+  const handler: Handler = (req, ctx) => {
     let pathMatched = false;
     for (const route of routes) {
       const params = matchPattern(route.pattern, ctx.path);
@@ -294,4 +300,5 @@ export function router(routes: Route[]): Handler {
     }
     throw new HttpError(404, "not_found", `No route for ${req.method} ${ctx.path}.`);
   };
+  return Object.assign(handler, { routes: Object.freeze([...routes]) });
 }

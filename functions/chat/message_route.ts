@@ -23,6 +23,7 @@ import { wantsEventStream } from "./sse.ts";
 import { type CellLookup, factLines, lookupCells } from "./cells.ts";
 import { createPhaseTimer, type PhaseTimer } from "../../shared/timing.ts";
 import { abortTurn, loadTurn, type StartedTurn, startTurn } from "./turn_store.ts";
+import { Answer, AnswerEvent } from "./schemas.ts";
 
 export const MAX_QUESTION_CHARS = 4000;
 const MessageInput = z.object({
@@ -36,6 +37,28 @@ export function messageRoute(deps: ChatDeps): Route {
   return {
     method: "POST",
     pattern: "/sessions/:id/messages",
+    doc: {
+      summary: "Ask a question; a cited answer as JSON, or streamed as SSE",
+      description: "Send `Accept: text/event-stream` for the streamed form.",
+      auth: "user",
+      body: MessageInput,
+      bodyExample: { content: "What was the gross margin in Q3?" },
+      headers: { accept: "`text/event-stream` for SSE; JSON otherwise" },
+      responses: {
+        200: {
+          description: "The answer (JSON), or its event stream",
+          schema: Answer,
+          content: { "text/event-stream": AnswerEvent },
+        },
+      },
+      errors: {
+        402: ["insufficient_credits"],
+        404: ["not_found"],
+        409: ["answer_in_progress"],
+        429: ["rate_limited", "llm_rate_limited"],
+        503: ["llm_unavailable"],
+      },
+    },
     handler: async (req, ctx) => {
       const timer = createPhaseTimer();
       const user = await timer.time("auth", () => requireUser(req, deps.verifier));

@@ -14,6 +14,8 @@ import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import type { ChatDeps } from "./deps.ts";
 import { SESSION_NOT_FOUND } from "./turn_store.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { MessagePage, OpenedSession, Session } from "./schemas.ts";
 
 const SessionInput = z.object({ workbench_id: z.uuid() });
 const SessionsQuery = PageQuery.extend({ workbench_id: z.uuid().optional() });
@@ -51,6 +53,17 @@ export function sessionRoutes(deps: ChatDeps): Route[] {
     {
       method: "POST",
       pattern: "/sessions",
+      doc: {
+        summary: "Open the caller's active session on a workbench (any role)",
+        auth: "user",
+        body: SessionInput,
+        bodyExample: { workbench_id: "0f8fad5b-d9cb-469f-a165-70867728950e" },
+        responses: {
+          201: { description: "A new session", schema: OpenedSession },
+          200: { description: "The caller's active session", schema: OpenedSession },
+        },
+        errors: { 404: ["not_found"], 429: ["rate_limited"] },
+      },
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
         const input = await readJson(req, SessionInput);
@@ -77,6 +90,12 @@ export function sessionRoutes(deps: ChatDeps): Route[] {
     {
       method: "GET",
       pattern: "/sessions",
+      doc: {
+        summary: "The caller's sessions, most recent first",
+        auth: "user",
+        query: SessionsQuery,
+        responses: { 200: { description: "A page of sessions", schema: listOf(Session) } },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, SessionsQuery);
@@ -97,6 +116,13 @@ export function sessionRoutes(deps: ChatDeps): Route[] {
     {
       method: "GET",
       pattern: "/sessions/:id/messages",
+      doc: {
+        summary: "A session's history, newest page first (each page oldest first)",
+        auth: "user",
+        query: MessagesQuery,
+        responses: { 200: { description: "A page of messages", schema: MessagePage } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const sessionId = validate(Id, ctx.params.id, "session id");

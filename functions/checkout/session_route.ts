@@ -12,6 +12,15 @@ import { RazorpayError } from "../../shared/payments/mod.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { type CheckoutDeps, requirePayments } from "./deps.ts";
 
+const CheckoutSession = z.object({
+  order_id: z.string(),
+  amount: z.number().int().describe("In paise"),
+  currency: z.string(),
+  key_id: z.string().describe("Razorpay's key id for Checkout"),
+  receipt: z.string(),
+  plan: z.object({ id: z.string(), name: z.string(), credits: z.number(), seats: z.number() }),
+});
+
 const SessionBody = z.object({ plan_id: z.string().trim().min(1).max(64) });
 
 interface PlanRow {
@@ -33,6 +42,18 @@ export function sessionRoute(deps: CheckoutDeps): Route {
   return {
     method: "POST",
     pattern: "/session",
+    doc: {
+      summary: "Open a Razorpay order for a plan",
+      auth: "user",
+      body: SessionBody,
+      bodyExample: { plan_id: "starter" },
+      responses: { 201: { description: "What Razorpay Checkout needs", schema: CheckoutSession } },
+      errors: {
+        400: ["unknown_plan", "contact_sales"],
+        502: ["payment_provider_unavailable"],
+        503: ["payments_not_configured"],
+      },
+    },
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
       const payments = requirePayments(deps);

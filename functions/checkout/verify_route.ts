@@ -12,6 +12,16 @@ import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
 import { isValidPaymentSignature } from "../../shared/payments/mod.ts";
 import { type CheckoutDeps, requirePayments } from "./deps.ts";
 
+const Verified = z.object({
+  order_id: z.string(),
+  payment_id: z.string(),
+  status: z.string().optional(),
+  plan_id: z.string().optional(),
+  credited: z.boolean(),
+  credits: z.number(),
+  wallet: z.looseObject({}),
+});
+
 const VerifyBody = z.object({
   razorpay_order_id: z.string().trim().min(1).max(100),
   razorpay_payment_id: z.string().trim().min(1).max(100),
@@ -36,6 +46,18 @@ export function verifyRoute(deps: CheckoutDeps): Route {
   return {
     method: "POST",
     pattern: "/verify",
+    doc: {
+      summary: "Verify Checkout's signed answer and credit the plan (once)",
+      auth: "user",
+      body: VerifyBody,
+      responses: { 200: { description: "The payment and the wallet", schema: Verified } },
+      errors: {
+        400: ["invalid_signature"],
+        404: ["not_found"],
+        409: ["order_already_paid"],
+        503: ["payments_not_configured"],
+      },
+    },
     handler: async (req) => {
       const user = await requireUser(req, deps.verifier);
       const payments = requirePayments(deps);

@@ -10,6 +10,8 @@ import { forwardClientIp } from "../../shared/rate_limit.ts";
 import { nameSchema } from "../../shared/validation.ts";
 import { Id, requireCompanyRole, runAs } from "./access.ts";
 import type { CompaniesDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { Company } from "./schemas.ts";
 
 const CompanyInput = z.object({ name: nameSchema(200) });
 
@@ -20,6 +22,14 @@ export function companyRoutes(deps: CompaniesDeps): Route[] {
     {
       method: "POST",
       pattern: "/",
+      doc: {
+        summary: "Create a company; the caller becomes its owner",
+        auth: "user",
+        body: CompanyInput,
+        bodyExample: { name: "Acme Analytics" },
+        responses: { 201: { description: "The company", schema: Company } },
+        errors: { 429: ["rate_limited"] },
+      },
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
         const input = await readJson(req, CompanyInput);
@@ -35,6 +45,12 @@ export function companyRoutes(deps: CompaniesDeps): Route[] {
     {
       method: "GET",
       pattern: "/",
+      doc: {
+        summary: "The caller's companies with their role",
+        auth: "user",
+        query: PageQuery,
+        responses: { 200: { description: "A page of companies", schema: listOf(Company) } },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const page = readQuery(ctx.url, PageQuery);
@@ -53,6 +69,13 @@ export function companyRoutes(deps: CompaniesDeps): Route[] {
     {
       method: "PATCH",
       pattern: "/:id",
+      doc: {
+        summary: "Rename a company (admin)",
+        auth: "user",
+        body: CompanyInput,
+        responses: { 200: { description: "The company", schema: Company } },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
         const user = await requireUser(req, deps.verifier);

@@ -19,6 +19,8 @@ import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { forwardClientIp } from "../../shared/rate_limit.ts";
 import { Id, requireCompanyRole, runAs } from "./access.ts";
 import type { CompaniesDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { CreatedInvitation, ListedInvitation } from "./schemas.ts";
 
 const InvitationInput = z.object({
   email: z.email().max(320),
@@ -82,6 +84,21 @@ export function invitationRoutes(deps: CompaniesDeps): Route[] {
     {
       method: "POST",
       pattern: "/:id/invitations",
+      doc: {
+        summary: "Invite an email to the company (admin); the link is mailed",
+        auth: "user",
+        body: InvitationInput,
+        bodyExample: { email: "new.hire@example.com", role: "member" },
+        responses: { 201: { description: "The invitation", schema: CreatedInvitation } },
+        errors: {
+          403: ["forbidden"],
+          404: ["not_found"],
+          409: ["already_member"],
+          429: ["rate_limited"],
+          502: ["mail_failed"],
+          503: ["mail_not_configured"],
+        },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
         const user = await requireUser(req, deps.verifier);
@@ -133,6 +150,15 @@ export function invitationRoutes(deps: CompaniesDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id/invitations",
+      doc: {
+        summary: "Open invitations (admin)",
+        auth: "user",
+        query: PageQuery,
+        responses: {
+          200: { description: "A page of invitations", schema: listOf(ListedInvitation) },
+        },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
         const user = await requireUser(req, deps.verifier);
@@ -153,6 +179,12 @@ export function invitationRoutes(deps: CompaniesDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/:id/invitations/:invitationId",
+      doc: {
+        summary: "Revoke an open invitation (admin)",
+        auth: "user",
+        responses: { 204: { description: "Revoked" } },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
         const invitationId = validate(Id, ctx.params.invitationId, "invitation id");

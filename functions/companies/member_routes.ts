@@ -9,8 +9,11 @@ import { HttpError, json, readJson, readQuery, type Route, validate } from "../.
 import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { Id, lastOwner, requireCompanyRole, runAs } from "./access.ts";
 import type { CompaniesDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { Member, MemberRole } from "./schemas.ts";
 
 const RoleInput = z.object({ role: z.enum(["owner", "admin", "member"]) });
+const UserIdInput = z.object({ user_id: z.uuid() });
 
 export function memberRoutes(deps: CompaniesDeps): Route[] {
   const run = runAs(deps);
@@ -40,6 +43,13 @@ export function memberRoutes(deps: CompaniesDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id/members",
+      doc: {
+        summary: "The company's members (any member)",
+        auth: "user",
+        query: PageQuery,
+        responses: { 200: { description: "A page of members", schema: listOf(Member) } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const id = validate(Id, ctx.params.id, "company id");
@@ -60,6 +70,14 @@ export function memberRoutes(deps: CompaniesDeps): Route[] {
       // Owners are made only here, by an owner promoting an existing member.
       method: "PATCH",
       pattern: "/:id/members/:userId",
+      doc: {
+        summary: "Change a member's role (admin; owner to make or change owners)",
+        auth: "user",
+        body: RoleInput,
+        bodyExample: { role: "admin" },
+        responses: { 200: { description: "The new role", schema: MemberRole } },
+        errors: { 403: ["forbidden"], 404: ["not_found"], 409: ["last_owner"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "company id");
         const userId = validate(Id, ctx.params.userId, "user id");
@@ -86,6 +104,12 @@ export function memberRoutes(deps: CompaniesDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/:id/members/:userId",
+      doc: {
+        summary: "Remove a member, or leave (admin, owner for owners, or yourself)",
+        auth: "user",
+        responses: { 204: { description: "Removed" } },
+        errors: { 403: ["forbidden"], 404: ["not_found"], 409: ["last_owner"] },
+      },
       handler: async (req, ctx) =>
         removeMember(await requireUser(req, deps.verifier), ctx.params.id, ctx.params.userId),
     },
@@ -93,9 +117,16 @@ export function memberRoutes(deps: CompaniesDeps): Route[] {
       // The contract's form: DELETE /companies/{id}/members with {"user_id": ...}.
       method: "DELETE",
       pattern: "/:id/members",
+      doc: {
+        summary: "Remove a member named in the body (the contract's form)",
+        auth: "user",
+        body: UserIdInput,
+        responses: { 204: { description: "Removed" } },
+        errors: { 403: ["forbidden"], 404: ["not_found"], 409: ["last_owner"] },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
-        const { user_id } = await readJson(req, z.object({ user_id: z.uuid() }));
+        const { user_id } = await readJson(req, UserIdInput);
         return removeMember(user, ctx.params.id, user_id);
       },
     },

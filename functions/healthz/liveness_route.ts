@@ -1,4 +1,5 @@
 /** `GET /healthz`: liveness only; touches nothing else. */
+import { z } from "zod";
 import { json, type Route } from "../../shared/http.ts";
 import type { HealthzDeps } from "./deps.ts";
 
@@ -6,6 +7,16 @@ export function livenessRoute(_deps: HealthzDeps): Route {
   return {
     method: "GET",
     pattern: "/",
+    doc: {
+      summary: "Liveness",
+      auth: "none",
+      responses: {
+        200: {
+          description: "Alive",
+          schema: z.object({ status: z.literal("ok"), time: z.string() }),
+        },
+      },
+    },
     handler: () => json({ status: "ok", time: new Date().toISOString() }),
   };
 }

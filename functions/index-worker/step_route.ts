@@ -8,5 +8,7 @@ import { processNextFile } from "../../shared/indexing/mod.ts";
 import type { IndexWorkerDeps } from "./deps.ts";
 
 export function stepRoute(deps: IndexWorkerDeps): Route {
-  return serviceTaskRoute("/", deps.verifier, () => processNextFile(deps));
+  return serviceTaskRoute("/", deps.verifier, () => processNextFile(deps), {
+    summary: "Run one indexing step of one queued file",
+  });
 }

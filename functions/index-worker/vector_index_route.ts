@@ -12,5 +12,5 @@ export function vectorIndexRoute(deps: IndexWorkerDeps): Route {
   return serviceTaskRoute("/vector-index", deps.verifier, async () => {
     const build = await buildVectorIndex(deps.sql());
     return build ? { status: "built", ...build } : { status: "idle" };
-  });
+  }, { summary: "Build the vector index of the largest workbench that needs one" });
 }

@@ -14,6 +14,27 @@ import { asCaller, type Tx } from "../../shared/db.ts";
 import { HttpError, json, readJson, readQuery, type Route, validate } from "../../shared/http.ts";
 import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import type { InvitationsDeps } from "./deps.ts";
+import { listOf, Timestamp } from "../../shared/route_doc.ts";
+
+const MyInvitation = z.object({
+  id: z.uuid(),
+  company_id: z.uuid(),
+  company_name: z.string(),
+  role: z.enum(["admin", "member"]),
+  created_at: Timestamp,
+  expires_at: Timestamp,
+});
+const Membership = z.object({
+  company_id: z.uuid(),
+  role: z.enum(["admin", "member"]),
+  company_name: z.string().nullable(),
+});
+const ANSWER_ERRORS = {
+  403: ["invitation_token_invalid"],
+  404: ["not_found"],
+  409: ["invitation_used"],
+  410: ["invitation_expired"],
+};
 
 const Id = z.uuid();
 /** The token of the invitation link (`#invitation=…&token=…`); 43 characters as we make them. */
@@ -59,6 +80,12 @@ export function invitationRoutes(deps: InvitationsDeps): Route[] {
     {
       method: "GET",
       pattern: "/",
+      doc: {
+        summary: "The caller's open invitations (matched by confirmed email)",
+        auth: "user",
+        query: PageQuery,
+        responses: { 200: { description: "A page of invitations", schema: listOf(MyInvitation) } },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const page = readQuery(ctx.url, PageQuery);
@@ -74,6 +101,14 @@ export function invitationRoutes(deps: InvitationsDeps): Route[] {
     {
       method: "POST",
       pattern: "/:id/accept",
+      doc: {
+        summary: "Accept an invitation with the mailed link's token",
+        auth: "user",
+        body: Answer,
+        bodyExample: { token: "q3V8cV9e2sZbW1xYk4m0Qw" },
+        responses: { 200: { description: "The new membership", schema: Membership } },
+        errors: ANSWER_ERRORS,
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const id = validate(Id, ctx.params.id, "invitation id");
@@ -91,6 +126,13 @@ export function invitationRoutes(deps: InvitationsDeps): Route[] {
     {
       method: "POST",
       pattern: "/:id/decline",
+      doc: {
+        summary: "Decline an invitation with the mailed link's token",
+        auth: "user",
+        body: Answer,
+        responses: { 204: { description: "Declined" } },
+        errors: ANSWER_ERRORS,
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const id = validate(Id, ctx.params.id, "invitation id");

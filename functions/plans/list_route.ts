@@ -5,6 +5,19 @@
 import { json, readQuery, type Route } from "../../shared/http.ts";
 import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import type { PlansDeps } from "./deps.ts";
+import { z } from "zod";
+import { listOf } from "../../shared/route_doc.ts";
+
+const Plan = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  credits: z.number(),
+  seats: z.number().int(),
+  price_paise: z.number().int().nullable(),
+  currency: z.string(),
+  contact_sales: z.boolean(),
+});
 
 interface PlanRow {
   id: string;
@@ -21,6 +34,12 @@ export function listRoute(deps: PlansDeps): Route {
   return {
     method: "GET",
     pattern: "/",
+    doc: {
+      summary: "The plans on sale, cheapest first",
+      auth: "none",
+      query: PageQuery,
+      responses: { 200: { description: "A page of plans", schema: listOf(Plan) } },
+    },
     handler: async (_req, ctx) => {
       const page = readQuery(ctx.url, PageQuery);
       const plans = await deps.sql()<PlanRow[]>`

@@ -9,6 +9,7 @@ import { HttpError, json, type Route } from "../../shared/http.ts";
 import { REQUIRED_QUEUES } from "../../shared/queues.ts";
 import type { ReadyzDeps } from "./deps.ts";
 import { checkKick } from "./kick_check.ts";
+import { z } from "zod";
 
 /** True when the request carries one of the project's service keys. */
 function isService(req: Request, verifier: ReadyzDeps["verifier"]): boolean {
@@ -61,6 +62,21 @@ export function readinessRoute(deps: ReadyzDeps): Route {
   return {
     method: "GET",
     pattern: "/",
+    doc: {
+      summary: "Readiness: database, queues and workers' kick; details with the service key",
+      auth: "optional_service",
+      responses: {
+        200: {
+          description: "Ready (`checks` and `config` with the service key only)",
+          schema: z.object({
+            status: z.literal("ready"),
+            checks: z.looseObject({}).optional(),
+            config: z.looseObject({}).optional(),
+          }),
+        },
+      },
+      errors: { 503: ["not_ready"] },
+    },
     handler: async (req) => {
       const details = isService(req, deps.verifier);
       const database = await timed(timeoutMs, async () => {

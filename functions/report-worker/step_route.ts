@@ -8,5 +8,7 @@ import type { ReportWorkerDeps } from "./deps.ts";
 import { processNextReport } from "./worker.ts";
 
 export function stepRoute(deps: ReportWorkerDeps): Route {
-  return serviceTaskRoute("/", deps.verifier, () => processNextReport(deps));
+  return serviceTaskRoute("/", deps.verifier, () => processNextReport(deps), {
+    summary: "Run one step of one queued report",
+  });
 }

@@ -29,6 +29,7 @@ import {
 } from "./access.ts";
 import type { ReportsDeps } from "./deps.ts";
 import { presentReport, readReport } from "./report_rows.ts";
+import { ReportDetail } from "./schemas.ts";
 
 const CreateReport = z.object({
   workbench_id: z.uuid(),
@@ -169,6 +170,29 @@ export function createRoute(deps: ReportsDeps): Route {
   return {
     method: "POST",
     pattern: "/",
+    doc: {
+      summary: "Queue a report (charged once per Idempotency-Key)",
+      auth: "user",
+      body: CreateReport,
+      bodyExample: {
+        workbench_id: "0f8fad5b-d9cb-469f-a165-70867728950e",
+        report_type: "cash_flow",
+        title: "Cash flow Q3",
+      },
+      headers: { "idempotency-key": "Required: the same key answers the same report again" },
+      responses: {
+        202: { description: "The queued report (or the one this key made)", schema: ReportDetail },
+      },
+      errors: {
+        400: ["idempotency_key_required"],
+        402: ["insufficient_credits"],
+        403: ["forbidden"],
+        404: ["not_found"],
+        409: ["idempotency_key_reused", "conflict"],
+        422: ["missing_inputs"],
+        429: ["rate_limited"],
+      },
+    },
     handler: async (req) => {
       const r = await readCreateRequest(req, deps);
       const sql = deps.sql();

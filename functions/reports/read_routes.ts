@@ -15,6 +15,8 @@ import {
 } from "./access.ts";
 import type { ReportsDeps } from "./deps.ts";
 import { presentReport, readReport, type ReportRow } from "./report_rows.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { Report, ReportDetail } from "./schemas.ts";
 
 const ListQuery = PageQuery.extend({ workbench_id: z.uuid() });
 
@@ -26,6 +28,13 @@ export function readRoutes(deps: ReportsDeps): Route[] {
     {
       method: "GET",
       pattern: "/",
+      doc: {
+        summary: "The workbench's reports, newest first (any role)",
+        auth: "user",
+        query: ListQuery,
+        responses: { 200: { description: "A page of reports", schema: listOf(Report) } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, ListQuery);
@@ -54,6 +63,12 @@ export function readRoutes(deps: ReportsDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id",
+      doc: {
+        summary: "One report; when ready, a signed download URL (5 minutes)",
+        auth: "user",
+        responses: { 200: { description: "The report", schema: ReportDetail } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const id = validate(z.uuid(), ctx.params.id, "report id");

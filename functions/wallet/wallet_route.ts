@@ -8,6 +8,26 @@ import { asCaller } from "../../shared/db.ts";
 import { HttpError, json, readQuery, type Route } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
 import type { WalletDeps } from "./deps.ts";
+import { z } from "zod";
+import { Timestamp } from "../../shared/route_doc.ts";
+
+const Wallet = z.object({
+  balance: z.number(),
+  plan: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+  seats: z.number().int(),
+  chat_inference_counter: z.number().int(),
+  updated_at: Timestamp,
+  usage: z.array(z.object({
+    id: z.uuid(),
+    amount: z.number(),
+    balance_after: z.number(),
+    reason: z.string(),
+    reference_id: z.string().nullable(),
+    metadata: z.unknown(),
+    created_at: Timestamp,
+  })).describe("A page of ledger rows, newest first"),
+  next_offset: z.number().int().nullable(),
+});
 
 interface WalletRow {
   balance: number;
@@ -32,6 +52,13 @@ export function walletRoute(deps: WalletDeps): Route {
   return {
     method: "GET",
     pattern: "/",
+    doc: {
+      summary: "The caller's balance, plan, seats, counter and a page of the ledger",
+      auth: "user",
+      query: PageQuery,
+      responses: { 200: { description: "The wallet", schema: Wallet } },
+      errors: { 404: ["not_found"] },
+    },
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
       const q = readQuery(ctx.url, PageQuery);

@@ -18,11 +18,31 @@ import { log } from "../../shared/log.ts";
 import { isValidWebhookSignature } from "../../shared/payments/mod.ts";
 import { WebhookEnvelope, webhookEventId } from "./webhook_event.ts";
 import type { WebhooksDeps } from "./deps.ts";
+import { z } from "zod";
+
+const Received = z.object({
+  received: z.literal(true),
+  event_id: z.string().nullable(),
+  outcome: z.string(),
+});
 
 export function razorpayRoute(deps: WebhooksDeps): Route {
   return {
     method: "POST",
     pattern: "/razorpay",
+    doc: {
+      summary: "Razorpay's webhook (payment.captured, order.paid, …)",
+      description: "The raw body is signed with the webhook secret in `x-razorpay-signature`.",
+      auth: "webhook",
+      bodyContent: { "application/json": z.looseObject({ event: z.string() }) },
+      headers: { "x-razorpay-event-id": "Razorpay's event id (deduplicates deliveries)" },
+      responses: { 200: { description: "Received (also for a replay)", schema: Received } },
+      errors: {
+        400: ["missing_signature", "invalid_signature", "invalid_json", "malformed_event"],
+        413: ["payload_too_large"],
+        503: ["webhooks_not_configured"],
+      },
+    },
     handler: async (req, ctx) => {
       if (!deps.webhookSecret) {
         await req.body?.cancel();

@@ -6,6 +6,7 @@
  * `private.apply_payment`, the RPC the webhook and /checkout/verify use, so nothing is credited
  * twice whichever comes first.
  */
+import { z } from "zod";
 import { serviceTaskRoute } from "../../shared/auth.ts";
 import { HttpError, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
@@ -13,6 +14,12 @@ import { capturedPaymentsOf, forEachLimited, type OpenOrder } from "./reconcile.
 import type { WebhooksDeps } from "./deps.ts";
 
 const CONCURRENCY = 4;
+const ReconcileSummary = z.object({
+  checked: z.number().int(),
+  credited: z.number().int(),
+  unpaid: z.number().int(),
+  errors: z.number().int(),
+});
 
 export function reconcileRoute(deps: WebhooksDeps): Route {
   return serviceTaskRoute("/reconcile", deps.verifier, async (ctx) => {
@@ -50,5 +57,5 @@ export function reconcileRoute(deps: WebhooksDeps): Route {
     });
     log.info("payments reconciled", { request_id: ctx.requestId, ...summary });
     return summary;
-  });
+  }, { summary: "Reconcile open orders whose webhook never came", result: ReconcileSummary });
 }

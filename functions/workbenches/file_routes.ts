@@ -11,6 +11,8 @@ import { WORKBENCH_BUCKET } from "../../shared/storage.ts";
 import { Id, workbenchAccess } from "./access.ts";
 import { FILE_COLUMNS, fileJson } from "./file_rows.ts";
 import type { WorkbenchesDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { IndexingStatus, WorkbenchFile } from "./schemas.ts";
 
 const FilesQuery = PageQuery.extend({
   status: z.enum(["pending", "processing", "indexed", "error"]).optional(),
@@ -22,6 +24,13 @@ export function fileRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id/files",
+      doc: {
+        summary: "The workbench's files with their indexing status (any role)",
+        auth: "user",
+        query: FilesQuery,
+        responses: { 200: { description: "A page of files", schema: listOf(WorkbenchFile) } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await access(req, ctx.params.id, "viewer");
         const q = readQuery(ctx.url, FilesQuery);
@@ -41,6 +50,12 @@ export function fileRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id/files/:fileId",
+      doc: {
+        summary: "One file (to poll its status)",
+        auth: "user",
+        responses: { 200: { description: "The file", schema: WorkbenchFile } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await access(req, ctx.params.id);
         const fileId = validate(Id, ctx.params.fileId, "file id");
@@ -57,6 +72,12 @@ export function fileRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/:id/files/:fileId",
+      doc: {
+        summary: "Delete a file, its chunks and its stored object (editor, owner)",
+        auth: "user",
+        responses: { 204: { description: "Deleted" } },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await access(req, ctx.params.id, "editor");
         const fileId = validate(Id, ctx.params.fileId, "file id");
@@ -84,6 +105,14 @@ export function fileRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id/status",
+      doc: {
+        summary: "Indexing progress of the whole workbench (any role)",
+        auth: "user",
+        responses: {
+          200: { description: "Counts by status and the failed files", schema: IndexingStatus },
+        },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await access(req, ctx.params.id, "viewer");
         const { counts, errors, totals } = await asCaller(user.claims, async (tx) => ({

@@ -23,6 +23,8 @@ import { HttpError, json, readJson, readQuery, type Route, validate } from "../.
 import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { nameSchema, textSchema } from "../../shared/validation.ts";
 import type { WorkbenchesDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { ExplicitRole, Workbench, WorkbenchMember } from "./schemas.ts";
 
 type Role = "owner" | "editor" | "viewer";
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, owner: 2 };
@@ -32,6 +34,7 @@ const Id = z.uuid();
 const RoleInput = z.enum(["owner", "editor", "viewer"]);
 const AddMember = z.object({ user_id: z.uuid(), role: RoleInput });
 const ChangeRole = z.object({ role: RoleInput });
+const UserIdInput = z.object({ user_id: z.uuid() });
 const WorkbenchPatch = z.object({
   name: nameSchema(200).optional(),
   description: textSchema(2000).nullable().optional(),
@@ -99,6 +102,13 @@ export function memberRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "PATCH",
       pattern: "/:id",
+      doc: {
+        summary: "Rename or describe a workbench (editor, owner)",
+        auth: "user",
+        body: WorkbenchPatch,
+        responses: { 200: { description: "The workbench", schema: Workbench } },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await caller(req, ctx.params.id);
         const input = await readJson(req, WorkbenchPatch);
@@ -121,6 +131,12 @@ export function memberRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/:id",
+      doc: {
+        summary: "Delete a workbench with its files and chunks (owner, company admin)",
+        auth: "user",
+        responses: { 204: { description: "Deleted" } },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await caller(req, ctx.params.id);
         await run(user, async (tx) => {
@@ -136,6 +152,13 @@ export function memberRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id/members",
+      doc: {
+        summary: "Everyone with access and their effective role (any role)",
+        auth: "user",
+        query: PageQuery,
+        responses: { 200: { description: "A page of members", schema: listOf(WorkbenchMember) } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await caller(req, ctx.params.id);
         const page = readQuery(ctx.url, PageQuery);
@@ -154,6 +177,18 @@ export function memberRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "POST",
       pattern: "/:id/members",
+      doc: {
+        summary: "Give a member of the company an explicit role (owner, company admin)",
+        auth: "user",
+        body: AddMember,
+        bodyExample: { user_id: "7d0b3c5e-0c1a-4a57-9d39-2f5c3b8e9a10", role: "editor" },
+        responses: { 201: { description: "The explicit role", schema: ExplicitRole } },
+        errors: {
+          403: ["forbidden"],
+          404: ["not_found", "user_not_found"],
+          409: ["already_member"],
+        },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await caller(req, ctx.params.id);
         const input = await readJson(req, AddMember);
@@ -189,6 +224,13 @@ export function memberRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "PATCH",
       pattern: "/:id/members/:userId",
+      doc: {
+        summary: "Change an explicit role (owner, company admin)",
+        auth: "user",
+        body: ChangeRole,
+        responses: { 200: { description: "The explicit role", schema: ExplicitRole } },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await caller(req, ctx.params.id);
         const userId = validate(Id, ctx.params.userId, "user id");
@@ -207,6 +249,12 @@ export function memberRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/:id/members/:userId",
+      doc: {
+        summary: "Remove an explicit role (owner, company admin, or yourself)",
+        auth: "user",
+        responses: { 204: { description: "Removed" } },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await caller(req, ctx.params.id);
         return removeMember(user, id, ctx.params.userId);
@@ -216,9 +264,16 @@ export function memberRoutes(deps: WorkbenchesDeps): Route[] {
       // The contract's form: DELETE /workbenches/{id}/members with {"user_id": ...}.
       method: "DELETE",
       pattern: "/:id/members",
+      doc: {
+        summary: "Remove the explicit role of the user named in the body",
+        auth: "user",
+        body: UserIdInput,
+        responses: { 204: { description: "Removed" } },
+        errors: { 403: ["forbidden"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await caller(req, ctx.params.id);
-        const { user_id } = await readJson(req, z.object({ user_id: z.uuid() }));
+        const { user_id } = await readJson(req, UserIdInput);
         return removeMember(user, id, user_id);
       },
     },

@@ -11,12 +11,40 @@ import { workbenchAccess } from "./access.ts";
 import { commitUploads, hasContent } from "./commit_uploads.ts";
 import type { WorkbenchesDeps } from "./deps.ts";
 import { receiveUploads, removeObjects } from "./receive_uploads.ts";
+import { z } from "zod";
+import { UploadedFile, Uploads } from "./schemas.ts";
+
+const UploadedResult = z.object({ files: z.array(UploadedFile) });
 
 export function uploadRoutes(deps: WorkbenchesDeps): Route[] {
   const { access } = workbenchAccess(deps);
   return [{
     method: "POST",
     pattern: "/:id/files",
+    doc: {
+      summary: "Upload files (multipart, field `file`, up to 20) to be indexed (editor, owner)",
+      auth: "user",
+      bodyContent: { "multipart/form-data": Uploads },
+      responses: {
+        201: { description: "The files, queued (`pending`)", schema: UploadedResult },
+        200: { description: "Every file was already in the workbench", schema: UploadedResult },
+      },
+      errors: {
+        400: ["no_files", "invalid_multipart"],
+        403: ["forbidden"],
+        404: ["not_found"],
+        409: ["upload_conflict"],
+        413: [
+          "too_many_files",
+          "request_too_large",
+          "file_too_large",
+          "document_too_large",
+          "pdf_too_many_pages",
+        ],
+        415: ["unsupported_media_type", "unsupported_file_type", "file_type_mismatch"],
+        429: ["rate_limited"],
+      },
+    },
     handler: async (req, ctx) => {
       const { user, id } = await access(req, ctx.params.id, "editor");
       await enforceRateLimit(deps.sql(), "uploads", req, user.id);

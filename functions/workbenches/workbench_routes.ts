@@ -7,6 +7,8 @@ import { HttpError, json, readJson, readQuery, type Route } from "../../shared/h
 import { listBody, paged, PageQuery } from "../../shared/pagination.ts";
 import { NOT_FOUND, workbenchAccess } from "./access.ts";
 import type { WorkbenchesDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { Workbench } from "./schemas.ts";
 
 const WorkbenchInput = z.object({
   name: nameSchema(200),
@@ -21,6 +23,14 @@ export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "POST",
       pattern: "/",
+      doc: {
+        summary: "Create a workbench (personal, or in a company you belong to)",
+        auth: "user",
+        body: WorkbenchInput,
+        bodyExample: { name: "Q3 close", description: "Ledgers and board packs" },
+        responses: { 201: { description: "The workbench", schema: Workbench } },
+        errors: { 404: ["not_found"], 429: ["rate_limited"] },
+      },
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
         const input = await readJson(req, WorkbenchInput);
@@ -43,6 +53,12 @@ export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "GET",
       pattern: "/",
+      doc: {
+        summary: "Visible workbenches with the caller's role and file count",
+        auth: "user",
+        query: ListQuery,
+        responses: { 200: { description: "A page of workbenches", schema: listOf(Workbench) } },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, ListQuery);
@@ -65,6 +81,12 @@ export function workbenchRoutes(deps: WorkbenchesDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id",
+      doc: {
+        summary: "One workbench (any role)",
+        auth: "user",
+        responses: { 200: { description: "The workbench", schema: Workbench } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const { user, id } = await access(req, ctx.params.id);
         const [row] = await asCaller(

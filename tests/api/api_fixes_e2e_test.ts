@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import type { Stack } from "../../local/stack.ts";
 import { createObjectStore, REPORTS_BUCKET } from "../../shared/storage.ts";
+import { assertDocumented } from "./documented.ts";
+import { apiCall } from "../../openapi/client.ts";
 import {
   call,
   mailedInvitation,
@@ -87,6 +89,21 @@ Deno.test("the local platform answers a browser app on another origin", opts, as
         assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
       },
     );
+
+    await t.step("the API reference is served as JSON and rendered at /api-docs", async () => {
+      const res = await fetch(`${stack.apiUrl}/functions/v1/openapi`, {
+        headers: { origin: ORIGIN },
+      });
+      const doc = await res.json();
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("access-control-allow-origin"), "*");
+      assert.equal(doc.openapi, "3.1.0");
+      assert.ok(doc.paths["/workbenches/{id}/files"].post);
+      const page = await fetch(`${stack.apiUrl}/api-docs`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      assert.match(await page.text(), /\/functions\/v1\/openapi/);
+    });
 
     await t.step("a stored PDF keeps its type and downloads under its name", async () => {
       const store = createObjectStore(stack.apiUrl, stack.serviceRoleKey);
@@ -219,6 +236,80 @@ Deno.test("every list answers {items, next_offset} and pages", opts, async (t) =
       assert.equal(wbMembers.body.next_offset, 1, "alice and bob both see the company workbench");
       const bad = await call(alice.client, `companies/${companyId}/members?limit=0`);
       assert.equal(bad.status, 400);
+    });
+
+    await t.step("the typed client calls the API with the document's types", async () => {
+      const listed = await apiCall(alice.client, "GET /workbenches", {
+        query: { company_id: companyId, limit: 1 },
+      });
+      assert.equal(listed.status, 200);
+      assert.equal(listed.data?.items.length, 1);
+      assert.equal(listed.data?.next_offset, 1);
+      const made = await apiCall(alice.client, "POST /workbenches", { body: { name: "typed" } });
+      assert.equal(made.status, 201);
+      const id = made.data!.id;
+      const files = await apiCall(alice.client, "GET /workbenches/{id}/files", {
+        params: { id },
+        query: { status: "indexed" },
+      });
+      assert.deepEqual(files.data?.items, []);
+      const missing = await apiCall(alice.client, "GET /workbenches/{id}", {
+        params: { id: crypto.randomUUID() },
+      });
+      assert.equal(missing.status, 404);
+      assert.equal(missing.error?.code, "not_found");
+      assert.ok(missing.error?.request_id);
+    });
+
+    await t.step("real answers match the documented schemas and error codes", async () => {
+      const gets = [
+        "companies",
+        `companies/${companyId}/members`,
+        `companies/${companyId}/invitations`,
+        "invitations",
+        "workbenches",
+        `workbenches/${workbenchIds[0]}`,
+        `workbenches/${workbenchIds[0]}/files`,
+        `workbenches/${workbenchIds[0]}/members`,
+        `workbenches/${workbenchIds[0]}/status`,
+        `reports?workbench_id=${workbenchIds[0]}`,
+        "plans",
+        "wallet",
+        "healthz",
+        "readyz",
+        "openapi",
+        `workbenches/${crypto.randomUUID()}`,
+        "workbenches?limit=1000",
+        `reports/${crypto.randomUUID()}`,
+      ];
+      for (const path of gets) {
+        await assertDocumented("GET", path, await call(alice.client, path));
+      }
+      const session = await call(alice.client, "chat/sessions", {
+        body: { workbench_id: workbenchIds[0] },
+      });
+      await assertDocumented("POST", "chat/sessions", session);
+      await assertDocumented("GET", "chat/sessions", await call(alice.client, "chat/sessions"));
+      const history = `chat/sessions/${session.body.id}/messages`;
+      await assertDocumented("GET", history, await call(alice.client, history));
+      const renamed = await call(alice.client, `companies/${companyId}`, {
+        method: "PATCH",
+        body: { name: "Acme Two" },
+      });
+      await assertDocumented("PATCH", `companies/${companyId}`, renamed);
+      const notAdmin = await call(bob.client, `companies/${companyId}`, {
+        method: "PATCH",
+        body: { name: "Mine" },
+      });
+      assert.equal(notAdmin.status, 403);
+      await assertDocumented("PATCH", `companies/${companyId}`, notAdmin);
+      const noPlan = await call(alice.client, "checkout/session", { body: { plan_id: "nope" } });
+      await assertDocumented("POST", "checkout/session", noPlan);
+      const noToken = await call(bob.client, `invitations/${crypto.randomUUID()}/accept`, {
+        body: {},
+      });
+      assert.equal(noToken.status, 400);
+      await assertDocumented("POST", "invitations/x/accept", noToken);
     });
   } finally {
     await stack.stop();
