@@ -6,6 +6,7 @@
  * progress. Every error shows the envelope's `message`, `code` and `request_id`.
  */
 import { createClient, type Session } from "@supabase/supabase-js";
+import { apiCall, type CallInit, type OperationKey, type Success } from "../../openapi/client.ts";
 
 interface Envelope {
   error?: { code?: string; message?: string; request_id?: string };
@@ -74,25 +75,14 @@ async function envelopeError(res: Response): Promise<ApiError> {
   );
 }
 
-/** `supabase.functions.invoke`, answering the body or throwing the envelope's error. */
-async function api<T = Record<string, unknown>>(
-  path: string,
-  opts: {
-    method?: "GET" | "POST" | "PATCH" | "DELETE";
-    body?: unknown;
-    headers?: Record<string, string>;
-  } = {},
-): Promise<T> {
-  const { data, error } = await supabase.functions.invoke(path, {
-    method: opts.method ?? "GET",
-    body: opts.body as Record<string, unknown> | undefined,
-    headers: opts.headers,
-  });
-  if (error) {
-    const res = (error as { context?: unknown }).context;
-    throw res instanceof Response ? await envelopeError(res) : error;
-  }
-  return data as T;
+/**
+ * One operation of the API through the typed client generated from docs/openapi.json
+ * (`apiCall()` over `supabase.functions.invoke`): the typed body, or the envelope's error thrown.
+ */
+async function call<K extends OperationKey>(op: K, init?: CallInit<K>): Promise<Success<K>> {
+  const r = await apiCall(supabase, op, init);
+  if (r.error) throw new ApiError(r.error.message, r.error.code, r.error.request_id, r.status);
+  return r.data;
 }
 
 /** The rows of a list answer: `items` (the one list envelope), or the old key of one release. */
@@ -159,7 +149,7 @@ interface Company {
   role: string;
 }
 async function loadCompanies() {
-  const companies = rows<Company>(await api("companies?limit=100"));
+  const companies = rows<Company>(await call("GET /companies", { query: { limit: 100 } }));
   $("companies").replaceChildren(
     ...companies.map((c) => el("li", {}, `${c.name} `, el("span", { class: "muted" }, c.role))),
   );
@@ -174,27 +164,28 @@ async function loadCompanies() {
   }
 }
 $("company-form").onsubmit = guard(async () => {
-  await api("companies", {
-    method: "POST",
-    body: { name: $<HTMLInputElement>("company-name").value },
-  });
+  await call("POST /companies", { body: { name: $<HTMLInputElement>("company-name").value } });
   $<HTMLInputElement>("company-name").value = "";
   await loadCompanies();
 });
 $("invite-form").onsubmit = guard(async () => {
   const company = $<HTMLSelectElement>("invite-company").value;
-  const out = await api<{ link?: string }>(`companies/${company}/invitations`, {
-    method: "POST",
+  const out = await call("POST /companies/{id}/invitations", {
+    params: { id: company },
     body: {
       email: $<HTMLInputElement>("invite-email").value,
-      role: $<HTMLSelectElement>("invite-role").value,
+      role: $<HTMLSelectElement>("invite-role").value as "admin" | "member",
     },
   });
-  notice(out.link ? `Invitation sent: ${out.link}` : "Invitation sent (see the mail catcher).");
+  notice(
+    out.invite_link
+      ? `Invitation sent: ${out.invite_link}`
+      : "Invitation sent (see the mail catcher).",
+  );
 });
 async function loadInvitations() {
   const invitations = rows<{ id: string; company_name?: string; role: string }>(
-    await api("invitations"),
+    await call("GET /invitations"),
   );
   $("invitations").replaceChildren(
     ...(invitations.length
@@ -207,7 +198,10 @@ $("accept-form").onsubmit = guard(async () => {
   const hash = new URLSearchParams(raw.includes("#") ? raw.split("#")[1] : raw.replace(/\s+/, "&"));
   const id = hash.get("invitation") ?? raw.split(/\s+/)[0];
   const token = hash.get("token") ?? raw.split(/\s+/)[1];
-  await api(`invitations/${id}/accept`, { method: "POST", body: { token } });
+  await call("POST /invitations/{id}/accept", {
+    params: { id: id ?? "" },
+    body: { token: token ?? "" },
+  });
   notice("Invitation accepted.");
   await Promise.all([loadCompanies(), loadInvitations(), loadWorkbenches()]);
 });
@@ -215,7 +209,9 @@ $("accept-form").onsubmit = guard(async () => {
 // ---- workbenches and members ---------------------------------------------------------------
 
 async function loadWorkbenches(select?: string) {
-  const list = rows<{ id: string; name: string; role: string }>(await api("workbenches?limit=100"));
+  const list = rows<{ id: string; name: string; role: string }>(
+    await call("GET /workbenches", { query: { limit: 100 } }),
+  );
   const sel = $<HTMLSelectElement>("workbench-select");
   sel.replaceChildren(...list.map((w) => el("option", { value: w.id }, `${w.name} (${w.role})`)));
   const want = select ?? (list.some((w) => w.id === workbenchId) ? workbenchId : list[0]?.id);
@@ -235,8 +231,7 @@ $("workbench-select").onchange = guard(() =>
 );
 $("workbench-form").onsubmit = guard(async () => {
   const company = $<HTMLSelectElement>("workbench-company").value;
-  const row = await api<{ id: string }>("workbenches", {
-    method: "POST",
+  const row = await call("POST /workbenches", {
     body: {
       name: $<HTMLInputElement>("workbench-name").value,
       ...(company ? { company_id: company } : {}),
@@ -247,7 +242,7 @@ $("workbench-form").onsubmit = guard(async () => {
 });
 async function loadMembers() {
   const members = rows<{ user_id: string; email?: string; role: string }>(
-    await api(`workbenches/${workbenchId}/members`),
+    await call("GET /workbenches/{id}/members", { params: { id: workbenchId } }),
   );
   $("members").replaceChildren(
     ...members.map((m) =>
@@ -256,11 +251,11 @@ async function loadMembers() {
   );
 }
 $("member-form").onsubmit = guard(async () => {
-  await api(`workbenches/${workbenchId}/members`, {
-    method: "POST",
+  await call("POST /workbenches/{id}/members", {
+    params: { id: workbenchId },
     body: {
       user_id: $<HTMLInputElement>("member-user").value,
-      role: $<HTMLSelectElement>("member-role").value,
+      role: $<HTMLSelectElement>("member-role").value as "viewer" | "editor" | "owner",
     },
   });
   await loadMembers();
@@ -353,7 +348,12 @@ function uploadOne(file: File): Promise<void> {
 let polling = false;
 async function refreshFiles(): Promise<FileRow[]> {
   if (!workbenchId) return [];
-  const files = rows<FileRow>(await api(`workbenches/${workbenchId}/files?limit=100`));
+  const files = rows<FileRow>(
+    await call("GET /workbenches/{id}/files", {
+      params: { id: workbenchId },
+      query: { limit: 100 },
+    }),
+  );
   for (const f of files) {
     const li = fileItem(f.id, f.name ?? f.file_name ?? f.id);
     li.dataset.fileId = f.id;
@@ -482,13 +482,10 @@ function showWarnings(list: HTMLElement, warnings: Warning[] = []) {
 /** The caller's active session on the workbench (made when missing) and its latest messages. */
 async function loadChat() {
   const forWorkbench = workbenchId;
-  const s = await api<{ id: string }>("chat/sessions", {
-    method: "POST",
-    body: { workbench_id: forWorkbench },
-  });
+  const s = await call("POST /chat/sessions", { body: { workbench_id: forWorkbench } });
   const history = rows<
     { role: string; content: string; sources?: Source[]; warnings?: Warning[] }
-  >(await api(`chat/sessions/${s.id}/messages?limit=20`));
+  >(await call("GET /chat/sessions/{id}/messages", { params: { id: s.id }, query: { limit: 20 } }));
   if (workbenchId !== forWorkbench) return;
   chatSessionId = s.id;
   $("chat-log").replaceChildren(...history.map((m) => {
@@ -506,10 +503,7 @@ $("chat-form").onsubmit = guard(async () => {
   const input = $<HTMLInputElement>("question");
   const content = input.value;
   if (!chatSessionId) {
-    const s = await api<{ id: string }>("chat/sessions", {
-      method: "POST",
-      body: { workbench_id: workbenchId },
-    });
+    const s = await call("POST /chat/sessions", { body: { workbench_id: workbenchId } });
     chatSessionId = s.id;
   }
   input.value = "";
@@ -583,7 +577,10 @@ interface Wallet {
   usage: { reason?: string; amount?: number; created_at: string }[];
 }
 async function loadBilling(): Promise<Wallet> {
-  const [wallet, plans] = await Promise.all([api<Wallet>("wallet?limit=10"), api("plans")]);
+  const [wallet, plans] = await Promise.all([
+    call("GET /wallet", { query: { limit: 10 } }) as Promise<Wallet>,
+    call("GET /plans"),
+  ]);
   showBalance(wallet.balance, wallet.chat_inference_counter);
   $("plan").textContent = wallet.plan?.name ?? "none";
   $("ledger").replaceChildren(
@@ -624,10 +621,7 @@ async function loadBilling(): Promise<Wallet> {
 }
 
 async function purchase(planId: string) {
-  const order = await api<{ order_id: string; key_id: string; amount: number; currency: string }>(
-    "checkout/session",
-    { method: "POST", body: { plan_id: planId } },
-  );
+  const order = await call("POST /checkout/session", { body: { plan_id: planId } });
   if (config.fake_checkout_url) {
     // The fake provider's test checkout page pays, sends the signed webhook and comes back here.
     const back = `${origin}/console/`;
@@ -652,7 +646,9 @@ async function purchase(planId: string) {
     amount: order.amount,
     currency: order.currency,
     handler: (r: Record<string, string>) =>
-      api("checkout/verify", { method: "POST", body: r }).then(loadBilling).catch(showError),
+      call("POST /checkout/verify", {
+        body: r as CallInit<"POST /checkout/verify">["body"],
+      }).then(loadBilling).catch(showError),
   }).open();
 }
 
@@ -703,7 +699,7 @@ function reportItem(r: Report): HTMLLIElement {
   if (r.status === "ready") {
     const a = el("a", { href: "#", class: "download" }, "Download PDF");
     a.onclick = guard(async () => {
-      const fresh = await api<Report>(`reports/${r.id}`);
+      const fresh: Report = await call("GET /reports/{id}", { params: { id: r.id } });
       if (!fresh.download_url) throw new Error("No download link yet.");
       const blob = await fetch(fresh.download_url).then((res) => res.blob());
       const link = el("a", { href: URL.createObjectURL(blob), download: `${r.title}.pdf` });
@@ -716,13 +712,15 @@ function reportItem(r: Report): HTMLLIElement {
   return li;
 }
 async function loadReports() {
-  const list = rows<Report>(await api(`reports?workbench_id=${workbenchId}&limit=20`));
+  const list = rows<Report>(
+    await call("GET /reports", { query: { workbench_id: workbenchId, limit: 20 } }),
+  );
   $("reports").replaceChildren(...list.map(reportItem));
   return list;
 }
 async function watchReport(id: string) {
   for (let i = 0; i < 120; i++) {
-    const r = await api<Report>(`reports/${id}`);
+    const r: Report = await call("GET /reports/{id}", { params: { id } });
     await loadReports();
     if (r.status === "ready" || r.status === "failed" || r.status === "error") return;
     await sleep(1000);
@@ -730,12 +728,14 @@ async function watchReport(id: string) {
 }
 $("report-form").onsubmit = guard(async () => {
   if (!workbenchId) throw new Error("Create a workbench first.");
-  const r = await api<Report>("reports", {
-    method: "POST",
+  const r = await call("POST /reports", {
     headers: { "Idempotency-Key": crypto.randomUUID() },
     body: {
       workbench_id: workbenchId,
-      report_type: $<HTMLSelectElement>("report-type").value,
+      report_type: $<HTMLSelectElement>("report-type").value as
+        | "financial_summary"
+        | "cash_flow"
+        | "variance",
       title: $<HTMLInputElement>("report-title").value,
     },
   });
