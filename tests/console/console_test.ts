@@ -36,6 +36,9 @@ const ignore = requireTool(
   "apt-get install chromium; .ci/run installs it",
 );
 
+/** A Windows executable's first bytes: no upload accepts it. */
+const EXE = new Uint8Array([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00]);
+
 /** Bytes as base64, to hand files to the page. */
 function base64(bytes: Uint8Array): string {
   let s = "";
@@ -100,6 +103,8 @@ Deno.test({
         const files = [
           { name: "pnl.csv", type: "text/csv", b64: base64(csv) },
           { name: "minutes.pdf", type: "application/pdf", b64: base64(pdf) },
+          // Refused on upload: its row says why, the banner names the request.
+          { name: "setup.exe", type: "application/octet-stream", b64: base64(EXE) },
         ];
         const dataTransfer = await page.evaluateHandle((list) => {
           const dt = new DataTransfer();
@@ -118,8 +123,14 @@ Deno.test({
           { timeout: 120_000 },
         );
         const names = await page.$$eval("#files li .name", (els) => els.map((e) => e.textContent));
-        assert.deepEqual(names.sort(), ["minutes.pdf", "pnl.csv"]);
+        assert.deepEqual(names.sort(), ["minutes.pdf", "pnl.csv", "setup.exe"]);
+        const refused = page.locator('#files li[data-file="setup.exe"]');
+        assert.equal(await refused.locator(".status").textContent(), "error");
+        assert.ok((await refused.locator(".message").textContent() ?? "").length > 0);
+        assert.match(await page.textContent("#error-code") ?? "", /unsupported_file_type, 415/);
+        assert.match(await page.textContent("#error-request-id") ?? "", /^[0-9a-f-]{36}$/);
         await shot(page, "04-indexed");
+        await page.click("#error-close");
       });
 
       await t.step("asks a question and sees the answer stream in with a citation", async () => {
