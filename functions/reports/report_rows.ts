@@ -37,7 +37,9 @@ export function reportFileName(
 ): string {
   const created = new Date(row.created_at);
   const day = Number.isNaN(created.getTime()) ? "" : `-${created.toISOString().slice(0, 10)}`;
-  return `${safeObjectName(`${row.title || row.report_type}${day}`)}.pdf`;
+  // safeObjectName() keeps only the last path segment, so a "/" in a title becomes a space first.
+  const name = `${row.title || row.report_type}`.replace(/[\\/]+/g, " ");
+  return `${safeObjectName(`${name}${day}`)}.pdf`;
 }
 
 /** The client's view: no storage path; when ready, a signed download URL that expires. */
