@@ -3,7 +3,7 @@
  * the same run.
  *
  * 1. Acknowledgement latency of `POST /channels/manychat/{id}` (from sending to reading the Dynamic
- *    Block), sequential and 50 at once, while the fake model (tests/fakes/groq.ts) takes 3 s per
+ *    Block), sequential and 50 at once, while the fake model (local/fakes/groq.ts) takes 3 s per
  *    answer: the acknowledgement must not wait for it (goal: p99 < 1 s). Beside it, the chat
  *    endpoint's round trip with the same 3 s model (which it waits for, by design).
  * 2. Inbound to answer sent (the fake ManyChat, tests/fakes/manychat.ts, records the send) with an
@@ -14,7 +14,7 @@
  */
 import { startStack } from "../local/stack.ts";
 import { getDb } from "../shared/db.ts";
-import { startFakeGroq } from "../tests/fakes/groq.ts";
+import { startFakeGroq } from "../local/fakes/groq.ts";
 import { startFakeManyChat } from "../tests/fakes/manychat.ts";
 import { newWorkbench, openSession, text, uploadAndWait } from "../tests/helpers/chat.ts";
 import { signUpUser } from "../tests/helpers/stack.ts";

@@ -9,7 +9,7 @@
 import { parseServerTiming } from "../shared/timing.ts";
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
-import { startFakeGroq } from "../tests/fakes/groq.ts";
+import { startFakeGroq } from "../local/fakes/groq.ts";
 import { makeCsv, makeDocx } from "../tests/fixtures/documents.ts";
 import { newWorkbench, openSession, text, uploadAndWait } from "../tests/helpers/chat.ts";
 import { signUpUser } from "../tests/helpers/stack.ts";

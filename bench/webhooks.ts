@@ -13,7 +13,7 @@
  */
 import { startStack } from "../local/stack.ts";
 import { getDb } from "../shared/db.ts";
-import { type SignedWebhook, startFakeRazorpay } from "../tests/fakes/razorpay.ts";
+import { type SignedWebhook, startFakeRazorpay } from "../local/fakes/razorpay.ts";
 
 Deno.env.set("LOG_LEVEL", "warn");
 

@@ -6,7 +6,9 @@
  * (54324, the mail catcher), --data-dir / DATA_DIR (.local/dev), --jwt es256|hs256 (how Auth signs tokens), --api-keys legacy|new (JWT anon /
  * service_role keys, or sb_publishable_ / sb_secret_ keys), --no-limits (measure but do not
  * enforce the Edge Functions' CPU and memory limits), --db-url / SUPABASE_DB_URL (a PostgreSQL
- * with pgvector 0.8 to migrate and use instead of PGlite: `task db:native` makes one here).
+ * with pgvector 0.8 to migrate and use instead of PGlite: `task db:native` makes one here),
+ * --fake-providers (a fake Groq and a fake Razorpay with a test checkout page, local/fake_providers.ts,
+ * so chat answers and purchases work with no keys). The browser console is served at /console.
  *
  * The URLs and keys are also written to <data dir>/dev.json (read by `task user:create`), and, for
  * the default data directory only, to .local/dev.json: a platform started on another directory
@@ -17,6 +19,8 @@ import { join, resolve } from "node:path";
 import { DataDirLockedError } from "./data_dir_lock.ts";
 import { SUPABASE_LIMITS } from "./functions_gateway.ts";
 import { type ApiKeyMode, type JwtMode, keyModeName } from "./keys.ts";
+import { consolePages } from "./console/server.ts";
+import { type FakeProviders, startFakeProviders } from "./fake_providers.ts";
 import { PROJECT_ROOT, startStack } from "./stack.ts";
 
 function fail(message: string): never {
@@ -37,12 +41,13 @@ function parseFlags() {
         "api-keys": { type: "string" },
         "no-limits": { type: "boolean" },
         "db-url": { type: "string" },
+        "fake-providers": { type: "boolean" },
       },
     }).values;
   } catch (err) {
     fail(
       `${(err as Error).message}. Flags: --port N --db-port N --mail-port N --data-dir DIR ` +
-        "--jwt es256|hs256 --api-keys legacy|new --no-limits --db-url URL",
+        "--jwt es256|hs256 --api-keys legacy|new --no-limits --db-url URL --fake-providers",
     );
   }
 }
@@ -86,6 +91,11 @@ const limits = { ...SUPABASE_LIMITS, enforce: !values["no-limits"] };
 const FUNCTION_SECRET =
   /^(GROQ_|RAZORPAY_|HF_|EMBEDDING_MODEL$|INDEX_|RETRIEVAL_|CHAT_|REPORT_|MAIL_API_|MAIL_FROM$|MAIL_TIMEOUT_MS$|INVITATION_|ALLOWED_ORIGINS$|DB_POOL_MAX$)/;
 
+const fakes: FakeProviders | undefined = values["fake-providers"]
+  ? startFakeProviders()
+  : undefined;
+const pages = await consolePages({ fakeCheckoutUrl: fakes?.razorpay.url });
+
 let stack;
 try {
   stack = await startStack({
@@ -98,10 +108,21 @@ try {
     limits,
     // The functions' own settings in the shell (Groq, Razorpay test keys, HF token, tuning)
     // reach them, as `supabase secrets set` does on a project.
-    functionEnv: Object.fromEntries(
-      Object.entries(Deno.env.toObject()).filter(([k]) => FUNCTION_SECRET.test(k)),
-    ),
+    // --fake-providers replaces the shell's Groq and Razorpay settings with the fakes'.
+    functionEnv: {
+      ...Object.fromEntries(
+        Object.entries(Deno.env.toObject()).filter(([k]) => FUNCTION_SECRET.test(k)),
+      ),
+      ...fakes?.env,
+      // Invitation links open the console unless the shell names another page.
+      ...(Deno.env.get("INVITATION_LINK_URL") || apiPort === 0
+        ? {}
+        : { INVITATION_LINK_URL: `http://127.0.0.1:${apiPort}/console/` }),
+    },
+    pages: pages.handle,
   });
+  fakes?.connect(stack.apiUrl);
+  pages.configure({ anonKey: stack.anonKey });
 } catch (err) {
   if (err instanceof DataDirLockedError) {
     fail(`${err.message}: stop it first, or pass another --data-dir.`);
@@ -134,6 +155,7 @@ const session = await fetch(`${stack.apiUrl}/auth/v1/token?grant_type=password`,
 const info = {
   api_url: stack.apiUrl,
   functions_url: `${stack.apiUrl}/functions/v1`,
+  console_url: `${stack.apiUrl}/console`,
   db_url: stack.dbUrl,
   anon_key: stack.anonKey,
   service_role_key: stack.serviceRoleKey,
@@ -170,6 +192,12 @@ Local platform is up.
     : "measured, not enforced (--no-limits)"
 }
   JWKS              ${info.jwks_url}
+  Console           ${info.api_url}/console   (sign up, upload, chat, buy, reports)
+  Fake providers    ${
+  fakes
+    ? `Groq ${fakes.groq.url}, Razorpay ${fakes.razorpay.url} (test checkout page)`
+    : "off (--fake-providers for a fake Groq and Razorpay)"
+}
   Mail              ${info.mail_url}   (every mail sent locally; JSON at ${info.mail_url}/mail)
   Email confirm     ${
   stack.emailConfirmations ? "on (links in the mail above)" : "off (config.toml [auth.email])"
@@ -195,6 +223,7 @@ const shutdown = async () => {
   stopping = true;
   console.log("Stopping...");
   await stack.stop();
+  await fakes?.stop();
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", shutdown);

@@ -68,6 +68,11 @@ export interface StackOptions {
   limits?: EdgeLimits;
   /** Sees every function request's access-log entry (status, cpu_ms, memory). */
   onFunctionRequest?: (entry: FunctionRequestLog) => void;
+  /**
+   * Local-only pages on the API's origin (the console at `/console`, local/console/server.ts):
+   * asked first for any path outside /auth, /storage and /functions; undefined lets it through.
+   */
+  pages?: (req: Request, url: URL) => Promise<Response | undefined>;
 }
 
 export interface Stack {
@@ -279,6 +284,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           headers: { "content-type": "text/html; charset=utf-8" },
         });
       }
+      const page = await opts.pages?.(req, url);
+      if (page) return page;
       if (url.pathname === "/") {
         return json({
           name: "analyst-workbench local platform",

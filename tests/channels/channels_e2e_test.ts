@@ -3,12 +3,12 @@
  * `POST /channels/manychat/{id}` through the gateway, the acknowledgement comes back as a Dynamic
  * Block, the database kicks `channel-worker` through pg_net, and the answer goes to a fake ManyChat
  * API on loopback (tests/fakes/manychat.ts) with the model behind a fake Groq
- * (tests/fakes/groq.ts). Secrets, sizes, duplicates, follow-ups, opt-out, an empty wallet and the
+ * (local/fakes/groq.ts). Secrets, sizes, duplicates, follow-ups, opt-out, an empty wallet and the
  * 24-hour window.
  */
 import assert from "node:assert/strict";
 import { getDb } from "../../shared/db.ts";
-import { startFakeGroq } from "../fakes/groq.ts";
+import { startFakeGroq } from "../../local/fakes/groq.ts";
 import { startFakeManyChat } from "../fakes/manychat.ts";
 import { call, type Json, newWorkbench, text, uploadAndWait } from "../helpers/chat.ts";
 import { eventuallyDispatched, signUpUser, startTestStack } from "../helpers/stack.ts";

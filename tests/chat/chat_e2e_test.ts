@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { SYSTEM_PROMPT } from "../../shared/chat/mod.ts";
 import { getDb } from "../../shared/db.ts";
 import { DEFAULT_GROQ_MODEL } from "../../shared/runtime_config.ts";
-import { startFakeGroq } from "../fakes/groq.ts";
+import { startFakeGroq } from "../../local/fakes/groq.ts";
 import { injectedDocument, INJECTION } from "../fixtures/chat_documents.ts";
 import { makeDocx } from "../fixtures/documents.ts";
 import {

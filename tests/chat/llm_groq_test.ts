@@ -4,7 +4,7 @@ import { HttpError } from "../../shared/http.ts";
 import { loadEnv } from "../../shared/env.ts";
 import { createGroqClient, LlmCancelled, llmFromConfig, llmFromEnv } from "../../shared/llm/mod.ts";
 import { DEFAULT_GROQ_MODEL } from "../../shared/runtime_config.ts";
-import { startFakeGroq } from "../fakes/groq.ts";
+import { startFakeGroq } from "../../local/fakes/groq.ts";
 
 const messages = [
   { role: "system" as const, content: "rules" },

@@ -18,7 +18,7 @@ import { serve } from "../../shared/http.ts";
 import { createCheckoutHandler } from "../../functions/checkout/handler.ts";
 import { createWebhooksHandler } from "../../functions/webhooks/handler.ts";
 import type { RazorpayClient } from "../../shared/payments/mod.ts";
-import { startFakeRazorpay } from "../fakes/razorpay.ts";
+import { startFakeRazorpay } from "../../local/fakes/razorpay.ts";
 import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
 
 if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");

@@ -16,7 +16,11 @@ import { createCheckoutHandler } from "../../functions/checkout/handler.ts";
 import { webhooksDepsFromEnv } from "../../functions/webhooks/deps.ts";
 import { createWebhooksHandler } from "../../functions/webhooks/handler.ts";
 import { hmacSha256Hex } from "../../shared/payments/mod.ts";
-import { type FakePayment, type SignedWebhook, startFakeRazorpay } from "../fakes/razorpay.ts";
+import {
+  type FakePayment,
+  type SignedWebhook,
+  startFakeRazorpay,
+} from "../../local/fakes/razorpay.ts";
 import {
   anonClient,
   call as invoke,

@@ -12,7 +12,7 @@ import {
   type RazorpayPayment,
 } from "../../shared/payments/mod.ts";
 import { capturedPaymentsOf, forEachLimited } from "../../functions/webhooks/reconcile.ts";
-import { startFakeRazorpay } from "../fakes/razorpay.ts";
+import { startFakeRazorpay } from "../../local/fakes/razorpay.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

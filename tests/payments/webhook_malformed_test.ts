@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { JwtVerifier } from "../../shared/auth.ts";
 import { serve } from "../../shared/http.ts";
 import { createWebhooksHandler } from "../../functions/webhooks/handler.ts";
-import { type FakePayment, razorpayId, startFakeRazorpay } from "../fakes/razorpay.ts";
+import { type FakePayment, razorpayId, startFakeRazorpay } from "../../local/fakes/razorpay.ts";
 import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
 
 if (!Deno.env.get("LOG_LEVEL")) Deno.env.set("LOG_LEVEL", "warn");

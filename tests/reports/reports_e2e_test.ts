@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { downloadedPdfText } from "../helpers/pdf.ts";
 import { getDb } from "../../shared/db.ts";
-import { startFakeGroq } from "../fakes/groq.ts";
+import { startFakeGroq } from "../../local/fakes/groq.ts";
 import { formatValue } from "../../shared/kpi/mod.ts";
 import {
   bankCsv,

@@ -1,10 +1,16 @@
 /**
- * A fake Razorpay API on 127.0.0.1 speaking its wire format, for tests and the bench:
+ * A fake Razorpay API on 127.0.0.1 speaking its wire format, for tests, the bench and
+ * `task dev --fake-providers`:
  * `POST /v1/orders` and `GET /v1/orders/{id}/payments` with Basic auth (key id : key secret), and
  * Razorpay's error bodies `{"error":{"code","description","source","step","reason",...}}`. Modes:
  * `down` (every call 503) and `slow` (answers after `slowMs`). Helpers stand in for what Razorpay
  * does outside the API: a customer paying an order (`pay`), Checkout's signature, and signed
  * webhook deliveries (`webhook`).
+ *
+ * A test checkout page stands in for Razorpay Checkout: `GET /checkout/{order_id}?return=URL` shows
+ * the order with a Pay button; paying (`POST /checkout/{order_id}/pay`) captures it, delivers the
+ * signed `payment.captured` webhook to `webhookUrl` (when set) and sends the browser back to
+ * `return` with `paid=<order_id>`. It needs no key, as Checkout's page needs none.
  */
 import { hmacSha256Hex } from "../../shared/payments/mod.ts";
 
@@ -55,6 +61,8 @@ export interface FakeRazorpay {
   requests: { method: string; path: string; authorization: string | null; body: unknown }[];
   mode: "ok" | "down" | "slow";
   slowMs: number;
+  /** Where the checkout page delivers its signed webhook (`…/functions/v1/webhooks/razorpay`). */
+  webhookUrl?: string;
   /** A customer pays `orderId` (captured unless told otherwise); Razorpay's record of it. */
   pay(orderId: string, opts?: { status?: FakePayment["status"]; amount?: number }): FakePayment;
   /** What Checkout hands the page after a successful payment. */
@@ -92,10 +100,46 @@ function errorBody(status: number, code: string, description: string, field?: st
 
 const now = () => Math.floor(Date.now() / 1000);
 
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function checkoutPage(order: FakeOrder, returnUrl: string, message = ""): Response {
+  const amount = `${(order.amount / 100).toFixed(2)} ${order.currency}`;
+  const paid = order.status === "paid";
+  const html = `<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Test checkout (fake Razorpay)</title>
+<style>body{font:16px system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}
+.card{border:1px solid #ccc;border-radius:8px;padding:1rem}button{font:inherit;padding:.6rem 1.2rem}
+.note{color:#666;font-size:.9rem}</style></head><body>
+<div class="card"><h1>Test checkout</h1>
+<p class="note">Fake Razorpay (task dev --fake-providers): no money moves.</p>
+<p>Order <code id="order-id">${escapeHtml(order.id)}</code></p>
+<p>Amount <strong id="amount">${escapeHtml(amount)}</strong></p>
+<p id="status">${paid ? "Paid." : "Not paid yet."} ${escapeHtml(message)}</p>
+${
+    paid ? `<a id="return" href="${escapeHtml(returnUrl)}">Back</a>` : `<form method="post"
+action="/checkout/${encodeURIComponent(order.id)}/pay">
+<input type="hidden" name="return" value="${escapeHtml(returnUrl)}">
+<button id="pay" type="submit">Pay ${escapeHtml(amount)}</button></form>`
+  }</div></body></html>`;
+  return new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } });
+}
+
+/** Only http(s) return URLs, so the page never sends a browser to `javascript:`. */
+function safeReturn(raw: string | null): string {
+  try {
+    const url = new URL(raw ?? "");
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : "about:blank";
+  } catch {
+    return "about:blank";
+  }
+}
+
 export function startFakeRazorpay(opts: {
   keyId?: string;
   keySecret?: string;
   webhookSecret?: string;
+  webhookUrl?: string;
 } = {}): FakeRazorpay {
   const keyId = opts.keyId ?? "rzp_test_FakeKey0000001";
   const keySecret = opts.keySecret ?? "fake_key_secret_" + crypto.randomUUID();
@@ -107,7 +151,10 @@ export function startFakeRazorpay(opts: {
 
   const fake = {} as FakeRazorpay;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    const path = new URL(req.url).pathname;
+    const url = new URL(req.url);
+    const path = url.pathname;
+    const page = /^\/checkout\/([^/]+)(\/pay)?$/.exec(path);
+    if (page) return await checkout(req, url, decodeURIComponent(page[1]!), !!page[2]);
     const authorization = req.headers.get("authorization");
     const text = req.method === "POST" ? await req.text() : "";
     let body: unknown = undefined;
@@ -174,7 +221,35 @@ export function startFakeRazorpay(opts: {
     return errorBody(404, "BAD_REQUEST_ERROR", "The requested URL was not found on the server.");
   });
 
+  /** The test checkout page: shows the order, or pays it and delivers the webhook. */
+  async function checkout(req: Request, url: URL, orderId: string, pay: boolean) {
+    const order = orders.get(orderId);
+    if (!order) return new Response("No such order.", { status: 404 });
+    if (!pay || req.method !== "POST") {
+      return checkoutPage(order, safeReturn(url.searchParams.get("return")));
+    }
+    const form = await req.formData();
+    const back = new URL(safeReturn(String(form.get("return") ?? "")));
+    if (order.status !== "paid") {
+      const payment = fake.pay(orderId);
+      if (fake.webhookUrl) {
+        const wh = await fake.webhook("payment.captured", { payment });
+        const res = await fetch(fake.webhookUrl, {
+          method: "POST",
+          headers: wh.headers,
+          body: wh.body,
+        });
+        await res.body?.cancel();
+        if (!res.ok) return checkoutPage(order, back.href, `The webhook got ${res.status}.`);
+      }
+    }
+    if (back.protocol === "about:") return checkoutPage(order, back.href);
+    back.searchParams.set("paid", orderId);
+    return Response.redirect(back.href, 303);
+  }
+
   Object.assign(fake, {
+    webhookUrl: opts.webhookUrl,
     url: `http://127.0.0.1:${server.addr.port}`,
     keyId,
     keySecret,
