@@ -1,18 +1,27 @@
 /**
- * `POST /checkout/session {plan_id}` → `{order_id, amount, currency, key_id, plan, receipt}`, what
- * Razorpay Checkout needs. The amount and currency come from the plans table; anything else the
+ * `POST /checkout/session {provider?, plan_id | pack_id, ...}`. With `provider: "stripe"` a Stripe
+ * Checkout Session (stripe_session.ts). Otherwise (`razorpay`, the default) `{plan_id}` →
+ * `{order_id, amount, currency, key_id, plan, receipt}`, what Razorpay Checkout needs. The amount and currency come from the plans table; anything else the
  * client sends is ignored. The order's notes carry the user id and the plan; the receipt is unique.
  * Razorpay down or slow → 502 and nothing recorded.
  */
 import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
-import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
+import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { RazorpayError } from "../../shared/payments/mod.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
-import { type CheckoutDeps, requirePayments } from "./deps.ts";
+import { type CheckoutDeps, requirePayments, requireStripe } from "./deps.ts";
+import { createStripeSession, StripeSessionBody } from "./stripe_session.ts";
 
-const SessionBody = z.object({ plan_id: z.string().trim().min(1).max(64) });
+const SessionBody = z.object({
+  provider: z.literal("razorpay").default("razorpay"),
+  plan_id: z.string().trim().min(1).max(64),
+});
+const AnySession = z.discriminatedUnion("provider", [
+  StripeSessionBody.extend({ provider: z.literal("stripe") }),
+  SessionBody.loose().extend({ provider: z.literal("razorpay") }),
+]);
 
 interface PlanRow {
   id: string;
@@ -35,8 +44,19 @@ export function sessionRoute(deps: CheckoutDeps): Route {
     pattern: "/session",
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
+      const raw = await readJson(req, z.object({ provider: z.string().optional() }).loose());
+      const chosen = validate(AnySession, { ...raw, provider: raw.provider ?? "razorpay" }, "body");
+      if (chosen.provider === "stripe") {
+        const stripe = requireStripe(deps);
+        const sql = deps.sql();
+        await enforceRateLimit(sql, "create", req, user.id);
+        return json(
+          await createStripeSession(sql, stripe, user, chosen, deps.returnUrl, ctx.requestId),
+          201,
+        );
+      }
       const payments = requirePayments(deps);
-      const body = await readJson(req, SessionBody);
+      const body = validate(SessionBody, chosen, "body");
       const sql = deps.sql();
       await enforceRateLimit(sql, "create", req, user.id);
 
