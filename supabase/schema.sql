@@ -316,6 +316,83 @@ end;
 $$;
 
 --
+-- Name: billing_invoices_of(uuid, integer, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer) RETURNS TABLE(id uuid, provider text, reference text, plan_id text, pack_id text, amount_minor integer, currency text, status text, credits_granted integer, hosted_invoice_url text, receipt_path text, paid_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select * from (
+    select p.id, 'razorpay'::text, p.razorpay_payment_id, p.plan_id, null::text, p.amount_paise,
+           p.currency, p.status, p.credits_granted, null::text, r.path, p.paid_at
+      from public.payments p
+      left join private.receipts r
+        on r.provider = 'razorpay' and r.reference = p.razorpay_payment_id
+     where p.user_id = p_user_id and p.status in ('paid', 'refunded') and p.paid_at is not null
+    union all
+    select i.id, i.provider, i.reference, i.plan_id, i.pack_id, i.amount_minor, i.currency,
+           i.status, i.credits_granted, i.hosted_invoice_url, r.path, i.paid_at
+      from public.billing_invoices i
+      left join private.receipts r on r.provider = i.provider and r.reference = i.reference
+     where i.user_id = p_user_id) x
+  order by x.paid_at desc, x.id desc
+  limit p_limit offset p_offset
+$$;
+
+--
+-- Name: billing_usage(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.billing_usage(p_user_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_limits jsonb := private.plan_limits(p_user_id);
+  v_month timestamptz := date_trunc('month', now() at time zone 'UTC') at time zone 'UTC';
+  v_usage jsonb;
+begin
+  v_usage := jsonb_build_object(
+    'seats', (select w.seats from public.wallet w where w.user_id = p_user_id),
+    'workbenches', (select count(*) from public.workbench b
+                     where b.owner_user_id = p_user_id and b.company_id is null),
+    'stored_bytes', (select coalesce(sum(f.size_bytes), 0) from public.workbench_files f
+                       join public.workbench b on b.id = f.workbench_id
+                      where b.owner_user_id = p_user_id and b.company_id is null),
+    'files_per_workbench', (select coalesce(max(n), 0) from (
+                              select count(*) as n from public.workbench_files f
+                                join public.workbench b on b.id = f.workbench_id
+                               where b.owner_user_id = p_user_id and b.company_id is null
+                               group by f.workbench_id) c),
+    'chat_answers_month', (select count(*) from private.chat_inferences i
+                            where i.user_id = p_user_id and i.counted_at >= v_month),
+    'reports_month', (select count(*) from public.wallet_usage u
+                       where u.user_id = p_user_id and u.reason = 'report'
+                         and u.created_at >= v_month));
+  return jsonb_build_object(
+    'plan_id', coalesce((select w.plan_id from public.wallet w where w.user_id = p_user_id), 'free'),
+    'period', jsonb_build_object('from', p_from, 'to', p_to, 'month_start', v_month),
+    'limits', (select jsonb_agg(jsonb_build_object(
+                        'limit', k, 'max', coalesce((v_limits ->> k)::bigint, -1),
+                        'usage', (v_usage ->> k)::bigint) order by k)
+                 from jsonb_object_keys(v_usage) k),
+    'credits', coalesce((select jsonb_agg(jsonb_build_object('day', d.day, 'reason', d.reason,
+                                                             'credits', d.credits)
+                                          order by d.day, d.reason)
+                           from (select (u.created_at at time zone 'UTC')::date as day, u.reason,
+                                        sum(-u.amount) as credits
+                                   from public.wallet_usage u
+                                  where u.user_id = p_user_id and u.amount < 0
+                                    and u.created_at >= p_from and u.created_at < p_to
+                                  group by 1, 2) d), '[]'::jsonb),
+    'spent', (select coalesce(sum(-u.amount), 0) from public.wallet_usage u
+               where u.user_id = p_user_id and u.amount < 0
+                 and u.created_at >= p_from and u.created_at < p_to));
+end;
+$$;
+
+--
 -- Name: caller_verified_email(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2779,7 +2856,6 @@ CREATE TABLE public.billing_invoices (
     hosted_invoice_url text,
     period_start timestamp with time zone,
     period_end timestamp with time zone,
-    receipt_path text,
     paid_at timestamp with time zone DEFAULT now() NOT NULL,
     refunded_at timestamp with time zone,
     CONSTRAINT billing_invoices_amount_minor_check CHECK ((amount_minor >= 0)),
@@ -3114,6 +3190,18 @@ CREATE TABLE private.rate_limit_buckets (
     key text NOT NULL,
     tokens double precision NOT NULL,
     updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+--
+-- Name: receipts; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.receipts (
+    provider text NOT NULL,
+    reference text NOT NULL,
+    user_id uuid NOT NULL,
+    path text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -3452,6 +3540,13 @@ ALTER TABLE ONLY private.rate_limit_buckets
 
 ALTER TABLE ONLY private.razorpay_events
     ADD CONSTRAINT razorpay_events_pkey PRIMARY KEY (event_id);
+
+--
+-- Name: receipts receipts_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.receipts
+    ADD CONSTRAINT receipts_pkey PRIMARY KEY (provider, reference);
 
 --
 -- Name: settings settings_pkey; Type: CONSTRAINT; Schema: private; Owner: -
@@ -4047,6 +4142,13 @@ ALTER TABLE ONLY private.company_invitation_tokens
 
 ALTER TABLE ONLY private.idempotency_keys
     ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: receipts receipts_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.receipts
+    ADD CONSTRAINT receipts_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
 -- Name: workbench_vector_index_builds workbench_vector_index_builds_workbench_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
@@ -4741,6 +4843,20 @@ REVOKE ALL ON FUNCTION private.begin_chat_answer(p_session_id uuid, p_user_id uu
 GRANT ALL ON FUNCTION private.begin_chat_answer(p_session_id uuid, p_user_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer) TO service_role;
+
+--
+-- Name: FUNCTION billing_usage(p_user_id uuid, p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.billing_usage(p_user_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.billing_usage(p_user_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION caller_verified_email(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5420,6 +5536,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.idempotency_keys TO service_r
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.rate_limit_buckets TO service_role;
+
+--
+-- Name: TABLE receipts; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE private.receipts TO service_role;
 
 --
 -- Name: TABLE settings; Type: ACL; Schema: private; Owner: -

@@ -1005,8 +1005,6 @@ create table public.billing_invoices (
   hosted_invoice_url text,
   period_start timestamptz,
   period_end timestamptz,
-  -- The receipt PDF in storage, once made.
-  receipt_path text,
   paid_at timestamptz not null default now(),
   refunded_at timestamptz,
   unique (provider, reference)
@@ -1435,6 +1433,105 @@ $$;
 revoke all on function public.admin_grant_enterprise(uuid, integer, jsonb)
   from public, anon, authenticated;
 grant execute on function public.admin_grant_enterprise(uuid, integer, jsonb) to service_role;
+
+-- Usage against each limit for the wallet's current period (the UTC month; a subscription's
+-- period when one is active), and the credits spent per day and reason between p_from and p_to,
+-- straight from the ledger (so the numbers equal it). plpgsql: it reads tables of later domains.
+create function private.billing_usage(p_user_id uuid, p_from timestamptz, p_to timestamptz)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_limits jsonb := private.plan_limits(p_user_id);
+  v_month timestamptz := date_trunc('month', now() at time zone 'UTC') at time zone 'UTC';
+  v_usage jsonb;
+begin
+  v_usage := jsonb_build_object(
+    'seats', (select w.seats from public.wallet w where w.user_id = p_user_id),
+    'workbenches', (select count(*) from public.workbench b
+                     where b.owner_user_id = p_user_id and b.company_id is null),
+    'stored_bytes', (select coalesce(sum(f.size_bytes), 0) from public.workbench_files f
+                       join public.workbench b on b.id = f.workbench_id
+                      where b.owner_user_id = p_user_id and b.company_id is null),
+    'files_per_workbench', (select coalesce(max(n), 0) from (
+                              select count(*) as n from public.workbench_files f
+                                join public.workbench b on b.id = f.workbench_id
+                               where b.owner_user_id = p_user_id and b.company_id is null
+                               group by f.workbench_id) c),
+    'chat_answers_month', (select count(*) from private.chat_inferences i
+                            where i.user_id = p_user_id and i.counted_at >= v_month),
+    'reports_month', (select count(*) from public.wallet_usage u
+                       where u.user_id = p_user_id and u.reason = 'report'
+                         and u.created_at >= v_month));
+  return jsonb_build_object(
+    'plan_id', coalesce((select w.plan_id from public.wallet w where w.user_id = p_user_id), 'free'),
+    'period', jsonb_build_object('from', p_from, 'to', p_to, 'month_start', v_month),
+    'limits', (select jsonb_agg(jsonb_build_object(
+                        'limit', k, 'max', coalesce((v_limits ->> k)::bigint, -1),
+                        'usage', (v_usage ->> k)::bigint) order by k)
+                 from jsonb_object_keys(v_usage) k),
+    'credits', coalesce((select jsonb_agg(jsonb_build_object('day', d.day, 'reason', d.reason,
+                                                             'credits', d.credits)
+                                          order by d.day, d.reason)
+                           from (select (u.created_at at time zone 'UTC')::date as day, u.reason,
+                                        sum(-u.amount) as credits
+                                   from public.wallet_usage u
+                                  where u.user_id = p_user_id and u.amount < 0
+                                    and u.created_at >= p_from and u.created_at < p_to
+                                  group by 1, 2) d), '[]'::jsonb),
+    'spent', (select coalesce(sum(-u.amount), 0) from public.wallet_usage u
+               where u.user_id = p_user_id and u.amount < 0
+                 and u.created_at >= p_from and u.created_at < p_to));
+end;
+$$;
+revoke all on function private.billing_usage(uuid, timestamptz, timestamptz)
+  from public, anon, authenticated;
+grant execute on function private.billing_usage(uuid, timestamptz, timestamptz) to service_role;
+
+-- Receipt PDFs, made once per captured payment (either provider) and kept in storage.
+create table private.receipts (
+  provider text not null,
+  reference text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  path text not null,
+  created_at timestamptz not null default now(),
+  primary key (provider, reference)
+);
+revoke all on private.receipts from public, anon, authenticated;
+grant select, insert on private.receipts to service_role;
+
+-- Captured payments of both providers for one user, newest first (GET /billing/invoices).
+create function private.billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer)
+returns table (id uuid, provider text, reference text, plan_id text, pack_id text,
+               amount_minor integer, currency text, status text, credits_granted integer,
+               hosted_invoice_url text, receipt_path text, paid_at timestamptz)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select * from (
+    select p.id, 'razorpay'::text, p.razorpay_payment_id, p.plan_id, null::text, p.amount_paise,
+           p.currency, p.status, p.credits_granted, null::text, r.path, p.paid_at
+      from public.payments p
+      left join private.receipts r
+        on r.provider = 'razorpay' and r.reference = p.razorpay_payment_id
+     where p.user_id = p_user_id and p.status in ('paid', 'refunded') and p.paid_at is not null
+    union all
+    select i.id, i.provider, i.reference, i.plan_id, i.pack_id, i.amount_minor, i.currency,
+           i.status, i.credits_granted, i.hosted_invoice_url, r.path, i.paid_at
+      from public.billing_invoices i
+      left join private.receipts r on r.provider = i.provider and r.reference = i.reference
+     where i.user_id = p_user_id) x
+  order by x.paid_at desc, x.id desc
+  limit p_limit offset p_offset
+$$;
+revoke all on function private.billing_invoices_of(uuid, integer, integer)
+  from public, anon, authenticated;
+grant execute on function private.billing_invoices_of(uuid, integer, integer) to service_role;
 
 -- Studio: subscriptions, invoices of both providers, usage per user, month and reason.
 create view private.admin_subscriptions as
