@@ -102,6 +102,21 @@ export function httpErrorFromPostgres(
       return new HttpError(402, "insufficient_credits", "Not enough credits. Top up your wallet.", {
         detail: e.detail,
       });
+    case "PT403":
+      if (e.message === "plan_limit_reached") {
+        // private.check_plan_limit: DETAIL is {limit, plan, usage, max}.
+        let detail: Record<string, unknown> = {};
+        try {
+          detail = JSON.parse(e.detail ?? "{}");
+        } catch { /* kept empty */ }
+        return new HttpError(
+          403,
+          "plan_limit_reached",
+          `Your plan's ${detail.limit ?? "usage"} limit is reached (${detail.usage} of ${detail.max}).`,
+          detail,
+        );
+      }
+      return err;
     case "PT429": {
       // A rate limit the database holds (private.rate_limit_insert): DETAIL is the wait in s.
       const wait = Math.max(1, Math.ceil(Number(e.detail) || 1));
