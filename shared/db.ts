@@ -112,7 +112,9 @@ export function httpErrorFromPostgres(
         return new HttpError(
           403,
           "plan_limit_reached",
-          `Your plan's ${detail.limit ?? "usage"} limit is reached (${detail.usage} of ${detail.max}).`,
+          `Your plan's ${
+            detail.limit ?? "usage"
+          } limit is reached (${detail.usage} of ${detail.max}).`,
           detail,
         );
       }

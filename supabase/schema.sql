@@ -1443,6 +1443,26 @@ end;
 $$;
 
 --
+-- Name: kick_stripe_reconcile(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.kick_stripe_reconcile() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.subscriptions s
+              where s.provider = 'stripe' and s.status <> 'canceled'
+                and (s.reconciled_at is null or s.reconciled_at < now() - make_interval(
+                       mins => private.setting_int('stripe_reconcile_interval_minutes', 60)))) then
+    perform private.kick_worker('webhooks/reconcile-stripe', '{}'::jsonb);
+    return true;
+  end if;
+  return false;
+end;
+$$;
+
+--
 -- Name: kick_workbench_vector_index_build(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2249,6 +2269,27 @@ end;
 $$;
 
 --
+-- Name: take_stripe_subscriptions_to_reconcile(integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.take_stripe_subscriptions_to_reconcile(p_limit integer) RETURNS TABLE(provider_subscription_id text)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with picked as (
+    select s.id from public.subscriptions s
+     where s.provider = 'stripe' and s.status <> 'canceled'
+       and (s.reconciled_at is null or s.reconciled_at < now() - make_interval(
+              mins => private.setting_int('stripe_reconcile_interval_minutes', 60)))
+     order by s.reconciled_at nulls first
+     limit greatest(p_limit, 0)
+     for update skip locked)
+  update public.subscriptions s set reconciled_at = now()
+    from picked where s.id = picked.id
+  returning s.provider_subscription_id
+$$;
+
+--
 -- Name: touch_updated_at(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2976,6 +3017,7 @@ CREATE TABLE public.subscriptions (
     cancel_at_period_end boolean DEFAULT false NOT NULL,
     pending_plan_id text,
     status_event_at bigint DEFAULT 0 NOT NULL,
+    reconciled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT subscriptions_provider_check CHECK ((provider = 'stripe'::text)),
@@ -3000,6 +3042,7 @@ CREATE VIEW private.admin_subscriptions AS
     s.cancel_at_period_end,
     s.pending_plan_id,
     s.status_event_at,
+    s.reconciled_at,
     s.created_at,
     s.updated_at,
     p.email
@@ -5049,6 +5092,13 @@ REVOKE ALL ON FUNCTION private.kick_payment_reconcile() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.kick_payment_reconcile() TO service_role;
 
 --
+-- Name: FUNCTION kick_stripe_reconcile(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.kick_stripe_reconcile() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.kick_stripe_reconcile() TO service_role;
+
+--
 -- Name: FUNCTION kick_workbench_vector_index_build(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5239,6 +5289,13 @@ GRANT ALL ON FUNCTION private.take_payments_to_reconcile(p_limit integer) TO ser
 
 REVOKE ALL ON FUNCTION private.take_rate_token(p_key text, p_capacity integer, p_refill_per_sec double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.take_rate_token(p_key text, p_capacity integer, p_refill_per_sec double precision) TO service_role;
+
+--
+-- Name: FUNCTION take_stripe_subscriptions_to_reconcile(p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.take_stripe_subscriptions_to_reconcile(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.take_stripe_subscriptions_to_reconcile(p_limit integer) TO service_role;
 
 --
 -- Name: FUNCTION touch_updated_at(); Type: ACL; Schema: private; Owner: -
@@ -5758,6 +5815,7 @@ SELECT cron.schedule('payments-reconcile', '* * * * *', 'select private.kick_pay
 SELECT cron.schedule('report-worker-redispatch', '10 seconds', 'select private.redispatch(''report_jobs'', ''report-worker'')');
 SELECT cron.schedule('storage-gc-redispatch', '30 seconds', 'select private.redispatch(''storage_gc'', ''index-worker'')');
 SELECT cron.schedule('storage-orphan-sweep', '*/10 * * * *', 'select private.sweep_orphan_objects()');
+SELECT cron.schedule('stripe-reconcile', '*/5 * * * *', 'select private.kick_stripe_reconcile()');
 SELECT cron.schedule('workbench-vector-indexes', '30 seconds', 'select private.kick_workbench_vector_index_build()');
 
 --
@@ -5782,6 +5840,7 @@ INSERT INTO private.settings (key, value) VALUES ('payment_reconcile_batch', '20
 INSERT INTO private.settings (key, value) VALUES ('payment_reconcile_min_age_seconds', '120');
 INSERT INTO private.settings (key, value) VALUES ('rate_limits', '{"chat": {"capacity": 30, "per_minute": 30, "ip_capacity": 120, "ip_per_minute": 120}, "create": {"capacity": 20, "per_minute": 20, "ip_capacity": 100, "ip_per_minute": 100}, "uploads": {"capacity": 30, "per_minute": 30, "ip_capacity": 120, "ip_per_minute": 120}, "invitations": {"capacity": 20, "per_minute": 1, "ip_capacity": 60, "ip_per_minute": 5}}');
 INSERT INTO private.settings (key, value) VALUES ('signup_grant_credits', '10');
+INSERT INTO private.settings (key, value) VALUES ('stripe_reconcile_interval_minutes', '60');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_build_lease_sec', '900');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_ef_construction', '200');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_m', '16');

@@ -53,7 +53,9 @@ export async function receiptPath(
     paidAt: new Date(row.paid_at),
     status: row.status,
   });
-  const path = `receipts/${user.id}/${row.provider}-${row.reference.replace(/[^A-Za-z0-9_-]/g, "_")}.pdf`;
+  const path = `receipts/${user.id}/${row.provider}-${
+    row.reference.replace(/[^A-Za-z0-9_-]/g, "_")
+  }.pdf`;
   await deps.store.upload("reports", path, pdf, "application/pdf");
   const [stored] = await sql<{ path: string }[]>`
     insert into private.receipts (provider, reference, user_id, path)

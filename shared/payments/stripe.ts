@@ -154,7 +154,10 @@ export function createStripeClient(config: StripeConfig): StripeClient {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new StripeError(`Stripe answered ${res.status} with a body that is not JSON`, res.status);
+      throw new StripeError(
+        `Stripe answered ${res.status} with a body that is not JSON`,
+        res.status,
+      );
     }
     if (!res.ok) {
       const error = ErrorBody.safeParse(parsed);

@@ -35,7 +35,10 @@ export function formatMoney(minor: number, currency: string): string {
 }
 
 /** The tax lines of a tax-inclusive amount: GST 18% on INR, none otherwise. */
-export function receiptTaxLines(minor: number, currency: string): { label: string; minor: number }[] {
+export function receiptTaxLines(
+  minor: number,
+  currency: string,
+): { label: string; minor: number }[] {
   if (currency !== "INR") return [];
   const net = Math.round(minor / 1.18);
   return [{ label: "GST 18% (included)", minor: minor - net }];
@@ -58,7 +61,13 @@ export async function renderReceiptPdf(r: ReceiptDocument): Promise<Uint8Array> 
   const page = doc.addPage([595.28, 841.89]);
   let y = 800;
   const line = (text: string, size = 10, isBold = false) => {
-    page.drawText(clean(text), { x: 42, y, size, font: isBold ? bold : font, color: rgb(0.1, 0.1, 0.1) });
+    page.drawText(clean(text), {
+      x: 42,
+      y,
+      size,
+      font: isBold ? bold : font,
+      color: rgb(0.1, 0.1, 0.1),
+    });
     y -= size + 8;
   };
   line(`Receipt ${r.receiptNumber}`, 18, true);

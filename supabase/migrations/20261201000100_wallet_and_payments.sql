@@ -978,6 +978,8 @@ create table public.subscriptions (
   -- The Stripe `created` time of the newest event applied to the status, so an older event that
   -- arrives late does not move the status back.
   status_event_at bigint not null default 0,
+  -- When reconciliation last asked Stripe about the subscription's invoices.
+  reconciled_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   unique (provider, provider_subscription_id)
@@ -1532,6 +1534,58 @@ $$;
 revoke all on function private.billing_invoices_of(uuid, integer, integer)
   from public, anon, authenticated;
 grant execute on function private.billing_invoices_of(uuid, integer, integer) to service_role;
+
+-- Stripe reconciliation (webhooks get lost): subscriptions not canceled, not asked about in the
+-- last `stripe_reconcile_interval_minutes` (60), up to p_limit, marked asked (concurrent runs
+-- split the work). The route asks Stripe for each one's invoices and applies the paid ones as
+-- `invoice.paid` events (id `reconcile:<invoice id>`) through handle_stripe_event: the ledger key
+-- is the invoice, so a webhook that comes later credits nothing more.
+insert into private.settings (key, value) values ('stripe_reconcile_interval_minutes', '60')
+on conflict (key) do nothing;
+
+create function private.take_stripe_subscriptions_to_reconcile(p_limit integer)
+returns table (provider_subscription_id text)
+language sql
+security definer
+set search_path = ''
+as $$
+  with picked as (
+    select s.id from public.subscriptions s
+     where s.provider = 'stripe' and s.status <> 'canceled'
+       and (s.reconciled_at is null or s.reconciled_at < now() - make_interval(
+              mins => private.setting_int('stripe_reconcile_interval_minutes', 60)))
+     order by s.reconciled_at nulls first
+     limit greatest(p_limit, 0)
+     for update skip locked)
+  update public.subscriptions s set reconciled_at = now()
+    from picked where s.id = picked.id
+  returning s.provider_subscription_id
+$$;
+revoke all on function private.take_stripe_subscriptions_to_reconcile(integer)
+  from public, anon, authenticated;
+grant execute on function private.take_stripe_subscriptions_to_reconcile(integer) to service_role;
+
+-- The cron job's body: kicks `webhooks/reconcile-stripe` only when a subscription is due.
+create function private.kick_stripe_reconcile() returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from public.subscriptions s
+              where s.provider = 'stripe' and s.status <> 'canceled'
+                and (s.reconciled_at is null or s.reconciled_at < now() - make_interval(
+                       mins => private.setting_int('stripe_reconcile_interval_minutes', 60)))) then
+    perform private.kick_worker('webhooks/reconcile-stripe', '{}'::jsonb);
+    return true;
+  end if;
+  return false;
+end;
+$$;
+revoke all on function private.kick_stripe_reconcile() from public, anon, authenticated;
+grant execute on function private.kick_stripe_reconcile() to service_role;
+
+select cron.schedule('stripe-reconcile', '*/5 * * * *', $$select private.kick_stripe_reconcile()$$);
 
 -- Studio: subscriptions, invoices of both providers, usage per user, month and reason.
 create view private.admin_subscriptions as

@@ -85,7 +85,12 @@ export function startFakeStripe(): FakeStripe {
   const error = (status: number, type: string, message: string, code?: string) =>
     Response.json({ error: { type, message, ...(code ? { code } : {}) } }, { status });
 
-  const handle = (method: string, path: string, form: Json): { status: number; body: Json } => {
+  const handle = (
+    method: string,
+    path: string,
+    form: Json,
+    query: URLSearchParams,
+  ): { status: number; body: Json } => {
     if (method === "POST" && path === "/v1/customers") {
       const c = {
         id: id("cus"),
@@ -161,7 +166,17 @@ export function startFakeStripe(): FakeStripe {
     if (method === "GET" && path === "/v1/invoices") {
       return {
         status: 200,
-        body: { object: "list", data: [...invoices.values()], has_more: false, url: "/v1/invoices" },
+        body: {
+          object: "list",
+          data: [...invoices.values()]
+            .filter((i) =>
+              !query.get("subscription") ||
+              i.parent.subscription_details.subscription === query.get("subscription")
+            )
+            .reverse(),
+          has_more: false,
+          url: "/v1/invoices",
+        },
       };
     }
     return {
@@ -182,9 +197,12 @@ export function startFakeStripe(): FakeStripe {
     }
     if (idem && replays.has(`${url.pathname}:${idem}`)) {
       const r = replays.get(`${url.pathname}:${idem}`)!;
-      return Response.json(r.body, { status: r.status, headers: { "idempotent-replayed": "true" } });
+      return Response.json(r.body, {
+        status: r.status,
+        headers: { "idempotent-replayed": "true" },
+      });
     }
-    const r = handle(req.method, url.pathname, form);
+    const r = handle(req.method, url.pathname, form, url.searchParams);
     if (idem) replays.set(`${url.pathname}:${idem}`, r);
     return Response.json(r.body, { status: r.status, headers: { "request-id": id("req") } });
   });
@@ -245,7 +263,10 @@ export function startFakeStripe(): FakeStripe {
           amount,
           currency: sub._currency,
           period: { start, end },
-          pricing: { type: "price_details", price_details: { price: sub._price, product: "prod_x" } },
+          pricing: {
+            type: "price_details",
+            price_details: { price: sub._price, product: "prod_x" },
+          },
         }],
         has_more: false,
       },

@@ -21,7 +21,8 @@ const noUsers: JwtVerifier = {
 };
 
 Deno.test({
-  name: "Stripe events 20 at once and out of order credit once each; a burst at a limit stays at it",
+  name:
+    "Stripe events 20 at once and out of order credit once each; a burst at a limit stays at it",
   ignore,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -97,7 +98,8 @@ Deno.test({
       const outcomes = await Promise.all(deliveries.map(deliver));
       assert.equal(outcomes.filter((o) => o === "credited").length, 4, outcomes.join());
 
-      const [{ balance }] = await admin`select balance from public.wallet where user_id = ${userId}`;
+      const [{ balance }] =
+        await admin`select balance from public.wallet where user_id = ${userId}`;
       assert.equal(balance, start + 3 * 100 + 100);
       const [{ n }] = await admin`select count(*)::int as n from public.wallet_usage
         where user_id = ${userId} and reason = 'purchase'`;
@@ -107,16 +109,19 @@ Deno.test({
 
       // A burst of 20 workbench inserts with a limit of 3 ends at 3.
       await admin`select public.admin_grant_enterprise(${userId}, 1, '{"workbenches": 3}')`;
-      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
-        pool.begin(async (tx) => {
-          await tx`select set_config('role', 'authenticated', true),
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          pool.begin(async (tx) => {
+            await tx`select set_config('role', 'authenticated', true),
                           set_config('request.jwt.claims',
                                      ${JSON.stringify({ sub: userId, role: "authenticated" })},
                                      true)`;
-          await tx`insert into public.workbench (name) values (${`burst ${i}`})`;
-        })));
+            await tx`insert into public.workbench (name) values (${`burst ${i}`})`;
+          })),
+      );
       const refused = results.filter((r) =>
-        r.status === "rejected" && (r.reason as { message?: string }).message === "plan_limit_reached"
+        r.status === "rejected" &&
+        (r.reason as { message?: string }).message === "plan_limit_reached"
       );
       assert.equal(refused.length, 17);
       const [{ w }] = await admin`select count(*)::int as w from public.workbench

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import Stripe from "stripe";
 import {
+  STRIPE_TOLERANCE_SECONDS,
   stripeSignatureHeader,
   stripeSignatureProblem,
-  STRIPE_TOLERANCE_SECONDS,
 } from "../../shared/payments/mod.ts";
 
 const secret = "whsec_test_signature_secret";
@@ -50,7 +50,12 @@ Deno.test("`stripeSignatureProblem()` accepts any of several v1 values (a secret
 Deno.test("`stripeSignatureProblem()` refuses forged, stale, modified and unsigned deliveries as the stripe package does", async () => {
   const good = await stripeSignatureHeader(payload, secret, now);
   const cases: [string, Uint8Array, string | null, string][] = [
-    ["forged", bytes, await stripeSignatureHeader(payload, "whsec_other", now), "invalid_signature"],
+    [
+      "forged",
+      bytes,
+      await stripeSignatureHeader(payload, "whsec_other", now),
+      "invalid_signature",
+    ],
     [
       "stale",
       bytes,
@@ -63,7 +68,12 @@ Deno.test("`stripeSignatureProblem()` refuses forged, stale, modified and unsign
       await stripeSignatureHeader(payload, secret, now + STRIPE_TOLERANCE_SECONDS + 1),
       "stale_signature",
     ],
-    ["modified", new TextEncoder().encode(payload.replace("paid", "void")), good, "invalid_signature"],
+    [
+      "modified",
+      new TextEncoder().encode(payload.replace("paid", "void")),
+      good,
+      "invalid_signature",
+    ],
     ["unsigned", bytes, null, "missing_signature"],
     ["no v1", bytes, `t=${now},v0=${good.split("v1=")[1]}`, "invalid_signature"],
     ["no t", bytes, `v1=${good.split("v1=")[1]}`, "invalid_signature"],

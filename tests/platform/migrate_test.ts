@@ -114,7 +114,7 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
     splitStatements(await Deno.readTextFile(`${ROOT}/supabase/migrations/${name}`)).length;
   // As recorded by `supabase db push` 2.117.0.
   assert.equal(await count("20261201000000_platform.sql"), 35);
-  assert.equal(await count("20261201000100_wallet_and_payments.sql"), 143);
+  assert.equal(await count("20261201000100_wallet_and_payments.sql"), 160);
   assert.equal(await count("20261201000200_tenancy.sql"), 119);
   assert.equal(await count("20261201000300_files_and_indexing.sql"), 39);
   assert.equal(await count("20261201000400_search.sql"), 32);
