@@ -51,7 +51,14 @@ export function sessionRoute(deps: CheckoutDeps): Route {
         const sql = deps.sql();
         await enforceRateLimit(sql, "create", req, user.id);
         return json(
-          await createStripeSession(sql, stripe, user, chosen, deps.returnUrl, ctx.requestId),
+          await createStripeSession(
+            sql,
+            stripe,
+            user,
+            chosen,
+            deps.returnUrl ?? "http://localhost/billing",
+            ctx.requestId,
+          ),
           201,
         );
       }
