@@ -6,7 +6,8 @@
  */
 import type { AuthenticatedUser } from "../../shared/auth.ts";
 import type { Sql } from "../../shared/db.ts";
-import { renderReceiptPdf } from "../../shared/reports/mod.ts";
+// The light face: mod.ts would bring the narrative's LLM clients into this bundle.
+import { renderReceiptPdf } from "../../shared/reports/receipt_pdf.ts";
 import type { BillingDeps } from "./deps.ts";
 
 export interface InvoiceRow {

@@ -1,17 +1,19 @@
 /**
- * The one Stripe API client, on the official `stripe` package with its fetch HTTP client (no Node
- * APIs, ~770 KB in a function's bundle, far under the 5 MB limit): Customers, Checkout Sessions,
- * Billing Portal sessions and the invoices of a subscription (reconciliation). The base URL comes
- * from `STRIPE_API_URL` (default https://api.stripe.com; tests aim it at a fake on loopback, which
- * the package reaches through its `host`/`port`/`protocol` options), every call has a timeout and
- * no automatic retry (the caller answers 502 and the client may try again), and every POST an
- * `Idempotency-Key`. A failure of any kind is a `StripeError`.
+ * The one Stripe API client: Customers, Checkout Sessions, Billing Portal sessions and the
+ * invoices of a subscription (reconciliation), over `fetch` with the secret key as a Bearer token,
+ * Stripe's form encoding (`a[b][0][c]=v`), an `Idempotency-Key` on every POST, a base URL from
+ * `STRIPE_API_URL` (default https://api.stripe.com; tests aim it at a fake on loopback) and a
+ * timeout. A failure of any kind is a `StripeError` (the caller answers 502).
  *
- * Webhook signatures are checked by stripe_signature.ts, not the package's `constructEvent`: ours
- * also refuses timestamps from the future and reads the raw bytes the route already holds; the
- * tests check both agree.
+ * Why not the `stripe` package: it runs on fetch and Web Crypto (`createFetchHttpClient`,
+ * `createSubtleCryptoProvider`) and `deno bundle` makes it ~770 KB, but a function is deployed
+ * with the npm packages it reaches as whole folders, and stripe@23's folder (ESM and CJS builds of
+ * every API resource) is 17.4 MB: with zod and the rest it takes a function past Supabase's 20 MB
+ * (tests/platform/size_test.ts failed with it: billing 36.3 MB). These four calls are a page of
+ * code with the same time-out and error shape as the Razorpay client. The package is used by the
+ * tests, as the reference our signature check must agree with.
  */
-import Stripe from "stripe";
+import { z } from "zod";
 
 export interface StripeConfig {
   secretKey: string;
@@ -45,11 +47,47 @@ export class StripeError extends Error {
   }
 }
 
-export interface StripeInvoice {
-  id: string;
-  object: "invoice";
-  status: string | null;
-  [key: string]: unknown;
+const Customer = z.object({ id: z.string().min(1), object: z.literal("customer") }).loose();
+const CheckoutSession = z.object({
+  id: z.string().min(1),
+  object: z.literal("checkout.session"),
+  url: z.string().nullable(),
+  mode: z.string(),
+}).loose();
+const PortalSession = z.object({
+  id: z.string().min(1),
+  object: z.literal("billing_portal.session"),
+  url: z.string(),
+}).loose();
+const Invoice = z.object({
+  id: z.string().min(1),
+  object: z.literal("invoice"),
+  status: z.string().nullable(),
+}).loose();
+const InvoiceList = z.object({ object: z.literal("list"), data: z.array(Invoice) }).loose();
+const ErrorBody = z.object({
+  error: z.object({ message: z.string().optional(), code: z.string().optional() }).loose(),
+});
+
+export type StripeInvoice = z.infer<typeof Invoice>;
+
+/** A form field tree as Stripe's API takes it. */
+export type FormValue = string | number | boolean | undefined | FormValue[] | {
+  [key: string]: FormValue;
+};
+
+/** Stripe's form encoding: nested objects and arrays as `a[b][0][c]=v`; undefined left out. */
+export function formEncode(value: Record<string, FormValue>): string {
+  const out = new URLSearchParams();
+  const walk = (prefix: string, v: FormValue) => {
+    if (v === undefined) return;
+    if (Array.isArray(v)) v.forEach((item, i) => walk(`${prefix}[${i}]`, item));
+    else if (typeof v === "object") {
+      for (const [k, item] of Object.entries(v)) walk(prefix ? `${prefix}[${k}]` : k, item);
+    } else out.append(prefix, String(v));
+  };
+  walk("", value);
+  return out.toString();
 }
 
 export interface CheckoutSessionInput {
@@ -82,84 +120,110 @@ export interface StripeClient {
 }
 
 export function createStripeClient(config: StripeConfig): StripeClient {
-  const base = new URL(config.apiBase);
-  const protocol = base.protocol === "http:" ? "http" : "https";
-  const stripe = new Stripe(config.secretKey, {
-    httpClient: Stripe.createFetchHttpClient(),
-    host: base.hostname,
-    port: base.port || (protocol === "http" ? 80 : 443),
-    protocol,
-    timeout: config.timeoutMs,
-    maxNetworkRetries: 0,
-    telemetry: false,
-  });
+  const base = config.apiBase.replace(/\/+$/, "");
 
-  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  async function call<S extends z.ZodType>(
+    method: "GET" | "POST",
+    path: string,
+    schema: S,
+    form?: Record<string, FormValue>,
+    idempotencyKey?: string,
+  ): Promise<z.output<S>> {
+    let res: Response;
+    let text: string;
     try {
-      return await fn();
+      res = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${config.secretKey}`,
+          accept: "application/json",
+          ...(form ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+          ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+        },
+        body: form ? formEncode(form) : undefined,
+        signal: AbortSignal.timeout(config.timeoutMs),
+      });
+      text = await res.text();
     } catch (err) {
-      if (err instanceof Stripe.errors.StripeError) {
-        throw new StripeError(
-          `Stripe ${what} failed${err.statusCode ? ` (${err.statusCode})` : ""}: ${err.message}`,
-          err.statusCode,
-          err.code,
-        );
-      }
+      const timedOut = err instanceof DOMException && err.name === "TimeoutError";
       throw new StripeError(
-        `Stripe ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
+        timedOut
+          ? `Stripe did not answer within ${config.timeoutMs} ms`
+          : `Stripe is unreachable: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new StripeError(
+        `Stripe answered ${res.status} with a body that is not JSON`,
+        res.status,
+      );
+    }
+    if (!res.ok) {
+      const error = ErrorBody.safeParse(parsed);
+      throw new StripeError(
+        `Stripe answered ${res.status}: ${
+          error.success ? error.data.error.message ?? "no message" : "unexpected body"
+        }`,
+        res.status,
+        error.success ? error.data.error.code : undefined,
+      );
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      throw new StripeError(`Stripe answered an unexpected ${path} body`, res.status);
+    }
+    return result.data;
   }
 
   return {
     createCustomer: (input) =>
-      call("customer", async () => {
-        const c = await stripe.customers.create(
-          { email: input.email, metadata: input.metadata },
-          { idempotencyKey: input.idempotencyKey },
-        );
-        return { id: c.id };
-      }),
-    createCheckoutSession: (input) =>
-      call("checkout session", async () => {
-        const p = input.price;
-        const lineItem: Stripe.Checkout.SessionCreateParams.LineItem = p.stripePriceId
-          ? { price: p.stripePriceId, quantity: 1 }
-          : {
-            quantity: 1,
-            price_data: {
-              currency: p.currency.toLowerCase(),
-              unit_amount: p.amount,
-              product_data: { name: p.name },
-              ...(p.interval ? { recurring: { interval: p.interval } } : {}),
-            },
-          };
-        const session = await stripe.checkout.sessions.create({
-          customer: input.customer,
-          mode: input.mode,
-          line_items: [lineItem],
-          success_url: input.successUrl,
-          cancel_url: input.cancelUrl,
-          metadata: input.metadata,
-          client_reference_id: input.metadata.user_id,
-          ...(input.mode === "subscription"
-            ? { subscription_data: { metadata: input.metadata } }
-            : { payment_intent_data: { metadata: input.metadata } }),
-        }, { idempotencyKey: input.idempotencyKey });
-        return { id: session.id, url: session.url, mode: session.mode };
-      }),
+      call(
+        "POST",
+        "/v1/customers",
+        Customer,
+        { email: input.email, metadata: input.metadata },
+        input.idempotencyKey,
+      ),
+    createCheckoutSession(input) {
+      const p = input.price;
+      const lineItem: Record<string, FormValue> = p.stripePriceId
+        ? { price: p.stripePriceId, quantity: 1 }
+        : {
+          quantity: 1,
+          price_data: {
+            currency: p.currency.toLowerCase(),
+            unit_amount: p.amount,
+            product_data: { name: p.name },
+            recurring: p.interval ? { interval: p.interval } : undefined,
+          },
+        };
+      return call("POST", "/v1/checkout/sessions", CheckoutSession, {
+        customer: input.customer,
+        mode: input.mode,
+        line_items: [lineItem],
+        success_url: input.successUrl,
+        cancel_url: input.cancelUrl,
+        metadata: input.metadata,
+        client_reference_id: input.metadata.user_id,
+        subscription_data: input.mode === "subscription" ? { metadata: input.metadata } : undefined,
+        payment_intent_data: input.mode === "payment" ? { metadata: input.metadata } : undefined,
+      }, input.idempotencyKey);
+    },
     createPortalSession: (input) =>
-      call("portal session", async () => {
-        const portal = await stripe.billingPortal.sessions.create({
-          customer: input.customer,
-          return_url: input.returnUrl,
-        });
-        return { url: portal.url };
+      call("POST", "/v1/billing_portal/sessions", PortalSession, {
+        customer: input.customer,
+        return_url: input.returnUrl,
       }),
-    subscriptionInvoices: (subscriptionId) =>
-      call("invoice list", async () => {
-        const page = await stripe.invoices.list({ subscription: subscriptionId, limit: 10 });
-        return page.data as unknown as StripeInvoice[];
-      }),
+    async subscriptionInvoices(subscriptionId) {
+      const page = await call(
+        "GET",
+        `/v1/invoices?subscription=${encodeURIComponent(subscriptionId)}&limit=10`,
+        InvoiceList,
+      );
+      return page.data;
+    },
   };
 }
