@@ -3,7 +3,7 @@
 -- database; the enterprise admin RPC and the Studio views, and who may use them.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(30);
+select plan(34);
 
 -- A Stripe event envelope as Stripe sends it: {id, object: "event", type, created, data.object}.
 create function pg_temp.evt(p_type text, p_created bigint, p_obj jsonb) returns jsonb
@@ -137,6 +137,23 @@ select lives_ok($$insert into public.workbench (name) values ('second')$$,
 select throws_ok($$select public.admin_grant_enterprise(auth.uid(), 5, '{}')$$, '42501', null,
                  'only the service role grants enterprise');
 reset role;
+
+-- 6. The report limit: counted in the month, a retried key is not a new report.
+select tests.create_supabase_user('billing_carol');
+update private.settings set value = value || '{"reports_month": 1}' where key = 'free_plan_limits';
+select private.charge_report(tests.get_supabase_uid('billing_carol'), 'r1');
+select lives_ok($$select private.charge_report(tests.get_supabase_uid('billing_carol'), 'r1')$$,
+                'the same report key again is no new report');
+select throws_ok($$select private.charge_report(tests.get_supabase_uid('billing_carol'), 'r2')$$,
+                 'PT403', 'plan_limit_reached', 'the report past the limit is refused');
+select is(pg_temp.balance('billing_carol'), 9, 'and charged nothing');
+
+-- 7. Usage equals the ledger.
+select is((private.billing_usage(tests.get_supabase_uid('billing_alice'), '-infinity', 'infinity')
+             ->> 'spent')::integer,
+          (select sum(-amount)::integer from public.wallet_usage
+            where user_id = tests.get_supabase_uid('billing_alice') and amount < 0),
+          'credits spent in the usage equal the ledger');
 
 select * from finish();
 rollback;
