@@ -1248,7 +1248,7 @@ $_$;
 CREATE FUNCTION private.handle_stripe_event(p_event_id text, p_type text, p_payload jsonb) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   v_obj jsonb := p_payload #> '{data,object}';
   v_at bigint := coalesce((p_payload ->> 'created')::bigint, 0);
@@ -1280,7 +1280,8 @@ begin
       where pr.stripe_price_id in (v_obj #>> '{items,data,0,price,id}',
                                    v_obj #>> '{lines,data,0,price,id}',
                                    v_obj #>> '{lines,data,0,pricing,price_details,price}')));
-  if v_user is null and p_type <> 'charge.refunded' then
+  if v_user is null and p_type <> 'charge.refunded'
+     and (v_obj #>> '{metadata,user_id}') ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' then
     v_user := (v_obj #>> '{metadata,user_id}')::uuid;
   end if;
 
@@ -1399,7 +1400,7 @@ begin
   end if;
   return v_result || jsonb_build_object('outcome', v_outcome);
 end;
-$$;
+$_$;
 
 --
 -- Name: keep_company_owner(); Type: FUNCTION; Schema: private; Owner: -

@@ -1229,7 +1229,8 @@ begin
       where pr.stripe_price_id in (v_obj #>> '{items,data,0,price,id}',
                                    v_obj #>> '{lines,data,0,price,id}',
                                    v_obj #>> '{lines,data,0,pricing,price_details,price}')));
-  if v_user is null and p_type <> 'charge.refunded' then
+  if v_user is null and p_type <> 'charge.refunded'
+     and (v_obj #>> '{metadata,user_id}') ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' then
     v_user := (v_obj #>> '{metadata,user_id}')::uuid;
   end if;
 

@@ -244,6 +244,9 @@ Deno.test(
           n,
           "made once",
         );
+        const hosted = (all.body.items as { hosted_invoice_url: string | null }[])
+          .filter((i) => i.hosted_invoice_url?.startsWith("https://invoice.stripe.com/"));
+        assert.equal(hosted.length, 5, "every subscription invoice links Stripe's hosted invoice");
         const pdf = new Uint8Array(await (await fetch(items[0].receipt_url)).arrayBuffer());
         assert.equal(new TextDecoder().decode(pdf.slice(0, 5)), "%PDF-");
         const text = await pdfText(pdf);

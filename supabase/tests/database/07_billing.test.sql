@@ -3,7 +3,7 @@
 -- database; the enterprise admin RPC and the Studio views, and who may use them.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(34);
+select plan(35);
 
 -- A Stripe event envelope as Stripe sends it: {id, object: "event", type, created, data.object}.
 create function pg_temp.evt(p_type text, p_created bigint, p_obj jsonb) returns jsonb
@@ -147,6 +147,11 @@ select lives_ok($$select private.charge_report(tests.get_supabase_uid('billing_c
 select throws_ok($$select private.charge_report(tests.get_supabase_uid('billing_carol'), 'r2')$$,
                  'PT403', 'plan_limit_reached', 'the report past the limit is refused');
 select is(pg_temp.balance('billing_carol'), 9, 'and charged nothing');
+
+select is(pg_temp.handle(pg_temp.evt('checkout.session.completed', 990, jsonb_build_object(
+            'id', 'cs_nobody', 'object', 'checkout.session', 'mode', 'payment',
+            'customer', 'cus_nobody', 'metadata', jsonb_build_object('user_id', 'not-a-uuid')))),
+          'unknown_customer', 'an event for nobody we know is recorded and changes nothing');
 
 -- 7. Usage equals the ledger.
 select is((private.billing_usage(tests.get_supabase_uid('billing_alice'), '-infinity', 'infinity')
