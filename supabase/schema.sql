@@ -824,6 +824,38 @@ CREATE FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) RETURNS
 $$;
 
 --
+-- Name: enforce_file_limits(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.enforce_file_limits() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_bench public.workbench;
+  v_payer uuid;
+begin
+  select * into v_bench from public.workbench b where b.id = new.workbench_id;
+  v_payer := case when v_bench.company_id is null then v_bench.owner_user_id else
+    (select c.user_id from public.billing_customers c where c.company_id = v_bench.company_id
+      order by c.created_at limit 1) end;
+  if v_payer is null then
+    return new;
+  end if;
+  perform 1 from public.wallet w where w.user_id = v_payer for update;
+  perform private.check_plan_limit(v_payer, 'files_per_workbench',
+    (select count(*) from public.workbench_files f where f.workbench_id = new.workbench_id));
+  perform private.check_plan_limit(v_payer, 'stored_bytes',
+    (select coalesce(sum(f.size_bytes), 0)::bigint from public.workbench_files f
+       join public.workbench b on b.id = f.workbench_id
+      where (v_bench.company_id is null and b.company_id is null and b.owner_user_id = v_payer)
+         or (v_bench.company_id is not null and b.company_id = v_bench.company_id)),
+    new.size_bytes);
+  return new;
+end;
+$$;
+
+--
 -- Name: enforce_workbench_limit(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4123,6 +4155,12 @@ CREATE TRIGGER workbench_files_collect_object AFTER DELETE ON public.workbench_f
 CREATE TRIGGER workbench_files_enqueue AFTER INSERT ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.enqueue_file_index();
 
 --
+-- Name: workbench_files workbench_files_plan_limits; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workbench_files_plan_limits BEFORE INSERT ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.enforce_file_limits();
+
+--
 -- Name: workbench_files workbench_files_redact_answers; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5002,6 +5040,12 @@ REVOKE ALL ON FUNCTION private.drop_workbench_vector_index() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) TO service_role;
+
+--
+-- Name: FUNCTION enforce_file_limits(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.enforce_file_limits() FROM PUBLIC;
 
 --
 -- Name: FUNCTION enforce_workbench_limit(); Type: ACL; Schema: private; Owner: -

@@ -3,7 +3,7 @@
 -- database; the enterprise admin RPC and the Studio views, and who may use them.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(35);
+select plan(38);
 
 -- A Stripe event envelope as Stripe sends it: {id, object: "event", type, created, data.object}.
 create function pg_temp.evt(p_type text, p_created bigint, p_obj jsonb) returns jsonb
@@ -137,6 +137,26 @@ select lives_ok($$insert into public.workbench (name) values ('second')$$,
 select throws_ok($$select public.admin_grant_enterprise(auth.uid(), 5, '{}')$$, '42501', null,
                  'only the service role grants enterprise');
 reset role;
+
+-- 5b. File limits: files per workbench and stored bytes, checked on the file insert.
+select tests.create_supabase_user('billing_dave');
+select public.admin_grant_enterprise(tests.get_supabase_uid('billing_dave'), 1,
+  '{"files_per_workbench": 1, "stored_bytes": 100}');
+insert into public.workbench (id, name, owner_user_id)
+values (tests.uuid_for('dave-wb1'), 'one', tests.get_supabase_uid('billing_dave')),
+       (tests.uuid_for('dave-wb2'), 'two', tests.get_supabase_uid('billing_dave'));
+select lives_ok($$insert into public.workbench_files
+                    (workbench_id, file_name, file_type, size_bytes, content_hash)
+                  values (tests.uuid_for('dave-wb1'), 'a.csv', 'csv', 50, 'h1')$$,
+                'a file within the limits');
+select throws_ok($$insert into public.workbench_files
+                     (workbench_id, file_name, file_type, size_bytes, content_hash)
+                   values (tests.uuid_for('dave-wb1'), 'b.csv', 'csv', 1, 'h2')$$,
+                 'PT403', 'plan_limit_reached', 'a second file in the workbench passes the limit');
+select throws_ok($$insert into public.workbench_files
+                     (workbench_id, file_name, file_type, size_bytes, content_hash)
+                   values (tests.uuid_for('dave-wb2'), 'c.csv', 'csv', 60, 'h3')$$,
+                 'PT403', 'plan_limit_reached', 'stored bytes across workbenches pass the limit');
 
 -- 6. The report limit: counted in the month, a retried key is not a new report.
 select tests.create_supabase_user('billing_carol');
