@@ -271,6 +271,28 @@ Deno.test(
         where owner_user_id = ${carol.id}`;
         assert.equal(n, 1);
       });
+
+      await t.step("a file past files_per_workbench: 403, no row, its object removed", async () => {
+        const dave = await signUpUser(stack, "stripe-dave");
+        await sql`select public.admin_grant_enterprise(${dave.id}, 1, '{"files_per_workbench": 1}')`;
+        const wb = (await call(dave.client, "workbenches", { body: { name: "files" } })).body.id;
+        const upload = (name: string, content: string) => {
+          const fd = new FormData();
+          fd.append("file", new Blob([content]), name);
+          return call(dave.client, `workbenches/${wb}/files`, { body: fd });
+        };
+        assert.equal((await upload("a.csv", "a,b\n1,2\n")).status, 201);
+        const r = await upload("b.csv", "c,d\n3,4\n");
+        assert.equal(r.status, 403, JSON.stringify(r.body));
+        assert.equal(r.body.error.code, "plan_limit_reached");
+        assert.equal(r.body.error.details.limit, "files_per_workbench");
+        const [{ files }] = await sql<{ files: number }[]>`
+          select count(*)::int as files from public.workbench_files where workbench_id = ${wb}`;
+        assert.equal(files, 1);
+        const [{ objects }] = await sql<{ objects: number }[]>`
+          select count(*)::int as objects from storage.objects where name like ${wb + "/%"}`;
+        assert.equal(objects, 1, "the refused file's object is removed");
+      });
     } finally {
       await stack.stop();
       await fake.close();
