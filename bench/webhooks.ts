@@ -5,6 +5,12 @@
  * delivered one after another, then 1,000 more 20 at a time; latency is from sending the request
  * to reading the whole answer. Goal: p99 ≤ 100 ms (Razorpay gives up after 5 s).
  *
+ * Then the same for `POST /webhooks/stripe` in the same run: N signed `checkout.session.completed`
+ * events of token packs (each credits a wallet through the same ledger), sequential and 20 at a
+ * time, and the ratio of Stripe's p50/p99 to Razorpay's (goal: ≤ 1.5, the Stripe path verifies
+ * the `t.payload` signature and records its event the same way). `BENCH_WEBHOOKS_N` sets N (a
+ * short smoke run: 100).
+ *
  * Each phase also prints where the CPU went, per event, from /proc: this process's threads (the
  * main thread runs the HTTP side: this client, the API server and the functions gateway; the
  * database thread runs PGlite and its pooler; V8's helper threads GC and compile) and the
@@ -14,10 +20,11 @@
 import { startStack } from "../local/stack.ts";
 import { getDb } from "../shared/db.ts";
 import { type SignedWebhook, startFakeRazorpay } from "../local/fakes/razorpay.ts";
+import { type SignedStripeEvent, startFakeStripe } from "../tests/fakes/stripe.ts";
 
 Deno.env.set("LOG_LEVEL", "warn");
 
-const N = 1000;
+const N = Number(Deno.env.get("BENCH_WEBHOOKS_N") ?? 1000);
 const CONCURRENCY = 20;
 const WARMUP = 20;
 const USERS = 100;
@@ -63,6 +70,7 @@ function reportCpu(before: Map<string, number>, after: Map<string, number>, even
 
 function report(name: string, latencies: number[], wallMs: number) {
   const s = [...latencies].sort((a, b) => a - b);
+  results.set(name, { p50: percentile(s, 50), p99: percentile(s, 99) });
   const f = (n: number) => n.toFixed(1).padStart(7);
   console.log(
     `${name.padEnd(34)} n=${s.length}  p50 ${f(percentile(s, 50))} ms  p90 ${
@@ -73,12 +81,17 @@ function report(name: string, latencies: number[], wallMs: number) {
   );
 }
 
+const results = new Map<string, { p50: number; p99: number }>();
 const fake = startFakeRazorpay();
+const stripeFake = startFakeStripe();
 const stack = await startStack({
   apiPort: 0,
   dbPort: 0,
   autoWorker: false,
-  functionEnv: { RAZORPAY_WEBHOOK_SECRET: fake.webhookSecret },
+  functionEnv: {
+    RAZORPAY_WEBHOOK_SECRET: fake.webhookSecret,
+    STRIPE_WEBHOOK_SECRET: stripeFake.webhookSecret,
+  },
 });
 const sql = getDb();
 const url = `${stack.apiUrl}/functions/v1/webhooks/razorpay`;
@@ -158,7 +171,65 @@ try {
   const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from public.wallet_usage
     where reason = 'purchase' and reference_id like 'pay_Bench%'`;
   console.log(`purchases credited: ${n} of ${total} events (warm-up included)`);
+
+  // Stripe: one customer per user; one pack payment per event (signed just before sending, as the
+  // signature's timestamp must be within 5 minutes).
+  await sql`insert into public.billing_customers ${
+    sql(users.map((u, i) => ({ provider: "stripe", customer_id: `cus_bench_${i}`, user_id: u.id })))
+  }`;
+  const stripeUrl = `${stack.apiUrl}/functions/v1/webhooks/stripe`;
+  const packEvent = (i: number) =>
+    stripeFake.sign("checkout.session.completed", {
+      id: `cs_bench_${i}`,
+      object: "checkout.session",
+      mode: "payment",
+      customer: `cus_bench_${i % USERS}`,
+      payment_intent: `pi_bench_${i}_${Date.now()}`,
+      payment_status: "paid",
+      status: "complete",
+      amount_total: 1000,
+      currency: "usd",
+      metadata: { price_id: "pack-100-stripe-usd" },
+    });
+  const stripeEvents: SignedStripeEvent[] = [];
+  for (let i = 0; i < total; i++) stripeEvents.push(await packEvent(i));
+  const stripeOutcomes = new Map<string, number>();
+  const deliverStripe = async (e: SignedStripeEvent): Promise<number> => {
+    const t0 = performance.now();
+    const res = await fetch(stripeUrl, { method: "POST", headers: e.headers, body: e.body });
+    const body = await res.json();
+    const ms = performance.now() - t0;
+    const key = res.status === 200 ? body.outcome : `HTTP ${res.status}`;
+    stripeOutcomes.set(key, (stripeOutcomes.get(key) ?? 0) + 1);
+    return ms;
+  };
+  for (const e of stripeEvents.slice(0, WARMUP)) await deliverStripe(e);
+  stripeOutcomes.clear();
+  const stripeSeq: number[] = [];
+  t = performance.now();
+  for (const e of stripeEvents.slice(WARMUP, WARMUP + N)) stripeSeq.push(await deliverStripe(e));
+  report("stripe webhook ack, sequential", stripeSeq, performance.now() - t);
+  const stripeConc: number[] = [];
+  const stripeQueue = stripeEvents.slice(WARMUP + N);
+  t = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    for (let e = stripeQueue.shift(); e; e = stripeQueue.shift()) {
+      stripeConc.push(await deliverStripe(e));
+    }
+  }));
+  report(`stripe webhook ack, ${CONCURRENCY} concurrent`, stripeConc, performance.now() - t);
+  console.log("stripe outcomes:", Object.fromEntries(stripeOutcomes));
+  for (const mode of ["sequential", `${CONCURRENCY} concurrent`]) {
+    const r = results.get(`webhook ack, ${mode}`)!;
+    const st = results.get(`stripe webhook ack, ${mode}`)!;
+    console.log(
+      `stripe / razorpay, ${mode}: p50 ${(st.p50 / r.p50).toFixed(2)}  p99 ${
+        (st.p99 / r.p99).toFixed(2)
+      } (goal ≤ 1.5)`,
+    );
+  }
 } finally {
   await stack.stop();
   await fake.stop();
+  await stripeFake.close();
 }

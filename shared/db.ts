@@ -123,6 +123,35 @@ export function httpErrorFromPostgres(
       return new HttpError(402, "insufficient_credits", "Not enough credits. Top up your wallet.", {
         detail: e.detail,
       });
+    case "PT403":
+      if (e.message === "plan_limit_reached") {
+        // private.check_plan_limit: DETAIL is {limit, plan, usage, max}.
+        let detail: Record<string, unknown> = {};
+        try {
+          detail = JSON.parse(e.detail ?? "{}");
+        } catch { /* kept empty */ }
+        return new HttpError(
+          403,
+          "plan_limit_reached",
+          `Your plan's ${
+            detail.limit ?? "usage"
+          } limit is reached (${detail.usage} of ${detail.max}).`,
+          detail,
+        );
+      }
+      // Other refusals the database decides (the code in MESSAGE): a suspended tenant, an actor
+      // who is no platform admin. Any other PT403 is left to the route (an invitation's token).
+      if (e.message === "tenant_suspended") {
+        return new HttpError(
+          403,
+          "tenant_suspended",
+          "This account is suspended; only the data export is open.",
+        );
+      }
+      if (e.message === "platform_admin_required") {
+        return new HttpError(403, "forbidden", "You may not do this.");
+      }
+      return err;
     case "PT429": {
       // A rate limit the database holds (private.rate_limit_insert): DETAIL is the wait in s.
       const wait = Math.max(1, Math.ceil(Number(e.detail) || 1));
@@ -134,16 +163,6 @@ export function httpErrorFromPostgres(
         { "retry-after": String(wait) },
       );
     }
-    case "PT403":
-      // A refusal the database decides (SQLSTATE PT403, the code in MESSAGE): a suspended
-      // tenant (`tenant_suspended`) or an actor who is no platform admin.
-      return new HttpError(
-        403,
-        e.message === "tenant_suspended" ? "tenant_suspended" : "forbidden",
-        e.message === "tenant_suspended"
-          ? "This account is suspended; only the data export is open."
-          : "You may not do this.",
-      );
     case "23505":
       return new HttpError(409, "conflict", "That already exists.");
     case "23503":

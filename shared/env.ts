@@ -140,6 +140,16 @@ const EnvSchema = z.object({
   RAZORPAY_API_BASE: z.url().default("https://api.razorpay.com"),
   /** How long a Razorpay API call may take before checkout answers 502. */
   RAZORPAY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(10_000),
+  /** Stripe's secret key (checkout, portal, reconciliation); Stripe routes answer 503 without. */
+  STRIPE_SECRET_KEY: optionalKey,
+  /** The signing secret of the Stripe webhook endpoint (`whsec_…`). */
+  STRIPE_WEBHOOK_SECRET: optionalKey,
+  /** Stripe's API base URL (tests aim it at a fake on loopback). */
+  STRIPE_API_URL: z.url().default("https://api.stripe.com"),
+  /** How long a Stripe API call may take before the route answers 502. */
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(10_000),
+  /** Where Stripe Checkout and the portal send the buyer back to. */
+  BILLING_RETURN_URL: z.url().default("http://localhost:3000/billing"),
   /** Reports: lifetime of a report's signed `download_url`, seconds. */
   REPORT_DOWNLOAD_TTL_SEC: optionalNumber(z.number().int().min(60).max(3600)),
   /** Report worker (defaults in DEFAULT_REPORT_WORKER_CONFIG): how long a taken message hides. */

@@ -426,6 +426,78 @@ end;
 $$;
 
 --
+-- Name: apply_stripe_payment(uuid, text, text, bigint, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.apply_stripe_payment(p_user_id uuid, p_reference text, p_price_id text, p_amount bigint, p_currency text, p_details jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_price public.prices;
+  v_credits integer;
+  v_key text := 'stripe:' || p_reference;
+  v_inv public.billing_invoices;
+  v_balance integer;
+begin
+  select * into v_price from public.prices pr where pr.id = p_price_id and pr.provider = 'stripe';
+  if not found or p_amount is distinct from v_price.amount_minor::bigint
+     or upper(p_currency) is distinct from v_price.currency then
+    return jsonb_build_object('outcome', 'amount_mismatch');
+  end if;
+  v_credits := coalesce((select pl.credits from public.plans pl where pl.id = v_price.plan_id),
+                        (select tp.credits from public.token_packs tp where tp.id = v_price.pack_id));
+
+  insert into public.billing_invoices
+    (provider, reference, user_id, price_id, plan_id, pack_id, provider_subscription_id,
+     provider_invoice_id, provider_payment_intent, provider_charge_id, amount_minor, currency,
+     hosted_invoice_url, period_start, period_end)
+  values ('stripe', p_reference, p_user_id, v_price.id, v_price.plan_id, v_price.pack_id,
+          p_details ->> 'subscription', p_details ->> 'invoice', p_details ->> 'payment_intent',
+          p_details ->> 'charge', p_amount, v_price.currency, p_details ->> 'hosted_invoice_url',
+          to_timestamp((p_details ->> 'period_start')::bigint),
+          to_timestamp((p_details ->> 'period_end')::bigint))
+  on conflict (provider, reference) do nothing;
+  select * into v_inv from public.billing_invoices i
+   where i.provider = 'stripe' and i.reference = p_reference for update;
+  select w.balance into v_balance from public.wallet w where w.user_id = v_inv.user_id for update;
+  if not found then
+    raise exception 'no wallet for user %', v_inv.user_id using errcode = 'P0002';
+  end if;
+
+  if exists (select 1 from public.wallet_usage u
+              where u.reason = 'payment_refund' and u.reference_id = v_key) then
+    update public.billing_invoices set status = 'refunded', refunded_at = coalesce(refunded_at, now())
+     where id = v_inv.id;
+    return jsonb_build_object('outcome', 'refunded_before_capture');
+  end if;
+  if exists (select 1 from public.wallet_usage u
+              where u.reason = 'purchase' and u.reference_id = v_key) then
+    return jsonb_build_object('outcome', 'already_credited', 'balance', v_balance);
+  end if;
+
+  update public.wallet
+     set balance = balance + v_credits,
+         plan_id = coalesce(v_price.plan_id, plan_id),
+         updated_at = now()
+   where user_id = v_inv.user_id
+  returning balance into v_balance;
+  insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
+  values (v_inv.user_id, v_credits, v_balance, 'purchase', v_key,
+          jsonb_build_object('provider', 'stripe', 'price_id', v_price.id,
+                             'plan_id', v_price.plan_id, 'pack_id', v_price.pack_id));
+  update public.billing_invoices set credits_granted = v_credits,
+         provider_charge_id = coalesce(provider_charge_id, p_details ->> 'charge'),
+         provider_payment_intent = coalesce(provider_payment_intent, p_details ->> 'payment_intent')
+   where id = v_inv.id;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('payment.applied', 'billing_invoices', v_inv.id::text,
+          jsonb_build_object('provider', 'stripe', 'reference', p_reference, 'credits', v_credits));
+  return jsonb_build_object('outcome', 'credited', 'credits', v_credits, 'balance', v_balance);
+end;
+$$;
+
+--
 -- Name: audit_log_append_only(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -525,6 +597,83 @@ end;
 $$;
 
 --
+-- Name: billing_invoices_of(uuid, integer, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer) RETURNS TABLE(id uuid, provider text, reference text, plan_id text, pack_id text, amount_minor integer, currency text, status text, credits_granted integer, hosted_invoice_url text, receipt_path text, paid_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select * from (
+    select p.id, 'razorpay'::text, p.razorpay_payment_id, p.plan_id, null::text, p.amount_paise,
+           p.currency, p.status, p.credits_granted, null::text, r.path, p.paid_at
+      from public.payments p
+      left join private.receipts r
+        on r.provider = 'razorpay' and r.reference = p.razorpay_payment_id
+     where p.user_id = p_user_id and p.status in ('paid', 'refunded') and p.paid_at is not null
+    union all
+    select i.id, i.provider, i.reference, i.plan_id, i.pack_id, i.amount_minor, i.currency,
+           i.status, i.credits_granted, i.hosted_invoice_url, r.path, i.paid_at
+      from public.billing_invoices i
+      left join private.receipts r on r.provider = i.provider and r.reference = i.reference
+     where i.user_id = p_user_id) x
+  order by x.paid_at desc, x.id desc
+  limit p_limit offset p_offset
+$$;
+
+--
+-- Name: billing_usage(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.billing_usage(p_user_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_limits jsonb := private.plan_limits(p_user_id);
+  v_month timestamptz := date_trunc('month', now() at time zone 'UTC') at time zone 'UTC';
+  v_usage jsonb;
+begin
+  v_usage := jsonb_build_object(
+    'seats', (select w.seats from public.wallet w where w.user_id = p_user_id),
+    'workbenches', (select count(*) from public.workbench b
+                     where b.owner_user_id = p_user_id and b.company_id is null),
+    'stored_bytes', (select coalesce(sum(f.size_bytes), 0) from public.workbench_files f
+                       join public.workbench b on b.id = f.workbench_id
+                      where b.owner_user_id = p_user_id and b.company_id is null),
+    'files_per_workbench', (select coalesce(max(n), 0) from (
+                              select count(*) as n from public.workbench_files f
+                                join public.workbench b on b.id = f.workbench_id
+                               where b.owner_user_id = p_user_id and b.company_id is null
+                               group by f.workbench_id) c),
+    'chat_answers_month', (select count(*) from private.chat_inferences i
+                            where i.user_id = p_user_id and i.counted_at >= v_month),
+    'reports_month', (select count(*) from public.wallet_usage u
+                       where u.user_id = p_user_id and u.reason = 'report'
+                         and u.created_at >= v_month));
+  return jsonb_build_object(
+    'plan_id', coalesce((select w.plan_id from public.wallet w where w.user_id = p_user_id), 'free'),
+    'period', jsonb_build_object('from', p_from, 'to', p_to, 'month_start', v_month),
+    'limits', (select jsonb_agg(jsonb_build_object(
+                        'limit', k, 'max', coalesce((v_limits ->> k)::bigint, -1),
+                        'usage', (v_usage ->> k)::bigint) order by k)
+                 from jsonb_object_keys(v_usage) k),
+    'credits', coalesce((select jsonb_agg(jsonb_build_object('day', d.day, 'reason', d.reason,
+                                                             'credits', d.credits)
+                                          order by d.day, d.reason)
+                           from (select (u.created_at at time zone 'UTC')::date as day, u.reason,
+                                        sum(-u.amount) as credits
+                                   from public.wallet_usage u
+                                  where u.user_id = p_user_id and u.amount < 0
+                                    and u.created_at >= p_from and u.created_at < p_to
+                                  group by 1, 2) d), '[]'::jsonb),
+    'spent', (select coalesce(sum(-u.amount), 0) from public.wallet_usage u
+               where u.user_id = p_user_id and u.amount < 0
+                 and u.created_at >= p_from and u.created_at < p_to));
+end;
+$$;
+
+--
 -- Name: bump_metric(text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -609,11 +758,24 @@ $$;
 --
 
 CREATE FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer DEFAULT 1, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select private.spend_credits(p_user_id, p_cost, 'report', p_user_id || ':' || p_idempotency_key,
-                               p_metadata)
+declare
+  v_key text := p_user_id || ':' || p_idempotency_key;
+begin
+  perform 1 from public.wallet w where w.user_id = p_user_id for update;
+  if not exists (select 1 from public.wallet_usage u
+                  where u.reason = 'report' and u.reference_id = v_key) then
+    perform private.check_plan_limit(p_user_id, 'reports_month',
+      (select count(*) from public.wallet_usage u
+        where u.user_id = p_user_id and u.reason = 'report'
+          and u.created_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC'
+          and not exists (select 1 from public.wallet_usage r
+                           where r.reason = 'report_refund' and r.reference_id = u.reference_id)));
+  end if;
+  return private.spend_credits(p_user_id, p_cost, 'report', v_key, p_metadata);
+end;
 $$;
 
 --
@@ -646,6 +808,28 @@ begin
                           and o.user_id <> p_user_id)) then
     raise exception 'last_owner: transfer ownership or delete the company first'
       using errcode = '23514';
+  end if;
+end;
+$$;
+
+--
+-- Name: check_plan_limit(uuid, text, bigint, bigint); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_plan_limit(p_user_id uuid, p_limit text, p_usage bigint, p_adding bigint DEFAULT 1) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_max bigint := (private.plan_limits(p_user_id) ->> p_limit)::bigint;
+begin
+  if v_max is not null and v_max >= 0 and p_usage + p_adding > v_max then
+    raise exception 'plan_limit_reached'
+      using errcode = 'PT403',
+            detail = jsonb_build_object(
+              'limit', p_limit, 'usage', p_usage, 'max', v_max,
+              'plan', coalesce((select w.plan_id from public.wallet w
+                                 where w.user_id = p_user_id), 'free'))::text;
   end if;
 end;
 $$;
@@ -857,6 +1041,57 @@ end;
 $$;
 
 --
+-- Name: claw_back_stripe_payment(uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.claw_back_stripe_payment(p_user_id uuid, p_reference text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_key text := 'stripe:' || p_reference;
+  v_inv public.billing_invoices;
+  v_user uuid;
+  v_balance integer;
+  v_granted integer;
+  v_take integer;
+  v_result jsonb;
+begin
+  select * into v_inv from public.billing_invoices i
+   where i.provider = 'stripe' and i.reference = p_reference for update;
+  v_user := coalesce(v_inv.user_id, p_user_id);
+  select w.balance into v_balance from public.wallet w where w.user_id = v_user for update;
+  if not found then
+    raise exception 'no wallet for user %', v_user using errcode = 'P0002';
+  end if;
+  if exists (select 1 from public.wallet_usage u
+              where u.reason = 'payment_refund' and u.reference_id = v_key) then
+    return jsonb_build_object('outcome', 'already_clawed_back');
+  end if;
+  select u.amount into v_granted from public.wallet_usage u
+   where u.reason = 'purchase' and u.reference_id = v_key;
+  if not found then
+    perform private.apply_ledger(v_user, 0, 'payment_refund', v_key,
+      jsonb_build_object('before_capture', true, 'provider', 'stripe'));
+    return jsonb_build_object('outcome', 'refunded_before_capture');
+  end if;
+  v_take := least(v_balance, v_granted);
+  v_result := private.apply_ledger(v_user, -v_take, 'payment_refund', v_key,
+    jsonb_build_object('provider', 'stripe', 'credits_granted', v_granted,
+                       'shortfall', v_granted - v_take));
+  update public.billing_invoices set status = 'refunded', refunded_at = now()
+   where provider = 'stripe' and reference = p_reference;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('payment.refunded', 'billing_invoices', coalesce(v_inv.id::text, p_reference),
+          jsonb_build_object('provider', 'stripe', 'taken', v_take,
+                             'shortfall', v_granted - v_take));
+  return jsonb_build_object('outcome', 'clawed_back', 'taken', v_take,
+                            'shortfall', v_granted - v_take,
+                            'balance', v_result -> 'balance');
+end;
+$$;
+
+--
 -- Name: collect_export_object(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1063,6 +1298,63 @@ CREATE FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) RETURNS
   with d as (delete from private.chat_answering a
               where a.session_id = p_session_id and a.token = p_token returning 1)
   select exists (select 1 from d)
+$$;
+
+--
+-- Name: enforce_file_limits(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.enforce_file_limits() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_bench public.workbench;
+  v_payer uuid;
+begin
+  select * into v_bench from public.workbench b where b.id = new.workbench_id;
+  v_payer := case when v_bench.company_id is null then v_bench.owner_user_id else
+    (select c.user_id from public.billing_customers c where c.company_id = v_bench.company_id
+      order by c.created_at limit 1) end;
+  if v_payer is null then
+    return new;
+  end if;
+  perform 1 from public.wallet w where w.user_id = v_payer for update;
+  perform private.check_plan_limit(v_payer, 'files_per_workbench',
+    (select count(*) from public.workbench_files f where f.workbench_id = new.workbench_id));
+  perform private.check_plan_limit(v_payer, 'stored_bytes',
+    (select coalesce(sum(f.size_bytes), 0)::bigint from public.workbench_files f
+       join public.workbench b on b.id = f.workbench_id
+      where (v_bench.company_id is null and b.company_id is null and b.owner_user_id = v_payer)
+         or (v_bench.company_id is not null and b.company_id = v_bench.company_id)),
+    new.size_bytes);
+  return new;
+end;
+$$;
+
+--
+-- Name: enforce_workbench_limit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.enforce_workbench_limit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_payer uuid := case when new.company_id is null then new.owner_user_id else
+    (select c.user_id from public.billing_customers c where c.company_id = new.company_id
+      order by c.created_at limit 1) end;
+begin
+  if v_payer is null then
+    return new;
+  end if;
+  perform 1 from public.wallet w where w.user_id = v_payer for update;
+  perform private.check_plan_limit(v_payer, 'workbenches',
+    (select count(*) from public.workbench b
+      where (new.company_id is null and b.company_id is null and b.owner_user_id = v_payer)
+         or (new.company_id is not null and b.company_id = new.company_id)));
+  return new;
+end;
 $$;
 
 --
@@ -1566,6 +1858,167 @@ end;
 $_$;
 
 --
+-- Name: handle_stripe_event(text, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.handle_stripe_event(p_event_id text, p_type text, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_obj jsonb := p_payload #> '{data,object}';
+  v_at bigint := coalesce((p_payload ->> 'created')::bigint, 0);
+  v_user uuid;
+  v_sub text;
+  v_price text;
+  v_status text;
+  v_row public.subscriptions;
+  v_inv public.billing_invoices;
+  v_ref text;
+  v_outcome text;
+  v_result jsonb := '{}'::jsonb;
+begin
+  if exists (select 1 from private.stripe_events e where e.event_id = p_event_id) then
+    return jsonb_build_object('outcome', 'duplicate');
+  end if;
+  select c.user_id into v_user from public.billing_customers c
+   where c.provider = 'stripe' and c.customer_id = v_obj ->> 'customer';
+  v_sub := coalesce(case when v_obj ->> 'object' = 'subscription' then v_obj ->> 'id' end,
+                    v_obj ->> 'subscription',
+                    v_obj #>> '{parent,subscription_details,subscription}');
+  -- Our price: the metadata we set at checkout (on the session and the subscription), else a
+  -- Stripe Price we know.
+  v_price := coalesce(
+    v_obj #>> '{metadata,price_id}',
+    v_obj #>> '{subscription_details,metadata,price_id}',
+    v_obj #>> '{parent,subscription_details,metadata,price_id}',
+    (select pr.id from public.prices pr
+      where pr.stripe_price_id in (v_obj #>> '{items,data,0,price,id}',
+                                   v_obj #>> '{lines,data,0,price,id}',
+                                   v_obj #>> '{lines,data,0,pricing,price_details,price}')));
+  if v_user is null and p_type <> 'charge.refunded'
+     and (v_obj #>> '{metadata,user_id}') ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' then
+    v_user := (v_obj #>> '{metadata,user_id}')::uuid;
+  end if;
+
+  if p_type not in ('checkout.session.completed', 'invoice.paid', 'invoice.payment_failed',
+                    'customer.subscription.updated', 'customer.subscription.deleted',
+                    'charge.refunded') then
+    v_outcome := 'ignored';
+  elsif v_user is null or not exists (select 1 from public.wallet w where w.user_id = v_user) then
+    v_outcome := 'unknown_customer';
+  elsif p_type = 'checkout.session.completed' and v_obj ->> 'mode' = 'payment' then
+    if v_obj ->> 'payment_status' <> 'paid' or v_obj ->> 'payment_intent' is null then
+      v_outcome := 'not_paid';
+    else
+      v_result := private.apply_stripe_payment(v_user, v_obj ->> 'payment_intent', v_price,
+        (v_obj ->> 'amount_total')::bigint, v_obj ->> 'currency',
+        jsonb_build_object('payment_intent', v_obj ->> 'payment_intent'));
+      v_outcome := v_result ->> 'outcome';
+    end if;
+  elsif p_type = 'invoice.paid' then
+    if v_price is null then
+      select s.price_id into v_price from public.subscriptions s
+       where s.provider = 'stripe' and s.provider_subscription_id = v_sub;
+    end if;
+    v_result := private.apply_stripe_payment(v_user, v_obj ->> 'id', v_price,
+      (v_obj ->> 'amount_paid')::bigint, v_obj ->> 'currency',
+      jsonb_build_object('invoice', v_obj ->> 'id', 'subscription', v_sub,
+                         'payment_intent', v_obj ->> 'payment_intent',
+                         'charge', v_obj ->> 'charge',
+                         'hosted_invoice_url', v_obj ->> 'hosted_invoice_url',
+                         'period_start', v_obj #>> '{lines,data,0,period,start}',
+                         'period_end', v_obj #>> '{lines,data,0,period,end}'));
+    v_outcome := v_result ->> 'outcome';
+    v_status := 'active';
+  elsif p_type = 'invoice.payment_failed' then
+    v_outcome := 'marked_past_due';
+    v_status := 'past_due';
+  elsif p_type = 'charge.refunded' then
+    select * into v_inv from public.billing_invoices i
+     where i.provider = 'stripe'
+       and (i.provider_charge_id = v_obj ->> 'id'
+            or i.provider_payment_intent = v_obj ->> 'payment_intent'
+            or i.provider_invoice_id = v_obj ->> 'invoice')
+     limit 1;
+    v_ref := coalesce(v_inv.reference, v_obj ->> 'invoice', v_obj ->> 'payment_intent');
+    if (v_obj ->> 'amount_refunded')::bigint < (v_obj ->> 'amount')::bigint then
+      v_outcome := 'partial_refund';
+    elsif v_ref is null then
+      v_outcome := 'malformed';
+    else
+      v_result := private.claw_back_stripe_payment(coalesce(v_inv.user_id, v_user), v_ref);
+      v_outcome := v_result ->> 'outcome';
+    end if;
+  elsif p_type = 'checkout.session.completed' then
+    v_outcome := 'linked';
+  else
+    v_status := case when p_type = 'customer.subscription.deleted' then 'canceled'
+                     when v_obj ->> 'status' in ('active', 'trialing') then 'active'
+                     when v_obj ->> 'status' in ('past_due', 'unpaid', 'incomplete') then 'past_due'
+                     else 'canceled' end;
+    v_outcome := case when p_type = 'customer.subscription.deleted' then 'canceled'
+                      else 'updated' end;
+  end if;
+
+  -- The subscription row: created by whichever event names it first; status moves only forward.
+  if v_sub is not null and v_user is not null
+     and v_outcome not in ('ignored', 'unknown_customer', 'amount_mismatch') then
+    insert into public.subscriptions (provider, provider_subscription_id, customer_id, user_id,
+                                      price_id, plan_id)
+    values ('stripe', v_sub, coalesce(v_obj ->> 'customer', ''), v_user, v_price,
+            (select pr.plan_id from public.prices pr where pr.id = v_price))
+    on conflict (provider, provider_subscription_id) do nothing;
+    select * into v_row from public.subscriptions s
+     where s.provider = 'stripe' and s.provider_subscription_id = v_sub for update;
+    if p_type = 'customer.subscription.updated' and v_price is not null
+       and v_price is distinct from v_row.price_id then
+      update public.subscriptions
+         set pending_plan_id = (select pr.plan_id from public.prices pr where pr.id = v_price)
+       where id = v_row.id;
+    elsif p_type = 'invoice.paid' and v_price is not null then
+      update public.subscriptions
+         set price_id = v_price,
+             plan_id = (select pr.plan_id from public.prices pr where pr.id = v_price),
+             pending_plan_id = null,
+             current_period_start = coalesce(to_timestamp(
+               (v_obj #>> '{lines,data,0,period,start}')::bigint), current_period_start),
+             current_period_end = coalesce(to_timestamp(
+               (v_obj #>> '{lines,data,0,period,end}')::bigint), current_period_end)
+       where id = v_row.id;
+    end if;
+    if p_type in ('customer.subscription.updated', 'customer.subscription.deleted')
+       and v_at >= v_row.status_event_at then
+      update public.subscriptions
+         set cancel_at_period_end = coalesce((v_obj ->> 'cancel_at_period_end')::boolean, false),
+             current_period_end = coalesce(to_timestamp(coalesce(
+               v_obj ->> 'current_period_end',
+               v_obj #>> '{items,data,0,current_period_end}')::bigint), current_period_end)
+       where id = v_row.id;
+    end if;
+    if v_status is not null and (v_at >= v_row.status_event_at or v_row.status_event_at = 0)
+       and v_row.status <> 'canceled' then
+      update public.subscriptions set status = v_status, status_event_at = v_at,
+             updated_at = now()
+       where id = v_row.id;
+      if v_status = 'canceled' then
+        update public.wallet w set plan_id = null, updated_at = now()
+         where w.user_id = v_user and w.plan_id = v_row.plan_id and w.custom_limits is null;
+      end if;
+    end if;
+  end if;
+
+  insert into private.stripe_events (event_id, event_type, object_id, payload, outcome, result)
+  values (p_event_id, p_type, v_obj ->> 'id', p_payload, v_outcome, v_result)
+  on conflict (event_id) do nothing;
+  if not found then
+    return jsonb_build_object('outcome', 'duplicate');
+  end if;
+  return v_result || jsonb_build_object('outcome', v_outcome);
+end;
+$_$;
+
+--
 -- Name: is_company_admin(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1635,6 +2088,26 @@ begin
                      or (p.status = 'created' and p.created_at < now() - make_interval(
                            hours => private.setting_int('payment_order_expiry_hours', 72))))) then
     perform private.kick_worker('webhooks/reconcile', '{}'::jsonb);
+    return true;
+  end if;
+  return false;
+end;
+$$;
+
+--
+-- Name: kick_stripe_reconcile(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.kick_stripe_reconcile() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.subscriptions s
+              where s.provider = 'stripe' and s.status <> 'canceled'
+                and (s.reconciled_at is null or s.reconciled_at < now() - make_interval(
+                       mins => private.setting_int('stripe_reconcile_interval_minutes', 60)))) then
+    perform private.kick_worker('webhooks/reconcile-stripe', '{}'::jsonb);
     return true;
   end if;
   return false;
@@ -1964,6 +2437,21 @@ CREATE FUNCTION private.payment_reconcile_due(p_payment public.payments) RETURNS
      and (p_payment.reconciled_at is null
           or p_payment.reconciled_at < now() - least(interval '1 hour',
                                                      (now() - p_payment.created_at) / 4))
+$$;
+
+--
+-- Name: plan_limits(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.plan_limits(p_user_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(w.custom_limits, p.limits,
+                  (select s.value from private.settings s where s.key = 'free_plan_limits'),
+                  '{}'::jsonb)
+    from public.wallet w left join public.plans p on p.id = w.plan_id
+   where w.user_id = p_user_id
 $$;
 
 --
@@ -2942,6 +3430,27 @@ end;
 $$;
 
 --
+-- Name: take_stripe_subscriptions_to_reconcile(integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.take_stripe_subscriptions_to_reconcile(p_limit integer) RETURNS TABLE(provider_subscription_id text)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with picked as (
+    select s.id from public.subscriptions s
+     where s.provider = 'stripe' and s.status <> 'canceled'
+       and (s.reconciled_at is null or s.reconciled_at < now() - make_interval(
+              mins => private.setting_int('stripe_reconcile_interval_minutes', 60)))
+     order by s.reconciled_at nulls first
+     limit greatest(p_limit, 0)
+     for update skip locked)
+  update public.subscriptions s set reconciled_at = now()
+    from picked where s.id = picked.id
+  returning s.provider_subscription_id
+$$;
+
+--
 -- Name: tenant_kind(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3161,11 +3670,38 @@ CREATE TABLE public.wallet (
     balance integer DEFAULT 0 NOT NULL,
     plan_id text,
     seats integer DEFAULT 1 NOT NULL,
+    custom_limits jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT wallet_balance_check CHECK ((balance >= 0)),
+    CONSTRAINT wallet_custom_limits_check CHECK (((custom_limits IS NULL) OR (jsonb_typeof(custom_limits) = 'object'::text))),
     CONSTRAINT wallet_seats_check CHECK ((seats >= 1))
 );
+
+--
+-- Name: admin_grant_enterprise(uuid, integer, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.admin_grant_enterprise(p_user_id uuid, p_seats integer, p_limits jsonb) RETURNS public.wallet
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallet public.wallet;
+begin
+  update public.wallet set plan_id = 'enterprise', seats = p_seats, custom_limits = p_limits,
+         updated_at = now()
+   where user_id = p_user_id
+  returning * into v_wallet;
+  if not found then
+    raise exception 'no wallet for user %', p_user_id using errcode = 'P0002';
+  end if;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('admin.grant_enterprise', 'wallet', p_user_id::text,
+          jsonb_build_object('seats', p_seats, 'limits', p_limits));
+  return v_wallet;
+end;
+$$;
 
 --
 -- Name: admin_set_plan(uuid, text, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -3693,6 +4229,68 @@ CREATE TABLE private.account_erasures (
 );
 
 --
+-- Name: billing_invoices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.billing_invoices (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    provider text NOT NULL,
+    reference text NOT NULL,
+    user_id uuid NOT NULL,
+    price_id text,
+    plan_id text,
+    pack_id text,
+    provider_subscription_id text,
+    provider_invoice_id text,
+    provider_payment_intent text,
+    provider_charge_id text,
+    amount_minor integer NOT NULL,
+    currency text NOT NULL,
+    status text DEFAULT 'paid'::text NOT NULL,
+    credits_granted integer DEFAULT 0 NOT NULL,
+    hosted_invoice_url text,
+    period_start timestamp with time zone,
+    period_end timestamp with time zone,
+    paid_at timestamp with time zone DEFAULT now() NOT NULL,
+    refunded_at timestamp with time zone,
+    CONSTRAINT billing_invoices_amount_minor_check CHECK ((amount_minor >= 0)),
+    CONSTRAINT billing_invoices_provider_check CHECK ((provider = 'stripe'::text)),
+    CONSTRAINT billing_invoices_status_check CHECK ((status = ANY (ARRAY['paid'::text, 'refunded'::text])))
+);
+
+--
+-- Name: admin_invoices; Type: VIEW; Schema: private; Owner: -
+--
+
+CREATE VIEW private.admin_invoices AS
+ SELECT 'razorpay'::text AS provider,
+    p.razorpay_payment_id AS reference,
+    p.user_id,
+    p.plan_id,
+    NULL::text AS pack_id,
+    p.amount_paise AS amount_minor,
+    p.currency,
+    p.status,
+    p.credits_granted,
+    NULL::text AS hosted_invoice_url,
+    p.paid_at
+   FROM public.payments p
+  WHERE ((p.status = ANY (ARRAY['paid'::text, 'refunded'::text])) AND (p.paid_at IS NOT NULL))
+UNION ALL
+ SELECT i.provider,
+    i.reference,
+    i.user_id,
+    i.plan_id,
+    i.pack_id,
+    i.amount_minor,
+    i.currency,
+    i.status,
+    i.credits_granted,
+    i.hosted_invoice_url,
+    i.paid_at
+   FROM public.billing_invoices i;
+
+--
 -- Name: razorpay_events; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -3744,36 +4342,66 @@ CREATE VIEW private.admin_payments AS
          LIMIT 1) ev ON (true));
 
 --
--- Name: plans; Type: TABLE; Schema: public; Owner: -
+-- Name: profiles; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE TABLE public.plans (
-    id text NOT NULL,
-    name text NOT NULL,
-    description text DEFAULT ''::text NOT NULL,
-    price_paise integer,
-    currency text DEFAULT 'INR'::text NOT NULL,
-    credits integer DEFAULT 0 NOT NULL,
-    seats integer DEFAULT 0 NOT NULL,
-    contact_sales boolean DEFAULT false NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    sort_order integer DEFAULT 0 NOT NULL,
-    CONSTRAINT plans_check CHECK ((contact_sales OR (price_paise IS NOT NULL))),
-    CONSTRAINT plans_credits_check CHECK ((credits >= 0)),
-    CONSTRAINT plans_price_paise_check CHECK (((price_paise IS NULL) OR (price_paise > 0))),
-    CONSTRAINT plans_seats_check CHECK ((seats >= 0))
+CREATE TABLE public.profiles (
+    id uuid NOT NULL,
+    email text,
+    full_name private.name_text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
--- Name: wallet_counters; Type: TABLE; Schema: public; Owner: -
+-- Name: subscriptions; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE TABLE public.wallet_counters (
+CREATE TABLE public.subscriptions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    provider text NOT NULL,
+    provider_subscription_id text NOT NULL,
+    customer_id text NOT NULL,
     user_id uuid NOT NULL,
-    chat_inference_counter integer DEFAULT 0 NOT NULL,
+    price_id text,
+    plan_id text,
+    status text DEFAULT 'active'::text NOT NULL,
+    current_period_start timestamp with time zone,
+    current_period_end timestamp with time zone,
+    cancel_at_period_end boolean DEFAULT false NOT NULL,
+    pending_plan_id text,
+    status_event_at bigint DEFAULT 0 NOT NULL,
+    reconciled_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT wallet_counters_chat_inference_counter_check CHECK ((chat_inference_counter >= 0))
+    CONSTRAINT subscriptions_provider_check CHECK ((provider = 'stripe'::text)),
+    CONSTRAINT subscriptions_status_check CHECK ((status = ANY (ARRAY['active'::text, 'past_due'::text, 'canceled'::text])))
 );
+
+--
+-- Name: admin_subscriptions; Type: VIEW; Schema: private; Owner: -
+--
+
+CREATE VIEW private.admin_subscriptions AS
+ SELECT s.id,
+    s.provider,
+    s.provider_subscription_id,
+    s.customer_id,
+    s.user_id,
+    s.price_id,
+    s.plan_id,
+    s.status,
+    s.current_period_start,
+    s.current_period_end,
+    s.cancel_at_period_end,
+    s.pending_plan_id,
+    s.status_event_at,
+    s.reconciled_at,
+    s.created_at,
+    s.updated_at,
+    p.email
+   FROM (public.subscriptions s
+     LEFT JOIN public.profiles p ON ((p.id = s.user_id)));
 
 --
 -- Name: wallet_usage; Type: TABLE; Schema: public; Owner: -
@@ -3790,6 +4418,53 @@ CREATE TABLE public.wallet_usage (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT wallet_usage_balance_after_check CHECK ((balance_after >= 0)),
     CONSTRAINT wallet_usage_reason_check CHECK ((reason = ANY (ARRAY['signup_grant'::text, 'purchase'::text, 'chat_bundle'::text, 'report'::text, 'report_refund'::text, 'admin_grant'::text, 'payment_refund'::text, 'grant'::text, 'spend'::text])))
+);
+
+--
+-- Name: admin_usage; Type: VIEW; Schema: private; Owner: -
+--
+
+CREATE VIEW private.admin_usage AS
+ SELECT user_id,
+    date_trunc('month'::text, created_at) AS month,
+    reason,
+    sum(amount) AS credits,
+    count(*) AS entries
+   FROM public.wallet_usage u
+  GROUP BY user_id, (date_trunc('month'::text, created_at)), reason;
+
+--
+-- Name: plans; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.plans (
+    id text NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    price_paise integer,
+    currency text DEFAULT 'INR'::text NOT NULL,
+    credits integer DEFAULT 0 NOT NULL,
+    seats integer DEFAULT 0 NOT NULL,
+    contact_sales boolean DEFAULT false NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    sort_order integer DEFAULT 0 NOT NULL,
+    limits jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT plans_check CHECK ((contact_sales OR (price_paise IS NOT NULL))),
+    CONSTRAINT plans_credits_check CHECK ((credits >= 0)),
+    CONSTRAINT plans_limits_check CHECK ((jsonb_typeof(limits) = 'object'::text)),
+    CONSTRAINT plans_price_paise_check CHECK (((price_paise IS NULL) OR (price_paise > 0))),
+    CONSTRAINT plans_seats_check CHECK ((seats >= 0))
+);
+
+--
+-- Name: wallet_counters; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_counters (
+    user_id uuid NOT NULL,
+    chat_inference_counter integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallet_counters_chat_inference_counter_check CHECK ((chat_inference_counter >= 0))
 );
 
 --
@@ -3962,6 +4637,18 @@ CREATE TABLE private.rate_limit_buckets (
 );
 
 --
+-- Name: receipts; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.receipts (
+    provider text NOT NULL,
+    reference text NOT NULL,
+    user_id uuid NOT NULL,
+    path text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: settings; Type: TABLE; Schema: private; Owner: -
 --
 
@@ -3969,6 +4656,20 @@ CREATE TABLE private.settings (
     key text NOT NULL,
     value jsonb NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: stripe_events; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.stripe_events (
+    event_id text NOT NULL,
+    event_type text NOT NULL,
+    object_id text,
+    payload jsonb NOT NULL,
+    outcome text NOT NULL,
+    result jsonb DEFAULT '{}'::jsonb NOT NULL,
+    received_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
 );
 
 --
@@ -4005,6 +4706,19 @@ CREATE TABLE private.workbench_vector_indexes (
     index_name text NOT NULL,
     chunk_count integer NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: billing_customers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.billing_customers (
+    provider text NOT NULL,
+    customer_id text NOT NULL,
+    user_id uuid NOT NULL,
+    company_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT billing_customers_provider_check CHECK ((provider = 'stripe'::text))
 );
 
 --
@@ -4151,15 +4865,25 @@ CREATE TABLE public.message (
 );
 
 --
--- Name: profiles; Type: TABLE; Schema: public; Owner: -
+-- Name: prices; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE TABLE public.profiles (
-    id uuid NOT NULL,
-    email text,
-    full_name private.name_text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+CREATE TABLE public.prices (
+    id text NOT NULL,
+    plan_id text,
+    pack_id text,
+    provider text NOT NULL,
+    currency text NOT NULL,
+    billing_interval text NOT NULL,
+    amount_minor integer NOT NULL,
+    stripe_price_id text,
+    active boolean DEFAULT true NOT NULL,
+    CONSTRAINT prices_amount_minor_check CHECK ((amount_minor > 0)),
+    CONSTRAINT prices_billing_interval_check CHECK ((billing_interval = ANY (ARRAY['month'::text, 'year'::text, 'once'::text]))),
+    CONSTRAINT prices_check CHECK (((plan_id IS NULL) <> (pack_id IS NULL))),
+    CONSTRAINT prices_check1 CHECK (((pack_id IS NULL) = (billing_interval <> 'once'::text))),
+    CONSTRAINT prices_currency_check CHECK ((currency = ANY (ARRAY['INR'::text, 'USD'::text]))),
+    CONSTRAINT prices_provider_check CHECK ((provider = ANY (ARRAY['razorpay'::text, 'stripe'::text])))
 );
 
 --
@@ -4195,6 +4919,19 @@ CREATE TABLE public.reports (
     CONSTRAINT reports_stage_check CHECK ((stage = ANY (ARRAY['kpis'::text, 'narrative'::text, 'render'::text, 'done'::text]))),
     CONSTRAINT reports_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'processing'::text, 'ready'::text, 'failed'::text]))),
     CONSTRAINT reports_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200)))
+);
+
+--
+-- Name: token_packs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.token_packs (
+    id text NOT NULL,
+    name text NOT NULL,
+    credits integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    sort_order integer DEFAULT 0 NOT NULL,
+    CONSTRAINT token_packs_credits_check CHECK ((credits > 0))
 );
 
 --
@@ -4386,11 +5123,25 @@ ALTER TABLE ONLY private.razorpay_events
     ADD CONSTRAINT razorpay_events_pkey PRIMARY KEY (event_id);
 
 --
+-- Name: receipts receipts_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.receipts
+    ADD CONSTRAINT receipts_pkey PRIMARY KEY (provider, reference);
+
+--
 -- Name: settings settings_pkey; Type: CONSTRAINT; Schema: private; Owner: -
 --
 
 ALTER TABLE ONLY private.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+--
+-- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.stripe_events
+    ADD CONSTRAINT stripe_events_pkey PRIMARY KEY (event_id);
 
 --
 -- Name: tenant_suspensions tenant_suspensions_pkey; Type: CONSTRAINT; Schema: private; Owner: -
@@ -4419,6 +5170,27 @@ ALTER TABLE ONLY private.workbench_vector_indexes
 
 ALTER TABLE ONLY private.workbench_vector_indexes
     ADD CONSTRAINT workbench_vector_indexes_pkey PRIMARY KEY (workbench_id);
+
+--
+-- Name: billing_customers billing_customers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_customers
+    ADD CONSTRAINT billing_customers_pkey PRIMARY KEY (provider, customer_id);
+
+--
+-- Name: billing_invoices billing_invoices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_invoices
+    ADD CONSTRAINT billing_invoices_pkey PRIMARY KEY (id);
+
+--
+-- Name: billing_invoices billing_invoices_provider_reference_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_invoices
+    ADD CONSTRAINT billing_invoices_provider_reference_key UNIQUE (provider, reference);
 
 --
 -- Name: channel_messages channel_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4519,6 +5291,27 @@ ALTER TABLE ONLY public.plans
     ADD CONSTRAINT plans_pkey PRIMARY KEY (id);
 
 --
+-- Name: prices prices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prices
+    ADD CONSTRAINT prices_pkey PRIMARY KEY (id);
+
+--
+-- Name: prices prices_plan_id_pack_id_provider_currency_billing_interval_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prices
+    ADD CONSTRAINT prices_plan_id_pack_id_provider_currency_billing_interval_key UNIQUE NULLS NOT DISTINCT (plan_id, pack_id, provider, currency, billing_interval);
+
+--
+-- Name: prices prices_stripe_price_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prices
+    ADD CONSTRAINT prices_stripe_price_id_key UNIQUE (stripe_price_id);
+
+--
 -- Name: profiles profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4538,6 +5331,27 @@ ALTER TABLE ONLY public.reports
 
 ALTER TABLE ONLY public.reports
     ADD CONSTRAINT reports_user_id_idempotency_key_key UNIQUE (user_id, idempotency_key);
+
+--
+-- Name: subscriptions subscriptions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (id);
+
+--
+-- Name: subscriptions subscriptions_provider_provider_subscription_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_provider_provider_subscription_id_key UNIQUE (provider, provider_subscription_id);
+
+--
+-- Name: token_packs token_packs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.token_packs
+    ADD CONSTRAINT token_packs_pkey PRIMARY KEY (id);
 
 --
 -- Name: wallet_counters wallet_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4665,6 +5479,36 @@ CREATE INDEX razorpay_events_order_idx ON private.razorpay_events USING btree (o
 CREATE INDEX razorpay_events_payment_idx ON private.razorpay_events USING btree (payment_id);
 
 --
+-- Name: billing_customers_company_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX billing_customers_company_idx ON public.billing_customers USING btree (provider, company_id) WHERE (company_id IS NOT NULL);
+
+--
+-- Name: billing_customers_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX billing_customers_user_idx ON public.billing_customers USING btree (provider, user_id) WHERE (company_id IS NULL);
+
+--
+-- Name: billing_invoices_charge_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX billing_invoices_charge_idx ON public.billing_invoices USING btree (provider_charge_id);
+
+--
+-- Name: billing_invoices_pi_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX billing_invoices_pi_idx ON public.billing_invoices USING btree (provider_payment_intent);
+
+--
+-- Name: billing_invoices_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX billing_invoices_user_idx ON public.billing_invoices USING btree (user_id, paid_at DESC);
+
+--
 -- Name: channel_messages_inbound_once; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4759,6 +5603,12 @@ CREATE INDEX reports_user_key_idx ON public.reports USING btree (user_id, idempo
 --
 
 CREATE INDEX reports_workbench_idx ON public.reports USING btree (workbench_id, created_at DESC);
+
+--
+-- Name: subscriptions_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX subscriptions_user_idx ON public.subscriptions USING btree (user_id);
 
 --
 -- Name: wallet_usage_user_idx; Type: INDEX; Schema: public; Owner: -
@@ -4983,6 +5833,12 @@ CREATE TRIGGER workbench_files_collect_object AFTER DELETE ON public.workbench_f
 CREATE TRIGGER workbench_files_enqueue AFTER INSERT ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.enqueue_file_index();
 
 --
+-- Name: workbench_files workbench_files_plan_limits; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workbench_files_plan_limits BEFORE INSERT ON public.workbench_files FOR EACH ROW EXECUTE FUNCTION private.enforce_file_limits();
+
+--
 -- Name: workbench_files workbench_files_redact_answers; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4999,6 +5855,12 @@ CREATE TRIGGER workbench_files_touch BEFORE UPDATE ON public.workbench_files FOR
 --
 
 CREATE TRIGGER workbench_members_audit AFTER INSERT OR DELETE OR UPDATE OF role ON public.workbench_members FOR EACH ROW EXECUTE FUNCTION private.audit_row_change('workbench_member');
+
+--
+-- Name: workbench workbench_plan_limit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workbench_plan_limit BEFORE INSERT ON public.workbench FOR EACH ROW EXECUTE FUNCTION private.enforce_workbench_limit();
 
 --
 -- Name: workbench workbench_rate_limit; Type: TRIGGER; Schema: public; Owner: -
@@ -5090,6 +5952,13 @@ ALTER TABLE ONLY private.platform_roles
     ADD CONSTRAINT platform_roles_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: receipts receipts_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.receipts
+    ADD CONSTRAINT receipts_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
 -- Name: tenant_suspensions tenant_suspensions_suspended_by_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -5109,6 +5978,41 @@ ALTER TABLE ONLY private.workbench_vector_index_builds
 
 ALTER TABLE ONLY private.workbench_vector_indexes
     ADD CONSTRAINT workbench_vector_indexes_workbench_id_fkey FOREIGN KEY (workbench_id) REFERENCES public.workbench(id) ON DELETE CASCADE;
+
+--
+-- Name: billing_customers billing_customers_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_customers
+    ADD CONSTRAINT billing_customers_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: billing_invoices billing_invoices_pack_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_invoices
+    ADD CONSTRAINT billing_invoices_pack_id_fkey FOREIGN KEY (pack_id) REFERENCES public.token_packs(id);
+
+--
+-- Name: billing_invoices billing_invoices_plan_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_invoices
+    ADD CONSTRAINT billing_invoices_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES public.plans(id);
+
+--
+-- Name: billing_invoices billing_invoices_price_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_invoices
+    ADD CONSTRAINT billing_invoices_price_id_fkey FOREIGN KEY (price_id) REFERENCES public.prices(id);
+
+--
+-- Name: billing_invoices billing_invoices_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_invoices
+    ADD CONSTRAINT billing_invoices_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
 -- Name: channel_messages channel_messages_channel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5237,6 +6141,20 @@ ALTER TABLE ONLY public.payments
     ADD CONSTRAINT payments_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: prices prices_pack_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prices
+    ADD CONSTRAINT prices_pack_id_fkey FOREIGN KEY (pack_id) REFERENCES public.token_packs(id);
+
+--
+-- Name: prices prices_plan_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prices
+    ADD CONSTRAINT prices_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES public.plans(id);
+
+--
 -- Name: profiles profiles_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5256,6 +6174,34 @@ ALTER TABLE ONLY public.reports
 
 ALTER TABLE ONLY public.reports
     ADD CONSTRAINT reports_workbench_id_fkey FOREIGN KEY (workbench_id) REFERENCES public.workbench(id) ON DELETE CASCADE;
+
+--
+-- Name: subscriptions subscriptions_pending_plan_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_pending_plan_id_fkey FOREIGN KEY (pending_plan_id) REFERENCES public.plans(id);
+
+--
+-- Name: subscriptions subscriptions_plan_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES public.plans(id);
+
+--
+-- Name: subscriptions subscriptions_price_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_price_id_fkey FOREIGN KEY (price_id) REFERENCES public.prices(id);
+
+--
+-- Name: subscriptions subscriptions_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
 -- Name: wallet_counters wallet_counters_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5420,6 +6366,18 @@ CREATE POLICY "admins see invitations" ON public.company_invitations FOR SELECT 
 --
 
 CREATE POLICY "anyone signed in creates a company" ON public.company FOR INSERT TO authenticated WITH CHECK ((created_by = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: billing_customers; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.billing_customers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: billing_invoices; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.billing_invoices ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: channel_messages; Type: ROW SECURITY; Schema: public; Owner: -
@@ -5596,6 +6554,12 @@ CREATE POLICY "messages of own sessions" ON public.message FOR SELECT TO authent
 CREATE POLICY "own counters" ON public.wallet_counters FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
 
 --
+-- Name: billing_invoices own invoices; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "own invoices" ON public.billing_invoices FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
 -- Name: wallet_usage own ledger; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5620,6 +6584,12 @@ CREATE POLICY "own profile" ON public.profiles FOR SELECT TO authenticated USING
 CREATE POLICY "own sessions" ON public.chat_session FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) AND (( SELECT public.workbench_role(chat_session.workbench_id) AS workbench_role) IS NOT NULL)));
 
 --
+-- Name: subscriptions own subscriptions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "own subscriptions" ON public.subscriptions FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
 -- Name: wallet own wallet; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5630,6 +6600,12 @@ CREATE POLICY "own wallet" ON public.wallet FOR SELECT TO authenticated USING ((
 --
 
 CREATE POLICY "owners delete" ON public.company FOR DELETE TO authenticated USING (( SELECT public.is_company_member(company.id, 'owner'::text) AS is_company_member));
+
+--
+-- Name: token_packs packs are public; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "packs are public" ON public.token_packs FOR SELECT TO anon, authenticated USING (active);
 
 --
 -- Name: payments; Type: ROW SECURITY; Schema: public; Owner: -
@@ -5648,6 +6624,18 @@ ALTER TABLE public.plans ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY "plans are public" ON public.plans FOR SELECT TO anon, authenticated USING (active);
+
+--
+-- Name: prices; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prices ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prices prices are public; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "prices are public" ON public.prices FOR SELECT TO anon, authenticated USING (active);
 
 --
 -- Name: profiles; Type: ROW SECURITY; Schema: public; Owner: -
@@ -5672,6 +6660,18 @@ ALTER TABLE public.reports ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY "start own sessions" ON public.chat_session FOR INSERT TO authenticated WITH CHECK (((user_id = ( SELECT auth.uid() AS uid)) AND (( SELECT public.workbench_role(chat_session.workbench_id) AS workbench_role) IS NOT NULL)));
+
+--
+-- Name: subscriptions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.subscriptions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: token_packs; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.token_packs ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: profiles update own profile; Type: POLICY; Schema: public; Owner: -
@@ -5798,6 +6798,13 @@ REVOKE ALL ON FUNCTION private.apply_payment(p_order_id text, p_payment_id text,
 GRANT ALL ON FUNCTION private.apply_payment(p_order_id text, p_payment_id text, p_amount_paise integer) TO service_role;
 
 --
+-- Name: FUNCTION apply_stripe_payment(p_user_id uuid, p_reference text, p_price_id text, p_amount bigint, p_currency text, p_details jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.apply_stripe_payment(p_user_id uuid, p_reference text, p_price_id text, p_amount bigint, p_currency text, p_details jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.apply_stripe_payment(p_user_id uuid, p_reference text, p_price_id text, p_amount bigint, p_currency text, p_details jsonb) TO service_role;
+
+--
 -- Name: FUNCTION audit_log_append_only(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5816,6 +6823,20 @@ GRANT ALL ON FUNCTION private.audit_row_change() TO service_role;
 
 REVOKE ALL ON FUNCTION private.begin_chat_answer(p_session_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.begin_chat_answer(p_session_id uuid, p_user_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer) TO service_role;
+
+--
+-- Name: FUNCTION billing_usage(p_user_id uuid, p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.billing_usage(p_user_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.billing_usage(p_user_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION bump_metric(p_name text, p_label text); Type: ACL; Schema: private; Owner: -
@@ -5873,6 +6894,13 @@ GRANT ALL ON FUNCTION private.chat_session_workbench(p_session_id uuid, p_user_i
 REVOKE ALL ON FUNCTION private.check_not_last_owner(p_user_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION check_plan_limit(p_user_id uuid, p_limit text, p_usage bigint, p_adding bigint); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_plan_limit(p_user_id uuid, p_limit text, p_usage bigint, p_adding bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.check_plan_limit(p_user_id uuid, p_limit text, p_usage bigint, p_adding bigint) TO service_role;
+
+--
 -- Name: FUNCTION check_rate_limit(p_scope text, p_user_id uuid, p_ip text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5899,6 +6927,13 @@ GRANT ALL ON FUNCTION private.claim_workbench_vector_index(p_workbench_id uuid, 
 
 REVOKE ALL ON FUNCTION private.claw_back_payment(p_payment_id text, p_order_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.claw_back_payment(p_payment_id text, p_order_id text) TO service_role;
+
+--
+-- Name: FUNCTION claw_back_stripe_payment(p_user_id uuid, p_reference text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.claw_back_stripe_payment(p_user_id uuid, p_reference text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.claw_back_stripe_payment(p_user_id uuid, p_reference text) TO service_role;
 
 --
 -- Name: FUNCTION collect_export_object(); Type: ACL; Schema: private; Owner: -
@@ -5966,6 +7001,18 @@ REVOKE ALL ON FUNCTION private.drop_workbench_vector_index() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) TO service_role;
+
+--
+-- Name: FUNCTION enforce_file_limits(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.enforce_file_limits() FROM PUBLIC;
+
+--
+-- Name: FUNCTION enforce_workbench_limit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.enforce_workbench_limit() FROM PUBLIC;
 
 --
 -- Name: FUNCTION enqueue_channel_message(); Type: ACL; Schema: private; Owner: -
@@ -6051,6 +7098,13 @@ REVOKE ALL ON FUNCTION private.handle_razorpay_event(p_event_id text, p_event te
 GRANT ALL ON FUNCTION private.handle_razorpay_event(p_event_id text, p_event text, p_payload jsonb) TO service_role;
 
 --
+-- Name: FUNCTION handle_stripe_event(p_event_id text, p_type text, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.handle_stripe_event(p_event_id text, p_type text, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.handle_stripe_event(p_event_id text, p_type text, p_payload jsonb) TO service_role;
+
+--
 -- Name: FUNCTION is_company_admin(p_company_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6084,6 +7138,13 @@ GRANT ALL ON FUNCTION private.keep_company_owner() TO service_role;
 
 REVOKE ALL ON FUNCTION private.kick_payment_reconcile() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.kick_payment_reconcile() TO service_role;
+
+--
+-- Name: FUNCTION kick_stripe_reconcile(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.kick_stripe_reconcile() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.kick_stripe_reconcile() TO service_role;
 
 --
 -- Name: FUNCTION kick_workbench_vector_index_build(); Type: ACL; Schema: private; Owner: -
@@ -6161,6 +7222,13 @@ GRANT SELECT ON TABLE public.payments TO authenticated;
 
 REVOKE ALL ON FUNCTION private.payment_reconcile_due(p_payment public.payments) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.payment_reconcile_due(p_payment public.payments) TO service_role;
+
+--
+-- Name: FUNCTION plan_limits(p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.plan_limits(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.plan_limits(p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION platform_role(p_user_id uuid); Type: ACL; Schema: private; Owner: -
@@ -6381,6 +7449,13 @@ REVOKE ALL ON FUNCTION private.take_rate_token(p_key text, p_capacity integer, p
 GRANT ALL ON FUNCTION private.take_rate_token(p_key text, p_capacity integer, p_refill_per_sec double precision) TO service_role;
 
 --
+-- Name: FUNCTION take_stripe_subscriptions_to_reconcile(p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.take_stripe_subscriptions_to_reconcile(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.take_stripe_subscriptions_to_reconcile(p_limit integer) TO service_role;
+
+--
 -- Name: FUNCTION tenant_kind(p_tenant_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6455,6 +7530,13 @@ GRANT ALL ON FUNCTION public.admin_grant_credits(p_user_id uuid, p_credits integ
 
 GRANT ALL ON TABLE public.wallet TO service_role;
 GRANT SELECT ON TABLE public.wallet TO authenticated;
+
+--
+-- Name: FUNCTION admin_grant_enterprise(p_user_id uuid, p_seats integer, p_limits jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.admin_grant_enterprise(p_user_id uuid, p_seats integer, p_limits jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.admin_grant_enterprise(p_user_id uuid, p_seats integer, p_limits jsonb) TO service_role;
 
 --
 -- Name: FUNCTION admin_set_plan(p_user_id uuid, p_plan_id text, p_seats integer); Type: ACL; Schema: public; Owner: -
@@ -6614,6 +7696,19 @@ GRANT ALL ON FUNCTION public.workbench_text_candidates(p_workbench_id uuid, p_qu
 GRANT SELECT ON TABLE private.account_erasures TO service_role;
 
 --
+-- Name: TABLE billing_invoices; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.billing_invoices TO service_role;
+GRANT SELECT ON TABLE public.billing_invoices TO authenticated;
+
+--
+-- Name: TABLE admin_invoices; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT ON TABLE private.admin_invoices TO service_role;
+
+--
 -- Name: TABLE razorpay_events; Type: ACL; Schema: private; Owner: -
 --
 
@@ -6624,6 +7719,45 @@ GRANT SELECT ON TABLE private.razorpay_events TO service_role;
 --
 
 GRANT SELECT ON TABLE private.admin_payments TO service_role;
+
+--
+-- Name: TABLE profiles; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.profiles TO service_role;
+GRANT SELECT ON TABLE public.profiles TO authenticated;
+
+--
+-- Name: COLUMN profiles.full_name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(full_name) ON TABLE public.profiles TO authenticated;
+
+--
+-- Name: TABLE subscriptions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.subscriptions TO service_role;
+GRANT SELECT ON TABLE public.subscriptions TO authenticated;
+
+--
+-- Name: TABLE admin_subscriptions; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT ON TABLE private.admin_subscriptions TO service_role;
+
+--
+-- Name: TABLE wallet_usage; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.wallet_usage TO service_role;
+GRANT SELECT ON TABLE public.wallet_usage TO authenticated;
+
+--
+-- Name: TABLE admin_usage; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT ON TABLE private.admin_usage TO service_role;
 
 --
 -- Name: TABLE plans; Type: ACL; Schema: public; Owner: -
@@ -6639,13 +7773,6 @@ GRANT SELECT ON TABLE public.plans TO authenticated;
 
 GRANT ALL ON TABLE public.wallet_counters TO service_role;
 GRANT SELECT ON TABLE public.wallet_counters TO authenticated;
-
---
--- Name: TABLE wallet_usage; Type: ACL; Schema: public; Owner: -
---
-
-GRANT ALL ON TABLE public.wallet_usage TO service_role;
-GRANT SELECT ON TABLE public.wallet_usage TO authenticated;
 
 --
 -- Name: TABLE admin_wallets; Type: ACL; Schema: private; Owner: -
@@ -6702,16 +7829,34 @@ GRANT SELECT ON TABLE private.platform_roles TO service_role;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.rate_limit_buckets TO service_role;
 
 --
+-- Name: TABLE receipts; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE private.receipts TO service_role;
+
+--
 -- Name: TABLE settings; Type: ACL; Schema: private; Owner: -
 --
 
 GRANT SELECT,INSERT,UPDATE ON TABLE private.settings TO service_role;
 
 --
+-- Name: TABLE stripe_events; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT SELECT ON TABLE private.stripe_events TO service_role;
+
+--
 -- Name: TABLE tenant_suspensions; Type: ACL; Schema: private; Owner: -
 --
 
 GRANT SELECT ON TABLE private.tenant_suspensions TO service_role;
+
+--
+-- Name: TABLE billing_customers; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.billing_customers TO service_role;
 
 --
 -- Name: TABLE channel_messages; Type: ACL; Schema: public; Owner: -
@@ -6923,17 +8068,12 @@ GRANT ALL ON TABLE public.message TO service_role;
 GRANT SELECT ON TABLE public.message TO authenticated;
 
 --
--- Name: TABLE profiles; Type: ACL; Schema: public; Owner: -
+-- Name: TABLE prices; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT ALL ON TABLE public.profiles TO service_role;
-GRANT SELECT ON TABLE public.profiles TO authenticated;
-
---
--- Name: COLUMN profiles.full_name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT UPDATE(full_name) ON TABLE public.profiles TO authenticated;
+GRANT ALL ON TABLE public.prices TO service_role;
+GRANT SELECT ON TABLE public.prices TO anon;
+GRANT SELECT ON TABLE public.prices TO authenticated;
 
 --
 -- Name: TABLE reports; Type: ACL; Schema: public; Owner: -
@@ -6941,6 +8081,14 @@ GRANT UPDATE(full_name) ON TABLE public.profiles TO authenticated;
 
 GRANT ALL ON TABLE public.reports TO service_role;
 GRANT SELECT ON TABLE public.reports TO authenticated;
+
+--
+-- Name: TABLE token_packs; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.token_packs TO service_role;
+GRANT SELECT ON TABLE public.token_packs TO anon;
+GRANT SELECT ON TABLE public.token_packs TO authenticated;
 
 --
 -- Name: TABLE workbench; Type: ACL; Schema: public; Owner: -
@@ -7063,6 +8211,7 @@ SELECT cron.schedule('payments-reconcile', '* * * * *', 'select private.kick_pay
 SELECT cron.schedule('report-worker-redispatch', '10 seconds', 'select private.redispatch(''report_jobs'', ''report-worker'')');
 SELECT cron.schedule('storage-gc-redispatch', '30 seconds', 'select private.redispatch(''storage_gc'', ''index-worker'')');
 SELECT cron.schedule('storage-orphan-sweep', '*/10 * * * *', 'select private.sweep_orphan_objects()');
+SELECT cron.schedule('stripe-reconcile', '*/5 * * * *', 'select private.kick_stripe_reconcile()');
 SELECT cron.schedule('workbench-vector-indexes', '30 seconds', 'select private.kick_workbench_vector_index_build()');
 
 --
@@ -7085,6 +8234,7 @@ INSERT INTO private.settings (key, value) VALUES ('cron_run_details_keep_days', 
 INSERT INTO private.settings (key, value) VALUES ('erasure_confirmation_ttl_seconds', '900');
 INSERT INTO private.settings (key, value) VALUES ('erasure_retention_seconds', '2592000');
 INSERT INTO private.settings (key, value) VALUES ('erasure_step_rows', '5000');
+INSERT INTO private.settings (key, value) VALUES ('free_plan_limits', '{"seats": 1, "workbenches": 25, "stored_bytes": 1073741824, "reports_month": 50, "chat_answers_month": 2000, "files_per_workbench": 500}');
 INSERT INTO private.settings (key, value) VALUES ('invitation_ttl_days', '7');
 INSERT INTO private.settings (key, value) VALUES ('metrics_chat_latency_buckets', '[0.5, 1, 2, 5, 10, 20, 30, 60]');
 INSERT INTO private.settings (key, value) VALUES ('orphan_object_grace_minutes', '15');
@@ -7093,6 +8243,7 @@ INSERT INTO private.settings (key, value) VALUES ('payment_reconcile_batch', '20
 INSERT INTO private.settings (key, value) VALUES ('payment_reconcile_min_age_seconds', '120');
 INSERT INTO private.settings (key, value) VALUES ('rate_limits', '{"chat": {"capacity": 30, "per_minute": 30, "ip_capacity": 120, "ip_per_minute": 120}, "create": {"capacity": 20, "per_minute": 20, "ip_capacity": 100, "ip_per_minute": 100}, "uploads": {"capacity": 30, "per_minute": 30, "ip_capacity": 120, "ip_per_minute": 120}, "invitations": {"capacity": 20, "per_minute": 1, "ip_capacity": 60, "ip_per_minute": 5}}');
 INSERT INTO private.settings (key, value) VALUES ('signup_grant_credits', '10');
+INSERT INTO private.settings (key, value) VALUES ('stripe_reconcile_interval_minutes', '60');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_build_lease_sec', '900');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_ef_construction', '200');
 INSERT INTO private.settings (key, value) VALUES ('workbench_vector_index_m', '16');

@@ -5,8 +5,11 @@ import type { Env } from "../../shared/env.ts";
 import { HttpError } from "../../shared/http.ts";
 import {
   createRazorpayClient,
+  createStripeClient,
   type RazorpayClient,
   razorpayConfigFromEnv,
+  type StripeClient,
+  stripeConfigFromEnv,
 } from "../../shared/payments/mod.ts";
 
 export interface CheckoutPayments {
@@ -20,6 +23,21 @@ export interface CheckoutDeps {
   verifier: JwtVerifier;
   /** Undefined when the Razorpay keys are not configured. */
   payments?: CheckoutPayments;
+  /** Undefined when STRIPE_SECRET_KEY is not configured. */
+  stripe?: StripeClient;
+  /** Where Stripe Checkout sends the buyer back to (BILLING_RETURN_URL; tests may leave it). */
+  returnUrl?: string;
+}
+
+export function requireStripe(deps: CheckoutDeps): StripeClient {
+  if (!deps.stripe) {
+    throw new HttpError(
+      503,
+      "payments_not_configured",
+      "Stripe is not configured on this deployment (STRIPE_SECRET_KEY).",
+    );
+  }
+  return deps.stripe;
 }
 
 export function requirePayments(deps: CheckoutDeps): CheckoutPayments {
@@ -36,6 +54,7 @@ export function requirePayments(deps: CheckoutDeps): CheckoutPayments {
 /** The function's dependencies from its environment (index.ts; tests without Razorpay keys). */
 export function checkoutDepsFromEnv(env: Env, sql: () => Sql): CheckoutDeps {
   const razorpay = razorpayConfigFromEnv(env);
+  const stripe = stripeConfigFromEnv(env);
   return {
     sql,
     verifier: verifierFromEnv(env),
@@ -44,5 +63,7 @@ export function checkoutDepsFromEnv(env: Env, sql: () => Sql): CheckoutDeps {
       keyId: razorpay.keyId,
       keySecret: razorpay.keySecret,
     },
+    stripe: stripe && createStripeClient(stripe),
+    returnUrl: env.BILLING_RETURN_URL,
   };
 }

@@ -1,16 +1,18 @@
 /**
- * `POST /checkout/session {plan_id}` → `{order_id, amount, currency, key_id, plan, receipt}`, what
- * Razorpay Checkout needs. The amount and currency come from the plans table; anything else the
+ * `POST /checkout/session {provider?, plan_id | pack_id, ...}`. With `provider: "stripe"` a Stripe
+ * Checkout Session (stripe_session.ts). Otherwise (`razorpay`, the default) `{plan_id}` →
+ * `{order_id, amount, currency, key_id, plan, receipt}`, what Razorpay Checkout needs. The amount and currency come from the plans table; anything else the
  * client sends is ignored. The order's notes carry the user id and the plan; the receipt is unique.
  * Razorpay down or slow → 502 and nothing recorded.
  */
 import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
-import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
+import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { RazorpayError } from "../../shared/payments/mod.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
-import { type CheckoutDeps, requirePayments } from "./deps.ts";
+import { type CheckoutDeps, requirePayments, requireStripe } from "./deps.ts";
+import { createStripeSession, StripeSessionBody } from "./stripe_session.ts";
 
 const CheckoutSession = z.object({
   order_id: z.string(),
@@ -21,7 +23,30 @@ const CheckoutSession = z.object({
   plan: z.object({ id: z.string(), name: z.string(), credits: z.number(), seats: z.number() }),
 });
 
-const SessionBody = z.object({ plan_id: z.string().trim().min(1).max(64) });
+const SessionBody = z.object({
+  provider: z.literal("razorpay").default("razorpay"),
+  plan_id: z.string().trim().min(1).max(64),
+});
+const AnySession = z.discriminatedUnion("provider", [
+  StripeSessionBody.extend({ provider: z.literal("stripe") }),
+  SessionBody.loose().extend({ provider: z.literal("razorpay") }),
+]);
+
+const StripeCheckout = z.object({
+  provider: z.literal("stripe"),
+  session_id: z.string(),
+  url: z.string().describe("Stripe Checkout's page: send the browser there"),
+  mode: z.enum(["subscription", "payment"]),
+  customer: z.string(),
+  price: z.object({
+    id: z.string(),
+    amount: z.number().int().describe("In the currency's minor unit"),
+    currency: z.string(),
+    interval: z.string(),
+    plan_id: z.string().nullable(),
+    pack_id: z.string().nullable(),
+  }),
+});
 
 interface PlanRow {
   id: string;
@@ -43,21 +68,44 @@ export function sessionRoute(deps: CheckoutDeps): Route {
     method: "POST",
     pattern: "/session",
     doc: {
-      summary: "Open a Razorpay order for a plan",
+      summary: "Open a Razorpay order for a plan, or a Stripe Checkout Session for a plan or pack",
       auth: "user",
-      body: SessionBody,
-      bodyExample: { plan_id: "starter" },
-      responses: { 201: { description: "What Razorpay Checkout needs", schema: CheckoutSession } },
+      body: AnySession,
+      bodyExample: { provider: "razorpay", plan_id: "starter" },
+      responses: {
+        201: {
+          description: "What Razorpay Checkout needs, or Stripe Checkout's URL (provider stripe)",
+          schema: z.union([CheckoutSession, StripeCheckout]),
+        },
+      },
       errors: {
-        400: ["unknown_plan", "contact_sales"],
+        400: ["unknown_plan", "unknown_pack", "contact_sales", "invalid_request"],
         502: ["payment_provider_unavailable"],
         503: ["payments_not_configured"],
       },
     },
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
+      const raw = await readJson(req, z.object({ provider: z.string().optional() }).loose());
+      const chosen = validate(AnySession, { ...raw, provider: raw.provider ?? "razorpay" }, "body");
+      if (chosen.provider === "stripe") {
+        const stripe = requireStripe(deps);
+        const sql = deps.sql();
+        await enforceRateLimit(sql, "create", req, user.id);
+        return json(
+          await createStripeSession(
+            sql,
+            stripe,
+            user,
+            chosen,
+            deps.returnUrl ?? "http://localhost/billing",
+            ctx.requestId,
+          ),
+          201,
+        );
+      }
       const payments = requirePayments(deps);
-      const body = await readJson(req, SessionBody);
+      const body = validate(SessionBody, chosen, "body");
       const sql = deps.sql();
       await enforceRateLimit(sql, "create", req, user.id);
 

@@ -3,6 +3,7 @@
  * and streamed to Storage as they arrive (receive_uploads.ts), then their rows are written in one
  * transaction (commit_uploads.ts). `201` with the files, `200` when all were already there.
  */
+import { httpErrorFromPostgres } from "../../shared/db.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { json, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
@@ -58,7 +59,8 @@ export function uploadRoutes(deps: WorkbenchesDeps): Route[] {
       const committed = await commitUploads(deps.sql(), id, user.id, received).catch(
         async (err) => {
           await removeObjects(deps.store, stored); // no row refers to them
-          throw err;
+          // A plan limit (files per workbench, stored bytes): 403 plan_limit_reached.
+          throw (err as { code?: string })?.code === "PT403" ? httpErrorFromPostgres(err) : err;
         },
       );
       await removeObjects(deps.store, committed.unused);

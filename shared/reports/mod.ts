@@ -8,3 +8,4 @@ export * from "./base64.ts";
 export * from "./narrative.ts";
 export * from "./render_pdf.ts";
 export * from "./tables.ts";
+export * from "./receipt_pdf.ts";

@@ -57,6 +57,10 @@ create table public.plans (
   contact_sales boolean not null default false,
   active boolean not null default true,
   sort_order integer not null default 0,
+  -- What the plan allows (seed 002): seats, workbenches, stored_bytes, files_per_workbench,
+  -- chat_answers_month, reports_month. -1 or a missing key is unlimited. Without a plan a wallet
+  -- has the `free_plan_limits` setting's limits. Enforced by private.check_plan_limit.
+  limits jsonb not null default '{}'::jsonb check (jsonb_typeof(limits) = 'object'),
   check (contact_sales or price_paise is not null)
 );
 
@@ -65,6 +69,8 @@ create table public.wallet (
   balance integer not null default 0 check (balance >= 0),
   plan_id text references public.plans (id),
   seats integer not null default 1 check (seats >= 1),
+  -- An enterprise deal's own limits (public.admin_grant_enterprise); null = the plan's.
+  custom_limits jsonb check (custom_limits is null or jsonb_typeof(custom_limits) = 'object'),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -351,19 +357,34 @@ $$;
 revoke all on function private.record_chat_inference(uuid, text) from public, anon, authenticated;
 grant execute on function private.record_chat_inference(uuid, text) to service_role;
 
--- Charge one report per (user, idempotency key); refunding it later is also once only.
+-- Charge one report per (user, idempotency key); refunding it later is also once only. A new
+-- charge past the plan's `reports_month` (reports charged this UTC month, net of refunds) raises
+-- plan_limit_reached before anything is charged; the wallet row is locked while counting.
 create function private.charge_report(
   p_user_id uuid,
   p_idempotency_key text,
   p_cost integer default 1,
   p_metadata jsonb default '{}'::jsonb
 ) returns jsonb
-language sql
+language plpgsql
 security definer
 set search_path = ''
 as $$
-  select private.spend_credits(p_user_id, p_cost, 'report', p_user_id || ':' || p_idempotency_key,
-                               p_metadata)
+declare
+  v_key text := p_user_id || ':' || p_idempotency_key;
+begin
+  perform 1 from public.wallet w where w.user_id = p_user_id for update;
+  if not exists (select 1 from public.wallet_usage u
+                  where u.reason = 'report' and u.reference_id = v_key) then
+    perform private.check_plan_limit(p_user_id, 'reports_month',
+      (select count(*) from public.wallet_usage u
+        where u.user_id = p_user_id and u.reason = 'report'
+          and u.created_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC'
+          and not exists (select 1 from public.wallet_usage r
+                           where r.reason = 'report_refund' and r.reference_id = u.reference_id)));
+  end if;
+  return private.spend_credits(p_user_id, p_cost, 'report', v_key, p_metadata);
+end;
 $$;
 revoke all on function private.charge_report(uuid, text, integer, jsonb)
   from public, anon, authenticated;
@@ -884,6 +905,713 @@ end;
 $$;
 revoke all on function public.admin_set_plan(uuid, text, integer) from public, anon, authenticated;
 grant execute on function public.admin_set_plan(uuid, text, integer) to service_role;
+
+------------------------------------------------------------------------------------------------
+-- Billing beside Razorpay: prices per provider, token packs, Stripe customers, subscriptions,
+-- invoices and webhook events, plan limits. One ledger: a Stripe invoice or pack payment credits
+-- once under the ledger key ('purchase', 'stripe:<invoice id | payment intent id>') and a refund
+-- takes it back once under ('payment_refund', the same key), never below zero, the shortfall in
+-- the row's metadata, exactly as Razorpay's claw_back_payment does. Nothing in the wallet knows
+-- which provider paid. Razorpay keeps public.payments (its orders); the lists and Studio views
+-- below read both.
+------------------------------------------------------------------------------------------------
+
+-- Free plan limits (a wallet with no plan) and the limit keys every plan states.
+insert into private.settings (key, value) values
+  ('free_plan_limits', '{"seats": 1, "workbenches": 25, "stored_bytes": 1073741824,
+    "files_per_workbench": 500, "chat_answers_month": 2000, "reports_month": 50}'::jsonb)
+on conflict (key) do nothing;
+
+-- One-off token packs (Stripe `payment` mode).
+create table public.token_packs (
+  id text primary key,
+  name text not null,
+  credits integer not null check (credits > 0),
+  active boolean not null default true,
+  sort_order integer not null default 0
+);
+
+-- What a plan or a pack costs, per provider, currency and interval (plans: month | year; packs:
+-- once). Amounts in the currency's minor unit (paise, cents). `stripe_price_id` is an optional
+-- Stripe Price (needed for plan changes in Stripe's portal); without one, Checkout gets the
+-- amount inline from this row.
+create table public.prices (
+  id text primary key,
+  plan_id text references public.plans (id),
+  pack_id text references public.token_packs (id),
+  provider text not null check (provider in ('razorpay', 'stripe')),
+  currency text not null check (currency in ('INR', 'USD')),
+  billing_interval text not null check (billing_interval in ('month', 'year', 'once')),
+  amount_minor integer not null check (amount_minor > 0),
+  stripe_price_id text unique,
+  active boolean not null default true,
+  check ((plan_id is null) <> (pack_id is null)),
+  check ((pack_id is null) = (billing_interval <> 'once')),
+  unique nulls not distinct (plan_id, pack_id, provider, currency, billing_interval)
+);
+
+-- A provider's customer for a user (personal billing) or a company (company billing: the
+-- company's credits live in the wallet of `user_id`, the admin who set up company billing).
+create table public.billing_customers (
+  provider text not null check (provider in ('stripe')),
+  customer_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  company_id uuid,
+  created_at timestamptz not null default now(),
+  primary key (provider, customer_id)
+);
+create unique index billing_customers_user_idx on public.billing_customers (provider, user_id)
+  where company_id is null;
+create unique index billing_customers_company_idx on public.billing_customers (provider, company_id)
+  where company_id is not null;
+
+create table public.subscriptions (
+  id uuid primary key default gen_random_uuid(),
+  provider text not null check (provider in ('stripe')),
+  provider_subscription_id text not null,
+  customer_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  price_id text references public.prices (id),
+  plan_id text references public.plans (id),
+  status text not null default 'active' check (status in ('active', 'past_due', 'canceled')),
+  current_period_start timestamptz,
+  current_period_end timestamptz,
+  cancel_at_period_end boolean not null default false,
+  -- A plan change Stripe applies at the next period (customer.subscription.updated).
+  pending_plan_id text references public.plans (id),
+  -- The Stripe `created` time of the newest event applied to the status, so an older event that
+  -- arrives late does not move the status back.
+  status_event_at bigint not null default 0,
+  -- When reconciliation last asked Stripe about the subscription's invoices.
+  reconciled_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  unique (provider, provider_subscription_id)
+);
+create index subscriptions_user_idx on public.subscriptions (user_id);
+
+-- Every captured payment of a non-Razorpay provider (a subscription invoice or a pack payment).
+create table public.billing_invoices (
+  id uuid primary key default gen_random_uuid(),
+  provider text not null check (provider in ('stripe')),
+  -- The ledger key: the invoice id (plans) or the payment intent id (packs).
+  reference text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  price_id text references public.prices (id),
+  plan_id text references public.plans (id),
+  pack_id text references public.token_packs (id),
+  provider_subscription_id text,
+  provider_invoice_id text,
+  provider_payment_intent text,
+  provider_charge_id text,
+  amount_minor integer not null check (amount_minor >= 0),
+  currency text not null,
+  status text not null default 'paid' check (status in ('paid', 'refunded')),
+  credits_granted integer not null default 0,
+  hosted_invoice_url text,
+  period_start timestamptz,
+  period_end timestamptz,
+  paid_at timestamptz not null default now(),
+  refunded_at timestamptz,
+  unique (provider, reference)
+);
+create index billing_invoices_user_idx on public.billing_invoices (user_id, paid_at desc);
+create index billing_invoices_pi_idx on public.billing_invoices (provider_payment_intent);
+create index billing_invoices_charge_idx on public.billing_invoices (provider_charge_id);
+
+revoke all on public.token_packs, public.prices, public.billing_customers, public.subscriptions,
+  public.billing_invoices from anon, authenticated;
+grant select on public.token_packs, public.prices to anon, authenticated;
+grant select on public.subscriptions, public.billing_invoices to authenticated;
+alter table public.token_packs enable row level security;
+alter table public.prices enable row level security;
+alter table public.billing_customers enable row level security;
+alter table public.subscriptions enable row level security;
+alter table public.billing_invoices enable row level security;
+create policy "packs are public" on public.token_packs for select to anon, authenticated
+  using (active);
+create policy "prices are public" on public.prices for select to anon, authenticated using (active);
+create policy "own subscriptions" on public.subscriptions for select to authenticated
+  using (user_id = (select auth.uid()));
+create policy "own invoices" on public.billing_invoices for select to authenticated
+  using (user_id = (select auth.uid()));
+
+create table private.stripe_events (
+  event_id text primary key,
+  event_type text not null,
+  object_id text,
+  payload jsonb not null,
+  outcome text not null,
+  result jsonb not null default '{}'::jsonb,
+  received_at timestamptz not null default clock_timestamp()
+);
+revoke all on private.stripe_events from public, anon, authenticated;
+-- Written only by handle_stripe_event; an audit trail nobody edits.
+grant select on private.stripe_events to service_role;
+
+-- Credits a Stripe payment once under ('purchase', 'stripe:' || p_reference): records the invoice
+-- row (once), checks amount and currency against our price, grants the plan's or the pack's
+-- credits and, for a plan, sets the wallet's plan. Locks: the invoice row, then the wallet.
+-- A refund seen first (a `payment_refund` row under the key) makes it grant nothing.
+-- Returns {outcome: credited | already_credited | refunded_before_capture | amount_mismatch}.
+create function private.apply_stripe_payment(
+  p_user_id uuid,
+  p_reference text,
+  p_price_id text,
+  p_amount bigint,
+  p_currency text,
+  p_details jsonb default '{}'::jsonb
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_price public.prices;
+  v_credits integer;
+  v_key text := 'stripe:' || p_reference;
+  v_inv public.billing_invoices;
+  v_balance integer;
+begin
+  select * into v_price from public.prices pr where pr.id = p_price_id and pr.provider = 'stripe';
+  if not found or p_amount is distinct from v_price.amount_minor::bigint
+     or upper(p_currency) is distinct from v_price.currency then
+    return jsonb_build_object('outcome', 'amount_mismatch');
+  end if;
+  v_credits := coalesce((select pl.credits from public.plans pl where pl.id = v_price.plan_id),
+                        (select tp.credits from public.token_packs tp where tp.id = v_price.pack_id));
+
+  insert into public.billing_invoices
+    (provider, reference, user_id, price_id, plan_id, pack_id, provider_subscription_id,
+     provider_invoice_id, provider_payment_intent, provider_charge_id, amount_minor, currency,
+     hosted_invoice_url, period_start, period_end)
+  values ('stripe', p_reference, p_user_id, v_price.id, v_price.plan_id, v_price.pack_id,
+          p_details ->> 'subscription', p_details ->> 'invoice', p_details ->> 'payment_intent',
+          p_details ->> 'charge', p_amount, v_price.currency, p_details ->> 'hosted_invoice_url',
+          to_timestamp((p_details ->> 'period_start')::bigint),
+          to_timestamp((p_details ->> 'period_end')::bigint))
+  on conflict (provider, reference) do nothing;
+  select * into v_inv from public.billing_invoices i
+   where i.provider = 'stripe' and i.reference = p_reference for update;
+  select w.balance into v_balance from public.wallet w where w.user_id = v_inv.user_id for update;
+  if not found then
+    raise exception 'no wallet for user %', v_inv.user_id using errcode = 'P0002';
+  end if;
+
+  if exists (select 1 from public.wallet_usage u
+              where u.reason = 'payment_refund' and u.reference_id = v_key) then
+    update public.billing_invoices set status = 'refunded', refunded_at = coalesce(refunded_at, now())
+     where id = v_inv.id;
+    return jsonb_build_object('outcome', 'refunded_before_capture');
+  end if;
+  if exists (select 1 from public.wallet_usage u
+              where u.reason = 'purchase' and u.reference_id = v_key) then
+    return jsonb_build_object('outcome', 'already_credited', 'balance', v_balance);
+  end if;
+
+  update public.wallet
+     set balance = balance + v_credits,
+         plan_id = coalesce(v_price.plan_id, plan_id),
+         updated_at = now()
+   where user_id = v_inv.user_id
+  returning balance into v_balance;
+  insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
+  values (v_inv.user_id, v_credits, v_balance, 'purchase', v_key,
+          jsonb_build_object('provider', 'stripe', 'price_id', v_price.id,
+                             'plan_id', v_price.plan_id, 'pack_id', v_price.pack_id));
+  update public.billing_invoices set credits_granted = v_credits,
+         provider_charge_id = coalesce(provider_charge_id, p_details ->> 'charge'),
+         provider_payment_intent = coalesce(provider_payment_intent, p_details ->> 'payment_intent')
+   where id = v_inv.id;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('payment.applied', 'billing_invoices', v_inv.id::text,
+          jsonb_build_object('provider', 'stripe', 'reference', p_reference, 'credits', v_credits));
+  return jsonb_build_object('outcome', 'credited', 'credits', v_credits, 'balance', v_balance);
+end;
+$$;
+revoke all on function private.apply_stripe_payment(uuid, text, text, bigint, text, jsonb)
+  from public, anon, authenticated;
+grant execute on function private.apply_stripe_payment(uuid, text, text, bigint, text, jsonb)
+  to service_role;
+
+-- Takes a refunded Stripe payment back once (Razorpay's rules): what the balance still holds,
+-- never below zero, the shortfall recorded; before the payment was credited, a zero row under
+-- the key makes its later credit grant nothing.
+-- Returns {outcome: clawed_back | already_clawed_back | refunded_before_capture}.
+create function private.claw_back_stripe_payment(p_user_id uuid, p_reference text) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_key text := 'stripe:' || p_reference;
+  v_inv public.billing_invoices;
+  v_user uuid;
+  v_balance integer;
+  v_granted integer;
+  v_take integer;
+  v_result jsonb;
+begin
+  select * into v_inv from public.billing_invoices i
+   where i.provider = 'stripe' and i.reference = p_reference for update;
+  v_user := coalesce(v_inv.user_id, p_user_id);
+  select w.balance into v_balance from public.wallet w where w.user_id = v_user for update;
+  if not found then
+    raise exception 'no wallet for user %', v_user using errcode = 'P0002';
+  end if;
+  if exists (select 1 from public.wallet_usage u
+              where u.reason = 'payment_refund' and u.reference_id = v_key) then
+    return jsonb_build_object('outcome', 'already_clawed_back');
+  end if;
+  select u.amount into v_granted from public.wallet_usage u
+   where u.reason = 'purchase' and u.reference_id = v_key;
+  if not found then
+    perform private.apply_ledger(v_user, 0, 'payment_refund', v_key,
+      jsonb_build_object('before_capture', true, 'provider', 'stripe'));
+    return jsonb_build_object('outcome', 'refunded_before_capture');
+  end if;
+  v_take := least(v_balance, v_granted);
+  v_result := private.apply_ledger(v_user, -v_take, 'payment_refund', v_key,
+    jsonb_build_object('provider', 'stripe', 'credits_granted', v_granted,
+                       'shortfall', v_granted - v_take));
+  update public.billing_invoices set status = 'refunded', refunded_at = now()
+   where provider = 'stripe' and reference = p_reference;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('payment.refunded', 'billing_invoices', coalesce(v_inv.id::text, p_reference),
+          jsonb_build_object('provider', 'stripe', 'taken', v_take,
+                             'shortfall', v_granted - v_take));
+  return jsonb_build_object('outcome', 'clawed_back', 'taken', v_take,
+                            'shortfall', v_granted - v_take,
+                            'balance', v_result -> 'balance');
+end;
+$$;
+revoke all on function private.claw_back_stripe_payment(uuid, text) from public, anon, authenticated;
+grant execute on function private.claw_back_stripe_payment(uuid, text) to service_role;
+
+-- Records a verified Stripe event once (by its `evt_` id) and applies it, in one statement.
+-- Handled: checkout.session.completed (packs credit; subscriptions link), invoice.paid (the plan's
+-- credits once per invoice; status active), invoice.payment_failed (past_due; credits stay),
+-- customer.subscription.updated (status, cancel at period end, plan change pending until the
+-- next paid invoice), customer.subscription.deleted (canceled; the wallet back to the free plan),
+-- charge.refunded (claw back a full refund; partial refunds are left to a person). Status
+-- changes apply only from an event newer than the last one applied (any order). Other types:
+-- `ignored`. Returns {outcome, ...}.
+create function private.handle_stripe_event(p_event_id text, p_type text, p_payload jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_obj jsonb := p_payload #> '{data,object}';
+  v_at bigint := coalesce((p_payload ->> 'created')::bigint, 0);
+  v_user uuid;
+  v_sub text;
+  v_price text;
+  v_status text;
+  v_row public.subscriptions;
+  v_inv public.billing_invoices;
+  v_ref text;
+  v_outcome text;
+  v_result jsonb := '{}'::jsonb;
+begin
+  if exists (select 1 from private.stripe_events e where e.event_id = p_event_id) then
+    return jsonb_build_object('outcome', 'duplicate');
+  end if;
+  select c.user_id into v_user from public.billing_customers c
+   where c.provider = 'stripe' and c.customer_id = v_obj ->> 'customer';
+  v_sub := coalesce(case when v_obj ->> 'object' = 'subscription' then v_obj ->> 'id' end,
+                    v_obj ->> 'subscription',
+                    v_obj #>> '{parent,subscription_details,subscription}');
+  -- Our price: the metadata we set at checkout (on the session and the subscription), else a
+  -- Stripe Price we know.
+  v_price := coalesce(
+    v_obj #>> '{metadata,price_id}',
+    v_obj #>> '{subscription_details,metadata,price_id}',
+    v_obj #>> '{parent,subscription_details,metadata,price_id}',
+    (select pr.id from public.prices pr
+      where pr.stripe_price_id in (v_obj #>> '{items,data,0,price,id}',
+                                   v_obj #>> '{lines,data,0,price,id}',
+                                   v_obj #>> '{lines,data,0,pricing,price_details,price}')));
+  if v_user is null and p_type <> 'charge.refunded'
+     and (v_obj #>> '{metadata,user_id}') ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' then
+    v_user := (v_obj #>> '{metadata,user_id}')::uuid;
+  end if;
+
+  if p_type not in ('checkout.session.completed', 'invoice.paid', 'invoice.payment_failed',
+                    'customer.subscription.updated', 'customer.subscription.deleted',
+                    'charge.refunded') then
+    v_outcome := 'ignored';
+  elsif v_user is null or not exists (select 1 from public.wallet w where w.user_id = v_user) then
+    v_outcome := 'unknown_customer';
+  elsif p_type = 'checkout.session.completed' and v_obj ->> 'mode' = 'payment' then
+    if v_obj ->> 'payment_status' <> 'paid' or v_obj ->> 'payment_intent' is null then
+      v_outcome := 'not_paid';
+    else
+      v_result := private.apply_stripe_payment(v_user, v_obj ->> 'payment_intent', v_price,
+        (v_obj ->> 'amount_total')::bigint, v_obj ->> 'currency',
+        jsonb_build_object('payment_intent', v_obj ->> 'payment_intent'));
+      v_outcome := v_result ->> 'outcome';
+    end if;
+  elsif p_type = 'invoice.paid' then
+    if v_price is null then
+      select s.price_id into v_price from public.subscriptions s
+       where s.provider = 'stripe' and s.provider_subscription_id = v_sub;
+    end if;
+    v_result := private.apply_stripe_payment(v_user, v_obj ->> 'id', v_price,
+      (v_obj ->> 'amount_paid')::bigint, v_obj ->> 'currency',
+      jsonb_build_object('invoice', v_obj ->> 'id', 'subscription', v_sub,
+                         'payment_intent', v_obj ->> 'payment_intent',
+                         'charge', v_obj ->> 'charge',
+                         'hosted_invoice_url', v_obj ->> 'hosted_invoice_url',
+                         'period_start', v_obj #>> '{lines,data,0,period,start}',
+                         'period_end', v_obj #>> '{lines,data,0,period,end}'));
+    v_outcome := v_result ->> 'outcome';
+    v_status := 'active';
+  elsif p_type = 'invoice.payment_failed' then
+    v_outcome := 'marked_past_due';
+    v_status := 'past_due';
+  elsif p_type = 'charge.refunded' then
+    select * into v_inv from public.billing_invoices i
+     where i.provider = 'stripe'
+       and (i.provider_charge_id = v_obj ->> 'id'
+            or i.provider_payment_intent = v_obj ->> 'payment_intent'
+            or i.provider_invoice_id = v_obj ->> 'invoice')
+     limit 1;
+    v_ref := coalesce(v_inv.reference, v_obj ->> 'invoice', v_obj ->> 'payment_intent');
+    if (v_obj ->> 'amount_refunded')::bigint < (v_obj ->> 'amount')::bigint then
+      v_outcome := 'partial_refund';
+    elsif v_ref is null then
+      v_outcome := 'malformed';
+    else
+      v_result := private.claw_back_stripe_payment(coalesce(v_inv.user_id, v_user), v_ref);
+      v_outcome := v_result ->> 'outcome';
+    end if;
+  elsif p_type = 'checkout.session.completed' then
+    v_outcome := 'linked';
+  else
+    v_status := case when p_type = 'customer.subscription.deleted' then 'canceled'
+                     when v_obj ->> 'status' in ('active', 'trialing') then 'active'
+                     when v_obj ->> 'status' in ('past_due', 'unpaid', 'incomplete') then 'past_due'
+                     else 'canceled' end;
+    v_outcome := case when p_type = 'customer.subscription.deleted' then 'canceled'
+                      else 'updated' end;
+  end if;
+
+  -- The subscription row: created by whichever event names it first; status moves only forward.
+  if v_sub is not null and v_user is not null
+     and v_outcome not in ('ignored', 'unknown_customer', 'amount_mismatch') then
+    insert into public.subscriptions (provider, provider_subscription_id, customer_id, user_id,
+                                      price_id, plan_id)
+    values ('stripe', v_sub, coalesce(v_obj ->> 'customer', ''), v_user, v_price,
+            (select pr.plan_id from public.prices pr where pr.id = v_price))
+    on conflict (provider, provider_subscription_id) do nothing;
+    select * into v_row from public.subscriptions s
+     where s.provider = 'stripe' and s.provider_subscription_id = v_sub for update;
+    if p_type = 'customer.subscription.updated' and v_price is not null
+       and v_price is distinct from v_row.price_id then
+      update public.subscriptions
+         set pending_plan_id = (select pr.plan_id from public.prices pr where pr.id = v_price)
+       where id = v_row.id;
+    elsif p_type = 'invoice.paid' and v_price is not null then
+      update public.subscriptions
+         set price_id = v_price,
+             plan_id = (select pr.plan_id from public.prices pr where pr.id = v_price),
+             pending_plan_id = null,
+             current_period_start = coalesce(to_timestamp(
+               (v_obj #>> '{lines,data,0,period,start}')::bigint), current_period_start),
+             current_period_end = coalesce(to_timestamp(
+               (v_obj #>> '{lines,data,0,period,end}')::bigint), current_period_end)
+       where id = v_row.id;
+    end if;
+    if p_type in ('customer.subscription.updated', 'customer.subscription.deleted')
+       and v_at >= v_row.status_event_at then
+      update public.subscriptions
+         set cancel_at_period_end = coalesce((v_obj ->> 'cancel_at_period_end')::boolean, false),
+             current_period_end = coalesce(to_timestamp(coalesce(
+               v_obj ->> 'current_period_end',
+               v_obj #>> '{items,data,0,current_period_end}')::bigint), current_period_end)
+       where id = v_row.id;
+    end if;
+    if v_status is not null and (v_at >= v_row.status_event_at or v_row.status_event_at = 0)
+       and v_row.status <> 'canceled' then
+      update public.subscriptions set status = v_status, status_event_at = v_at,
+             updated_at = now()
+       where id = v_row.id;
+      if v_status = 'canceled' then
+        update public.wallet w set plan_id = null, updated_at = now()
+         where w.user_id = v_user and w.plan_id = v_row.plan_id and w.custom_limits is null;
+      end if;
+    end if;
+  end if;
+
+  insert into private.stripe_events (event_id, event_type, object_id, payload, outcome, result)
+  values (p_event_id, p_type, v_obj ->> 'id', p_payload, v_outcome, v_result)
+  on conflict (event_id) do nothing;
+  if not found then
+    return jsonb_build_object('outcome', 'duplicate');
+  end if;
+  return v_result || jsonb_build_object('outcome', v_outcome);
+end;
+$$;
+revoke all on function private.handle_stripe_event(text, text, jsonb)
+  from public, anon, authenticated;
+grant execute on function private.handle_stripe_event(text, text, jsonb) to service_role;
+
+------------------------------------------------------------------------------------------------
+-- Plan limits, enforced where a thing is created or counted (a trigger on workbench insert in
+-- the tenancy migration, charge_report here). The wallet row is locked first, so a concurrent
+-- burst at a limit runs one after the other and never ends above it.
+------------------------------------------------------------------------------------------------
+
+-- The limits a wallet has now: an enterprise deal's own, else its plan's, else the free plan's.
+create function private.plan_limits(p_user_id uuid) returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(w.custom_limits, p.limits,
+                  (select s.value from private.settings s where s.key = 'free_plan_limits'),
+                  '{}'::jsonb)
+    from public.wallet w left join public.plans p on p.id = w.plan_id
+   where w.user_id = p_user_id
+$$;
+revoke all on function private.plan_limits(uuid) from public, anon, authenticated;
+grant execute on function private.plan_limits(uuid) to service_role;
+
+-- Raises plan_limit_reached (SQLSTATE PT403, DETAIL a JSON {limit, plan, usage, max}; the
+-- functions answer 403) when adding p_adding to p_usage would pass the wallet's limit. The
+-- caller holds the wallet row lock (lock_wallet_for_limit) while it counts.
+create function private.check_plan_limit(
+  p_user_id uuid,
+  p_limit text,
+  p_usage bigint,
+  p_adding bigint default 1
+) returns void
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_max bigint := (private.plan_limits(p_user_id) ->> p_limit)::bigint;
+begin
+  if v_max is not null and v_max >= 0 and p_usage + p_adding > v_max then
+    raise exception 'plan_limit_reached'
+      using errcode = 'PT403',
+            detail = jsonb_build_object(
+              'limit', p_limit, 'usage', p_usage, 'max', v_max,
+              'plan', coalesce((select w.plan_id from public.wallet w
+                                 where w.user_id = p_user_id), 'free'))::text;
+  end if;
+end;
+$$;
+revoke all on function private.check_plan_limit(uuid, text, bigint, bigint)
+  from public, anon, authenticated;
+grant execute on function private.check_plan_limit(uuid, text, bigint, bigint) to service_role;
+
+-- An enterprise deal: the plan, seats and the deal's own limits (null = the plan's).
+create function public.admin_grant_enterprise(
+  p_user_id uuid,
+  p_seats integer,
+  p_limits jsonb
+) returns public.wallet
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_wallet public.wallet;
+begin
+  update public.wallet set plan_id = 'enterprise', seats = p_seats, custom_limits = p_limits,
+         updated_at = now()
+   where user_id = p_user_id
+  returning * into v_wallet;
+  if not found then
+    raise exception 'no wallet for user %', p_user_id using errcode = 'P0002';
+  end if;
+  insert into private.audit_log (action, entity, entity_id, details)
+  values ('admin.grant_enterprise', 'wallet', p_user_id::text,
+          jsonb_build_object('seats', p_seats, 'limits', p_limits));
+  return v_wallet;
+end;
+$$;
+revoke all on function public.admin_grant_enterprise(uuid, integer, jsonb)
+  from public, anon, authenticated;
+grant execute on function public.admin_grant_enterprise(uuid, integer, jsonb) to service_role;
+
+-- Usage against each limit for the wallet's current period (the UTC month; a subscription's
+-- period when one is active), and the credits spent per day and reason between p_from and p_to,
+-- straight from the ledger (so the numbers equal it). plpgsql: it reads tables of later domains.
+create function private.billing_usage(p_user_id uuid, p_from timestamptz, p_to timestamptz)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_limits jsonb := private.plan_limits(p_user_id);
+  v_month timestamptz := date_trunc('month', now() at time zone 'UTC') at time zone 'UTC';
+  v_usage jsonb;
+begin
+  v_usage := jsonb_build_object(
+    'seats', (select w.seats from public.wallet w where w.user_id = p_user_id),
+    'workbenches', (select count(*) from public.workbench b
+                     where b.owner_user_id = p_user_id and b.company_id is null),
+    'stored_bytes', (select coalesce(sum(f.size_bytes), 0) from public.workbench_files f
+                       join public.workbench b on b.id = f.workbench_id
+                      where b.owner_user_id = p_user_id and b.company_id is null),
+    'files_per_workbench', (select coalesce(max(n), 0) from (
+                              select count(*) as n from public.workbench_files f
+                                join public.workbench b on b.id = f.workbench_id
+                               where b.owner_user_id = p_user_id and b.company_id is null
+                               group by f.workbench_id) c),
+    'chat_answers_month', (select count(*) from private.chat_inferences i
+                            where i.user_id = p_user_id and i.counted_at >= v_month),
+    'reports_month', (select count(*) from public.wallet_usage u
+                       where u.user_id = p_user_id and u.reason = 'report'
+                         and u.created_at >= v_month));
+  return jsonb_build_object(
+    'plan_id', coalesce((select w.plan_id from public.wallet w where w.user_id = p_user_id), 'free'),
+    'period', jsonb_build_object('from', p_from, 'to', p_to, 'month_start', v_month),
+    'limits', (select jsonb_agg(jsonb_build_object(
+                        'limit', k, 'max', coalesce((v_limits ->> k)::bigint, -1),
+                        'usage', (v_usage ->> k)::bigint) order by k)
+                 from jsonb_object_keys(v_usage) k),
+    'credits', coalesce((select jsonb_agg(jsonb_build_object('day', d.day, 'reason', d.reason,
+                                                             'credits', d.credits)
+                                          order by d.day, d.reason)
+                           from (select (u.created_at at time zone 'UTC')::date as day, u.reason,
+                                        sum(-u.amount) as credits
+                                   from public.wallet_usage u
+                                  where u.user_id = p_user_id and u.amount < 0
+                                    and u.created_at >= p_from and u.created_at < p_to
+                                  group by 1, 2) d), '[]'::jsonb),
+    'spent', (select coalesce(sum(-u.amount), 0) from public.wallet_usage u
+               where u.user_id = p_user_id and u.amount < 0
+                 and u.created_at >= p_from and u.created_at < p_to));
+end;
+$$;
+revoke all on function private.billing_usage(uuid, timestamptz, timestamptz)
+  from public, anon, authenticated;
+grant execute on function private.billing_usage(uuid, timestamptz, timestamptz) to service_role;
+
+-- Receipt PDFs, made once per captured payment (either provider) and kept in storage.
+create table private.receipts (
+  provider text not null,
+  reference text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  path text not null,
+  created_at timestamptz not null default now(),
+  primary key (provider, reference)
+);
+revoke all on private.receipts from public, anon, authenticated;
+grant select, insert on private.receipts to service_role;
+
+-- Captured payments of both providers for one user, newest first (GET /billing/invoices).
+create function private.billing_invoices_of(p_user_id uuid, p_limit integer, p_offset integer)
+returns table (id uuid, provider text, reference text, plan_id text, pack_id text,
+               amount_minor integer, currency text, status text, credits_granted integer,
+               hosted_invoice_url text, receipt_path text, paid_at timestamptz)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select * from (
+    select p.id, 'razorpay'::text, p.razorpay_payment_id, p.plan_id, null::text, p.amount_paise,
+           p.currency, p.status, p.credits_granted, null::text, r.path, p.paid_at
+      from public.payments p
+      left join private.receipts r
+        on r.provider = 'razorpay' and r.reference = p.razorpay_payment_id
+     where p.user_id = p_user_id and p.status in ('paid', 'refunded') and p.paid_at is not null
+    union all
+    select i.id, i.provider, i.reference, i.plan_id, i.pack_id, i.amount_minor, i.currency,
+           i.status, i.credits_granted, i.hosted_invoice_url, r.path, i.paid_at
+      from public.billing_invoices i
+      left join private.receipts r on r.provider = i.provider and r.reference = i.reference
+     where i.user_id = p_user_id) x
+  order by x.paid_at desc, x.id desc
+  limit p_limit offset p_offset
+$$;
+revoke all on function private.billing_invoices_of(uuid, integer, integer)
+  from public, anon, authenticated;
+grant execute on function private.billing_invoices_of(uuid, integer, integer) to service_role;
+
+-- Stripe reconciliation (webhooks get lost): subscriptions not canceled, not asked about in the
+-- last `stripe_reconcile_interval_minutes` (60), up to p_limit, marked asked (concurrent runs
+-- split the work). The route asks Stripe for each one's invoices and applies the paid ones as
+-- `invoice.paid` events (id `reconcile:<invoice id>`) through handle_stripe_event: the ledger key
+-- is the invoice, so a webhook that comes later credits nothing more.
+insert into private.settings (key, value) values ('stripe_reconcile_interval_minutes', '60')
+on conflict (key) do nothing;
+
+create function private.take_stripe_subscriptions_to_reconcile(p_limit integer)
+returns table (provider_subscription_id text)
+language sql
+security definer
+set search_path = ''
+as $$
+  with picked as (
+    select s.id from public.subscriptions s
+     where s.provider = 'stripe' and s.status <> 'canceled'
+       and (s.reconciled_at is null or s.reconciled_at < now() - make_interval(
+              mins => private.setting_int('stripe_reconcile_interval_minutes', 60)))
+     order by s.reconciled_at nulls first
+     limit greatest(p_limit, 0)
+     for update skip locked)
+  update public.subscriptions s set reconciled_at = now()
+    from picked where s.id = picked.id
+  returning s.provider_subscription_id
+$$;
+revoke all on function private.take_stripe_subscriptions_to_reconcile(integer)
+  from public, anon, authenticated;
+grant execute on function private.take_stripe_subscriptions_to_reconcile(integer) to service_role;
+
+-- The cron job's body: kicks `webhooks/reconcile-stripe` only when a subscription is due.
+create function private.kick_stripe_reconcile() returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from public.subscriptions s
+              where s.provider = 'stripe' and s.status <> 'canceled'
+                and (s.reconciled_at is null or s.reconciled_at < now() - make_interval(
+                       mins => private.setting_int('stripe_reconcile_interval_minutes', 60)))) then
+    perform private.kick_worker('webhooks/reconcile-stripe', '{}'::jsonb);
+    return true;
+  end if;
+  return false;
+end;
+$$;
+revoke all on function private.kick_stripe_reconcile() from public, anon, authenticated;
+grant execute on function private.kick_stripe_reconcile() to service_role;
+
+select cron.schedule('stripe-reconcile', '*/5 * * * *', $$select private.kick_stripe_reconcile()$$);
+
+-- Studio: subscriptions, invoices of both providers, usage per user, month and reason.
+create view private.admin_subscriptions as
+  select s.*, p.email from public.subscriptions s left join public.profiles p on p.id = s.user_id;
+create view private.admin_invoices as
+  select 'razorpay'::text as provider, p.razorpay_payment_id as reference, p.user_id,
+         p.plan_id, null::text as pack_id, p.amount_paise as amount_minor, p.currency,
+         p.status, p.credits_granted, null::text as hosted_invoice_url, p.paid_at
+    from public.payments p where p.status in ('paid', 'refunded') and p.paid_at is not null
+  union all
+  select i.provider, i.reference, i.user_id, i.plan_id, i.pack_id, i.amount_minor, i.currency,
+         i.status, i.credits_granted, i.hosted_invoice_url, i.paid_at
+    from public.billing_invoices i;
+create view private.admin_usage as
+  select u.user_id, date_trunc('month', u.created_at) as month, u.reason,
+         sum(u.amount) as credits, count(*) as entries
+    from public.wallet_usage u group by 1, 2, 3;
+revoke all on private.admin_subscriptions, private.admin_invoices, private.admin_usage
+  from public, anon, authenticated;
+grant select on private.admin_subscriptions, private.admin_invoices, private.admin_usage
+  to service_role;
 
 ------------------------------------------------------------------------------------------------
 -- New users: profile, wallet with the signup grant (in the ledger), counter.

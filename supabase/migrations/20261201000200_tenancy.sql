@@ -443,6 +443,35 @@ create trigger company_touch before update on public.company
 create trigger workbench_touch before update on public.workbench
   for each row execute function private.touch_updated_at();
 
+-- Plan limit `workbenches` (wallet_and_payments: private.check_plan_limit): a personal workbench
+-- counts against its owner's wallet, a company workbench against the wallet that pays for the
+-- company (its Stripe billing customer's), when it has one. The wallet row is locked before
+-- counting, so a concurrent burst never ends above the limit.
+create function private.enforce_workbench_limit() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_payer uuid := case when new.company_id is null then new.owner_user_id else
+    (select c.user_id from public.billing_customers c where c.company_id = new.company_id
+      order by c.created_at limit 1) end;
+begin
+  if v_payer is null then
+    return new;
+  end if;
+  perform 1 from public.wallet w where w.user_id = v_payer for update;
+  perform private.check_plan_limit(v_payer, 'workbenches',
+    (select count(*) from public.workbench b
+      where (new.company_id is null and b.company_id is null and b.owner_user_id = v_payer)
+         or (new.company_id is not null and b.company_id = new.company_id)));
+  return new;
+end;
+$$;
+revoke all on function private.enforce_workbench_limit() from public, anon, authenticated;
+create trigger workbench_plan_limit before insert on public.workbench
+  for each row execute function private.enforce_workbench_limit();
+
 -- Passes on what a user is about to leave behind; see the header.
 create function private.hand_over_before_user_delete() returns trigger
 language plpgsql

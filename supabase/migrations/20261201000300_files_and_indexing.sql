@@ -111,6 +111,42 @@ create policy "members see table rows" on public.workbench_table_rows for select
 create trigger workbench_files_touch before update on public.workbench_files
   for each row execute function private.touch_updated_at();
 
+-- Plan limits `files_per_workbench` and `stored_bytes` (wallet_and_payments:
+-- private.check_plan_limit), against the wallet that pays for the workbench: its owner's for a
+-- personal one, the company's billing wallet for a company one (none: not limited). The wallet row
+-- is locked before counting, so concurrent uploads never end above a limit.
+create function private.enforce_file_limits() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_bench public.workbench;
+  v_payer uuid;
+begin
+  select * into v_bench from public.workbench b where b.id = new.workbench_id;
+  v_payer := case when v_bench.company_id is null then v_bench.owner_user_id else
+    (select c.user_id from public.billing_customers c where c.company_id = v_bench.company_id
+      order by c.created_at limit 1) end;
+  if v_payer is null then
+    return new;
+  end if;
+  perform 1 from public.wallet w where w.user_id = v_payer for update;
+  perform private.check_plan_limit(v_payer, 'files_per_workbench',
+    (select count(*) from public.workbench_files f where f.workbench_id = new.workbench_id));
+  perform private.check_plan_limit(v_payer, 'stored_bytes',
+    (select coalesce(sum(f.size_bytes), 0)::bigint from public.workbench_files f
+       join public.workbench b on b.id = f.workbench_id
+      where (v_bench.company_id is null and b.company_id is null and b.owner_user_id = v_payer)
+         or (v_bench.company_id is not null and b.company_id = v_bench.company_id)),
+    new.size_bytes);
+  return new;
+end;
+$$;
+revoke all on function private.enforce_file_limits() from public, anon, authenticated;
+create trigger workbench_files_plan_limits before insert on public.workbench_files
+  for each row execute function private.enforce_file_limits();
+
 revoke all on public.workbench_files, public.workbench_chunks from anon, authenticated;
 grant select, delete on public.workbench_files to authenticated;
 grant select on public.workbench_chunks to authenticated;

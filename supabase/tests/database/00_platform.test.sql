@@ -40,8 +40,8 @@ select is_empty($$
                  'TRIGGER']) p(priv)
   where n.nspname = 'public' and c.relkind in ('r', 'p', 'v')
     and has_table_privilege('anon', c.oid, p.priv)
-    and not (c.relname = 'plans' and p.priv = 'SELECT') $$,
-  'anon holds no privilege on any public table but reading plans');
+    and not (c.relname in ('plans', 'prices', 'token_packs') and p.priv = 'SELECT') $$,
+  'anon holds no privilege on any public table but reading the catalog (plans, prices, packs)');
 select is_empty($$
   select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
   where n.nspname = 'public' and c.relkind in ('r', 'p')

@@ -1,0 +1,184 @@
+-- Billing beside Razorpay (issue 21): Stripe events through the same exactly-once ledger, in any
+-- order and repeated; refunds never below zero with the shortfall recorded; plan limits in the
+-- database; the enterprise admin RPC and the Studio views, and who may use them.
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(38);
+
+-- A Stripe event envelope as Stripe sends it: {id, object: "event", type, created, data.object}.
+create function pg_temp.evt(p_type text, p_created bigint, p_obj jsonb) returns jsonb
+language sql as $$
+  select jsonb_build_object('id', 'evt_' || md5(p_type || p_created || p_obj::text),
+    'object', 'event', 'api_version', '2025-08-27.basil', 'created', p_created,
+    'livemode', false, 'type', p_type, 'data', jsonb_build_object('object', p_obj))
+$$;
+-- An invoice `p_id` of subscription `p_sub` paid for our price `p_price`.
+create function pg_temp.invoice(p_id text, p_sub text, p_price text, p_amount integer,
+                                p_start bigint) returns jsonb
+language sql as $$
+  select jsonb_build_object('id', p_id, 'object', 'invoice', 'customer', 'cus_billing_alice',
+    'amount_paid', p_amount, 'currency', 'usd', 'status', 'paid', 'payment_intent', 'pi_' || p_id,
+    'charge', 'ch_' || p_id, 'hosted_invoice_url', 'https://invoice.stripe.com/i/' || p_id,
+    'parent', jsonb_build_object('type', 'subscription_details', 'subscription_details',
+      jsonb_build_object('subscription', p_sub, 'metadata', jsonb_build_object('price_id', p_price))),
+    'lines', jsonb_build_object('object', 'list', 'data', jsonb_build_array(jsonb_build_object(
+      'period', jsonb_build_object('start', p_start, 'end', p_start + 2592000)))))
+$$;
+create function pg_temp.handle(p_event jsonb) returns text language sql as $$
+  select private.handle_stripe_event(p_event ->> 'id', p_event ->> 'type', p_event) ->> 'outcome'
+$$;
+create function pg_temp.balance(p_user text) returns integer language sql as $$
+  select balance from public.wallet where user_id = tests.get_supabase_uid(p_user)
+$$;
+
+select tests.create_supabase_user('billing_alice');
+select tests.create_supabase_user('billing_bob');
+insert into public.billing_customers (provider, customer_id, user_id)
+values ('stripe', 'cus_billing_alice', tests.get_supabase_uid('billing_alice'));
+
+-- 1. A monthly subscription: renewed twice, every event repeated, out of order.
+select is(pg_temp.handle(pg_temp.evt('invoice.paid', 100,
+            pg_temp.invoice('in_b1', 'sub_b1', 'lite-stripe-usd-month', 900, 1000))),
+          'credited', 'invoice.paid before checkout.session.completed credits the plan');
+select is(pg_temp.balance('billing_alice'), 110, 'the signup grant and the lite credits');
+select is(pg_temp.handle(pg_temp.evt('invoice.paid', 100,
+            pg_temp.invoice('in_b1', 'sub_b1', 'lite-stripe-usd-month', 900, 1000))),
+          'duplicate', 'the same event again is a duplicate');
+select is(pg_temp.handle(pg_temp.evt('invoice.paid', 101,
+            pg_temp.invoice('in_b1', 'sub_b1', 'lite-stripe-usd-month', 900, 1000))),
+          'already_credited', 'another event for the same invoice credits nothing');
+select is(pg_temp.handle(pg_temp.evt('checkout.session.completed', 99, jsonb_build_object(
+            'id', 'cs_b1', 'object', 'checkout.session', 'mode', 'subscription',
+            'customer', 'cus_billing_alice', 'subscription', 'sub_b1', 'payment_status', 'paid',
+            'metadata', jsonb_build_object('price_id', 'lite-stripe-usd-month')))),
+          'linked', 'checkout.session.completed of a subscription links it and credits nothing');
+select is(pg_temp.balance('billing_alice'), 110, 'still one grant');
+select is((select plan_id from public.wallet where user_id = tests.get_supabase_uid('billing_alice')),
+          'lite', 'the wallet has the plan');
+select is(pg_temp.handle(pg_temp.evt('invoice.paid', 200,
+            pg_temp.invoice('in_b2', 'sub_b1', 'lite-stripe-usd-month', 900, 2000))),
+          'credited', 'the first renewal credits');
+select is(pg_temp.handle(pg_temp.evt('invoice.payment_failed', 300, pg_temp.invoice(
+            'in_b3', 'sub_b1', 'lite-stripe-usd-month', 900, 3000) || '{"status": "open"}')),
+          'marked_past_due', 'a failed renewal');
+select is((select status from public.subscriptions where provider_subscription_id = 'sub_b1'),
+          'past_due', 'the subscription is past_due');
+select is(pg_temp.balance('billing_alice'), 210, 'credits already granted stay');
+select is(pg_temp.handle(pg_temp.evt('customer.subscription.updated', 250, jsonb_build_object(
+            'id', 'sub_b1', 'object', 'subscription', 'customer', 'cus_billing_alice',
+            'status', 'active', 'cancel_at_period_end', false))),
+          'updated', 'an older update arrives late');
+select is((select status from public.subscriptions where provider_subscription_id = 'sub_b1'),
+          'past_due', 'an older event does not move the status back');
+select is(pg_temp.handle(pg_temp.evt('invoice.paid', 400,
+            pg_temp.invoice('in_b3', 'sub_b1', 'lite-stripe-usd-month', 900, 3000))),
+          'credited', 'the retried renewal is paid');
+select is((select status from public.subscriptions where provider_subscription_id = 'sub_b1'),
+          'active', 'active again');
+select is(pg_temp.handle(pg_temp.evt('invoice.paid', 401,
+            pg_temp.invoice('in_b4', 'sub_b1', 'lite-stripe-usd-month', 100, 4000))),
+          'amount_mismatch', 'an invoice of another amount credits nothing');
+select is(pg_temp.balance('billing_alice'), 310, 'three grants of 100');
+
+-- 2. Upgrade at the next period, cancel at period end, deleted → free plan.
+select is(pg_temp.handle(pg_temp.evt('customer.subscription.updated', 500, jsonb_build_object(
+            'id', 'sub_b1', 'object', 'subscription', 'customer', 'cus_billing_alice',
+            'status', 'active', 'cancel_at_period_end', true,
+            'metadata', jsonb_build_object('price_id', 'pro-stripe-usd-month')))),
+          'updated', 'an upgrade and a cancel at period end');
+select is((select (pending_plan_id, cancel_at_period_end)::text from public.subscriptions
+            where provider_subscription_id = 'sub_b1'),
+          '(pro,t)', 'the upgrade waits for the next period; cancel at period end recorded');
+select is(pg_temp.handle(pg_temp.evt('customer.subscription.deleted', 600, jsonb_build_object(
+            'id', 'sub_b1', 'object', 'subscription', 'customer', 'cus_billing_alice',
+            'status', 'canceled'))),
+          'canceled', 'deleted at period end');
+select is((select plan_id from public.wallet where user_id = tests.get_supabase_uid('billing_alice')),
+          null, 'back to the free plan');
+
+-- 3. A pack, a refund after part was spent: never below zero, the shortfall recorded.
+select is(pg_temp.handle(pg_temp.evt('checkout.session.completed', 700, jsonb_build_object(
+            'id', 'cs_pack', 'object', 'checkout.session', 'mode', 'payment',
+            'customer', 'cus_billing_alice', 'payment_intent', 'pi_pack', 'payment_status', 'paid',
+            'amount_total', 1000, 'currency', 'usd',
+            'metadata', jsonb_build_object('price_id', 'pack-100-stripe-usd')))),
+          'credited', 'a token pack credits');
+select private.spend_credits(tests.get_supabase_uid('billing_alice'), 380, 'spend', 'billing-spend');
+select is(pg_temp.handle(pg_temp.evt('charge.refunded', 800, jsonb_build_object(
+            'id', 'ch_pack', 'object', 'charge', 'customer', 'cus_billing_alice',
+            'payment_intent', 'pi_pack', 'amount', 1000, 'amount_refunded', 1000))),
+          'clawed_back', 'a full refund claws back');
+select is(pg_temp.balance('billing_alice'), 0, 'never below zero');
+select is((select (metadata ->> 'shortfall')::integer from public.wallet_usage
+            where reason = 'payment_refund' and reference_id = 'stripe:pi_pack'),
+          70, 'the shortfall is recorded');
+
+-- 4. A refund before the payment: the payment grants nothing later.
+select is(pg_temp.handle(pg_temp.evt('charge.refunded', 900, jsonb_build_object(
+            'id', 'ch_in_b9', 'object', 'charge', 'customer', 'cus_billing_alice',
+            'invoice', 'in_b9', 'amount', 900, 'amount_refunded', 900))),
+          'refunded_before_capture', 'a refund before its invoice.paid');
+select is(pg_temp.handle(pg_temp.evt('invoice.paid', 901,
+            pg_temp.invoice('in_b9', 'sub_b9', 'lite-stripe-usd-month', 900, 5000))),
+          'refunded_before_capture', 'then the invoice credits nothing');
+
+-- 5. Plan limits: the free plan's workbench limit, 403 before anything is written.
+update private.settings set value = value || '{"workbenches": 1}' where key = 'free_plan_limits';
+select tests.authenticate_as('billing_bob');
+insert into public.workbench (name) values ('first');
+select throws_ok($$insert into public.workbench (name) values ('second')$$, 'PT403',
+                 'plan_limit_reached', 'the workbench past the limit is refused');
+reset role;
+select public.admin_grant_enterprise(tests.get_supabase_uid('billing_bob'), 5,
+                                     '{"workbenches": 3}');
+select tests.authenticate_as('billing_bob');
+select lives_ok($$insert into public.workbench (name) values ('second')$$,
+                'an enterprise deal with its own limits allows more');
+select throws_ok($$select public.admin_grant_enterprise(auth.uid(), 5, '{}')$$, '42501', null,
+                 'only the service role grants enterprise');
+reset role;
+
+-- 5b. File limits: files per workbench and stored bytes, checked on the file insert.
+select tests.create_supabase_user('billing_dave');
+select public.admin_grant_enterprise(tests.get_supabase_uid('billing_dave'), 1,
+  '{"files_per_workbench": 1, "stored_bytes": 100}');
+insert into public.workbench (id, name, owner_user_id)
+values (tests.uuid_for('dave-wb1'), 'one', tests.get_supabase_uid('billing_dave')),
+       (tests.uuid_for('dave-wb2'), 'two', tests.get_supabase_uid('billing_dave'));
+select lives_ok($$insert into public.workbench_files
+                    (workbench_id, file_name, file_type, size_bytes, content_hash)
+                  values (tests.uuid_for('dave-wb1'), 'a.csv', 'csv', 50, 'h1')$$,
+                'a file within the limits');
+select throws_ok($$insert into public.workbench_files
+                     (workbench_id, file_name, file_type, size_bytes, content_hash)
+                   values (tests.uuid_for('dave-wb1'), 'b.csv', 'csv', 1, 'h2')$$,
+                 'PT403', 'plan_limit_reached', 'a second file in the workbench passes the limit');
+select throws_ok($$insert into public.workbench_files
+                     (workbench_id, file_name, file_type, size_bytes, content_hash)
+                   values (tests.uuid_for('dave-wb2'), 'c.csv', 'csv', 60, 'h3')$$,
+                 'PT403', 'plan_limit_reached', 'stored bytes across workbenches pass the limit');
+
+-- 6. The report limit: counted in the month, a retried key is not a new report.
+select tests.create_supabase_user('billing_carol');
+update private.settings set value = value || '{"reports_month": 1}' where key = 'free_plan_limits';
+select private.charge_report(tests.get_supabase_uid('billing_carol'), 'r1');
+select lives_ok($$select private.charge_report(tests.get_supabase_uid('billing_carol'), 'r1')$$,
+                'the same report key again is no new report');
+select throws_ok($$select private.charge_report(tests.get_supabase_uid('billing_carol'), 'r2')$$,
+                 'PT403', 'plan_limit_reached', 'the report past the limit is refused');
+select is(pg_temp.balance('billing_carol'), 9, 'and charged nothing');
+
+select is(pg_temp.handle(pg_temp.evt('checkout.session.completed', 990, jsonb_build_object(
+            'id', 'cs_nobody', 'object', 'checkout.session', 'mode', 'payment',
+            'customer', 'cus_nobody', 'metadata', jsonb_build_object('user_id', 'not-a-uuid')))),
+          'unknown_customer', 'an event for nobody we know is recorded and changes nothing');
+
+-- 7. Usage equals the ledger.
+select is((private.billing_usage(tests.get_supabase_uid('billing_alice'), '-infinity', 'infinity')
+             ->> 'spent')::integer,
+          (select sum(-amount)::integer from public.wallet_usage
+            where user_id = tests.get_supabase_uid('billing_alice') and amount < 0),
+          'credits spent in the usage equal the ledger');
+
+select * from finish();
+rollback;
