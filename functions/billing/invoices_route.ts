@@ -9,11 +9,18 @@ import { json, readQuery, type Route } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
 import { type BillingDeps, RECEIPT_URL_TTL_SECONDS } from "./deps.ts";
 import { type InvoiceRow, receiptPath } from "./receipt.ts";
+import { InvoiceList } from "./schemas.ts";
 
 export function invoicesRoute(deps: BillingDeps): Route {
   return {
     method: "GET",
     pattern: "/invoices",
+    doc: {
+      summary: "Every captured payment of the caller (both providers), newest first",
+      auth: "user",
+      query: PageQuery,
+      responses: { 200: { description: "A page of invoices", schema: InvoiceList } },
+    },
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
       const page = readQuery(ctx.url, PageQuery);

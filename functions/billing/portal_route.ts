@@ -9,6 +9,7 @@ import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { StripeError } from "../../shared/payments/mod.ts";
 import { type BillingDeps, requireStripe } from "./deps.ts";
+import { Portal } from "./schemas.ts";
 
 const PortalBody = z.object({ company_id: z.uuid().optional() });
 
@@ -16,6 +17,18 @@ export function portalRoute(deps: BillingDeps): Route {
   return {
     method: "POST",
     pattern: "/portal",
+    doc: {
+      summary: "A Stripe billing portal link for the caller's (or the company's) customer",
+      auth: "user",
+      body: PortalBody,
+      bodyExample: {},
+      responses: { 200: { description: "The portal's URL", schema: Portal } },
+      errors: {
+        404: ["no_customer"],
+        502: ["payment_provider_unavailable"],
+        503: ["payments_not_configured"],
+      },
+    },
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
       const stripe = requireStripe(deps);

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readQuery, type Route } from "../../shared/http.ts";
 import type { BillingDeps } from "./deps.ts";
+import { Usage } from "./schemas.ts";
 
 const UsageQuery = z.object({
   from: z.iso.date().or(z.iso.datetime({ offset: true })).optional(),
@@ -18,6 +19,13 @@ export function usageRoute(deps: BillingDeps): Route {
   return {
     method: "GET",
     pattern: "/usage",
+    doc: {
+      summary: "Usage against each plan limit, and credits spent per day and reason",
+      auth: "user",
+      query: UsageQuery,
+      responses: { 200: { description: "Usage of the period", schema: Usage } },
+      errors: { 400: ["invalid_request"] },
+    },
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
       const q = readQuery(ctx.url, UsageQuery);

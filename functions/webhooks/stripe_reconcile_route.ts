@@ -7,6 +7,7 @@
  * `reconcile:<invoice id>`: the ledger key is the invoice, so each is credited once whichever of
  * the webhook and this comes first.
  */
+import { z } from "zod";
 import { serviceTaskRoute } from "../../shared/auth.ts";
 import { HttpError, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
@@ -14,6 +15,11 @@ import { forEachLimited } from "./reconcile.ts";
 import type { WebhooksDeps } from "./deps.ts";
 
 const CONCURRENCY = 4;
+const Summary = z.object({
+  checked: z.number().int(),
+  credited: z.number().int(),
+  errors: z.number().int(),
+});
 
 export function stripeReconcileRoute(deps: WebhooksDeps): Route {
   return serviceTaskRoute("/reconcile-stripe", deps.verifier, async (ctx) => {
@@ -53,5 +59,5 @@ export function stripeReconcileRoute(deps: WebhooksDeps): Route {
     });
     log.info("stripe reconciled", { request_id: ctx.requestId, ...summary });
     return summary;
-  });
+  }, { summary: "Credit Stripe invoices paid but never delivered by webhook", result: Summary });
 }

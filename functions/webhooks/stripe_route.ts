@@ -28,6 +28,12 @@ export const StripeEvent = z.object({
   data: z.object({ object: z.record(z.string(), z.unknown()) }).loose(),
 }).loose();
 
+const Received = z.object({
+  received: z.literal(true),
+  event_id: z.string(),
+  outcome: z.string().describe("credited, linked, ignored, duplicate, …"),
+});
+
 const PROBLEMS = {
   missing_signature: "The Stripe-Signature header is missing.",
   invalid_signature: "The webhook signature does not match.",
@@ -38,6 +44,19 @@ export function stripeRoute(deps: WebhooksDeps): Route {
   return {
     method: "POST",
     pattern: "/stripe",
+    doc: {
+      summary: "Stripe's webhook (checkout, invoices, subscriptions, refunds)",
+      description: "The raw body is signed in `Stripe-Signature` (`t=…,v1=…`, 5-minute tolerance).",
+      auth: "webhook",
+      bodyContent: { "application/json": StripeEvent },
+      headers: { "stripe-signature": "`t=<unix time>,v1=<HMAC-SHA256 of t.body>` (several v1)" },
+      responses: { 200: { description: "Received (also for a replay)", schema: Received } },
+      errors: {
+        400: ["missing_signature", "invalid_signature", "invalid_json", "validation_failed"],
+        413: ["payload_too_large"],
+        503: ["payments_not_configured"],
+      },
+    },
     handler: async (req, ctx) => {
       if (!deps.stripeWebhookSecret) {
         await req.body?.cancel();
