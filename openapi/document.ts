@@ -96,6 +96,9 @@ const SECURITY: Record<RouteDoc["auth"], Json[]> = {
   service: [{ serviceKey: [] }],
   webhook: [{ webhookSignature: [] }],
   optional_service: [{}, { serviceKey: [] }],
+  user_or_service: [{ userJwt: [] }, { serviceKey: [] }],
+  metrics: [{ serviceKey: [] }, { metricsToken: [] }],
+  channel_secret: [{ channelSecret: [] }],
 };
 
 /** The error codes every route of a kind can answer, by status. */
@@ -104,10 +107,11 @@ function commonErrors(route: Route, doc: RouteDoc): Record<number, string[]> {
   const add = (status: number, ...codes: string[]) => {
     errors[status] = [...new Set([...(errors[status] ?? []), ...codes])];
   };
-  if (doc.auth === "user") {
+  if (doc.auth === "user" || doc.auth === "user_or_service") {
     add(401, "missing_token", "invalid_token", "token_expired", "user_required");
   }
-  if (doc.auth === "service") {
+  if (doc.auth === "channel_secret") add(401, "invalid_channel_secret");
+  if (doc.auth === "service" || doc.auth === "metrics") {
     add(401, "missing_token");
     add(403, "forbidden");
   }
@@ -209,7 +213,7 @@ function operationOf(fn: string, route: Route): Json {
   for (const [type, schema] of Object.entries(doc.bodyContent ?? {})) {
     body[type] = { schema: schemaOf(schema, "input") };
   }
-  if (Object.keys(body).length) op.requestBody = { required: true, content: body };
+  if (Object.keys(body).length) op.requestBody = { required: !doc.bodyOptional, content: body };
   if (fn === "chat" && route.method === "POST" && route.pattern.endsWith("/messages")) {
     op.description = `${doc.description ?? ""}\n\n${SSE_DESCRIPTION}`.trim();
   }
@@ -272,6 +276,17 @@ export function buildDocument(functions: FunctionRoutes[]): Json {
           name: "x-razorpay-signature",
           description: "HMAC-SHA256 of the raw body with the webhook secret.",
         },
+        metricsToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "METRICS_TOKEN, the scraper's token (the service key works too).",
+        },
+        channelSecret: {
+          type: "apiKey",
+          in: "header",
+          name: "x-channel-secret",
+          description: "The channel's inbound secret (mcs_…), shown once when made or rotated.",
+        },
       },
     },
   };
@@ -286,6 +301,8 @@ const AUTH_WORDS: Record<string, string> = {
   userJwt: "user",
   serviceKey: "service key",
   webhookSignature: "webhook signature",
+  metricsToken: "metrics token",
+  channelSecret: "channel secret",
 };
 
 /**
