@@ -57,12 +57,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required";
+          code?: "tenant_suspended" | "platform_role_required";
         };
       };
       500: ErrorEnvelope & {
@@ -110,12 +115,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required";
+          code?: "tenant_suspended" | "platform_role_required";
         };
       };
       404: ErrorEnvelope & {
@@ -155,12 +165,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required" | "platform_admin_required";
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -205,12 +220,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required" | "platform_admin_required";
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -253,12 +273,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required" | "platform_admin_required";
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -301,12 +326,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required" | "platform_admin_required";
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -363,12 +393,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required" | "platform_admin_required";
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
         };
       };
       409: ErrorEnvelope & {
@@ -426,12 +461,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required" | "platform_admin_required";
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -478,12 +518,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required" | "platform_admin_required";
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -524,12 +569,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "platform_role_required" | "platform_admin_required";
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -663,12 +713,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "company_admin_required";
+          code?: "tenant_suspended" | "company_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -730,7 +785,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -781,12 +846,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "company_admin_required";
+          code?: "tenant_suspended" | "company_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -827,12 +897,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "company_admin_required";
+          code?: "tenant_suspended" | "company_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -866,12 +941,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "company_admin_required";
+          code?: "tenant_suspended" | "company_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -903,12 +983,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "company_admin_required";
+          code?: "tenant_suspended" | "company_admin_required";
         };
       };
       404: ErrorEnvelope & {
@@ -971,7 +1056,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1010,7 +1105,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1060,7 +1165,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1114,7 +1229,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -1168,7 +1293,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1224,12 +1359,22 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       402: ErrorEnvelope & {
         error?: {
           code?: "insufficient_credits";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1292,7 +1437,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       413: ErrorEnvelope & {
@@ -1343,7 +1498,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1396,7 +1561,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       413: ErrorEnvelope & {
@@ -1443,7 +1618,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -1478,12 +1663,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1531,7 +1721,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1564,12 +1764,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1617,12 +1822,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1664,12 +1874,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1717,12 +1932,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1793,12 +2013,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1830,12 +2055,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1886,7 +2116,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1993,7 +2233,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -2025,12 +2275,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "invitation_token_invalid";
+          code?: "tenant_suspended" | "invitation_token_invalid";
         };
       };
       404: ErrorEnvelope & {
@@ -2078,12 +2333,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "invitation_token_invalid";
+          code?: "tenant_suspended" | "invitation_token_invalid";
         };
       };
       404: ErrorEnvelope & {
@@ -2143,6 +2403,11 @@ export interface Operations {
             | "token_expired"
             | "user_required"
             | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       409: ErrorEnvelope & {
@@ -2252,7 +2517,12 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       404: ErrorEnvelope & {
@@ -2457,7 +2727,12 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       402: ErrorEnvelope & {
@@ -2467,7 +2742,7 @@ export interface Operations {
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -2538,7 +2813,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -2588,7 +2873,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -2639,7 +2934,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -2746,7 +3051,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -2802,7 +3117,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -2838,7 +3163,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -2882,12 +3217,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -2923,12 +3263,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -2972,7 +3317,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -3011,12 +3366,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -3059,12 +3419,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -3108,12 +3473,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -3150,12 +3520,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -3231,12 +3606,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -3318,7 +3698,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -3368,7 +3758,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -3400,12 +3800,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -3451,7 +3856,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {

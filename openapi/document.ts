@@ -12,6 +12,7 @@
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import type { Route, RoutedHandler } from "../shared/http.ts";
+import { suspensionExempt } from "../shared/auth.ts";
 import { ErrorEnvelope, type RouteDoc } from "../shared/route_doc.ts";
 import { PAGE_DESCRIPTION, SSE_DESCRIPTION } from "./texts.ts";
 
@@ -102,13 +103,20 @@ const SECURITY: Record<RouteDoc["auth"], Json[]> = {
 };
 
 /** The error codes every route of a kind can answer, by status. */
-function commonErrors(route: Route, doc: RouteDoc): Record<number, string[]> {
+function commonErrors(fn: string, route: Route, doc: RouteDoc): Record<number, string[]> {
   const errors: Record<number, string[]> = { 500: ["internal_error"] };
   const add = (status: number, ...codes: string[]) => {
     errors[status] = [...new Set([...(errors[status] ?? []), ...codes])];
   };
   if (doc.auth === "user" || doc.auth === "user_or_service") {
     add(401, "missing_token", "invalid_token", "token_expired", "user_required");
+    // A deactivated account (erasure pending) is refused when its request opens (shared/db.ts
+    // asUser); a suspended tenant by requireUser, on every route but the export's.
+    add(401, "account_deactivated");
+    const path = openApiPath(fn, route.pattern);
+    if (!suspensionExempt(new Request(`http://localhost/functions/v1${path}`))) {
+      add(403, "tenant_suspended");
+    }
   }
   if (doc.auth === "channel_secret") add(401, "invalid_channel_secret");
   if (doc.auth === "service" || doc.auth === "metrics") {
@@ -190,7 +198,7 @@ function operationOf(fn: string, route: Route): Json {
       ...(Object.keys(content).length ? { content } : {}),
     };
   }
-  for (const [status, codes] of Object.entries(commonErrors(route, doc))) {
+  for (const [status, codes] of Object.entries(commonErrors(fn, route, doc))) {
     responses[status] = errorResponse(codes);
   }
   const op: Json = {
@@ -201,7 +209,7 @@ function operationOf(fn: string, route: Route): Json {
     security: SECURITY[doc.auth],
     parameters: parametersOf(route, doc),
     responses,
-    "x-error-codes": commonErrors(route, doc),
+    "x-error-codes": commonErrors(fn, route, doc),
   };
   const body: Json = {};
   if (doc.body) {
@@ -338,6 +346,8 @@ const COMMON_CODES = new Set([
   "invalid_token",
   "token_expired",
   "user_required",
+  "account_deactivated",
+  "tenant_suspended",
   "validation_failed",
   "invalid_path",
   "invalid_json",
