@@ -14,6 +14,1122 @@ export type ErrorEnvelope = {
 };
 
 export interface Operations {
+  /** Tenants (companies and personal accounts) with plan, usage and activity */
+  "GET /admin/tenants": {
+    params: Record<string, never>;
+    query: {
+      limit?: number;
+      offset?: number;
+      q?: string;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: string;
+          kind: "company" | "user";
+          name: string | null;
+          email: string | null;
+          created_at: string;
+          suspended: boolean;
+          suspension_reason: string | null;
+          wallet_user_id: string | null;
+          plan_id: string | null;
+          balance: number | null;
+          seats: number | null;
+          members: number | null;
+          workbenches: number;
+          files: number;
+          storage_bytes: number;
+          usage_month: {
+            credits_spent: number;
+            chat_answers: number;
+            reports: number;
+          };
+          last_activity_at: string | null;
+        }>;
+        next_offset: number | null;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** A tenant's failed files and report jobs (names and errors, no contents) */
+  "GET /admin/tenants/{id}/failures": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      200: {
+        files: Array<{
+          id: string;
+          workbench_id: string;
+          file_name: string;
+          file_type: string;
+          size_bytes: number;
+          status: "error";
+          error_message: string | null;
+          attempts: number;
+          updated_at: string;
+        }>;
+        reports: Array<{
+          id: string;
+          workbench_id: string;
+          report_type: string;
+          status: "failed";
+          stage: string | null;
+          error_message: string | null;
+          attempts: number;
+          updated_at: string;
+        }>;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Grant credits to a tenant's wallet (idempotent per reference_id, audited) */
+  "POST /admin/tenants/{id}/credits": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: {
+      credits: number;
+      reference_id: string;
+      reason: string;
+    };
+    responses: {
+      200: {
+        applied: boolean;
+        balance: number;
+        amount: number;
+        wallet_user_id: string;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Set a tenant's plan and seats (audited) */
+  "POST /admin/tenants/{id}/plan": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: {
+      plan_id: string;
+      seats: number;
+      reason: string;
+    };
+    responses: {
+      200: {
+        wallet_user_id: string;
+        plan_id: string | null;
+        seats: number;
+        balance: number;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Suspend a tenant (only the data export stays open; audited) */
+  "POST /admin/tenants/{id}/suspend": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: {
+      reason: string;
+    };
+    responses: {
+      200: {
+        tenant_id: string;
+        kind: "company" | "user";
+        suspended: boolean;
+        changed: boolean;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Lift a tenant's suspension (audited) */
+  "POST /admin/tenants/{id}/unsuspend": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: {
+      reason: string;
+    };
+    responses: {
+      200: {
+        tenant_id: string;
+        kind: "company" | "user";
+        suspended: boolean;
+        changed: boolean;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Create a plan (audited) */
+  "POST /admin/plans": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: {
+      name: string;
+      description?: string;
+      price_paise?: number | null;
+      currency?: string;
+      credits?: number;
+      seats?: number;
+      contact_sales?: boolean;
+      active?: boolean;
+      sort_order?: number;
+      id: string;
+      reason: string;
+    };
+    responses: {
+      201: {
+        id: string;
+        name: string;
+        description: string;
+        price_paise: number | null;
+        currency: string;
+        credits: number;
+        seats: number;
+        contact_sales: boolean;
+        active: boolean;
+        sort_order: number;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_json" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
+        };
+      };
+      409: ErrorEnvelope & {
+        error?: {
+          code?: "conflict";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Change a plan; `active: false` retires it (audited) */
+  "PATCH /admin/plans/{id}": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: {
+      name?: string;
+      description?: string;
+      price_paise?: number | null;
+      currency?: string;
+      credits?: number;
+      seats?: number;
+      contact_sales?: boolean;
+      active?: boolean;
+      sort_order?: number;
+      reason: string;
+    };
+    responses: {
+      200: {
+        id: string;
+        name: string;
+        description: string;
+        price_paise: number | null;
+        currency: string;
+        credits: number;
+        seats: number;
+        contact_sales: boolean;
+        active: boolean;
+        sort_order: number;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      409: ErrorEnvelope & {
+        error?: {
+          code?: "conflict";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Grant a platform role (global_admin or support_user; audited) */
+  "PUT /admin/roles/{userId}": {
+    params: {
+      userId: string;
+    };
+    query: Record<string, never>;
+    body: {
+      role: "global_admin" | "support_user";
+      reason: string;
+    };
+    responses: {
+      200: {
+        user_id: string;
+        role: ("global_admin" | "support_user") | null;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Take a user's platform role away (audited) */
+  "DELETE /admin/roles/{userId}": {
+    params: {
+      userId: string;
+    };
+    query: Record<string, never>;
+    body: {
+      reason: string;
+    };
+    responses: {
+      200: {
+        user_id: string;
+        role: ("global_admin" | "support_user") | null;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "platform_role_required" | "platform_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Answer a batch of queued inbound channel messages */
+  "POST /channel-worker": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      200: {
+        handled: number;
+        outcomes: Array<string>;
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?: "missing_token";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "forbidden";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** ManyChat's External Request: one inbound WhatsApp message */
+  "POST /channels/manychat/{channel_id}": {
+    params: {
+      channel_id: string;
+    };
+    query: Record<string, never>;
+    body: {
+      subscriber_id: string | number;
+      text: string;
+      message_id?: string | number;
+      phone?: string | null;
+      name?: string | null;
+    };
+    responses: {
+      200: {
+        version: "v2";
+        content: {
+          type: "whatsapp";
+          messages: Array<{
+            type: "text";
+            text: string;
+          }>;
+        };
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?: "invalid_channel_secret";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Create a WhatsApp channel (ManyChat) on a company workbench */
+  "POST /channels": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: {
+      name: string;
+      workbench_id: string;
+      ack_text?: string;
+      unavailable_text?: string;
+      language?: string;
+      enabled?: boolean;
+      opt_out_words?: Array<string>;
+      manychat_token: string;
+      company_id: string;
+    };
+    responses: {
+      201: {
+        id: string;
+        company_id: string;
+        workbench_id: string;
+        created_by: string;
+        name: string;
+        provider: "manychat";
+        token_last4: string | null;
+        ack_text: string;
+        unavailable_text: string;
+        language: string;
+        enabled: boolean;
+        opt_out_words: Array<string>;
+        created_at: string;
+        updated_at: string;
+        inbound_path: string;
+        inbound_secret: string;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_json";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "company_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      409: ErrorEnvelope & {
+        error?: {
+          code?: "conflict";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** A company's channels (members) */
+  "GET /channels": {
+    params: Record<string, never>;
+    query: {
+      limit?: number;
+      offset?: number;
+      company_id: string;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: string;
+          company_id: string;
+          workbench_id: string;
+          created_by: string;
+          name: string;
+          provider: "manychat";
+          token_last4: string | null;
+          ack_text: string;
+          unavailable_text: string;
+          language: string;
+          enabled: boolean;
+          opt_out_words: Array<string>;
+          created_at: string;
+          updated_at: string;
+          inbound_path: string;
+        }>;
+        next_offset: number | null;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Change a channel's settings or ManyChat token (owners and admins) */
+  "PATCH /channels/{id}": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: {
+      name?: string;
+      workbench_id?: string;
+      ack_text?: string;
+      unavailable_text?: string;
+      language?: string;
+      enabled?: boolean;
+      opt_out_words?: Array<string>;
+      manychat_token?: string;
+    };
+    responses: {
+      200: {
+        id: string;
+        company_id: string;
+        workbench_id: string;
+        created_by: string;
+        name: string;
+        provider: "manychat";
+        token_last4: string | null;
+        ack_text: string;
+        unavailable_text: string;
+        language: string;
+        enabled: boolean;
+        opt_out_words: Array<string>;
+        created_at: string;
+        updated_at: string;
+        inbound_path: string;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path" | "invalid_json";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "company_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      409: ErrorEnvelope & {
+        error?: {
+          code?: "conflict";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Delete a channel, its subscribers and messages (owners and admins) */
+  "DELETE /channels/{id}": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      204: null;
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "company_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** A new inbound secret, shown once; the old one stops working */
+  "POST /channels/{id}/rotate-secret": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      200: {
+        id: string;
+        inbound_secret: string;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "company_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Erase one subscriber and their messages (owners and admins) */
+  "DELETE /channels/{id}/subscribers/{ref}": {
+    params: {
+      id: string;
+      ref: string;
+    };
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      204: null;
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended" | "company_admin_required";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** A channel's messages, newest first, phones masked (members) */
+  "GET /channels/{id}/messages": {
+    params: {
+      id: string;
+    };
+    query: {
+      limit?: number;
+      offset?: number;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: string;
+          direction: "inbound" | "outbound";
+          text: string;
+          status:
+            | "queued"
+            | "answered"
+            | "unavailable"
+            | "ignored"
+            | "failed"
+            | "sending"
+            | "sent"
+            | "unconfirmed";
+          error: string | null;
+          attempts: number;
+          part: number | null;
+          inbound_id: string | null;
+          model: string | null;
+          manychat_response: unknown | null;
+          created_at: string;
+          updated_at: string;
+          subscriber_ref: string;
+          subscriber_id: string;
+          phone_masked: string | null;
+          name: string | null;
+          opted_out: boolean;
+        }>;
+        next_offset: number | null;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Queue depth, oldest waiting, failures and unpaid answers in the last day */
+  "GET /channels/{id}/status": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      200: {
+        id: string;
+        enabled: boolean;
+        queue_depth: number;
+        oldest_waiting_at: string | null;
+        failures_last_day: number;
+        unavailable_last_day: number;
+        wallet_can_pay: boolean | null;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
   /** Open the caller's active session on a workbench (any role) */
   "POST /chat/sessions": {
     params: Record<string, never>;
@@ -49,7 +1165,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -103,7 +1229,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -157,7 +1293,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -213,12 +1359,22 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       402: ErrorEnvelope & {
         error?: {
           code?: "insufficient_credits";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -281,7 +1437,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       413: ErrorEnvelope & {
@@ -332,7 +1498,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -385,7 +1561,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       413: ErrorEnvelope & {
@@ -432,7 +1618,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -467,12 +1663,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -520,7 +1721,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -553,12 +1764,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -606,12 +1822,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -653,12 +1874,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -706,12 +1932,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -782,12 +2013,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -819,12 +2055,78 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** The company's audit trail, newest first (owners and admins) */
+  "GET /companies/{id}/audit": {
+    params: {
+      id: string;
+    };
+    query: {
+      limit?: number;
+      offset?: number;
+      from?: string;
+      to?: string;
+      actor?: string;
+      action?: string;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: string;
+          actor: string;
+          action: string;
+          entity: string;
+          entity_id: string | null;
+          details: Record<string, unknown>;
+          ip: string | null;
+          request_id: string | null;
+          created_at: string;
+        }>;
+        next_offset: number | null;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -931,7 +2233,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -963,12 +2275,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "invitation_token_invalid";
+          code?: "tenant_suspended" | "invitation_token_invalid";
         };
       };
       404: ErrorEnvelope & {
@@ -1016,12 +2333,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "invitation_token_invalid";
+          code?: "tenant_suspended" | "invitation_token_invalid";
         };
       };
       404: ErrorEnvelope & {
@@ -1042,6 +2364,224 @@ export interface Operations {
       413: ErrorEnvelope & {
         error?: {
           code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Delete your account: no body asks for a confirmation token, the token deactivates */
+  "DELETE /me": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: {
+      confirmation_token: string;
+    } | undefined;
+    responses: {
+      200: {
+        status: "deactivated";
+        erasure_due_at: string;
+        restore_token: string;
+      };
+      202: {
+        confirmation_token: string;
+        expires_at: string;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_json" | "invalid_body" | "invalid_confirmation";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
+        };
+      };
+      409: ErrorEnvelope & {
+        error?: {
+          code?: "last_owner";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Undo a pending erasure with its restore token (no sign-in) */
+  "POST /me/restore": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: {
+      restore_token: string;
+    };
+    responses: {
+      200: {
+        status: "restored";
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_json";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "restore_not_found";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Start an export of your data, or get the one under way or of the last hour */
+  "GET /me/export": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      202: {
+        id: string;
+        status: "queued" | "building" | "ready" | "failed";
+        created_at: string;
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      429: ErrorEnvelope & {
+        error?: {
+          code?: "rate_limited";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** An export's status; once ready, a signed download URL that expires */
+  "GET /me/exports/{id}": {
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      200: {
+        id: string;
+        status: "queued" | "building" | "ready" | "failed";
+        created_at: string;
+        ready_at: string | null;
+        error?: string | null;
+        download_url?: string;
+        expires_in?: number;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_path";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** One step of the next export that needs one */
+  "POST /me/export-step": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      200: {
+        idle?: true;
+        export_id?: string;
+        status?: "ready";
+        stage?: string;
+        error?: true;
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?: "missing_token";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "forbidden";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Every series in the Prometheus text format (for a scraper) */
+  "GET /metrics": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      200: null;
+      401: ErrorEnvelope & {
+        error?: {
+          code?: "missing_token";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "forbidden";
         };
       };
       500: ErrorEnvelope & {
@@ -1187,7 +2727,12 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       402: ErrorEnvelope & {
@@ -1197,7 +2742,7 @@ export interface Operations {
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1268,7 +2813,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1318,7 +2873,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1369,7 +2934,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1476,7 +3051,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1532,7 +3117,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       500: ErrorEnvelope & {
@@ -1568,7 +3163,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1612,12 +3217,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1653,12 +3263,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1702,7 +3317,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -1741,12 +3366,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1789,12 +3419,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1838,12 +3473,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1880,12 +3520,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -1961,12 +3606,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -2048,7 +3698,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -2098,7 +3758,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {
@@ -2130,12 +3800,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
         };
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "forbidden";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       404: ErrorEnvelope & {
@@ -2181,7 +3856,17 @@ export interface Operations {
       };
       401: ErrorEnvelope & {
         error?: {
-          code?: "missing_token" | "invalid_token" | "token_expired" | "user_required";
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
         };
       };
       404: ErrorEnvelope & {

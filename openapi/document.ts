@@ -12,6 +12,7 @@
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import type { Route, RoutedHandler } from "../shared/http.ts";
+import { suspensionExempt } from "../shared/auth.ts";
 import { ErrorEnvelope, type RouteDoc } from "../shared/route_doc.ts";
 import { PAGE_DESCRIPTION, SSE_DESCRIPTION } from "./texts.ts";
 
@@ -96,18 +97,29 @@ const SECURITY: Record<RouteDoc["auth"], Json[]> = {
   service: [{ serviceKey: [] }],
   webhook: [{ webhookSignature: [] }],
   optional_service: [{}, { serviceKey: [] }],
+  user_or_service: [{ userJwt: [] }, { serviceKey: [] }],
+  metrics: [{ serviceKey: [] }, { metricsToken: [] }],
+  channel_secret: [{ channelSecret: [] }],
 };
 
 /** The error codes every route of a kind can answer, by status. */
-function commonErrors(route: Route, doc: RouteDoc): Record<number, string[]> {
+function commonErrors(fn: string, route: Route, doc: RouteDoc): Record<number, string[]> {
   const errors: Record<number, string[]> = { 500: ["internal_error"] };
   const add = (status: number, ...codes: string[]) => {
     errors[status] = [...new Set([...(errors[status] ?? []), ...codes])];
   };
-  if (doc.auth === "user") {
+  if (doc.auth === "user" || doc.auth === "user_or_service") {
     add(401, "missing_token", "invalid_token", "token_expired", "user_required");
+    // A deactivated account (erasure pending) is refused when its request opens (shared/db.ts
+    // asUser); a suspended tenant by requireUser, on every route but the export's.
+    add(401, "account_deactivated");
+    const path = openApiPath(fn, route.pattern);
+    if (!suspensionExempt(new Request(`http://localhost/functions/v1${path}`))) {
+      add(403, "tenant_suspended");
+    }
   }
-  if (doc.auth === "service") {
+  if (doc.auth === "channel_secret") add(401, "invalid_channel_secret");
+  if (doc.auth === "service" || doc.auth === "metrics") {
     add(401, "missing_token");
     add(403, "forbidden");
   }
@@ -186,7 +198,7 @@ function operationOf(fn: string, route: Route): Json {
       ...(Object.keys(content).length ? { content } : {}),
     };
   }
-  for (const [status, codes] of Object.entries(commonErrors(route, doc))) {
+  for (const [status, codes] of Object.entries(commonErrors(fn, route, doc))) {
     responses[status] = errorResponse(codes);
   }
   const op: Json = {
@@ -197,7 +209,7 @@ function operationOf(fn: string, route: Route): Json {
     security: SECURITY[doc.auth],
     parameters: parametersOf(route, doc),
     responses,
-    "x-error-codes": commonErrors(route, doc),
+    "x-error-codes": commonErrors(fn, route, doc),
   };
   const body: Json = {};
   if (doc.body) {
@@ -209,7 +221,7 @@ function operationOf(fn: string, route: Route): Json {
   for (const [type, schema] of Object.entries(doc.bodyContent ?? {})) {
     body[type] = { schema: schemaOf(schema, "input") };
   }
-  if (Object.keys(body).length) op.requestBody = { required: true, content: body };
+  if (Object.keys(body).length) op.requestBody = { required: !doc.bodyOptional, content: body };
   if (fn === "chat" && route.method === "POST" && route.pattern.endsWith("/messages")) {
     op.description = `${doc.description ?? ""}\n\n${SSE_DESCRIPTION}`.trim();
   }
@@ -272,6 +284,17 @@ export function buildDocument(functions: FunctionRoutes[]): Json {
           name: "x-razorpay-signature",
           description: "HMAC-SHA256 of the raw body with the webhook secret.",
         },
+        metricsToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "METRICS_TOKEN, the scraper's token (the service key works too).",
+        },
+        channelSecret: {
+          type: "apiKey",
+          in: "header",
+          name: "x-channel-secret",
+          description: "The channel's inbound secret (mcs_…), shown once when made or rotated.",
+        },
       },
     },
   };
@@ -286,6 +309,8 @@ const AUTH_WORDS: Record<string, string> = {
   userJwt: "user",
   serviceKey: "service key",
   webhookSignature: "webhook signature",
+  metricsToken: "metrics token",
+  channelSecret: "channel secret",
 };
 
 /**
@@ -321,6 +346,8 @@ const COMMON_CODES = new Set([
   "invalid_token",
   "token_expired",
   "user_required",
+  "account_deactivated",
+  "tenant_suspended",
   "validation_failed",
   "invalid_path",
   "invalid_json",

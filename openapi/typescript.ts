@@ -90,7 +90,13 @@ export function clientSource(doc: Json): string {
         `  ${JSON.stringify(`${method.toUpperCase()} ${path}`)}: {`,
         `    params: ${objectOf(of("path"), "    ")};`,
         `    query: ${objectOf(of("query"), "    ")};`,
-        `    body: ${body ? tsType(body, "    ") : multipart ? "FormData" : "never"};`,
+        `    body: ${
+          body
+            ? tsType(body, "    ") + (op.requestBody.required ? "" : " | undefined")
+            : multipart
+            ? "FormData"
+            : "never"
+        };`,
         `    responses: {\n${responses.join("\n")}\n    };`,
         `  };`,
       ].join("\n"));

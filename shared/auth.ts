@@ -14,8 +14,8 @@
  *   of the project's service keys (`sb_secret_…` or the legacy service_role JWT), compared in
  *   constant time.
  * - Suspension: a user whose personal account a platform admin suspended gets 403
- *   `tenant_suspended` from `requireUser` on every route but the export (`/me/export`, so they
- *   can still take their data). The verifier built from the environment asks the database
+ *   `tenant_suspended` from `requireUser` on every route but the export (`/me/export` and its
+ *   download, `/me/exports/{id}`, so they can still take their data). The verifier built from the environment asks the database
  *   (`private.tenant_suspension`, one indexed lookup) on each call, so no route can forget it.
  */
 import { AuthClient, type JWK } from "@supabase/auth-js";
@@ -149,7 +149,7 @@ export function verifierFromEnv(
 }
 
 /** The routes a suspended account may still call: its data export and the export's download. */
-const SUSPENSION_EXEMPT = /\/me\/export(\/|$)/;
+const SUSPENSION_EXEMPT = /\/me\/exports?(\/|$)/;
 
 /** Whether `req` is one a suspended account may still make (the export). */
 export function suspensionExempt(req: Request): boolean {

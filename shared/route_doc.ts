@@ -13,9 +13,19 @@ import { z } from "zod";
 /**
  * Who may call: `none` (public), `user` (a signed-in user's access token), `service` (the
  * project's service key), `webhook` (the provider's signature header), `optional_service` (public,
- * more with the service key).
+ * more with the service key), `user_or_service` (a user's token, or the service key: the admin
+ * API), `metrics` (the service key or METRICS_TOKEN as the bearer), `channel_secret` (a channel's
+ * shared secret in `X-Channel-Secret`: ManyChat's External Request).
  */
-export type RouteAuth = "none" | "user" | "service" | "webhook" | "optional_service";
+export type RouteAuth =
+  | "none"
+  | "user"
+  | "service"
+  | "webhook"
+  | "optional_service"
+  | "user_or_service"
+  | "metrics"
+  | "channel_secret";
 
 export interface RouteResponseDoc {
   description: string;
@@ -34,6 +44,8 @@ export interface RouteDoc {
   query?: z.ZodType;
   /** The JSON request body. */
   body?: z.ZodType;
+  /** The body may be left out (e.g. `DELETE /me`'s first call). */
+  bodyOptional?: boolean;
   /** A body other than JSON, by media type (e.g. `multipart/form-data`). */
   bodyContent?: Record<string, z.ZodType>;
   bodyExample?: unknown;

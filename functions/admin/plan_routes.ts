@@ -8,6 +8,7 @@ import { z } from "zod";
 import { json, readJson, type Route } from "../../shared/http.ts";
 import { asActor, requireActor } from "./access.ts";
 import type { AdminDeps } from "./deps.ts";
+import { AdminPlan } from "./schemas.ts";
 
 const PlanFields = z.object({
   name: z.string().trim().min(1).max(100),
@@ -33,6 +34,26 @@ export function planRoutes(deps: AdminDeps): Route[] {
     {
       method: "POST",
       pattern: "/plans",
+      doc: {
+        summary: "Create a plan (audited)",
+        description: "global_admin or the service key. Unset fields take the column defaults.",
+        auth: "user_or_service",
+        body: CreatePlan,
+        bodyExample: {
+          id: "team",
+          name: "Team",
+          price_paise: 499900,
+          credits: 5000,
+          seats: 5,
+          reason: "New tier",
+        },
+        responses: { 201: { description: "The plan", schema: AdminPlan } },
+        errors: {
+          400: ["invalid_request"],
+          403: ["platform_role_required", "platform_admin_required"],
+          409: ["conflict"],
+        },
+      },
       handler: async (req) => {
         const actor = await requireActor(deps, req, "global_admin");
         const { id, reason, ...fields } = await readJson(req, CreatePlan);
@@ -46,6 +67,20 @@ export function planRoutes(deps: AdminDeps): Route[] {
     {
       method: "PATCH",
       pattern: "/plans/:id",
+      doc: {
+        summary: "Change a plan; `active: false` retires it (audited)",
+        description: "global_admin or the service key. Only the fields sent change.",
+        auth: "user_or_service",
+        body: UpdatePlan,
+        bodyExample: { active: false, reason: "Retired" },
+        responses: { 200: { description: "The plan", schema: AdminPlan } },
+        errors: {
+          400: ["invalid_request"],
+          403: ["platform_role_required", "platform_admin_required"],
+          404: ["not_found"],
+          409: ["conflict"],
+        },
+      },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
         const { reason, ...fields } = await readJson(req, UpdatePlan);

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
 import { asActor, requireActor } from "./access.ts";
 import type { AdminDeps } from "./deps.ts";
+import { PlatformRoleChange } from "./schemas.ts";
 
 const Reason = z.string().trim().min(1).max(500);
 const GrantBody = z.object({ role: z.enum(["global_admin", "support_user"]), reason: Reason });
@@ -23,6 +24,19 @@ export function roleRoutes(deps: AdminDeps): Route[] {
     {
       method: "PUT",
       pattern: "/roles/:userId",
+      doc: {
+        summary: "Grant a platform role (global_admin or support_user; audited)",
+        description: "global_admin or the service key.",
+        auth: "user_or_service",
+        body: GrantBody,
+        bodyExample: { role: "support_user", reason: "Joined support" },
+        responses: { 200: { description: "The user's role now", schema: PlatformRoleChange } },
+        errors: {
+          400: ["invalid_request"],
+          403: ["platform_role_required", "platform_admin_required"],
+          404: ["not_found"],
+        },
+      },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
         const id = userId(ctx.params.userId);
@@ -37,6 +51,21 @@ export function roleRoutes(deps: AdminDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/roles/:userId",
+      doc: {
+        summary: "Take a user's platform role away (audited)",
+        description: "global_admin or the service key.",
+        auth: "user_or_service",
+        body: RevokeBody,
+        bodyExample: { reason: "Left the team" },
+        responses: {
+          200: { description: "The user's role now (null)", schema: PlatformRoleChange },
+        },
+        errors: {
+          400: ["invalid_request"],
+          403: ["platform_role_required", "platform_admin_required"],
+          404: ["not_found"],
+        },
+      },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
         const id = userId(ctx.params.userId);

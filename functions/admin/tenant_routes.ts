@@ -13,6 +13,8 @@ import { HttpError, json, readJson, readQuery, type Route } from "../../shared/h
 import { paged, PageQuery } from "../../shared/pagination.ts";
 import { asActor, requireActor } from "./access.ts";
 import type { AdminDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { CreditGrant, Suspension, Tenant, TenantFailures, TenantPlan } from "./schemas.ts";
 
 const Reason = z.string().trim().min(1).max(500);
 const TenantsQuery = PageQuery.extend({ q: z.string().trim().max(200).optional() });
@@ -40,6 +42,17 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
     {
       method: "GET",
       pattern: "/tenants",
+      doc: {
+        summary: "Tenants (companies and personal accounts) with plan, usage and activity",
+        description: "support_user or global_admin, or the service key. `q` matches a name, " +
+          "an email or an exact id.",
+        auth: "user_or_service",
+        query: TenantsQuery,
+        responses: {
+          200: { description: "A page of tenants, newest first", schema: listOf(Tenant) },
+        },
+        errors: { 403: ["platform_role_required"] },
+      },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "support_user");
         const q = readQuery(ctx.url, TenantsQuery);
@@ -52,6 +65,13 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
     {
       method: "GET",
       pattern: "/tenants/:id/failures",
+      doc: {
+        summary: "A tenant's failed files and report jobs (names and errors, no contents)",
+        description: "support_user or global_admin, or the service key.",
+        auth: "user_or_service",
+        responses: { 200: { description: "The failures", schema: TenantFailures } },
+        errors: { 403: ["platform_role_required"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "support_user");
         const id = tenantId(ctx.params.id);
@@ -66,6 +86,19 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
     {
       method: "POST",
       pattern: "/tenants/:id/credits",
+      doc: {
+        summary: "Grant credits to a tenant's wallet (idempotent per reference_id, audited)",
+        description: "global_admin or the service key.",
+        auth: "user_or_service",
+        body: CreditsBody,
+        bodyExample: { credits: 500, reference_id: "deal-2026-12", reason: "Enterprise deal" },
+        responses: { 200: { description: "The grant", schema: CreditGrant } },
+        errors: {
+          400: ["invalid_request"],
+          403: ["platform_role_required", "platform_admin_required"],
+          404: ["not_found"],
+        },
+      },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
         const id = tenantId(ctx.params.id);
@@ -80,6 +113,19 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
     {
       method: "POST",
       pattern: "/tenants/:id/plan",
+      doc: {
+        summary: "Set a tenant's plan and seats (audited)",
+        description: "global_admin or the service key.",
+        auth: "user_or_service",
+        body: PlanBody,
+        bodyExample: { plan_id: "enterprise", seats: 25, reason: "Signed contract" },
+        responses: { 200: { description: "The tenant's wallet now", schema: TenantPlan } },
+        errors: {
+          400: ["invalid_request"],
+          403: ["platform_role_required", "platform_admin_required"],
+          404: ["not_found"],
+        },
+      },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
         const id = tenantId(ctx.params.id);
@@ -94,6 +140,21 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
     ...(["suspend", "unsuspend"] as const).map((what): Route => ({
       method: "POST",
       pattern: `/tenants/:id/${what}`,
+      doc: {
+        summary: what === "suspend"
+          ? "Suspend a tenant (only the data export stays open; audited)"
+          : "Lift a tenant's suspension (audited)",
+        description: "global_admin or the service key.",
+        auth: "user_or_service",
+        body: ReasonBody,
+        bodyExample: { reason: "Chargeback under review" },
+        responses: { 200: { description: "The suspension now", schema: Suspension } },
+        errors: {
+          400: ["invalid_request"],
+          403: ["platform_role_required", "platform_admin_required"],
+          404: ["not_found"],
+        },
+      },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
         const id = tenantId(ctx.params.id);

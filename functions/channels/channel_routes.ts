@@ -18,6 +18,14 @@ import { paged, PageQuery } from "../../shared/pagination.ts";
 import { nameSchema } from "../../shared/validation.ts";
 import type { ChannelsDeps } from "./deps.ts";
 import { newSecret, secretHash } from "./secret.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import {
+  Channel,
+  ChannelMessage,
+  ChannelStatus,
+  CreatedChannel,
+  RotatedSecret,
+} from "./schemas.ts";
 
 const Id = z.uuid();
 const NOT_FOUND = "Channel not found.";
@@ -78,6 +86,20 @@ export function channelRoutes(deps: ChannelsDeps): Route[] {
     {
       method: "POST",
       pattern: "/",
+      doc: {
+        summary: "Create a WhatsApp channel (ManyChat) on a company workbench",
+        description: "Company owners and admins. The answer has the inbound secret, shown once.",
+        auth: "user",
+        body: CreateInput,
+        bodyExample: {
+          company_id: "6f1c2b1e-8a4d-4b8e-9a51-0d6c5f2e7a10",
+          workbench_id: "0b7e4f2a-3c1d-4e5f-8a9b-1c2d3e4f5a6b",
+          name: "WhatsApp support",
+          manychat_token: "mc_token_example_123",
+        },
+        responses: { 201: { description: "The channel and its secret", schema: CreatedChannel } },
+        errors: { 403: ["company_admin_required"], 404: ["not_found"], 409: ["conflict"] },
+      },
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
         const input = await readJson(req, CreateInput);
@@ -97,6 +119,12 @@ export function channelRoutes(deps: ChannelsDeps): Route[] {
     {
       method: "GET",
       pattern: "/",
+      doc: {
+        summary: "A company's channels (members)",
+        auth: "user",
+        query: ListQuery,
+        responses: { 200: { description: "A page of channels", schema: listOf(Channel) } },
+      },
       handler: async (req, ctx) => {
         const user = await requireUser(req, deps.verifier);
         const q = readQuery(ctx.url, ListQuery);
@@ -116,6 +144,14 @@ export function channelRoutes(deps: ChannelsDeps): Route[] {
     {
       method: "PATCH",
       pattern: "/:id",
+      doc: {
+        summary: "Change a channel's settings or ManyChat token (owners and admins)",
+        auth: "user",
+        body: Settings,
+        bodyExample: { enabled: false },
+        responses: { 200: { description: "The channel", schema: Channel } },
+        errors: { 403: ["company_admin_required"], 404: ["not_found"], 409: ["conflict"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "channel id");
         const user = await requireUser(req, deps.verifier);
@@ -131,6 +167,13 @@ export function channelRoutes(deps: ChannelsDeps): Route[] {
     {
       method: "POST",
       pattern: "/:id/rotate-secret",
+      doc: {
+        summary: "A new inbound secret, shown once; the old one stops working",
+        description: "Owners and admins. Any body is ignored.",
+        auth: "user",
+        responses: { 200: { description: "The new secret", schema: RotatedSecret } },
+        errors: { 403: ["company_admin_required"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "channel id");
         const user = await requireUser(req, deps.verifier);
@@ -147,6 +190,12 @@ export function channelRoutes(deps: ChannelsDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/:id",
+      doc: {
+        summary: "Delete a channel, its subscribers and messages (owners and admins)",
+        auth: "user",
+        responses: { 204: { description: "Deleted" } },
+        errors: { 403: ["company_admin_required"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "channel id");
         const user = await requireUser(req, deps.verifier);
@@ -160,6 +209,13 @@ export function channelRoutes(deps: ChannelsDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/:id/subscribers/:ref",
+      doc: {
+        summary: "Erase one subscriber and their messages (owners and admins)",
+        description: "`ref` is the subscriber's `subscriber_ref` from the messages list.",
+        auth: "user",
+        responses: { 204: { description: "Erased" } },
+        errors: { 403: ["company_admin_required"], 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "channel id");
         const ref = validate(Id, ctx.params.ref, "subscriber id");
@@ -175,6 +231,13 @@ export function channelRoutes(deps: ChannelsDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id/messages",
+      doc: {
+        summary: "A channel's messages, newest first, phones masked (members)",
+        auth: "user",
+        query: PageQuery,
+        responses: { 200: { description: "A page of messages", schema: listOf(ChannelMessage) } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "channel id");
         const user = await requireUser(req, deps.verifier);
@@ -198,6 +261,12 @@ export function channelRoutes(deps: ChannelsDeps): Route[] {
     {
       method: "GET",
       pattern: "/:id/status",
+      doc: {
+        summary: "Queue depth, oldest waiting, failures and unpaid answers in the last day",
+        auth: "user",
+        responses: { 200: { description: "The channel's status", schema: ChannelStatus } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(Id, ctx.params.id, "channel id");
         const user = await requireUser(req, deps.verifier);

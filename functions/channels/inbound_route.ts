@@ -15,6 +15,7 @@ import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
 import { dynamicBlock } from "../../shared/manychat.ts";
 import type { ChannelsDeps } from "./deps.ts";
 import { secretMatches } from "./secret.ts";
+import { DynamicBlock } from "./schemas.ts";
 
 export const MAX_INBOUND_BYTES = 64 * 1024;
 export const SECRET_HEADER = "x-channel-secret";
@@ -47,6 +48,31 @@ export function inboundRoute(deps: ChannelsDeps): Route {
   return {
     method: "POST",
     pattern: "/manychat/:channel_id",
+    doc: {
+      summary: "ManyChat's External Request: one inbound WhatsApp message",
+      description: "No JWT: the channel's shared secret in `X-Channel-Secret` (a wrong one, a " +
+        "missing one or an unknown channel: 401, nothing stored). Answered at once with the " +
+        "Dynamic Block acknowledgement (also for a duplicate); the answer itself is sent later " +
+        "through ManyChat by channel-worker. STOP / START answer their confirmation; an " +
+        "opted-out subscriber or a disabled channel gets an empty block.",
+      auth: "channel_secret",
+      body: InboundPayload,
+      bodyExample: {
+        subscriber_id: "123456789",
+        text: "Quel est le CA de mars ?",
+        message_id: "m1",
+      },
+      responses: {
+        200: {
+          description: "The Dynamic Block to show",
+          schema: DynamicBlock,
+          example: {
+            version: "v2",
+            content: { type: "whatsapp", messages: [{ type: "text", text: "OK, bien reçu" }] },
+          },
+        },
+      },
+    },
     handler: async (req, ctx) => {
       const id = z.uuid().safeParse(ctx.params.channel_id);
       const given = req.headers.get(SECRET_HEADER) ?? "";

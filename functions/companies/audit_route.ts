@@ -10,6 +10,8 @@ import { json, readQuery, type Route, validate } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
 import { Id, runAs } from "./access.ts";
 import type { CompaniesDeps } from "./deps.ts";
+import { listOf } from "../../shared/route_doc.ts";
+import { AuditEntry } from "./schemas.ts";
 
 const AuditQuery = PageQuery.extend({
   from: z.iso.datetime({ offset: true }).optional(),
@@ -23,6 +25,15 @@ export function auditRoute(deps: CompaniesDeps): Route {
   return {
     method: "GET",
     pattern: "/:id/audit",
+    doc: {
+      summary: "The company's audit trail, newest first (owners and admins)",
+      description: "`from` inclusive, `to` exclusive (ISO timestamps); `actor` a user id or a " +
+        "system actor such as `erasure-job`; `action` such as `member.removed`.",
+      auth: "user",
+      query: AuditQuery,
+      responses: { 200: { description: "A page of audit rows", schema: listOf(AuditEntry) } },
+      errors: { 404: ["not_found"] },
+    },
     handler: async (req, ctx) => {
       const id = validate(Id, ctx.params.id, "company id");
       const user = await requireUser(req, deps.verifier);

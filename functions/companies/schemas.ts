@@ -38,3 +38,15 @@ export const CreatedInvitation = Invitation.extend({
 });
 
 export const ListedInvitation = Invitation.extend({ expired: z.boolean() });
+
+export const AuditEntry = z.object({
+  id: z.string().describe("A bigint, as a string"),
+  actor: z.string().describe("A user id, or a system actor"),
+  action: z.string(),
+  entity: z.string(),
+  entity_id: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  ip: z.string().nullable(),
+  request_id: z.string().nullable(),
+  created_at: Timestamp,
+});

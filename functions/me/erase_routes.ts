@@ -13,6 +13,7 @@ import { requireUser } from "../../shared/auth.ts";
 import { asCaller } from "../../shared/db.ts";
 import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
 import { type MeDeps, newToken, tokenHash } from "./deps.ts";
+import { Deactivated, ErasureConfirmation, Restored } from "./schemas.ts";
 
 const Confirm = z.object({ confirmation_token: z.string().min(16).max(200) });
 const Restore = z.object({ restore_token: z.string().min(16).max(200) });
@@ -34,6 +35,26 @@ export function eraseRoutes(deps: MeDeps): Route[] {
     {
       method: "DELETE",
       pattern: "/",
+      doc: {
+        summary:
+          "Delete your account: no body asks for a confirmation token, the token deactivates",
+        description: "First call without a body (or `{}`): 202 with a confirmation token. Second " +
+          "call with `{confirmation_token}`: the account is deactivated at once and erased when " +
+          "the retention window ends (`erasure_due_at`); the `restore_token` undoes it until then.",
+        auth: "user",
+        body: Confirm,
+        bodyOptional: true,
+        bodyExample: { confirmation_token: "ct_0123456789abcdef0123" },
+        responses: {
+          200: { description: "Deactivated (second call)", schema: Deactivated },
+          202: { description: "The confirmation token (first call)", schema: ErasureConfirmation },
+        },
+        errors: {
+          400: ["invalid_body", "invalid_confirmation"],
+          401: ["account_deactivated"],
+          409: ["last_owner"],
+        },
+      },
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
         const text = await req.text();
@@ -88,6 +109,14 @@ export function eraseRoutes(deps: MeDeps): Route[] {
     {
       method: "POST",
       pattern: "/restore",
+      doc: {
+        summary: "Undo a pending erasure with its restore token (no sign-in)",
+        auth: "none",
+        body: Restore,
+        bodyExample: { restore_token: "rt_0123456789abcdef0123" },
+        responses: { 200: { description: "Restored", schema: Restored } },
+        errors: { 404: ["restore_not_found"] },
+      },
       handler: async (req) => {
         const input = await readJson(req, Restore);
         const [row] = await deps.sql()`

@@ -9,6 +9,7 @@ import { requireUser } from "../../shared/auth.ts";
 import { httpErrorFromPostgres } from "../../shared/db.ts";
 import { HttpError, json, type Route, validate } from "../../shared/http.ts";
 import { EXPORTS_BUCKET, type MeDeps } from "./deps.ts";
+import { ExportStarted, ExportState } from "./schemas.ts";
 
 interface ExportRow {
   id: string;
@@ -24,6 +25,14 @@ export function exportRoutes(deps: MeDeps): Route[] {
     {
       method: "GET",
       pattern: "/export",
+      doc: {
+        summary: "Start an export of your data, or get the one under way or of the last hour",
+        auth: "user",
+        responses: {
+          202: { description: "The export (poll GET /me/exports/{id})", schema: ExportStarted },
+        },
+        errors: { 401: ["account_deactivated"], 429: ["rate_limited"] },
+      },
       handler: async (req) => {
         const user = await requireUser(req, deps.verifier);
         const [row] = await deps.sql()<ExportRow[]>`
@@ -36,6 +45,13 @@ export function exportRoutes(deps: MeDeps): Route[] {
     {
       method: "GET",
       pattern: "/exports/:id",
+      doc: {
+        summary: "An export's status; once ready, a signed download URL that expires",
+        description: "Each read that gives a URL is audited (`account.export_downloaded`).",
+        auth: "user",
+        responses: { 200: { description: "The export", schema: ExportState } },
+        errors: { 404: ["not_found"] },
+      },
       handler: async (req, ctx) => {
         const id = validate(z.uuid(), ctx.params.id, "export id");
         const user = await requireUser(req, deps.verifier);

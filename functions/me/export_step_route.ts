@@ -8,7 +8,11 @@ import { serviceTaskRoute } from "../../shared/auth.ts";
 import type { Route } from "../../shared/http.ts";
 import type { MeDeps } from "./deps.ts";
 import { runExportStep } from "./export_builder.ts";
+import { ExportStep } from "./schemas.ts";
 
 export function exportStepRoute(deps: MeDeps): Route {
-  return serviceTaskRoute("/export-step", deps.verifier, () => runExportStep(deps));
+  return serviceTaskRoute("/export-step", deps.verifier, () => runExportStep(deps), {
+    summary: "One step of the next export that needs one",
+    result: ExportStep,
+  });
 }

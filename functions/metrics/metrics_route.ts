@@ -7,6 +7,7 @@ import { timingSafeEqual } from "../../shared/auth.ts";
 import { HttpError, type Route } from "../../shared/http.ts";
 import type { MetricsDeps } from "./deps.ts";
 import { exposition, type Sample } from "./exposition.ts";
+import { z } from "zod";
 
 function requireScraper(req: Request, deps: MetricsDeps): void {
   const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
@@ -28,6 +29,17 @@ export function metricsRoute(deps: MetricsDeps): Route {
   return {
     method: "GET",
     pattern: "/",
+    doc: {
+      summary: "Every series in the Prometheus text format (for a scraper)",
+      description: "The bearer is METRICS_TOKEN or the service key; a user's token is 403.",
+      auth: "metrics",
+      responses: {
+        200: {
+          description: "The Prometheus text exposition (version 0.0.4)",
+          content: { "text/plain": z.string() },
+        },
+      },
+    },
     handler: async (req) => {
       requireScraper(req, deps);
       const rows = await deps.sql()<Sample[]>`select name, labels, value from private.metrics()`;

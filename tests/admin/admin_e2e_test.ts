@@ -12,6 +12,7 @@ import { asUser, getDb, type Tx } from "../../shared/db.ts";
 import { HttpError } from "../../shared/http.ts";
 import { parsePrometheusText, sampleValue } from "../helpers/prometheus.ts";
 import { signUpUser, startTestStack } from "../helpers/stack.ts";
+import { assertDocumented } from "../api/documented.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const METRICS_TOKEN = "metrics-token-0123456789abcdef-0123456789";
@@ -37,6 +38,14 @@ Deno.test("platform admins, suspension and metrics end to end", opts, async (t) 
     try {
       json = JSON.parse(text);
     } catch { /* the metrics text */ }
+    // Every admin answer is checked against docs/openapi.json.
+    if (path.startsWith("admin/")) {
+      await assertDocumented(method, path, {
+        status: res.status,
+        body: json,
+        headers: res.headers,
+      });
+    }
     return { status: res.status, body: json };
   };
   const scrape = async () => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type FunctionRoutes, loadFunctionRoutes, openApiPath } from "../../openapi/document.ts";
 import type { Route } from "../../shared/http.ts";
 import { ErrorEnvelope } from "../../shared/route_doc.ts";
-import type { ApiAnswer } from "../helpers/stack.ts";
+import { type ApiAnswer, call } from "../helpers/stack.ts";
 
 const document = JSON.parse(
   await Deno.readTextFile(new URL("../../docs/openapi.json", import.meta.url)),
@@ -65,4 +65,22 @@ export async function assertDocumented(
   }
   const parsed = schema.safeParse(answer.body);
   assert.ok(parsed.success, `${what}: ${JSON.stringify(parsed.error?.issues.slice(0, 3))}`);
+}
+
+/**
+ * `call()` that also checks each answer of the routes under `prefixes` (e.g. `"channels"`)
+ * against the document (`assertDocumented`), for the e2e suites of those functions.
+ */
+export function documentedCall(...prefixes: string[]): typeof call {
+  return async (client, path, init = {}) => {
+    const answer = await call(client, path, init);
+    const clean = path.replace(/^\/+/, "");
+    if (
+      prefixes.some((p) => clean === p || clean.startsWith(`${p}/`) || clean.startsWith(`${p}?`))
+    ) {
+      const method = init.method ?? (init.body === undefined ? "GET" : "POST");
+      await assertDocumented(method, path, answer);
+    }
+    return answer;
+  };
 }

@@ -144,6 +144,22 @@ Deno.test("every operation has auth, a success answer, its error codes and its p
   assert.ok(upload.requestBody.content["multipart/form-data"], "uploads are multipart");
   assert.deepEqual(doc.paths["/webhooks/razorpay"].post.security, [{ webhookSignature: [] }]);
   assert.deepEqual(doc.paths["/index-worker"].post.security, [{ serviceKey: [] }]);
+  assert.deepEqual(doc.paths["/metrics"].get.security, [{ serviceKey: [] }, { metricsToken: [] }]);
+  assert.ok(doc.paths["/metrics"].get.responses["200"].content["text/plain"]);
+  const inbound = doc.paths["/channels/manychat/{channel_id}"].post;
+  assert.deepEqual(inbound.security, [{ channelSecret: [] }]);
+  assert.deepEqual(inbound["x-error-codes"][401], ["invalid_channel_secret"]);
+  assert.equal(doc.components.securitySchemes.channelSecret.name, "x-channel-secret");
+  assert.deepEqual(doc.paths["/admin/tenants"].get.security, [{ userJwt: [] }, { serviceKey: [] }]);
+  assert.equal(
+    doc.paths["/me"].delete.requestBody.required,
+    false,
+    "DELETE /me's body is optional",
+  );
+  assert.deepEqual(Object.keys(doc.paths["/me"].delete.responses).filter((s) => s < "400"), [
+    "200",
+    "202",
+  ]);
 });
 
 Deno.test("every example in docs/openapi.json validates against its route's schema", async () => {

@@ -10,8 +10,12 @@ import assert from "node:assert/strict";
 import { getDb } from "../../shared/db.ts";
 import { startFakeGroq } from "../../local/fakes/groq.ts";
 import { startFakeManyChat } from "../fakes/manychat.ts";
-import { call, type Json, newWorkbench, text, uploadAndWait } from "../helpers/chat.ts";
+import { type Json, newWorkbench, text, uploadAndWait } from "../helpers/chat.ts";
+import { documentedCall } from "../api/documented.ts";
 import { eventuallyDispatched, signUpUser, startTestStack } from "../helpers/stack.ts";
+
+/** Every answer of the channels routes is checked against docs/openapi.json. */
+const call = documentedCall("channels");
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const TOKEN = "mc-page-token-9876";

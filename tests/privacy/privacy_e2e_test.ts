@@ -10,13 +10,16 @@ import { unzipSync } from "fflate";
 import { getDb } from "../../shared/db.ts";
 import {
   anonClient,
-  call,
   eventuallyDispatched,
   serviceClient,
   signUpUser,
   startTestStack,
   type TestUser,
 } from "../helpers/stack.ts";
+import { documentedCall } from "../api/documented.ts";
+
+/** Every answer of me and companies (audit) is checked against docs/openapi.json. */
+const call = documentedCall("me", "companies");
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 // deno-lint-ignore no-explicit-any
