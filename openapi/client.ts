@@ -599,6 +599,175 @@ export interface Operations {
       };
     };
   };
+  /** A Stripe billing portal link for the caller's (or the company's) customer */
+  "POST /billing/portal": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: {
+      company_id?: string;
+    };
+    responses: {
+      200: {
+        url: string;
+        customer: string;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_json";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "no_customer";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+      502: ErrorEnvelope & {
+        error?: {
+          code?: "payment_provider_unavailable";
+        };
+      };
+      503: ErrorEnvelope & {
+        error?: {
+          code?: "payments_not_configured";
+        };
+      };
+    };
+  };
+  /** Usage against each plan limit, and credits spent per day and reason */
+  "GET /billing/usage": {
+    params: Record<string, never>;
+    query: {
+      from?: string | string;
+      to?: string | string;
+    };
+    body: never;
+    responses: {
+      200: {
+        plan_id: string;
+        period: {
+          from: string;
+          to: string;
+          month_start: string;
+        };
+        limits:
+          | Array<{
+            limit: string;
+            max: number;
+            usage: number;
+          }>
+          | null;
+        credits: Array<{
+          day: string;
+          reason: string;
+          credits: number;
+        }>;
+        spent: number;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed" | "invalid_request";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Every captured payment of the caller (both providers), newest first */
+  "GET /billing/invoices": {
+    params: Record<string, never>;
+    query: {
+      limit?: number;
+      offset?: number;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: string;
+          provider: "razorpay" | "stripe";
+          reference: string;
+          plan_id: string | null;
+          pack_id: string | null;
+          amount: number;
+          currency: string;
+          status: string;
+          credits: number | null;
+          paid_at: string | null;
+          hosted_invoice_url: string | null;
+          receipt_url: string;
+        }>;
+        next_offset: number | null;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "validation_failed";
+        };
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?:
+            | "missing_token"
+            | "invalid_token"
+            | "token_expired"
+            | "user_required"
+            | "account_deactivated";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "tenant_suspended";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
   /** Answer a batch of queued inbound channel messages */
   "POST /channel-worker": {
     params: Record<string, never>;
@@ -1409,11 +1578,19 @@ export interface Operations {
       };
     };
   };
-  /** Open a Razorpay order for a plan */
+  /** Open a Razorpay order for a plan, or a Stripe Checkout Session for a plan or pack */
   "POST /checkout/session": {
     params: Record<string, never>;
     query: Record<string, never>;
     body: {
+      plan_id?: string;
+      pack_id?: string;
+      currency?: "USD" | "INR";
+      interval?: "month" | "year";
+      company_id?: string;
+      provider: "stripe";
+    } | {
+      provider: "razorpay";
       plan_id: string;
     };
     responses: {
@@ -1429,10 +1606,30 @@ export interface Operations {
           credits: number;
           seats: number;
         };
+      } | {
+        provider: "stripe";
+        session_id: string;
+        url: string;
+        mode: "subscription" | "payment";
+        customer: string;
+        price: {
+          id: string;
+          amount: number;
+          currency: string;
+          interval: string;
+          plan_id: string | null;
+          pack_id: string | null;
+        };
       };
       400: ErrorEnvelope & {
         error?: {
-          code?: "validation_failed" | "invalid_json" | "unknown_plan" | "contact_sales";
+          code?:
+            | "validation_failed"
+            | "invalid_json"
+            | "unknown_plan"
+            | "unknown_pack"
+            | "contact_sales"
+            | "invalid_request";
         };
       };
       401: ErrorEnvelope & {
@@ -2994,6 +3191,47 @@ export interface Operations {
       };
     };
   };
+  /** Stripe's webhook (checkout, invoices, subscriptions, refunds) */
+  "POST /webhooks/stripe": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: {
+      id: string;
+      object: "event";
+      type: string;
+      created: number;
+      data: {
+        object: Record<string, unknown>;
+      };
+    };
+    responses: {
+      200: {
+        received: true;
+        event_id: string;
+        outcome: string;
+      };
+      400: ErrorEnvelope & {
+        error?: {
+          code?: "missing_signature" | "invalid_signature" | "invalid_json" | "validation_failed";
+        };
+      };
+      413: ErrorEnvelope & {
+        error?: {
+          code?: "payload_too_large";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+      503: ErrorEnvelope & {
+        error?: {
+          code?: "payments_not_configured";
+        };
+      };
+    };
+  };
   /** Reconcile open orders whose webhook never came */
   "POST /webhooks/reconcile": {
     params: Record<string, never>;
@@ -3004,6 +3242,34 @@ export interface Operations {
         checked: number;
         credited: number;
         unpaid: number;
+        errors: number;
+      };
+      401: ErrorEnvelope & {
+        error?: {
+          code?: "missing_token";
+        };
+      };
+      403: ErrorEnvelope & {
+        error?: {
+          code?: "forbidden";
+        };
+      };
+      500: ErrorEnvelope & {
+        error?: {
+          code?: "internal_error";
+        };
+      };
+    };
+  };
+  /** Credit Stripe invoices paid but never delivered by webhook */
+  "POST /webhooks/reconcile-stripe": {
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    responses: {
+      200: {
+        checked: number;
+        credited: number;
         errors: number;
       };
       401: ErrorEnvelope & {
