@@ -15,8 +15,10 @@
  *   constant time.
  * - Suspension: a user whose personal account a platform admin suspended gets 403
  *   `tenant_suspended` from `requireUser` on every route but the export (`/me/export` and its
- *   download, `/me/exports/{id}`, so they can still take their data). The verifier built from the environment asks the database
- *   (`private.tenant_suspension`, one indexed lookup) on each call, so no route can forget it.
+ *   download, `/me/exports/{id}`, so they can still take their data); an account whose erasure is
+ *   pending gets 401 `account_deactivated` on every route. The verifier built from the environment
+ *   asks the database (`private.tenant_suspension` and `private.is_deactivated`, one statement of
+ *   indexed lookups) on each call, so no route can forget it.
  */
 import { AuthClient, type JWK } from "@supabase/auth-js";
 import { z } from "zod";
@@ -119,14 +121,25 @@ export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
   };
 }
 
-/** A suspension lookup in the database (`private.tenant_suspension`). */
+/**
+ * What `JwtVerifier.suspension` answers for an account whose erasure is pending (DELETE /me): it
+ * is refused everywhere, the export included (401 `account_deactivated`), also on routes that
+ * use the service connection rather than shared/db.ts `asUser` (checkout, billing).
+ */
+export const DEACTIVATED = "\u0000deactivated"; // never a reason an admin types
+
+/**
+ * A suspension lookup in the database (`private.tenant_suspension`), which also answers
+ * DEACTIVATED for an account whose erasure is pending (`private.is_deactivated`): one statement.
+ */
 export function suspensionFromDb(
   sql: () => ReturnType<typeof getDb>,
 ): (userId: string) => Promise<string | null> {
   return async (userId) => {
-    const [row] = await sql()<{ reason: string | null }[]>`
-      select private.tenant_suspension(${userId}::uuid) as reason`;
-    return row?.reason ?? null;
+    const [row] = await sql()<{ deactivated: boolean; reason: string | null }[]>`
+      select private.is_deactivated(${userId}::uuid) as deactivated,
+             private.tenant_suspension(${userId}::uuid) as reason`;
+    return row?.deactivated ? DEACTIVATED : row?.reason ?? null;
   };
 }
 
@@ -210,9 +223,16 @@ export async function requireUser(req: Request, verifier: JwtVerifier): Promise<
   if (claims.role !== "authenticated" || !id.success || !audiences.includes("authenticated")) {
     throw new HttpError(401, "user_required", "This endpoint needs a signed-in user's token.");
   }
-  if (verifier.suspension && !suspensionExempt(req)) {
+  if (verifier.suspension) {
     const reason = await verifier.suspension(id.data);
-    if (reason !== null) {
+    if (reason === DEACTIVATED) {
+      throw new HttpError(
+        401,
+        "account_deactivated",
+        "This account is deactivated: its erasure is pending (POST /me/restore undoes it).",
+      );
+    }
+    if (reason !== null && !suspensionExempt(req)) {
       throw new HttpError(
         403,
         "tenant_suspended",

@@ -180,6 +180,10 @@ Deno.test("privacy: audit trail, export and erasure end to end", opts, async (t)
         assert.equal(charge.status, 401, "no report (and no charge) for a deactivated account");
         const [after] = await sql`select balance from public.wallet where user_id = ${carol.id}`;
         assert.equal(after.balance, before.balance, "nothing charged");
+        // Checkout runs on the service connection, not asUser: the token check refuses it too.
+        const checkout = await call(carol.client, "checkout/session", { body: { plan_id: "pro" } });
+        assert.equal(checkout.status, 401, JSON.stringify(checkout.body));
+        assert.equal(checkout.body.error.code, "account_deactivated");
         const signIn = await anonClient(stack).auth.signInWithPassword({
           email: carol.email,
           password: "correct-horse-battery",
