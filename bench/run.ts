@@ -62,11 +62,8 @@ if (Deno.args.includes("reports")) {
 
 // `task bench retrieval [10k] [100k]`: only the retrieval bench (bench/retrieval.ts).
 if (Deno.args.includes("retrieval")) {
-  const { benchRetrieval } = await import("./retrieval.ts");
-  const scales = Deno.args.filter((a) => /^\d+k$/i.test(a));
-  for (const scale of scales.length ? scales : ["10k", "100k"]) {
-    await benchRetrieval(Number(scale.slice(0, -1)) * 1000);
-  }
+  const { benchRetrievalScales, retrievalScales } = await import("./retrieval.ts");
+  await benchRetrievalScales(retrievalScales(Deno.args));
   Deno.exit(0);
 }
 
