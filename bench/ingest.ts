@@ -531,14 +531,17 @@ export async function benchIngestion(
       );
       printRatio(`${c.name}: pipeline / floor (wall)`, totalMs / floorMs, { op: "≤", bound: 1.3 });
       if (key === "pdf100" || key === "csv50k") {
-        const lc = await langchainIngest({
+        const lcOpts = {
           bytes: c.bytes,
           type: c.type as "pdf" | "csv",
           url: db.url,
           embedder,
           chunkChars: config.chunkTokens * 4,
           overlapChars: config.overlapTokens * 4,
-        });
+        };
+        // pdf-parse's pdf.js loads on first use (ours was warmed by the floor): once unmeasured.
+        if (key === "pdf100") await langchainIngest(lcOpts);
+        const lc = await langchainIngest(lcOpts);
         console.log(
           `    LangChain.js ${fmt(lc.ms)} ms  (${lc.documents} documents, ${lc.chunks} chunks; ` +
             `loader + RecursiveCharacterTextSplitter + PGVectorStore, same embedder)`,

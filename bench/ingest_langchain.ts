@@ -38,7 +38,8 @@ export async function langchainIngest(opts: {
   };
   const table = opts.table ?? "langchain_bench_chunks";
   const store = await PGVectorStore.initialize(embeddings, {
-    postgresConnectionOptions: { connectionString: opts.url, max: 1 },
+    // initialize() keeps one client checked out for the store's life; queries use others.
+    postgresConnectionOptions: { connectionString: opts.url, max: 2 },
     tableName: table,
     extensionSchemaName: "extensions",
     columns: {
