@@ -7,9 +7,14 @@
  * the platform numbers; `webhooks` runs only bench/webhooks.ts (webhook acknowledgement latency);
  * `chat` runs only the chat message latency bench (bench/chat.ts); `reports` runs only the report
  * bench (bench/reports.ts); `retrieval [10k] [100k]` runs only the retrieval bench (bench/retrieval.ts).
+ * Every bench prints a calibration line and the load average at its start and end, and its goals
+ * as ratios measured in the same run (bench/calibration.ts); those with a database run on PGlite
+ * and native PostgreSQL (`--engine pglite|native|both`, `--db-url`: bench/engines.ts); `--quick`
+ * gives smoke sizes.
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
+import { benchStart } from "./calibration.ts";
 
 Deno.env.set("LOG_LEVEL", "warn");
 
@@ -72,6 +77,8 @@ if (ingestOnly) {
   Deno.exit(0);
 }
 
+// The platform numbers (PGlite; see `task bench webhooks|chat|retrieval` for both engines).
+const platformDone = benchStart("platform");
 let t = performance.now();
 const stack = await startStack({ apiPort: 0, dbPort: 0, autoWorker: false });
 console.log(
@@ -122,5 +129,6 @@ try {
   report("pgmq send + read + delete, one by one", 200, performance.now() - t, "msg");
 } finally {
   await stack.stop();
+  platformDone();
 }
 await benchIngestion();
