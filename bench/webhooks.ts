@@ -8,7 +8,7 @@
  * directly, 20 at a time over 20 postgres.js connections (no HTTP, no function). Goals (ratios,
  * bench/calibration.ts): throughput at 20 concurrent ≥ 0.5× the direct SQL's, and p99 ≤ 3× p50.
  * Runs on PGlite and native PostgreSQL (`--engine`, `--db-url`: bench/engines.ts); `--quick`
- * sends 200 events per phase.
+ * sends 200 events per phase; `--pool-max N` sets the functions' DB_POOL_MAX (default 1).
  *
  * Each phase also prints where the CPU went, per event, from /proc: this process's threads (the
  * main thread runs the HTTP side: this client, the API server and the functions gateway; the
@@ -25,6 +25,9 @@ import { type Engine, forEachEngine } from "./engines.ts";
 Deno.env.set("LOG_LEVEL", "warn");
 
 const N = isQuick() ? 200 : 1000;
+/** `--pool-max N`: the functions' DB_POOL_MAX (default: theirs, 1 connection per isolate). */
+const poolMaxAt = Deno.args.indexOf("--pool-max");
+const POOL_MAX = poolMaxAt >= 0 ? Deno.args[poolMaxAt + 1] : undefined;
 const CONCURRENCY = 20;
 const WARMUP = 20;
 const USERS = 100;
@@ -94,7 +97,10 @@ async function benchWebhooks(engine: Engine): Promise<void> {
     dbPort: 0,
     dbUrl: engine.dbUrl,
     autoWorker: false,
-    functionEnv: { RAZORPAY_WEBHOOK_SECRET: fake.webhookSecret },
+    functionEnv: {
+      RAZORPAY_WEBHOOK_SECRET: fake.webhookSecret,
+      ...(POOL_MAX ? { DB_POOL_MAX: POOL_MAX } : {}),
+    },
   });
   const sql = getDb();
   const url = `${stack.apiUrl}/functions/v1/webhooks/razorpay`;
