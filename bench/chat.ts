@@ -91,7 +91,7 @@ async function benchChat(engine: Engine): Promise<void> {
                              where workbench_id = ${wb}`;
     const session = await openSession(user, wb);
     const url = `${stack.apiUrl}/functions/v1/chat/sessions/${session}/messages`;
-    const send = async (i: number) => {
+    const send = async (i: number, content?: string) => {
       const started = performance.now();
       const res = await fetch(url, {
         method: "POST",
@@ -186,6 +186,15 @@ async function benchChat(engine: Engine): Promise<void> {
     row("round trip (client)", runs.map((r) => r.total));
     row("overhead (round trip - llm)", runs.map((r) => r.total - (r.phases.llm ?? 0)));
     console.log(`first message (cold chat isolate): ${cold.total.toFixed(0)} ms`);
+    // The same without numbers in the question: no cell lookup over the typed rows.
+    const prose = [];
+    for (let i = 0; i < N; i++) {
+      prose.push(
+        await send(i, `What did the board approve about the zebra acquisition, note ${i}?`),
+      );
+    }
+    row("retrieval, question w/o numbers", prose.map((r) => r.phases.retrieval ?? 0));
+    row("overhead, question w/o numbers", prose.map((r) => r.total - (r.phases.llm ?? 0)));
     // Calibration on this machine at this moment: a function that does nothing, and one query.
     const health: number[] = [];
     const query: number[] = [];
