@@ -101,7 +101,7 @@ async function benchChat(engine: Engine): Promise<void> {
           "content-type": "application/json",
         },
         body: JSON.stringify({
-          content: `What was the amount for account ${i % 40} in the ledger?`,
+          content: content ?? `What was the amount for account ${i % 40} in the ledger?`,
         }),
       });
       await res.json();
