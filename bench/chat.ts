@@ -141,6 +141,7 @@ async function benchChat(engine: Engine): Promise<void> {
     }
     // Round trips of the retrieval statement itself, as postgres.js sends it.
     const probe = createDb(relayed);
+    const viaRelay: number[] = [];
     let searchTrips = 0;
     try {
       await asUser(probe, { sub: user.id, role: "authenticated" }, async (tx) => {
@@ -158,6 +159,22 @@ async function benchChat(engine: Engine): Promise<void> {
         );
         searchTrips = wire.roundTrips() - t0;
       });
+      // The same statements through the relay, to see what the relay itself adds.
+      for (let i = 0; i < N; i++) {
+        const query = formSearchQuery(`What was the amount for account ${i % 40} in the ledger?`);
+        const [values] = await embedder.embed([query]);
+        const params = searchParams(
+          wb,
+          query,
+          { values: values!, model: embedder.model },
+          DEFAULT_RETRIEVAL_SETTINGS,
+        );
+        await asUser(probe, { sub: user.id, role: "authenticated" }, async (tx) => {
+          const t = performance.now();
+          await tx.unsafe(SEARCH_SQL, params);
+          viaRelay.push(performance.now() - t);
+        });
+      }
     } finally {
       await probe.end({ timeout: 5 });
     }
@@ -209,6 +226,7 @@ async function benchChat(engine: Engine): Promise<void> {
     row("baseline: GET /healthz", health);
     row("baseline: one SQL round trip", query);
     row("reference: retrieval statement alone", statement);
+    row("  the same through the relay", viaRelay);
     const overhead = runs.map((r) => r.total - (r.phases.llm ?? 0));
     const medianTrips = pct(trips, 50);
     console.log(
