@@ -2,15 +2,22 @@
  * Ingestion bench (run by bench/run.ts in its own process, with `--expose-gc`; or alone:
  * `deno run -A --v8-flags=--expose-gc bench/ingest.ts [xlsx|csv|pdf|docx ...]`).
  *
- * Cases: a 50,000-row XLSX, a 20 MB CSV, a 200-page PDF and a 20 MB DOCX. For each:
- *   - floor: the file's chunks (extracted beforehand, not timed) embedded with the same embedder
- *     and bulk-inserted into workbench_chunks in one transaction;
+ * Cases: a 50,000-row XLSX, a 20 MB CSV, a 200-page PDF and a 20 MB DOCX; and, for the comparison
+ * with LangChain.js, a 100-page PDF (`pdf100`) and a 50,000-row CSV (`csv50k`). `--quick` makes
+ * every case about a tenth of its size. For each:
+ *   - floor: the raw parser alone over the file's bytes (unpdf's text extraction for PDFs,
+ *     papaparse for CSV, fflate's inflate of the package for XLSX and DOCX), then the file's
+ *     chunks (made beforehand, not timed) embedded with the same embedder and bulk-inserted into
+ *     workbench_chunks in one transaction; goal: pipeline ≤ 1.3× floor;
  *   - pipeline: the index worker's steps, `processNextFile()` called in this process (the bench
  *     plays the scheduler) until the file is indexed. Per step: CPU of this process, heap growth
  *     (after a GC before the step, peak during it). The file's bytes come from a store that reads
  *     them from disk on every download, as the Storage download does.
+ *   - for `pdf100` and `csv50k`, LangChain.js on the same bytes (bench/ingest_langchain.ts);
+ *     goals: the PDF in ≤ 0.8× LangChain's time, the CSV ≥ 20× faster.
  * The database (PGlite) runs in another process (bench/db_process.ts), as on Supabase, so the
- * step CPU is the worker's own. Both runs start from an empty chunks table.
+ * step CPU is the worker's own; or native PostgreSQL (`--engine`, `--db-url`, bench/engines.ts;
+ * its CPU is not read). Both runs start from an empty chunks table.
  *
  * No HNSW index is maintained during the bench unless `--with-hnsw` is given (then the bench
  * workbench gets its partial HNSW index, as a large workbench has, before ingestion): PGlite
@@ -45,6 +52,15 @@ import {
 } from "../tests/fixtures/documents.ts";
 import { ledgerRow, Rng, TextGenerator } from "./corpus.ts";
 import { zipNative } from "./zip_writer.ts";
+import { extractText, getDocumentProxy } from "unpdf";
+import Papa from "papaparse";
+import { unzipSync } from "fflate";
+import { benchStart, isQuick, printRatio } from "./calibration.ts";
+import { type Engine, engineFlags, forEachEngine } from "./engines.ts";
+import { langchainIngest } from "./ingest_langchain.ts";
+
+/** `--quick`: about a tenth of every case. */
+const SCALE = isQuick() ? 0.1 : 1;
 
 interface Case {
   key: string;
@@ -61,7 +77,7 @@ const MB = 1_000_000;
 function xlsxCase(): Promise<Case> {
   const rng = new Rng(1);
   const rows: XlsxCell[][] = [["date", "account", "cost centre", "amount"]];
-  for (let i = 0; i < 50_000; i++) {
+  for (let i = 0; i < 50_000 * SCALE; i++) {
     rows.push([
       new Date(Date.UTC(2026, i % 12, (i % 28) + 1)),
       `account-${i % 97}`,
@@ -71,11 +87,11 @@ function xlsxCase(): Promise<Case> {
   }
   return zipNative(xlsxParts([{ name: "Ledger", rows }])).then((bytes) => ({
     key: "xlsx",
-    name: "50,000-row XLSX",
+    name: `${(50_000 * SCALE).toLocaleString("en")}-row XLSX`,
     fileName: "ledger.xlsx",
     type: "xlsx" as const,
     bytes,
-    units: 50_000,
+    units: 50_000 * SCALE,
     unitName: "rows",
   }));
 }
@@ -85,7 +101,7 @@ function csvCase(): Case {
   const text = new TextGenerator(new Rng(3));
   const rows: (string | number)[][] = [];
   let size = 0;
-  while (size < 20 * MB - 300) {
+  while (size < 20 * MB * SCALE - 300) {
     const row = ledgerRow(rng, text, rows.length);
     rows.push(row);
     size += row.join(",").length + 4;
@@ -94,7 +110,7 @@ function csvCase(): Case {
     ["date", "account", "cost_centre", "counterparty", "description", "amount"],
     rows,
   );
-  while (bytes.length > 20 * MB) {
+  while (bytes.length > 20 * MB * SCALE) {
     rows.pop();
     bytes = makeCsv(
       ["date", "account", "cost_centre", "counterparty", "description", "amount"],
@@ -103,7 +119,7 @@ function csvCase(): Case {
   }
   return {
     key: "csv",
-    name: `20 MB CSV (${rows.length.toLocaleString("en")} rows)`,
+    name: `${20 * SCALE} MB CSV (${rows.length.toLocaleString("en")} rows)`,
     fileName: "ledger.csv",
     type: "csv",
     bytes,
@@ -112,20 +128,41 @@ function csvCase(): Case {
   };
 }
 
-function pdfCase(): Case {
+/** A 50,000-row ledger CSV (LangChain's CSVLoader makes one document per row). */
+function csvRowsCase(): Case {
+  const rng = new Rng(2);
+  const text = new TextGenerator(new Rng(3));
+  const n = 50_000 * SCALE;
+  const rows = Array.from({ length: n }, (_, i) => ledgerRow(rng, text, i));
+  return {
+    key: "csv50k",
+    name: `${n.toLocaleString("en")}-row CSV`,
+    fileName: "rows.csv",
+    type: "csv",
+    bytes: makeCsv(
+      ["date", "account", "cost_centre", "counterparty", "description", "amount"],
+      rows,
+    ),
+    units: n,
+    unitName: "rows",
+  };
+}
+
+function pdfCase(total = 200, key = "pdf"): Case {
+  const count = Math.max(5, Math.round(total * SCALE));
   const text = new TextGenerator(new Rng(4));
-  const pages = Array.from({ length: 200 }, () => {
+  const pages = Array.from({ length: count }, () => {
     const lines: string[] = [];
     for (let l = 0; l < 40; l++) lines.push(text.sentence().slice(0, 90));
     return lines;
   });
   return {
-    key: "pdf",
-    name: "200-page PDF",
+    key,
+    name: `${count}-page PDF`,
     fileName: "report.pdf",
     type: "pdf",
     bytes: makePdf(pages),
-    units: 200,
+    units: count,
     unitName: "pages",
   };
 }
@@ -228,8 +265,24 @@ async function newFile(sql: Sql, workbench: string, c: Case, path: string | null
   return row.id;
 }
 
-/** Embeds the chunks and inserts them in one transaction; returns the milliseconds. */
+/**
+ * The raw parser alone over the bytes: what any pipeline must pay to read the file (unpdf's text
+ * extraction, papaparse, the package's inflate for OOXML).
+ */
+async function rawParse(c: Case): Promise<void> {
+  if (c.type === "pdf") {
+    const pdf = await getDocumentProxy(new Uint8Array(c.bytes));
+    await extractText(pdf, { mergePages: false });
+  } else if (c.type === "csv") {
+    Papa.parse(new TextDecoder().decode(c.bytes), { skipEmptyLines: true });
+  } else {
+    unzipSync(c.bytes);
+  }
+}
+
+/** Parses the bytes raw, embeds the chunks and inserts them in one transaction; ms. */
 async function floor(
+  c: Case,
   sql: Sql,
   embedder: Embedder,
   batchSize: number,
@@ -238,6 +291,7 @@ async function floor(
   chunks: Chunk[],
 ): Promise<number> {
   const t0 = performance.now();
+  await rawParse(c);
   const vectors: string[] = [];
   for (let i = 0; i < chunks.length; i += batchSize) {
     const batch = await embedder.embed(chunks.slice(i, i + batchSize).map((c) => c.content));
@@ -357,8 +411,14 @@ async function startDatabase(): Promise<Database> {
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
 
-export async function benchIngestion(only: string[] = [], withHnsw = false): Promise<void> {
-  const db = await startDatabase();
+export async function benchIngestion(
+  only: string[] = [],
+  withHnsw = false,
+  engine?: Engine,
+): Promise<void> {
+  const db: Database = engine?.dbUrl
+    ? { url: engine.dbUrl, cpuMs: () => NaN, stop: () => Promise.resolve() }
+    : await startDatabase();
   const sql = createDb(db.url);
   const scratch = await Deno.makeTempDir({ prefix: "bench-ingest-" });
   try {
@@ -384,11 +444,13 @@ export async function benchIngestion(only: string[] = [], withHnsw = false): Pro
     const makers: Array<[string, () => Case | Promise<Case>]> = [
       ["xlsx", xlsxCase],
       ["csv", csvCase],
-      ["pdf", pdfCase],
+      ["pdf", () => pdfCase()],
       ["docx", docxCase],
+      ["pdf100", () => pdfCase(100, "pdf100")],
+      ["csv50k", csvRowsCase],
     ];
     for (const [key, make] of makers) {
-      if (only.length > 0 && !only.includes(key)) continue;
+      if (only.length > 0 ? !only.includes(key) : key === "pdf100" || key === "csv50k") continue;
       const c = await make();
       const chunks = await chunksOf(c, {
         maxTokens: config.chunkTokens,
@@ -400,7 +462,15 @@ export async function benchIngestion(only: string[] = [], withHnsw = false): Pro
       await sql`delete from pgmq.q_file_index where message ->> 'file_id' = ${floorFile}`;
       let dbCpu = db.cpuMs();
       const ownCpu = process.cpuUsage();
-      const floorMs = await floor(sql, embedder, config.embedBatchSize, wb.id, floorFile, chunks);
+      const floorMs = await floor(
+        c,
+        sql,
+        embedder,
+        config.embedBatchSize,
+        wb.id,
+        floorFile,
+        chunks,
+      );
       const floorDbCpu = db.cpuMs() - dbCpu;
       const floorOwn = process.cpuUsage(ownCpu);
       const floorOwnCpu = (floorOwn.user + floorOwn.system) / 1000;
@@ -450,7 +520,8 @@ export async function benchIngestion(only: string[] = [], withHnsw = false): Pro
           `+ database ${fmt(pipelineDbCpu)} ms`,
       );
       console.log(
-        `    floor    ${fmt(floorMs)} ms  (embed + one-transaction insert of the same chunks); ` +
+        `    floor    ${fmt(floorMs)} ms  (raw parser + embed + one-transaction insert of the ` +
+          `same chunks); ` +
           `CPU: bench ${fmt(floorOwnCpu)} ms + database ${fmt(floorDbCpu)} ms`,
       );
       console.log(
@@ -458,6 +529,32 @@ export async function benchIngestion(only: string[] = [], withHnsw = false): Pro
           `${((stepCpu + pipelineDbCpu) / (floorOwnCpu + floorDbCpu)).toFixed(2)} (CPU of both ` +
           `processes)`,
       );
+      printRatio(`${c.name}: pipeline / floor (wall)`, totalMs / floorMs, { op: "≤", bound: 1.3 });
+      if (key === "pdf100" || key === "csv50k") {
+        const lcOpts = {
+          bytes: c.bytes,
+          type: c.type as "pdf" | "csv",
+          url: db.url,
+          embedder,
+          chunkChars: config.chunkTokens * 4,
+          overlapChars: config.overlapTokens * 4,
+        };
+        // pdf-parse's pdf.js loads on first use (ours was warmed by the floor): once unmeasured.
+        if (key === "pdf100") await langchainIngest(lcOpts);
+        const lc = await langchainIngest(lcOpts);
+        console.log(
+          `    LangChain.js ${fmt(lc.ms)} ms  (${lc.documents} documents, ${lc.chunks} chunks; ` +
+            `loader + RecursiveCharacterTextSplitter + PGVectorStore, same embedder)`,
+        );
+        if (key === "pdf100") {
+          printRatio(`${c.name}: ours / LangChain.js`, totalMs / lc.ms, { op: "≤", bound: 0.8 });
+        } else {
+          printRatio(`${c.name}: LangChain.js / ours (times faster)`, lc.ms / totalMs, {
+            op: "≥",
+            bound: 20,
+          });
+        }
+      }
       await sql`truncate public.workbench_chunks`;
     }
   } finally {
@@ -469,8 +566,13 @@ export async function benchIngestion(only: string[] = [], withHnsw = false): Pro
 
 if (import.meta.main) {
   Deno.env.set("LOG_LEVEL", Deno.env.get("LOG_LEVEL") ?? "warn");
-  await benchIngestion(
-    Deno.args.filter((a) => !a.startsWith("--")),
-    Deno.args.includes("--with-hnsw"),
-  );
+  const cases = engineFlags(Deno.args).rest.filter((a) => !a.startsWith("--"));
+  const done = benchStart("ingestion");
+  try {
+    await forEachEngine((engine) =>
+      benchIngestion(cases, Deno.args.includes("--with-hnsw"), engine)
+    );
+  } finally {
+    done();
+  }
 }

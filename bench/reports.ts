@@ -6,6 +6,7 @@
  * Storage and database I/O are left out (they are not CPU and take milliseconds locally).
  */
 import process from "node:process";
+import { benchStart } from "./calibration.ts";
 import { computeKpis, type KpiResult, type SourceTable } from "../shared/kpi/mod.ts";
 import {
   readTables,
@@ -98,6 +99,8 @@ const cases: [string, "financial_summary" | "cash_flow", "csv" | "xlsx", Uint8Ar
   ["financial_summary, 12-period P&L XLSX", "financial_summary", "xlsx", pnlXlsx],
   ["cash_flow, 10,000-row bank statement CSV", "cash_flow", "csv", bank],
 ];
+// No database here (Storage and database I/O are left out), so one engine is all there is.
+const done = benchStart("reports");
 for (const [label, type, fileType, bytes] of cases) {
   console.log(`\n${label}`);
   let tables: SourceTable[] = [];
@@ -123,3 +126,4 @@ for (const [label, type, fileType, bytes] of cases) {
   });
   console.log(`  PDF: ${(pdf.length / 1024).toFixed(1)} KiB, ${kpis!.sources.length} source cells`);
 }
+done();

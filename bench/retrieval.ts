@@ -41,6 +41,8 @@ import { defaultPaths, migrate } from "../local/migrate.ts";
 import { Rng, TextGenerator } from "./corpus.ts";
 import { startPglite } from "../local/database.ts";
 import process from "node:process";
+import { benchStart, isQuick, percentile, printRatio } from "./calibration.ts";
+import { type Engine, engineFlags, openEngine } from "./engines.ts";
 
 const WORKBENCHES = 200;
 const embedder = createLocalEmbedder();
@@ -129,10 +131,7 @@ async function load(sql: Sql, total: number): Promise<Workbench[]> {
   return workbenches;
 }
 
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
+const pct = percentile;
 
 /** A question made of 6 words of one of the workbench's chunks. */
 async function questionsFor(sql: Sql, wb: Workbench, n: number, rng: Rng): Promise<string[]> {
@@ -250,11 +249,21 @@ function referenceSearchSql(workbenchId: string): string {
  * (the second finds the pages the first read). Every question once unmeasured, then once
  * measured.
  */
-async function measureInPglite(
-  dir: string,
+/** Runs statements in one transaction on the engine itself (the bench's own connection). */
+type Transact = (statements: { text: string; params: unknown[] }[]) => Promise<void>;
+
+/** Per class: ours and the reference, wall and CPU of each search. */
+export interface ClassComparison {
+  name: string;
+  ours: { latencies: number[]; cpu: number[] };
+  reference: { latencies: number[]; cpu: number[] };
+}
+
+async function compareWithReference(
+  transact: Transact,
+  where: string,
   classes: { name: string; asked: Asked[] }[],
-): Promise<void> {
-  const pg = await PGlite.create({ dataDir: dir, extensions: { vector } });
+): Promise<ClassComparison[]> {
   const timed = async (work: () => Promise<unknown>) => {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -272,30 +281,30 @@ async function measureInPglite(
     const searchOurs = () =>
       timed(async () => {
         const { query, values } = await embedded();
-        await pg.transaction(async (tx) => {
-          await tx.query(
-            `select set_config('role', 'authenticated', true),
+        await transact([
+          {
+            text: `select set_config('role', 'authenticated', true),
                   set_config('request.jwt.claims', $1, true)`,
-            [JSON.stringify({ sub: wb.owner, role: "authenticated" })],
-          );
-          await tx.query(
-            SEARCH_SQL,
-            searchParams(
+            params: [JSON.stringify({ sub: wb.owner, role: "authenticated" })],
+          },
+          {
+            text: SEARCH_SQL,
+            params: searchParams(
               wb.id,
               query,
               { values, model: embedder.model },
               DEFAULT_RETRIEVAL_SETTINGS,
             ),
-          );
-        });
+          },
+        ]);
       });
     const searchReference = () =>
       timed(async () => {
         const { query, values } = await embedded();
-        await pg.transaction(async (tx) => {
-          await tx.query(`select set_config('hnsw.ef_search', '400', true)`);
-          await tx.query(referenceSearchSql(wb.id), [toVectorLiteral(values), query]);
-        });
+        await transact([
+          { text: `select set_config('hnsw.ef_search', '400', true)`, params: [] },
+          { text: referenceSearchSql(wb.id), params: [toVectorLiteral(values), query] },
+        ]);
       });
     // Alternately first: the second search of a question finds the pages the first read.
     if (referenceFirst) {
@@ -305,23 +314,122 @@ async function measureInPglite(
     const ours = await searchOurs();
     return { ours, reference: await searchReference() };
   };
-  try {
-    for (const c of classes) for (const [i, a] of c.asked.entries()) await run(a, i % 2 === 1);
-    for (const c of classes) {
-      const ours = { latencies: [] as number[], cpu: [] as number[] };
-      const reference = { latencies: [] as number[], cpu: [] as number[] };
-      for (const [i, a] of c.asked.entries()) {
-        const got = await run(a, i % 2 === 0);
-        ours.latencies.push(got.ours.ms);
-        ours.cpu.push(got.ours.cpu);
-        reference.latencies.push(got.reference.ms);
-        reference.cpu.push(got.reference.cpu);
-      }
-      console.log(line(`${c.name}, in PGlite`, ours));
-      console.log(line(`${c.name}, reference design`, reference));
+  for (const c of classes) for (const [i, a] of c.asked.entries()) await run(a, i % 2 === 1);
+  const out: ClassComparison[] = [];
+  for (const c of classes) {
+    const ours = { latencies: [] as number[], cpu: [] as number[] };
+    const reference = { latencies: [] as number[], cpu: [] as number[] };
+    for (const [i, a] of c.asked.entries()) {
+      const got = await run(a, i % 2 === 0);
+      ours.latencies.push(got.ours.ms);
+      ours.cpu.push(got.ours.cpu);
+      reference.latencies.push(got.reference.ms);
+      reference.cpu.push(got.reference.cpu);
     }
+    console.log(line(`${c.name}, ${where}`, ours));
+    console.log(line(`${c.name}, reference design`, reference));
+    out.push({ name: c.name, ours, reference });
+  }
+  return out;
+}
+
+/**
+ * The same searches on PGlite itself, in this thread, with no client, wire or pooler: what the
+ * search costs in the database (the issue's measure). Each: the query embedded, then one
+ * transaction as the workbench's owner (role and claims in one statement, then the SQL function
+ * with the default settings). The reference design (`referenceSearchSql`) runs each question
+ * next to it, in its own transaction, so both see the same machine; which goes first alternates
+ * (the second finds the pages the first read). Every question once unmeasured, then once
+ * measured.
+ */
+async function measureInPglite(
+  dir: string,
+  classes: { name: string; asked: Asked[] }[],
+): Promise<ClassComparison[]> {
+  const pg = await PGlite.create({ dataDir: dir, extensions: { vector } });
+  try {
+    return await compareWithReference(
+      (statements) =>
+        pg.transaction(async (tx) => {
+          for (const st of statements) await tx.query(st.text, st.params);
+        }),
+      "in PGlite",
+      classes,
+    );
   } finally {
     await pg.close();
+  }
+}
+
+/** The same on native PostgreSQL, over one direct postgres.js connection (no pooler). */
+async function measureDirect(
+  url: string,
+  classes: { name: string; asked: Asked[] }[],
+): Promise<ClassComparison[]> {
+  const sql = createDb(url);
+  try {
+    return await compareWithReference(
+      (statements) =>
+        sql.begin(async (tx) => {
+          for (const st of statements) {
+            await tx.unsafe(st.text, st.params as (string | number | null)[]);
+          }
+        }).then(() => {}),
+      "native, direct",
+      classes,
+    );
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** What one scale gave: per class ours vs the reference, and recall of the measured classes. */
+export interface ScaleResult {
+  total: number;
+  engine: string;
+  comparisons: ClassComparison[];
+  recall: Record<string, number>;
+}
+
+/** The issue's goals for one scale, printed as ratios. */
+export function printRetrievalRatios(r: ScaleResult): void {
+  console.log(`ratios (${r.engine}, ${r.total} chunks; ours = the product's statement):`);
+  for (const c of r.comparisons) {
+    for (const p of [50, 95]) {
+      const ours = percentile(c.ours.latencies, p);
+      const ref = percentile(c.reference.latencies, p);
+      printRatio(
+        `${c.name}: ours / reference, p${p}`,
+        ours / ref,
+        { op: "≤", bound: 1.2 },
+        `${ours.toFixed(1)} / ${ref.toFixed(1)} ms`,
+      );
+    }
+  }
+  for (const [name, recall] of Object.entries(r.recall)) {
+    printRatio(`${name}: recall@10`, recall, { op: "≥", bound: 0.98 });
+  }
+}
+
+/** p95 at the larger scale ÷ p95 at the smaller, per class (cost should grow slower than data). */
+export function printScaling(small: ScaleResult, large: ScaleResult): void {
+  console.log(`scaling (${large.engine}): p95 at ${large.total} / p95 at ${small.total}`);
+  for (const c of large.comparisons) {
+    const s = small.comparisons.find((x) => x.name === c.name);
+    if (!s) continue;
+    const a = percentile(c.ours.latencies, 95);
+    const b = percentile(s.ours.latencies, 95);
+    printRatio(
+      `${c.name}: p95 ${large.total} / p95 ${small.total}`,
+      a / b,
+      {
+        op: "≤",
+        bound: 1.5,
+      },
+      `${a.toFixed(1)} / ${b.toFixed(1)} ms${
+        large.total === 100_000 ? "" : " (goal is at 100k/10k)"
+      }`,
+    );
   }
 }
 
@@ -335,10 +443,24 @@ function line(name: string, r: { latencies: number[]; cpu: number[]; recall?: nu
   }`;
 }
 
-export async function benchRetrieval(total: number): Promise<void> {
+/**
+ * One scale on one engine: PGlite (in this process, restarted for the cold searches) or native
+ * PostgreSQL at `engine.dbUrl` (an empty database: the bench applies the baseline and migrations;
+ * no cold run there, the server is not the bench's to restart).
+ */
+export async function benchRetrieval(total: number, engine?: Engine): Promise<ScaleResult> {
+  const native = engine?.name === "native" && engine.dbUrl;
   const dir = await Deno.makeTempDir({ prefix: "bench-retrieval-" });
-  let db = await startDatabase(dir);
+  let db: Database = native
+    ? { url: engine!.dbUrl!, stop: () => Promise.resolve() }
+    : await startDatabase(dir);
   let sql = createDb(db.url);
+  const result: ScaleResult = {
+    total,
+    engine: native ? "native" : "pglite",
+    comparisons: [],
+    recall: {},
+  };
   try {
     let t = performance.now();
     const cpu0 = process.cpuUsage();
@@ -381,11 +503,13 @@ export async function benchRetrieval(total: number): Promise<void> {
       const r = await measureClass(sql, large, perLarge, rng);
       console.log(line(name, r));
       classes.push({ name: "large", asked: r.asked });
+      result.recall.large = r.recall;
     }
     const smallName = `small (exact, ${smallSample.length} of ${small.length})`;
     const smallResult = await measureClass(sql, smallSample, 2, rng);
     console.log(line(smallName, smallResult));
     classes.push({ name: "small", asked: smallResult.asked });
+    result.recall.small = smallResult.recall;
     const common = { latencies: [] as number[], cpu: [] as number[] };
     for (let i = 0; i < 20; i++) {
       const r = await search(sql, wbs[0]!, "revenue");
@@ -398,9 +522,15 @@ export async function benchRetrieval(total: number): Promise<void> {
       asked: Array.from({ length: 20 }, () => ({ wb: wbs[0]!, question: "revenue" })),
     });
 
+    if (native) {
+      result.comparisons = await measureDirect(db.url, classes);
+      printRetrievalRatios(result);
+      return result;
+    }
     await sql.end({ timeout: 5 });
     await db.stop();
-    await measureInPglite(dir, classes);
+    result.comparisons = await measureInPglite(dir, classes);
+    printRetrievalRatios(result);
 
     // Cold: restart the database, then the first search of 40 workbenches (large ones included).
     db = await startDatabase(dir);
@@ -414,6 +544,7 @@ export async function benchRetrieval(total: number): Promise<void> {
       cold.cpu.push(r.cpu);
     }
     console.log(line("cold (first search after a restart)", cold));
+    return result;
   } finally {
     await sql.end({ timeout: 5 });
     await db.stop();
@@ -421,10 +552,43 @@ export async function benchRetrieval(total: number): Promise<void> {
   }
 }
 
+/**
+ * Every scale on every engine the flags choose (bench/engines.ts): a fresh database per scale
+ * (PGlite in a temporary folder; native: a throw-away cluster, or `--db-url`, then it must be
+ * empty and only one scale is run), then p95 of the largest scale ÷ p95 of the smallest.
+ */
+export async function benchRetrievalScales(scales: number[], args = Deno.args): Promise<void> {
+  const done = benchStart("retrieval");
+  try {
+    const { engines, dbUrl } = engineFlags(args);
+    for (const name of engines) {
+      console.log(
+        `\n=== engine: ${name === "pglite" ? "PGlite" : "native PostgreSQL + pgvector"} ===`,
+      );
+      const results: ScaleResult[] = [];
+      for (const total of dbUrl && name === "native" ? scales.slice(0, 1) : scales) {
+        const engine = await openEngine(name, dbUrl);
+        try {
+          results.push(await benchRetrieval(total, engine));
+        } finally {
+          await engine.stop();
+        }
+      }
+      if (results.length > 1) printScaling(results[0]!, results[results.length - 1]!);
+    }
+  } finally {
+    done();
+  }
+}
+
+/** `10k`, `20k`, `100k` → chunk counts; `--quick` alone means 10k and 20k. */
+export function retrievalScales(args: string[]): number[] {
+  const scales = args.map((a) => a.toLowerCase()).filter((a) => /^\d+k$/.test(a));
+  const chosen = scales.length ? scales : isQuick(args) ? ["10k", "20k"] : ["10k", "100k"];
+  return chosen.map((s) => Number(s.slice(0, -1)) * 1000).sort((a, b) => a - b);
+}
+
 if (import.meta.main) {
   Deno.env.set("LOG_LEVEL", Deno.env.get("LOG_LEVEL") ?? "warn");
-  const scales = Deno.args.map((a) => a.toLowerCase()).filter((a) => /^\d+k$/.test(a));
-  for (const s of scales.length ? scales : ["10k", "100k"]) {
-    await benchRetrieval(Number(s.slice(0, -1)) * 1000);
-  }
+  await benchRetrievalScales(retrievalScales(Deno.args));
 }

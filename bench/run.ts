@@ -8,9 +8,14 @@
  * `chat` runs only the chat message latency bench (bench/chat.ts); `reports` runs only the report
  * bench (bench/reports.ts); `retrieval [10k] [100k]` runs only the retrieval bench (bench/retrieval.ts);
  * `channel` runs only the WhatsApp channel bench (bench/channel.ts).
+ * Every bench prints a calibration line and the load average at its start and end, and its goals
+ * as ratios measured in the same run (bench/calibration.ts); those with a database run on PGlite
+ * and native PostgreSQL (`--engine pglite|native|both`, `--db-url`: bench/engines.ts); `--quick`
+ * gives smoke sizes.
  */
 import { getDb } from "../shared/db.ts";
 import { startStack } from "../local/stack.ts";
+import { benchStart } from "./calibration.ts";
 
 Deno.env.set("LOG_LEVEL", "warn");
 
@@ -69,11 +74,8 @@ if (Deno.args.includes("reports")) {
 
 // `task bench retrieval [10k] [100k]`: only the retrieval bench (bench/retrieval.ts).
 if (Deno.args.includes("retrieval")) {
-  const { benchRetrieval } = await import("./retrieval.ts");
-  const scales = Deno.args.filter((a) => /^\d+k$/i.test(a));
-  for (const scale of scales.length ? scales : ["10k", "100k"]) {
-    await benchRetrieval(Number(scale.slice(0, -1)) * 1000);
-  }
+  const { benchRetrievalScales, retrievalScales } = await import("./retrieval.ts");
+  await benchRetrievalScales(retrievalScales(Deno.args));
   Deno.exit(0);
 }
 
@@ -82,6 +84,8 @@ if (ingestOnly) {
   Deno.exit(0);
 }
 
+// The platform numbers (PGlite; see `task bench webhooks|chat|retrieval` for both engines).
+const platformDone = benchStart("platform");
 let t = performance.now();
 const stack = await startStack({ apiPort: 0, dbPort: 0, autoWorker: false });
 console.log(
@@ -132,5 +136,6 @@ try {
   report("pgmq send + read + delete, one by one", 200, performance.now() - t, "msg");
 } finally {
   await stack.stop();
+  platformDone();
 }
 await benchIngestion();

@@ -2,7 +2,13 @@
  * Writes a ZIP archive with the platform's native deflate (CompressionStream), for the bench's
  * large documents (fflate's JavaScript deflate takes tens of seconds on 100 MB of XML).
  */
-import zlib from "node:zlib";
+import nodeZlib from "node:zlib";
+
+/**
+ * `zlib.crc32` (Node 22+, in Deno's node:zlib). Typed here because an npm package of the benches
+ * brings @types/node 18, whose zlib lacks it, into the project's type check.
+ */
+const zlib = nodeZlib as typeof nodeZlib & { crc32(data: Uint8Array): number };
 
 async function deflateRaw(data: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([data as BlobPart]).stream().pipeThrough(

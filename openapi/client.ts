@@ -1583,15 +1583,15 @@ export interface Operations {
     params: Record<string, never>;
     query: Record<string, never>;
     body: {
+      provider?: "razorpay";
+      plan_id: string;
+    } | {
       plan_id?: string;
       pack_id?: string;
       currency?: "USD" | "INR";
       interval?: "month" | "year";
       company_id?: string;
       provider: "stripe";
-    } | {
-      provider: "razorpay";
-      plan_id: string;
     };
     responses: {
       201: {

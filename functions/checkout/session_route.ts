@@ -70,8 +70,8 @@ export function sessionRoute(deps: CheckoutDeps): Route {
     doc: {
       summary: "Open a Razorpay order for a plan, or a Stripe Checkout Session for a plan or pack",
       auth: "user",
-      body: AnySession,
-      bodyExample: { provider: "razorpay", plan_id: "starter" },
+      body: z.union([SessionBody, StripeSessionBody.extend({ provider: z.literal("stripe") })]),
+      bodyExample: { plan_id: "starter" },
       responses: {
         201: {
           description: "What Razorpay Checkout needs, or Stripe Checkout's URL (provider stripe)",

@@ -5,7 +5,13 @@
  * already) and keeps each entry's central-directory facts; the last step writes the central
  * directory. Concatenated, the parts are one ZIP (no ZIP64: an export stays under 4 GiB).
  */
-import zlib from "node:zlib";
+import nodeZlib from "node:zlib";
+
+/**
+ * `zlib.crc32` (Node 22+, in Deno's node:zlib). Typed here because an npm package of the benches
+ * brings @types/node 18, whose zlib lacks it, into the project's type check.
+ */
+const zlib = nodeZlib as typeof nodeZlib & { crc32(data: Uint8Array): number };
 
 /** What the central directory needs of one entry (kept in the export's progress between steps). */
 export interface ZipEntry {

@@ -621,7 +621,12 @@ async function loadBilling(): Promise<Wallet> {
 }
 
 async function purchase(planId: string) {
-  const order = await call("POST /checkout/session", { body: { plan_id: planId } });
+  const session = await call("POST /checkout/session", { body: { plan_id: planId } });
+  if ("url" in session) {
+    location.href = session.url; // Stripe Checkout (provider "stripe")
+    return;
+  }
+  const order = session;
   if (config.fake_checkout_url) {
     // The fake provider's test checkout page pays, sends the signed webhook and comes back here.
     const back = `${origin}/console/`;
