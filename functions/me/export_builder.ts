@@ -10,8 +10,8 @@
  *    is `ready` and audited (`account.exported`).
  *
  * Each step's part is stored before the progress that names it is saved, so a step that dies is
- * redone by the next one (the part is overwritten). Extension point: another area (channel
- * messages, invoices) adds an entry to EXPORT_SECTIONS; nothing else changes.
+ * redone by the next one (the part is overwritten). Another area adds an entry to
+ * EXPORT_SECTIONS (as Stripe invoices and WhatsApp channel messages did); nothing else changes.
  */
 import { asUser, type Sql, type Tx } from "../../shared/db.ts";
 import { log } from "../../shared/log.ts";
@@ -100,8 +100,40 @@ export const EXPORT_SECTIONS: ExportSection[] = [
            from public.payments where user_id = ${uid} order by created_at`,
   },
   {
+    file: "invoices.json",
+    rows: async (tx, uid) => ({
+      stripe_invoices: [
+        ...await tx`select id, provider, reference, plan_id, pack_id, amount_minor, currency,
+                           status, credits_granted, hosted_invoice_url, period_start, period_end,
+                           paid_at, refunded_at
+                      from public.billing_invoices where user_id = ${uid}
+                     order by paid_at, id`,
+      ],
+      subscriptions: [
+        ...await tx`select id, provider, plan_id, status, current_period_start,
+                           current_period_end, cancel_at_period_end, pending_plan_id, created_at
+                      from public.subscriptions where user_id = ${uid} order by created_at`,
+      ],
+    }),
+  },
+  {
     file: "invitations.json",
     rows: (tx) => tx`select * from public.my_company_invitations()`,
+  },
+  {
+    // WhatsApp channels of the companies the user belongs to, and their messages, as members see
+    // them (row level security; phone numbers masked). Their own channels' settings, no secret.
+    file: "channel_messages.json",
+    rows: (tx) =>
+      tx`select c.id as channel_id, c.company_id, c.name, c.workbench_id,
+                coalesce((select jsonb_agg(jsonb_build_object(
+                  'id', m.id, 'direction', m.direction, 'status', m.status, 'text', m.text,
+                  'subscriber_id', s.subscriber_id, 'subscriber_phone', s.phone_masked,
+                  'created_at', m.created_at) order by m.created_at, m.id)
+                  from public.channel_messages m
+                  join public.channel_subscribers s on s.id = m.subscriber_ref
+                 where m.channel_id = c.id), '[]'::jsonb) as messages
+           from public.channels c order by c.created_at, c.id`,
   },
 ];
 

@@ -86,6 +86,22 @@ Deno.test("privacy: audit trail, export and erasure end to end", opts, async (t)
                 insert into public.message (session_id, role, content)
                 select id, 'user', 'bob asks the company workbench' from s`;
 
+      // A Stripe invoice each, and a WhatsApp channel of Alice's company with one message.
+      await sql`insert into public.billing_invoices (provider, reference, user_id, amount_minor,
+                                                    currency, hosted_invoice_url)
+                values ('stripe', 'in_alice_export', ${alice.id}, 1000, 'usd', 'https://inv/alice'),
+                       ('stripe', 'in_bob_export', ${bob.id}, 2000, 'usd', 'https://inv/bob')`;
+      await sql`with c as (
+                  insert into public.channels (company_id, workbench_id, created_by, name, secret_hash)
+                  values (${companyId}, ${shared.id}, ${alice.id}, 'WhatsApp desk',
+                          sha256('export test'::bytea)) returning id),
+                s as (insert into public.channel_subscribers (channel_id, subscriber_id, phone)
+                      select id, 'sub-export', '+919812345678' from c returning id, channel_id)
+                insert into public.channel_messages (channel_id, subscriber_ref, direction,
+                                                     dedupe_key, text, status)
+                select channel_id, id, 'inbound', 'mc:export-1', 'what is our runway?', 'answered'
+                  from s`;
+
       const started = await call(alice.client, "me/export");
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const again = await call(alice.client, "me/export");
@@ -118,8 +134,18 @@ Deno.test("privacy: audit trail, export and erasure end to end", opts, async (t)
           "wallet.json",
           "payments.json",
           "invitations.json",
+          "invoices.json",
+          "channel_messages.json",
         ]
       ) assert.ok(names.includes(f), `${f} is in the export`);
+      const invoices = JSON.parse(text("invoices.json")).stripe_invoices;
+      assert.deepEqual(invoices.map((i: { reference: string }) => i.reference), [
+        "in_alice_export",
+      ]);
+      const [channel] = JSON.parse(text("channel_messages.json"));
+      assert.equal(channel.name, "WhatsApp desk");
+      assert.equal(channel.messages[0].text, "what is our runway?");
+      assert.equal(channel.messages[0].subscriber_phone, "•".repeat(9) + "5678", "phones stay masked");
       assert.equal(JSON.parse(text("profile.json"))[0].email, alice.email);
       assert.equal(JSON.parse(text("companies.json"))[0].role, "owner");
       const own = names.find((n) => n.startsWith("files/") && n.endsWith("alice-notes.txt"));
@@ -130,6 +156,7 @@ Deno.test("privacy: audit trail, export and erasure end to end", opts, async (t)
       assert.ok(!everything.includes("Bob secret") && !everything.includes(bob.id));
       assert.ok(!everything.includes("bob's private words"));
       assert.ok(!everything.includes("bob asks the company workbench"), "no chat of Bob's");
+      assert.ok(!everything.includes("in_bob_export") && !everything.includes("+919812345678"));
       assert.ok(everything.includes("Company shared"), "the company workbench Alice made is in");
       const audited = await sql`select action from private.audit_log
         where entity = 'export' and entity_id = ${started.body.id} order by id`;
