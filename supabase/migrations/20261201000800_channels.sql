@@ -347,6 +347,7 @@ declare
   v_word text := lower(btrim(p_text));
   v_key text;
   v_status text;
+  v_prev text;
   v_id uuid;
 begin
   select * into v_channel from public.channels c where c.id = p_channel_id;
@@ -374,7 +375,15 @@ begin
   on conflict (channel_id, dedupe_key) where direction = 'inbound' do nothing
   returning id into v_id;
   if v_id is null then
-    return jsonb_build_object('status', 'duplicate', 'ack_text', v_channel.ack_text);
+    -- A retry gets the reply the first delivery got: the opt-out or opt-in text again, nothing for
+    -- a message that was ignored (opted out at the time), else the acknowledgement.
+    select m.status into v_prev from public.channel_messages m
+     where m.channel_id = p_channel_id and m.dedupe_key = v_key and m.direction = 'inbound';
+    return jsonb_build_object(
+      'status', case when v_status in ('opted_out', 'opted_in') then v_status
+                     when v_prev = 'ignored' then 'ignored'
+                     else 'duplicate' end,
+      'duplicate', true, 'ack_text', v_channel.ack_text, 'language', v_channel.language);
   end if;
   update public.channel_subscribers s
      set last_inbound_at = now(),

@@ -212,13 +212,24 @@ Deno.test("WhatsApp channel through ManyChat end to end", opts, async (t) => {
     });
 
     await t.step("STOP opts out (no answer) until START", async () => {
-      const stop = await inbound(channel.id, secret, { subscriber_id: "444", text: "STOP" });
+      const stopMessage = { subscriber_id: "444", text: "STOP", message_id: "mc-stop-1" };
+      const stop = await inbound(channel.id, secret, stopMessage);
       assert.match((await stop.json()).content.messages[0].text, /START/);
-      const quiet = await inbound(channel.id, secret, {
+      const retried = await inbound(channel.id, secret, stopMessage);
+      assert.match(
+        (await retried.json()).content.messages[0].text,
+        /START/,
+        "ManyChat's retry of STOP gets the opt-out text again, not the acknowledgement",
+      );
+      const quietMessage = {
         subscriber_id: "444",
         text: "When does the shop open?",
-      });
+        message_id: "mc-quiet-1",
+      };
+      const quiet = await inbound(channel.id, secret, quietMessage);
       assert.deepEqual((await quiet.json()).content.messages, []);
+      const quietAgain = await inbound(channel.id, secret, quietMessage);
+      assert.deepEqual((await quietAgain.json()).content.messages, [], "nor is its retry answered");
       await settle();
       assert.equal(sentTo("444").length, 0);
       await (await inbound(channel.id, secret, { subscriber_id: "444", text: "START" })).body
