@@ -577,10 +577,26 @@ interface Wallet {
   usage: { reason?: string; amount?: number; created_at: string }[];
 }
 async function loadBilling(): Promise<Wallet> {
-  const [wallet, plans] = await Promise.all([
+  const [wallet, plans, invoices] = await Promise.all([
     call("GET /wallet", { query: { limit: 10 } }) as Promise<Wallet>,
     call("GET /plans"),
+    call("GET /billing/invoices", { query: { limit: 10 } }),
   ]);
+  $("invoices").replaceChildren(
+    ...(invoices.items.length === 0
+      ? [el("li", { class: "muted" }, "None yet.")]
+      : invoices.items.map((inv) => {
+        const li = el(
+          "li",
+          { "data-invoice": inv.id },
+          `${inv.paid_at ? new Date(inv.paid_at).toLocaleString() : ""} · ${inv.provider} · ${
+            (inv.amount / 100).toFixed(2)
+          } ${inv.currency.toUpperCase()} · ${inv.status} `,
+        );
+        li.append(el("a", { href: inv.receipt_url, target: "_blank" }, "receipt"));
+        return li;
+      })),
+  );
   showBalance(wallet.balance, wallet.chat_inference_counter);
   $("plan").textContent = wallet.plan?.name ?? "none";
   $("ledger").replaceChildren(

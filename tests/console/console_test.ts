@@ -178,6 +178,13 @@ Deno.test({
         );
         assert.equal(await balance(), before + 100);
         assert.equal(await page.textContent("#plan"), "Lite");
+        // The payment is listed under invoices with its receipt (GET /billing/invoices).
+        await page.waitForSelector("#invoices li[data-invoice] a");
+        assert.match(await page.textContent("#invoices li[data-invoice]") ?? "", /razorpay/);
+        const receipt = await page.getAttribute("#invoices li[data-invoice] a", "href");
+        const pdf = await fetch(receipt!);
+        assert.equal(pdf.status, 200);
+        assert.equal(new TextDecoder().decode((await pdf.bytes()).slice(0, 5)), "%PDF-");
         // Back from the checkout page, the chat shows the session's history with its citations.
         await page.waitForSelector('.msg.assistant[data-state="done"] button.cite');
         await shot(page, "08-paid");
