@@ -47,6 +47,10 @@ export const FAMILIES: Record<string, Family> = {
     help: "Requests refused by a rate limit, by scope.",
   },
   aw_tenants_suspended: { type: "gauge", help: "Suspended tenants, by kind." },
+  aw_channel_messages: {
+    type: "gauge",
+    help: "WhatsApp channel messages, by direction and status (failed: the tenant sees why).",
+  },
 };
 
 function familyOf(name: string): string {

@@ -563,6 +563,14 @@ as $$
          count(*)::double precision
     from private.razorpay_events e group by e.outcome
   union all
+  select 'aw_webhook_events_total', jsonb_build_object('provider', 'stripe', 'outcome', e.outcome),
+         count(*)::double precision
+    from private.stripe_events e group by e.outcome
+  union all
+  select 'aw_channel_messages', jsonb_build_object('direction', m.direction, 'status', m.status),
+         count(*)::double precision
+    from public.channel_messages m group by m.direction, m.status
+  union all
   select 'aw_rate_limit_refusals_total', jsonb_build_object('scope', c.label),
          c.value::double precision
     from private.metric_counters c where c.name = 'rate_limit_refusals'

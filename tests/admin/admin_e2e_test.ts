@@ -299,6 +299,8 @@ Deno.test("platform admins, suspension and metrics end to end", opts, async (t) 
                        (${session!.id}, 'assistant', 'a', now())`;
       await sql`insert into private.razorpay_events (event_id, event_type, payload, outcome)
                 values ('evt_metrics_1', 'payment.captured', '{}', 'unknown_order')`;
+      await sql`insert into private.stripe_events (event_id, event_type, payload, outcome)
+                values ('evt_metrics_stripe_1', 'invoice.paid', '{}', 'credited')`;
       const refusals = v(before, "aw_rate_limit_refusals_total", { scope: "invitations" });
       for (let i = 0; i < 25; i++) {
         await sql`select private.check_rate_limit('invitations', ${mallory.id}::uuid, '198.51.100.7')`;
@@ -346,6 +348,10 @@ Deno.test("platform admins, suspension and metrics end to end", opts, async (t) 
         v(after, "aw_webhook_events_total", { provider: "razorpay", outcome: "unknown_order" }),
         v(before, "aw_webhook_events_total", { provider: "razorpay", outcome: "unknown_order" }) +
           1,
+      );
+      assert.equal(
+        v(after, "aw_webhook_events_total", { provider: "stripe", outcome: "credited" }),
+        v(before, "aw_webhook_events_total", { provider: "stripe", outcome: "credited" }) + 1,
       );
       assert.ok(v(after, "aw_rate_limit_refusals_total", { scope: "invitations" }) >= refusals + 5);
     });
