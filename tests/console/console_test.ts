@@ -217,6 +217,18 @@ Deno.test({
         assert.equal(download.suggestedFilename(), "Q3 summary.pdf");
       });
 
+      await t.step("renders the API reference at /api-docs", async () => {
+        await page.goto(`${stack.apiUrl}/api-docs`);
+        await page.waitForSelector("details.op");
+        const operations = await page.locator("details.op").count();
+        const doc = JSON.parse(await Deno.readTextFile(join(PROJECT_ROOT, "docs/openapi.json")));
+        const documented = Object.values(doc.paths as Record<string, object>)
+          .reduce((n, item) => n + Object.keys(item).length, 0);
+        assert.equal(operations, documented, "one entry per documented operation");
+        await page.locator("details.op").first().click();
+        await shot(page, "11-api-docs");
+      });
+
       assert.deepEqual(browserErrors, []);
     } finally {
       await context?.close();
