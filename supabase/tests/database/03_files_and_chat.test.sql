@@ -110,7 +110,7 @@ create function pg_temp.retrieve_as(p_user text, p_role text) returns jsonb
 language sql as $$
   select private.chat_retrieve_as_caller(
     jsonb_build_object('sub', tests.get_supabase_uid(p_user), 'role', p_role), '{}',
-    tests.uuid_for('alice-indexed'), null, null, 'revenue', 8, 20, 60, 1, 1, 400, 200, 100)
+    tests.uuid_for('alice-indexed'), null, null, 'revenue', 8, 20, 60, 1, 1, 400, 200, 100)::jsonb
 $$;
 select is(jsonb_array_length(pg_temp.retrieve_as('alice', 'authenticated') -> 'cells'), 1,
   'chat_retrieve_as_caller reads the typed rows the caller may read');
