@@ -782,14 +782,11 @@ $$;
 -- Name: chat_retrieve_as_caller(jsonb, jsonb, uuid, extensions.vector, text, text, integer, integer, integer, double precision, double precision, integer, integer, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.chat_retrieve_as_caller(p_claims jsonb, p_headers jsonb, p_workbench_id uuid, p_query_embedding extensions.vector, p_embedding_model text, p_query_text text, p_match_count integer, p_candidates integer, p_rrf_k integer, p_vector_weight double precision, p_text_weight double precision, p_ef_search integer, p_text_scan_limit integer, p_cell_rows integer) RETURNS json
+CREATE FUNCTION private.chat_retrieve_as_caller(p_claims jsonb, p_headers jsonb, p_workbench_id uuid, p_query_embedding extensions.vector, p_embedding_model text, p_query_text text, p_match_count integer, p_candidates integer, p_rrf_k integer, p_vector_weight double precision, p_text_weight double precision, p_ef_search integer, p_text_scan_limit integer, p_cell_rows integer) RETURNS TABLE(chunk_id uuid, file_id uuid, file_name text, chunk_index integer, content text, metadata jsonb, vector_rank integer, text_rank integer, score double precision, sheet text, row_number integer, header jsonb, cells jsonb)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-declare
-  v_rows jsonb;
-  -- json, not jsonb: building up to 20,000 rows as jsonb took 2-3 times as long (bench chat).
-  v_cells json := '[]'::json;
+#variable_conflict use_column
 begin
   if p_claims ->> 'role' is distinct from 'authenticated' then
     raise exception 'chat_retrieve_as_caller takes a signed-in user''s claims'
@@ -802,27 +799,28 @@ begin
           private.open_request(p_claims);
   perform set_config('role', 'authenticated', true);
 
-  select coalesce(jsonb_agg(to_jsonb(s) - 'n' order by s.n), '[]') into v_rows
-    from public.search_workbench_chunks(
-           p_workbench_id, p_query_embedding, p_embedding_model, p_query_text, p_match_count,
-           p_candidates, p_rrf_k, p_vector_weight, p_text_weight, p_ef_search, p_text_scan_limit)
-         with ordinality as s(chunk_id, file_id, file_name, chunk_index, content, metadata,
-                              vector_rank, text_rank, score, n);
+  return query
+    select s.chunk_id, s.file_id, s.file_name, s.chunk_index, s.content, s.metadata,
+           s.vector_rank, s.text_rank, s.score, null::text, null::integer, null::jsonb,
+           null::jsonb
+      from public.search_workbench_chunks(
+             p_workbench_id, p_query_embedding, p_embedding_model, p_query_text, p_match_count,
+             p_candidates, p_rrf_k, p_vector_weight, p_text_weight, p_ef_search,
+             p_text_scan_limit)
+           with ordinality as s(chunk_id, file_id, file_name, chunk_index, content, metadata,
+                                vector_rank, text_rank, score, n)
+     order by s.n;
   if p_cell_rows > 0 then
-    select coalesce(json_agg(json_build_object('file_name', r.file_name, 'sheet', r.sheet,
-                                               'row_number', r.row_number,
-                                               'header', r.header, 'cells', r.cells)
-                             order by r.n), '[]')
-      into v_cells
-      from (select f.file_name, t.sheet, t.row_number, t.header, t.cells,
-                   row_number() over (order by f.created_at, f.id, t.sheet, t.row_number) as n
-              from public.workbench_table_rows t
-              join public.workbench_files f on f.id = t.file_id
-             where t.workbench_id = p_workbench_id and f.status = 'indexed'
-             order by f.created_at, f.id, t.sheet, t.row_number
-             limit p_cell_rows) r;
+    return query
+      select null::uuid, null::uuid, f.file_name, null::integer, null::text, null::jsonb,
+             null::integer, null::integer, null::double precision, t.sheet, t.row_number,
+             t.header, t.cells
+        from public.workbench_table_rows t
+        join public.workbench_files f on f.id = t.file_id
+       where t.workbench_id = p_workbench_id and f.status = 'indexed'
+       order by f.created_at, f.id, t.sheet, t.row_number
+       limit p_cell_rows;
   end if;
-  return json_build_object('rows', v_rows, 'cells', v_cells);
 end;
 $$;
 

@@ -160,9 +160,12 @@ export interface TableRowRecord {
 }
 
 /** `private.chat_retrieve_as_caller`: the claims, headers, `SEARCH_SQL`'s 11, the row cap. */
-const RETRIEVE_SQL = `select private.chat_retrieve_as_caller($1::text::jsonb, $2::text::jsonb,
-  $3::uuid, $4::extensions.vector, $5::text, $6::text, $7::integer, $8::integer, $9::integer,
-  $10::double precision, $11::double precision, $12::integer, $13::integer, $14::integer) as r`;
+const RETRIEVE_SQL = `select * from private.chat_retrieve_as_caller($1::text::jsonb,
+  $2::text::jsonb, $3::uuid, $4::extensions.vector, $5::text, $6::text, $7::integer, $8::integer,
+  $9::integer, $10::double precision, $11::double precision, $12::integer, $13::integer,
+  $14::integer)`;
+
+type RetrieveRow = SearchRow & Omit<TableRowRecord, "file_name">;
 
 /**
  * The search and the typed rows as the caller, in ONE statement (`private.chat_retrieve_as_caller`
@@ -182,13 +185,37 @@ export async function retrieveAsCaller(
     "x-forwarded-for": request?.ip ?? null,
   });
   try {
-    const [row] = await sql.unsafe<{ r: Retrieved }[]>(RETRIEVE_SQL, [
+    const found = await sql.unsafe<RetrieveRow[]>(RETRIEVE_SQL, [
       JSON.stringify(claims),
       headers,
       ...searchParams,
       cellRows,
     ]);
-    return row!.r;
+    const out: Retrieved = { rows: [], cells: [] };
+    for (const r of found) {
+      if (r.chunk_id !== null) {
+        out.rows.push({
+          chunk_id: r.chunk_id,
+          file_id: r.file_id,
+          file_name: r.file_name,
+          chunk_index: r.chunk_index,
+          content: r.content,
+          metadata: r.metadata,
+          vector_rank: r.vector_rank,
+          text_rank: r.text_rank,
+          score: r.score,
+        });
+      } else {
+        out.cells.push({
+          file_name: r.file_name,
+          sheet: r.sheet,
+          row_number: r.row_number,
+          header: r.header,
+          cells: r.cells,
+        });
+      }
+    }
+    return out;
   } catch (err) {
     throw httpErrorFromPostgres(err, SESSION_NOT_FOUND);
   }
