@@ -3338,6 +3338,7 @@ begin
   end if;
 
   v_pf := clock_timestamp();
+  -- 50 and 100: shared/chat/preflight.ts PREFLIGHT_UNINDEXED_LIMIT and PREFLIGHT_NAMED_LIMIT.
   select jsonb_build_object(
            'workbench_id', v_workbench,
            'unindexed', coalesce((select jsonb_agg(f) from (

@@ -9,7 +9,7 @@
  *   files the question names, the previous turns); then the question saved.
  * - `retrieveAsCaller` (one statement, `private.chat_retrieve_as_caller`): the caller's claims and
  *   role as shared/db.ts asUser sets them, then the search and the typed rows as the caller (RLS).
- * - `finishTurn` (service connection, one round trip: `private.finish_chat_turn`): the answer
+ * - `finishTurn` (service connection, one statement: `private.finish_chat_turn`): the answer
  *   saved (files cited that were deleted meanwhile redacted from it), counted once per assistant
  *   message id when metered and complete, and the marker released. An interrupted answer (the
  *   client went away) is saved as `interrupted` and counted nowhere.
@@ -170,7 +170,8 @@ type RetrieveRow = SearchRow & Omit<TableRowRecord, "file_name">;
 /**
  * The search and the typed rows as the caller, in ONE statement (`private.chat_retrieve_as_caller`
  * does what shared/db.ts asUser does, then reads as the caller: row level security applies).
- * `searchParams` are `SEARCH_SQL`'s; `cellRows` 0 reads no typed rows.
+ * `searchParams` are `SEARCH_SQL`'s; `cellRows` 0 reads no typed rows. `sql` is the client, never
+ * a transaction: the role and claims it sets last to the end of the statement's own transaction.
  */
 export async function retrieveAsCaller(
   sql: Sql,
