@@ -1,15 +1,16 @@
 /**
  * A TCP relay in front of the database that counts round trips: every frontend `Query` ('Q', a
- * simple-protocol statement) and every `Sync` ('S', the end of an extended-protocol batch:
- * postgres.js sends Parse/Describe/Sync and then Bind/Execute/Sync for a statement with
- * parameters) is one wait for the server. The bench points the functions' `SUPABASE_DB_URL` at it,
+ * simple-protocol statement), every `Sync` ('S', the end of an extended-protocol batch) and every
+ * `Flush` ('H') is one wait for the server. postgres.js without prepared statements sends a
+ * statement that has parameters in two: Parse/Describe/Flush, waits for the parameter types, then
+ * Bind/Execute/Sync; so such a statement is two round trips, one without parameters one. The bench points the functions' `SUPABASE_DB_URL` at it,
  * so it sees only what the functions send, whatever the engine (PGlite's pooler or native
  * PostgreSQL); nothing in a function changes.
  */
 
 export interface WireCounter {
   port: number;
-  /** Round trips ('Q' + 'S') relayed so far. */
+  /** Round trips ('Q' + 'S' + 'H') relayed so far. */
   roundTrips(): number;
   /** Where to relay to (may be set after the relay started, before the first connection). */
   setTarget(host: string, port: number): void;
@@ -49,7 +50,7 @@ export function startWireCounter(): WireCounter {
           const type = joined[off]!;
           const len = new DataView(joined.buffer, joined.byteOffset + off + 1).getUint32(0);
           if (joined.length - off < 1 + len) break;
-          if (type === 0x51 /* Q */ || type === 0x53 /* S */) trips++;
+          if (type === 0x51 /* Q */ || type === 0x53 /* S */ || type === 0x48 /* H */) trips++;
           off += 1 + len;
         }
       }

@@ -779,6 +779,52 @@ end;
 $$;
 
 --
+-- Name: chat_retrieve_as_caller(jsonb, jsonb, uuid, extensions.vector, text, text, integer, integer, integer, double precision, double precision, integer, integer, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.chat_retrieve_as_caller(p_claims jsonb, p_headers jsonb, p_workbench_id uuid, p_query_embedding extensions.vector, p_embedding_model text, p_query_text text, p_match_count integer, p_candidates integer, p_rrf_k integer, p_vector_weight double precision, p_text_weight double precision, p_ef_search integer, p_text_scan_limit integer, p_cell_rows integer) RETURNS TABLE(chunk_id uuid, file_id uuid, file_name text, chunk_index integer, content text, metadata jsonb, vector_rank integer, text_rank integer, score double precision, sheet text, row_number integer, header jsonb, cells jsonb)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  if p_claims ->> 'role' is distinct from 'authenticated' then
+    raise exception 'chat_retrieve_as_caller takes a signed-in user''s claims'
+      using errcode = '42501';
+  end if;
+  perform set_config('request.headers', p_headers::text, true),
+          set_config('request.jwt.claims', p_claims::text, true),
+          set_config('request.jwt.claim.sub', coalesce(p_claims ->> 'sub', ''), true),
+          set_config('request.jwt.claim.role', 'authenticated', true),
+          private.open_request(p_claims);
+  perform set_config('role', 'authenticated', true);
+
+  return query
+    select s.chunk_id, s.file_id, s.file_name, s.chunk_index, s.content, s.metadata,
+           s.vector_rank, s.text_rank, s.score, null::text, null::integer, null::jsonb,
+           null::jsonb
+      from public.search_workbench_chunks(
+             p_workbench_id, p_query_embedding, p_embedding_model, p_query_text, p_match_count,
+             p_candidates, p_rrf_k, p_vector_weight, p_text_weight, p_ef_search,
+             p_text_scan_limit)
+           with ordinality as s(chunk_id, file_id, file_name, chunk_index, content, metadata,
+                                vector_rank, text_rank, score, n)
+     order by s.n;
+  if p_cell_rows > 0 then
+    return query
+      select null::uuid, null::uuid, f.file_name, null::integer, null::text, null::jsonb,
+             null::integer, null::integer, null::double precision, t.sheet, t.row_number,
+             t.header, t.cells
+        from public.workbench_table_rows t
+        join public.workbench_files f on f.id = t.file_id
+       where t.workbench_id = p_workbench_id and f.status = 'indexed'
+       order by f.created_at, f.id, t.sheet, t.row_number
+       limit p_cell_rows;
+  end if;
+end;
+$$;
+
+--
 -- Name: chat_session_workbench(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3252,10 +3298,10 @@ end;
 $$;
 
 --
--- Name: start_chat_turn(uuid, uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
+-- Name: start_chat_turn(uuid, uuid, text, text, text[], text[]); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text) RETURNS jsonb
+CREATE FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text, p_named_exact text[] DEFAULT '{}'::text[], p_named_suffixes text[] DEFAULT '{}'::text[]) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -3267,7 +3313,15 @@ declare
   v_indexed boolean;
   v_token uuid;
   v_message uuid;
+  v_preflight jsonb;
+  v_pf timestamptz;
 begin
+  if private.is_deactivated(p_user_id) then
+    return jsonb_build_object('status', 'account_deactivated', 'ms', v_ms);
+  end if;
+  if private.tenant_suspension(p_user_id) is not null then
+    return jsonb_build_object('status', 'tenant_suspended', 'ms', v_ms);
+  end if;
   v_rate := private.check_rate_limit('chat', p_user_id, p_ip);
   v_ms := v_ms || jsonb_build_object('rate_limit', private.ms_since(v_at));
   if not (v_rate ->> 'allowed')::boolean then
@@ -3300,13 +3354,37 @@ begin
     v_at := clock_timestamp();
   end if;
 
+  v_pf := clock_timestamp();
+  -- 50 and 100: shared/chat/preflight.ts PREFLIGHT_UNINDEXED_LIMIT and PREFLIGHT_NAMED_LIMIT.
+  select jsonb_build_object(
+           'workbench_id', v_workbench,
+           'unindexed', coalesce((select jsonb_agg(f) from (
+              select f.id, f.file_name, f.status, f.error_message from public.workbench_files f
+               where f.workbench_id = v_workbench and f.status <> 'indexed'
+               order by f.created_at limit 50) f), '[]'),
+           'named', coalesce((select jsonb_agg(f) from (
+              select f.id, f.file_name, f.status, f.error_message from public.workbench_files f
+               where f.workbench_id = v_workbench
+                 and (lower(f.file_name) = any(p_named_exact)
+                      or lower(f.file_name) like any(p_named_suffixes))
+               order by f.created_at limit 100) f), '[]'),
+           'history', coalesce((select jsonb_agg(jsonb_build_object('role', h.role,
+                                                                    'content', h.content)
+                                                 order by h.created_at, h.id) from (
+              select m.role, m.content, m.created_at, m.id from public.message m
+               where m.session_id = p_session_id and m.role in ('user', 'assistant')
+               order by m.created_at desc, m.id desc limit 6) h), '[]'))
+    into v_preflight;
+  v_ms := v_ms || jsonb_build_object('preflight', private.ms_since(v_pf));
+  v_at := v_at + (clock_timestamp() - v_pf); -- persistence is the rest
+
   insert into public.message (session_id, role, content)
   values (p_session_id, 'user', p_content)
   returning id into v_message;
   v_ms := v_ms || jsonb_build_object('persistence',
             (v_ms ->> 'persistence')::double precision + private.ms_since(v_at));
   return jsonb_build_object('status', 'ok', 'user_message_id', v_message, 'token', v_token,
-                            'has_indexed', v_indexed, 'ms', v_ms);
+                            'has_indexed', v_indexed, 'ms', v_ms) || v_preflight;
 end;
 $$;
 
@@ -6898,6 +6976,13 @@ REVOKE ALL ON FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key t
 GRANT ALL ON FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer, p_metadata jsonb) TO service_role;
 
 --
+-- Name: FUNCTION chat_retrieve_as_caller(p_claims jsonb, p_headers jsonb, p_workbench_id uuid, p_query_embedding extensions.vector, p_embedding_model text, p_query_text text, p_match_count integer, p_candidates integer, p_rrf_k integer, p_vector_weight double precision, p_text_weight double precision, p_ef_search integer, p_text_scan_limit integer, p_cell_rows integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.chat_retrieve_as_caller(p_claims jsonb, p_headers jsonb, p_workbench_id uuid, p_query_embedding extensions.vector, p_embedding_model text, p_query_text text, p_match_count integer, p_candidates integer, p_rrf_k integer, p_vector_weight double precision, p_text_weight double precision, p_ef_search integer, p_text_scan_limit integer, p_cell_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.chat_retrieve_as_caller(p_claims jsonb, p_headers jsonb, p_workbench_id uuid, p_query_embedding extensions.vector, p_embedding_model text, p_query_text text, p_match_count integer, p_candidates integer, p_rrf_k integer, p_vector_weight double precision, p_text_weight double precision, p_ef_search integer, p_text_scan_limit integer, p_cell_rows integer) TO service_role;
+
+--
 -- Name: FUNCTION chat_session_workbench(p_session_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -7425,11 +7510,11 @@ REVOKE ALL ON FUNCTION private.spend_credits(p_user_id uuid, p_amount integer, p
 GRANT ALL ON FUNCTION private.spend_credits(p_user_id uuid, p_amount integer, p_reason text, p_reference_id text, p_metadata jsonb) TO service_role;
 
 --
--- Name: FUNCTION start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text); Type: ACL; Schema: private; Owner: -
+-- Name: FUNCTION start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text, p_named_exact text[], p_named_suffixes text[]); Type: ACL; Schema: private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text) TO service_role;
+REVOKE ALL ON FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text, p_named_exact text[], p_named_suffixes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.start_chat_turn(p_user_id uuid, p_session_id uuid, p_content text, p_ip text, p_named_exact text[], p_named_suffixes text[]) TO service_role;
 
 --
 -- Name: TABLE account_exports; Type: ACL; Schema: private; Owner: -

@@ -39,6 +39,14 @@ export async function lookupCells(
      where r.workbench_id = ${workbenchId} and f.status = 'indexed'
      order by f.created_at, f.id, r.sheet, r.row_number
      limit ${CELL_LOOKUP_ROWS}`;
+  return factsFromRows(question, rows);
+}
+
+/** The facts typed rows (as `lookupCells` reads them) give for `question`. */
+export function factsFromRows(
+  question: string,
+  rows: Parameters<typeof tablesFromRows>[0],
+): CellFact[] {
   return answerFromCells(question, tablesFromRows(rows));
 }
 

@@ -1,12 +1,15 @@
 /**
- * The database side of one question and answer.
+ * The database side of one question and answer: three statements (each two round trips, since
+ * postgres.js without prepared statements first asks for a statement's parameter types).
  *
- * - `startTurn` (service connection, one round trip: `private.start_chat_turn`): the `chat` rate
- *   limit (429), the caller's own session (404), the wallet (402) and the session's answering
- *   marker (409) when there is something to search, then the question saved.
- * - `loadTurn` (as the caller, RLS): the session as they may see it (404 otherwise), the files the
- *   preflight needs, the previous turns, and retrieval (security invoker), in one transaction.
- * - `finishTurn` (service connection, one round trip: `private.finish_chat_turn`): the answer
+ * - `startTurn` (service connection, one statement: `private.start_chat_turn`): the account's
+ *   deactivation (401) and suspension (403), looked up here rather than by requireUser; the
+ *   `chat` rate limit (429), the caller's own session (404), the wallet (402) and the session's
+ *   answering marker (409) when there is something to search; the preflight (files not indexed,
+ *   files the question names, the previous turns); then the question saved.
+ * - `retrieveAsCaller` (one statement, `private.chat_retrieve_as_caller`): the caller's claims and
+ *   role as shared/db.ts asUser sets them, then the search and the typed rows as the caller (RLS).
+ * - `finishTurn` (service connection, one statement: `private.finish_chat_turn`): the answer
  *   saved (files cited that were deleted meanwhile redacted from it), counted once per assistant
  *   message id when metered and complete, and the marker released. An interrupted answer (the
  *   client went away) is saved as `interrupted` and counted nowhere.
@@ -15,15 +18,16 @@
 import type { Claims } from "../../shared/auth.ts";
 import type { DeletedSource, Source } from "./citations.ts";
 import {
+  mentionedFileNames,
   mergeFileStates,
   namedFileFilter,
-  PREFLIGHT_NAMED_LIMIT,
-  PREFLIGHT_UNINDEXED_LIMIT,
   type Warning,
   type WorkbenchFileState,
 } from "../../shared/chat/mod.ts";
-import { asCaller, httpErrorFromPostgres, type Sql, type Tx } from "../../shared/db.ts";
-import { HttpError } from "../../shared/http.ts";
+import { httpErrorFromPostgres, type Sql } from "../../shared/db.ts";
+import { currentRequest, HttpError } from "../../shared/http.ts";
+import type { TypedCell } from "../../shared/kpi/mod.ts";
+import type { SearchRow } from "../../shared/retrieval/mod.ts";
 import { clientIp } from "../../shared/rate_limit.ts";
 import type { PhaseTimer } from "../../shared/timing.ts";
 
@@ -34,15 +38,6 @@ export interface HistoryTurn {
   content: string;
 }
 
-export interface TurnContext<R> {
-  workbenchId: string;
-  files: WorkbenchFileState[];
-  /** Earlier messages of the session, oldest first (the last few only). */
-  history: HistoryTurn[];
-  /** What `retrieve` returned; undefined when nothing is indexed. */
-  retrieved: R | undefined;
-}
-
 export interface StartedTurn {
   userMessageId: string;
   assistantMessageId: string;
@@ -51,7 +46,7 @@ export interface StartedTurn {
   hasIndexed: boolean;
 }
 
-type Ms = Partial<Record<"rate_limit" | "metering" | "persistence", number>>;
+type Ms = Partial<Record<"rate_limit" | "preflight" | "metering" | "persistence", number>>;
 
 /** Splits a round trip's time into the phases the database measured (the rest is `rest`). */
 function addPhases(timer: PhaseTimer, total: number, ms: Ms, rest: keyof Ms): void {
@@ -71,10 +66,14 @@ export async function startTurn(
   sessionId: string,
   content: string,
   timer: PhaseTimer,
-): Promise<StartedTurn> {
+): Promise<StartedTurn & TurnPreflight> {
   const began = performance.now();
-  const [row] = await sql<{ r: Record<string, unknown> & { status: string; ms: Ms } }[]>`
-    select private.start_chat_turn(${userId}, ${sessionId}, ${content}, ${clientIp(req)}) as r`;
+  const named = namedFileFilter(mentionedFileNames(content));
+  const [row] = await sql<
+    { r: Record<string, unknown> & PreflightRow & { status: string; ms: Ms } }[]
+  >`
+    select private.start_chat_turn(${userId}, ${sessionId}, ${content}, ${clientIp(req)},
+                                   ${named.exact}::text[], ${named.suffixes}::text[]) as r`;
   const r = row!.r;
   addPhases(timer, performance.now() - began, r.ms ?? {}, "persistence");
   switch (r.status) {
@@ -84,7 +83,12 @@ export async function startTurn(
         assistantMessageId: crypto.randomUUID(),
         token: (r.token as string | null) ?? null,
         hasIndexed: r.has_indexed === true,
+        ...preflightOf(r),
       };
+    case "account_deactivated":
+      throw httpErrorFromPostgres({ code: "PT401" });
+    case "tenant_suspended":
+      throw httpErrorFromPostgres({ code: "PT403", message: "tenant_suspended" });
     case "rate_limited": {
       const wait = Math.max(1, Math.ceil(Number(r.retry_after_seconds)));
       throw new HttpError(
@@ -120,48 +124,102 @@ interface PreflightRow {
   unindexed: WorkbenchFileState[];
   /** Files, of any status, the question's file names match (checked against all files). */
   named: WorkbenchFileState[];
+  /** The last turns before the question, oldest first. */
   history: HistoryTurn[];
 }
 
-export function loadTurn<R>(
+/** What `startTurn` read for the preflight, with the turn started. */
+export interface TurnPreflight {
+  workbenchId: string;
+  files: WorkbenchFileState[];
+  /** Earlier messages of the session, oldest first (the last few only). */
+  history: HistoryTurn[];
+}
+
+function preflightOf(r: PreflightRow): TurnPreflight {
+  return {
+    workbenchId: r.workbench_id,
+    files: mergeFileStates(r.unindexed ?? [], r.named ?? []),
+    history: r.history ?? [],
+  };
+}
+
+/** What the caller's statement found: the search's rows and the typed rows asked for. */
+export interface Retrieved {
+  rows: SearchRow[];
+  cells: TableRowRecord[];
+}
+
+/** A typed row as `lookupCells` reads it. */
+export interface TableRowRecord {
+  file_name: string;
+  sheet: string;
+  row_number: number;
+  header: string[];
+  cells: TypedCell[];
+}
+
+/** `private.chat_retrieve_as_caller`: the claims, headers, `SEARCH_SQL`'s 11, the row cap. */
+const RETRIEVE_SQL = `select * from private.chat_retrieve_as_caller($1::text::jsonb,
+  $2::text::jsonb, $3::uuid, $4::extensions.vector, $5::text, $6::text, $7::integer, $8::integer,
+  $9::integer, $10::double precision, $11::double precision, $12::integer, $13::integer,
+  $14::integer)`;
+
+type RetrieveRow = SearchRow & Omit<TableRowRecord, "file_name">;
+
+/**
+ * The search and the typed rows as the caller, in ONE statement (`private.chat_retrieve_as_caller`
+ * does what shared/db.ts asUser does, then reads as the caller: row level security applies).
+ * `searchParams` are `SEARCH_SQL`'s; `cellRows` 0 reads no typed rows. `sql` is the client, never
+ * a transaction: the role and claims it sets last to the end of the statement's own transaction.
+ */
+export async function retrieveAsCaller(
   sql: Sql,
   claims: Claims,
-  sessionId: string,
-  hasIndexed: boolean,
-  mentions: string[],
-  timer: PhaseTimer,
-  retrieve: (tx: Tx, workbenchId: string, history: HistoryTurn[]) => Promise<R>,
-): Promise<TurnContext<R>> {
-  return asCaller(sql, claims, async (tx) => {
-    const named = namedFileFilter(mentions);
-    const [row] = await timer.time("preflight", () =>
-      tx<PreflightRow[]>`
-        select s.workbench_id,
-               coalesce((select jsonb_agg(f) from (
-                  select id, file_name, status, error_message from public.workbench_files
-                   where workbench_id = s.workbench_id and status <> 'indexed'
-                   order by created_at limit ${PREFLIGHT_UNINDEXED_LIMIT}) f), '[]') as unindexed,
-               coalesce((select jsonb_agg(f) from (
-                  select id, file_name, status, error_message from public.workbench_files
-                   where workbench_id = s.workbench_id
-                     and (lower(file_name) = any(${named.exact}::text[])
-                          or lower(file_name) like any(${named.suffixes}::text[]))
-                   order by created_at limit ${PREFLIGHT_NAMED_LIMIT}) f), '[]') as named,
-               coalesce((select jsonb_agg(jsonb_build_object('role', h.role, 'content', h.content)
-                                          order by h.created_at, h.id) from (
-                  select role, content, created_at, id from public.message
-                   where session_id = s.id and role in ('user', 'assistant')
-                   order by created_at desc, id desc limit 7) h), '[]') as history
-          from public.chat_session s where s.id = ${sessionId}`);
-    if (!row) throw new HttpError(404, "not_found", SESSION_NOT_FOUND);
-    // The question just saved is the last turn; the model gets it separately.
-    const history = row.history.slice(0, -1);
-    const retrieved = hasIndexed
-      ? await timer.time("retrieval", () => retrieve(tx, row.workbench_id, history))
-      : undefined;
-    const files = mergeFileStates(row.unindexed, row.named);
-    return { workbenchId: row.workbench_id, files, history, retrieved };
-  }, SESSION_NOT_FOUND);
+  searchParams: (string | number | null)[],
+  cellRows: number,
+): Promise<Retrieved> {
+  if (claims.role !== "authenticated") throw new Error(`refusing to assume role ${claims.role}`);
+  const request = currentRequest();
+  const headers = JSON.stringify({
+    "x-request-id": request?.requestId ?? null,
+    "x-forwarded-for": request?.ip ?? null,
+  });
+  try {
+    const found = await sql.unsafe<RetrieveRow[]>(RETRIEVE_SQL, [
+      JSON.stringify(claims),
+      headers,
+      ...searchParams,
+      cellRows,
+    ]);
+    const out: Retrieved = { rows: [], cells: [] };
+    for (const r of found) {
+      if (r.chunk_id !== null) {
+        out.rows.push({
+          chunk_id: r.chunk_id,
+          file_id: r.file_id,
+          file_name: r.file_name,
+          chunk_index: r.chunk_index,
+          content: r.content,
+          metadata: r.metadata,
+          vector_rank: r.vector_rank,
+          text_rank: r.text_rank,
+          score: r.score,
+        });
+      } else {
+        out.cells.push({
+          file_name: r.file_name,
+          sheet: r.sheet,
+          row_number: r.row_number,
+          header: r.header,
+          cells: r.cells,
+        });
+      }
+    }
+    return out;
+  } catch (err) {
+    throw httpErrorFromPostgres(err, SESSION_NOT_FOUND);
+  }
 }
 
 export interface AnswerToSave {

@@ -46,7 +46,10 @@ export function hasFileNamed(files: { file_name: string }[], mention: string): b
   });
 }
 
-/** The preflight's bounds: files not yet indexed it lists, files a question's names may match. */
+/**
+ * The preflight's bounds: files not yet indexed it lists, files a question's names may match.
+ * The chat's `private.start_chat_turn` reads with these same numbers (written in its SQL).
+ */
 export const PREFLIGHT_UNINDEXED_LIMIT = 50;
 export const PREFLIGHT_NAMED_LIMIT = 100;
 

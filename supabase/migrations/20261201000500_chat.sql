@@ -208,11 +208,22 @@ as $$ select extract(epoch from clock_timestamp() - p_from) * 1000 $$;
 revoke all on function private.ms_since(timestamp with time zone) from public, anon, authenticated;
 grant execute on function private.ms_since(timestamp with time zone) to service_role;
 
+-- The steps before the model, one round trip (functions/chat/turn_store.ts startTurn): the
+-- account's deactivation ('account_deactivated') and suspension ('tenant_suspended'), which
+-- shared/auth.ts requireUser would otherwise look up in a round trip of its own; the `chat` rate
+-- limit; the caller's own session on a workbench they may still read ('not_found'); the wallet
+-- and the marker when something is indexed; then the preflight (files not indexed, files the
+-- question names: `p_named_exact` names and `p_named_suffixes` like-patterns, shared/chat
+-- namedFileFilter; the last 6 turns before the question), read here rather than as the caller:
+-- what the caller may read of them is exactly what chat_session_workbench has just checked
+-- (their own session, a current role on its workbench); then the question saved.
 create function private.start_chat_turn(
   p_user_id uuid,
   p_session_id uuid,
   p_content text,
-  p_ip text
+  p_ip text,
+  p_named_exact text[] default '{}',
+  p_named_suffixes text[] default '{}'
 ) returns jsonb
 language plpgsql
 security definer
@@ -226,7 +237,15 @@ declare
   v_indexed boolean;
   v_token uuid;
   v_message uuid;
+  v_preflight jsonb;
+  v_pf timestamptz;
 begin
+  if private.is_deactivated(p_user_id) then
+    return jsonb_build_object('status', 'account_deactivated', 'ms', v_ms);
+  end if;
+  if private.tenant_suspension(p_user_id) is not null then
+    return jsonb_build_object('status', 'tenant_suspended', 'ms', v_ms);
+  end if;
   v_rate := private.check_rate_limit('chat', p_user_id, p_ip);
   v_ms := v_ms || jsonb_build_object('rate_limit', private.ms_since(v_at));
   if not (v_rate ->> 'allowed')::boolean then
@@ -259,18 +278,136 @@ begin
     v_at := clock_timestamp();
   end if;
 
+  v_pf := clock_timestamp();
+  -- 50 and 100: shared/chat/preflight.ts PREFLIGHT_UNINDEXED_LIMIT and PREFLIGHT_NAMED_LIMIT.
+  select jsonb_build_object(
+           'workbench_id', v_workbench,
+           'unindexed', coalesce((select jsonb_agg(f) from (
+              select f.id, f.file_name, f.status, f.error_message from public.workbench_files f
+               where f.workbench_id = v_workbench and f.status <> 'indexed'
+               order by f.created_at limit 50) f), '[]'),
+           'named', coalesce((select jsonb_agg(f) from (
+              select f.id, f.file_name, f.status, f.error_message from public.workbench_files f
+               where f.workbench_id = v_workbench
+                 and (lower(f.file_name) = any(p_named_exact)
+                      or lower(f.file_name) like any(p_named_suffixes))
+               order by f.created_at limit 100) f), '[]'),
+           'history', coalesce((select jsonb_agg(jsonb_build_object('role', h.role,
+                                                                    'content', h.content)
+                                                 order by h.created_at, h.id) from (
+              select m.role, m.content, m.created_at, m.id from public.message m
+               where m.session_id = p_session_id and m.role in ('user', 'assistant')
+               order by m.created_at desc, m.id desc limit 6) h), '[]'))
+    into v_preflight;
+  v_ms := v_ms || jsonb_build_object('preflight', private.ms_since(v_pf));
+  v_at := v_at + (clock_timestamp() - v_pf); -- persistence is the rest
+
   insert into public.message (session_id, role, content)
   values (p_session_id, 'user', p_content)
   returning id into v_message;
   v_ms := v_ms || jsonb_build_object('persistence',
             (v_ms ->> 'persistence')::double precision + private.ms_since(v_at));
   return jsonb_build_object('status', 'ok', 'user_message_id', v_message, 'token', v_token,
-                            'has_indexed', v_indexed, 'ms', v_ms);
+                            'has_indexed', v_indexed, 'ms', v_ms) || v_preflight;
 end;
 $$;
-revoke all on function private.start_chat_turn(uuid, uuid, text, text)
+revoke all on function private.start_chat_turn(uuid, uuid, text, text, text[], text[])
   from public, anon, authenticated;
-grant execute on function private.start_chat_turn(uuid, uuid, text, text) to service_role;
+grant execute on function private.start_chat_turn(uuid, uuid, text, text, text[], text[])
+  to service_role;
+
+-- The caller's side of a chat turn as ONE statement (functions/chat/turn_store.ts
+-- retrieveAsCaller), in the statement's own transaction: what shared/db.ts asUser does (request
+-- headers, claims, private.open_request's gate, then the caller's role), then, as the caller (row
+-- level security), the hybrid search (public.search_workbench_chunks, same parameters) and, when
+-- `p_cell_rows` > 0, at most that many typed rows of the workbench's indexed files (what
+-- functions/chat/cells.ts reads). The search's rows come first, in its order, with `sheet` null;
+-- then the typed rows, in their order, with `chunk_id` null. (Rows, not one json value: building
+-- 2,000 typed rows into jsonb took 35 ms on native PostgreSQL, as json 10-15, as rows 2.) asUser
+-- would take five round trips (BEGIN, claims, search, rows, COMMIT) where this takes one.
+-- Not SECURITY DEFINER (a role cannot be set in one): it runs as the functions' connection role
+-- until it sets 'authenticated', and every read after that is the caller's. Only the service
+-- side may call it; claims of any other role are refused.
+create function private.chat_retrieve_as_caller(
+  p_claims jsonb,
+  p_headers jsonb,
+  p_workbench_id uuid,
+  p_query_embedding extensions.vector(384),
+  p_embedding_model text,
+  p_query_text text,
+  p_match_count integer,
+  p_candidates integer,
+  p_rrf_k integer,
+  p_vector_weight double precision,
+  p_text_weight double precision,
+  p_ef_search integer,
+  p_text_scan_limit integer,
+  p_cell_rows integer
+)
+returns table (
+  chunk_id uuid,
+  file_id uuid,
+  file_name text,
+  chunk_index integer,
+  content text,
+  metadata jsonb,
+  vector_rank integer,
+  text_rank integer,
+  score double precision,
+  sheet text,
+  row_number integer,
+  header jsonb,
+  cells jsonb
+)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  if p_claims ->> 'role' is distinct from 'authenticated' then
+    raise exception 'chat_retrieve_as_caller takes a signed-in user''s claims'
+      using errcode = '42501';
+  end if;
+  perform set_config('request.headers', p_headers::text, true),
+          set_config('request.jwt.claims', p_claims::text, true),
+          set_config('request.jwt.claim.sub', coalesce(p_claims ->> 'sub', ''), true),
+          set_config('request.jwt.claim.role', 'authenticated', true),
+          private.open_request(p_claims);
+  perform set_config('role', 'authenticated', true);
+
+  return query
+    select s.chunk_id, s.file_id, s.file_name, s.chunk_index, s.content, s.metadata,
+           s.vector_rank, s.text_rank, s.score, null::text, null::integer, null::jsonb,
+           null::jsonb
+      from public.search_workbench_chunks(
+             p_workbench_id, p_query_embedding, p_embedding_model, p_query_text, p_match_count,
+             p_candidates, p_rrf_k, p_vector_weight, p_text_weight, p_ef_search,
+             p_text_scan_limit)
+           with ordinality as s(chunk_id, file_id, file_name, chunk_index, content, metadata,
+                                vector_rank, text_rank, score, n)
+     order by s.n;
+  if p_cell_rows > 0 then
+    return query
+      select null::uuid, null::uuid, f.file_name, null::integer, null::text, null::jsonb,
+             null::integer, null::integer, null::double precision, t.sheet, t.row_number,
+             t.header, t.cells
+        from public.workbench_table_rows t
+        join public.workbench_files f on f.id = t.file_id
+       where t.workbench_id = p_workbench_id and f.status = 'indexed'
+       order by f.created_at, f.id, t.sheet, t.row_number
+       limit p_cell_rows;
+  end if;
+end;
+$$;
+revoke all on function private.chat_retrieve_as_caller(
+  jsonb, jsonb, uuid, extensions.vector, text, text, integer, integer, integer, double precision,
+  double precision, integer, integer, integer
+) from public, anon, authenticated;
+grant execute on function private.chat_retrieve_as_caller(
+  jsonb, jsonb, uuid, extensions.vector, text, text, integer, integer, integer, double precision,
+  double precision, integer, integer, integer
+) to service_role;
 
 -- One file redacted from one answer (pure): its sources become {"number", "deleted": true}; for an
 -- extractive answer its quoted passages ("**name** (where) [n]:" and the "> " lines after) become

@@ -273,6 +273,31 @@ Deno.test("chat with extractive answers end to end", opts, async (t) => {
         }
       },
     );
+
+    await t.step(
+      "a suspended or deactivated account is refused a message, and nothing is saved",
+      async () => {
+        // The message route leaves these to private.start_chat_turn (no lookup of its own).
+        const sql = getDb();
+        const count = async () =>
+          (await sql`select count(*)::int as n from public.message
+                      where session_id = ${session}`)[0]!.n;
+        const before = await count();
+        await sql`insert into private.tenant_suspensions (tenant_id, tenant_kind, reason)
+                  values (${alice.id}, 'user', 'test')`;
+        const suspended = await ask(alice, session, "What was the total amount?");
+        assert.equal(suspended.status, 403, JSON.stringify(suspended.body));
+        assert.equal(suspended.body.error.code, "tenant_suspended");
+        await sql`delete from private.tenant_suspensions where tenant_id = ${alice.id}`;
+        await sql`insert into private.account_erasures (user_id, due_at, restore_token_hash)
+                  values (${alice.id}, now() + interval '30 days', 'h')`;
+        const deactivated = await ask(alice, session, "What was the total amount?");
+        assert.equal(deactivated.status, 401, JSON.stringify(deactivated.body));
+        assert.equal(deactivated.body.error.code, "account_deactivated");
+        await sql`delete from private.account_erasures where user_id = ${alice.id}`;
+        assert.equal(await count(), before);
+      },
+    );
   } finally {
     await stack.stop();
   }

@@ -119,7 +119,7 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
   assert.equal(await count("20261201000200_tenancy.sql"), 122);
   assert.equal(await count("20261201000300_files_and_indexing.sql"), 42);
   assert.equal(await count("20261201000400_search.sql"), 32);
-  assert.equal(await count("20261201000500_chat.sql"), 48);
+  assert.equal(await count("20261201000500_chat.sql"), 51);
   assert.equal(await count("20261201000600_reports.sql"), 22);
   assert.equal(await count("20261201000700_operations.sql"), 33);
   assert.equal(await count("20261201000800_channels.sql"), 63);

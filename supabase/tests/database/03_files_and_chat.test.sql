@@ -1,7 +1,8 @@
 -- Files and chat: the chat's service-side steps. Two scenarios in one transaction, each with its
 -- own people and sessions (identifiers are unique in this file):
---   1. chat turns: start_chat_turn (rate limit, own session, wallet, one answer at a time,
---      question saved), finish_chat_turn (answer saved, counted once, marker released), the
+--   1. chat turns: start_chat_turn (deactivation and suspension, rate limit, own session,
+--      wallet, one answer at a time, the preflight's reads, question saved),
+--      chat_retrieve_as_caller (the caller's reads in one statement, as the caller), finish_chat_turn (answer saved, counted once, marker released), the
 --      marker's expiry and tokens; clients can call none of them;
 --   2. chat access: a member removed from a workbench can no longer write to their old session
 --      (start answers not_found, begin/finish raise P0002, nothing is saved or taken), and answers
@@ -13,7 +14,7 @@
 -- (Who may read and write files and chunks at all is in 01_tenancy.)
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(63);
+select plan(72);
 
 -- start_chat_turn for a test user on a session, its answer kept in t under p_name.
 create temporary table t (name text primary key, r jsonb);
@@ -81,6 +82,54 @@ select is(pg_temp.start('e1', 'alice', 'alice-empty-chat') ->> 'status', 'ok',
   'a workbench with nothing indexed still takes the question');
 select ok((select r -> 'token' = 'null'::jsonb and not (r ->> 'has_indexed')::boolean
   from t where name = 'e1'), 'without a marker (nothing to answer or pay for)');
+select is((select r ->> 'workbench_id' from t where name = 'a1'),
+  tests.uuid_for('alice-indexed')::text, 'the preflight names the session''s workbench');
+insert into public.workbench_files (workbench_id, file_name, file_type, size_bytes, content_hash,
+                                    status) values
+  (tests.uuid_for('alice-empty'), 'draft.pdf', 'pdf', 1, 'h-draft', 'pending');
+select is((private.start_chat_turn(tests.get_supabase_uid('alice'),
+  tests.uuid_for('alice-empty-chat'), 'in draft.pdf and q3_budget.xlsx?', '10.0.0.1',
+  array['draft.pdf', 'q3_budget.xlsx'], array['% draft.pdf'])
+  -> 'named') #>> '{0,file_name}', 'draft.pdf', 'and the files the question names');
+-- sam is suspended, dora's erasure is pending: refused first (requireUser does not ask for them).
+select tests.create_supabase_user(u) from unnest(array['sam', 'dora']) u;
+insert into private.tenant_suspensions (tenant_id, tenant_kind, reason)
+values (tests.get_supabase_uid('sam'), 'user', 'fraud');
+insert into private.account_erasures (user_id, due_at, restore_token_hash)
+values (tests.get_supabase_uid('dora'), now() + interval '30 days', 'h');
+select is(pg_temp.start('s1', 'sam', 'alice-chat') ->> 'status', 'tenant_suspended',
+  'a suspended account starts no turn');
+select is(pg_temp.start('d1', 'dora', 'alice-chat') ->> 'status', 'account_deactivated',
+  'nor does a deactivated one');
+
+------------------------------------------------------------------ the caller's reads
+insert into public.workbench_table_rows (workbench_id, file_id, sheet, row_number, header, cells)
+select f.workbench_id, f.id, '', 1, '["a"]', '[]' from public.workbench_files f
+ where f.workbench_id = tests.uuid_for('alice-indexed');
+-- How many typed rows chat_retrieve_as_caller gives p_user (with p_role in the claims).
+create function pg_temp.retrieve_as(p_user text, p_role text) returns integer
+language sql as $$
+  select count(*)::integer from private.chat_retrieve_as_caller(
+    jsonb_build_object('sub', tests.get_supabase_uid(p_user), 'role', p_role), '{}',
+    tests.uuid_for('alice-indexed'), null, null, 'revenue', 8, 20, 60, 1, 1, 400, 200, 100) r
+   where r.chunk_id is null
+$$;
+select is(pg_temp.retrieve_as('alice', 'authenticated'), 1,
+  'chat_retrieve_as_caller reads the typed rows the caller may read');
+reset role;
+select is(pg_temp.retrieve_as('bob', 'authenticated'), 0,
+  'and none of a workbench they may not');
+reset role;
+select throws_ok($$ select pg_temp.retrieve_as('bob', 'service_role') $$, '42501', null,
+  'it takes no claims but a signed-in user''s');
+select tests.authenticate_as('alice');
+select throws_ok($$ select pg_temp.retrieve_as('alice', 'authenticated') $$, '42501', null,
+  'a user cannot call it');
+reset role;
+-- What it set lasts to the end of the transaction (here the whole file): cleared.
+select set_config(c, '', true)
+  from unnest(array['request.jwt.claims', 'request.jwt.claim.sub', 'request.jwt.claim.role',
+                    'request.headers']) c;
 
 ------------------------------------------------------------------ finish
 select is(private.end_chat_answer(tests.uuid_for('alice-chat'), gen_random_uuid()), false,
@@ -97,6 +146,8 @@ select results_eq($$ select role, content, sources, model, prompt_tokens, comple
 select is_empty($$ select 1 from private.chat_answering
   where session_id = tests.uuid_for('alice-chat') $$, 'and the marker is released');
 select is(pg_temp.start('a3', 'alice', 'alice-chat') ->> 'status', 'ok', 'the next turn may start');
+select is(jsonb_array_length((select r -> 'history' from t where name = 'a3')), 2,
+  'with the turns before its question as history');
 
 ------------------------------------------------------------------ expiry
 update private.chat_answering set expires_at = now() - interval '1 second'
