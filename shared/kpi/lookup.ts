@@ -27,7 +27,7 @@ import {
   withoutPeriods,
 } from "./lookup_periods.ts";
 import { formatPercent, parseCell } from "./numbers.ts";
-import { parsePeriod } from "./periods.ts";
+import { parsePeriod, type Period } from "./periods.ts";
 import { cellSource, describeSource, type SourceTable } from "./tables.ts";
 import type { Provenance } from "./types.ts";
 
@@ -146,41 +146,66 @@ function candidates(matcher: Matcher, periods: AskedPeriod[], tables: SourceTabl
   const required = hard.length > 0 ? hard : matcher.words;
   const need = required.length >= 4 ? required.length - 1 : required.length;
   if (required.length === 0 && !matcher.item) return [];
+  // Which of the question's words a set of tokens matches, as flags (index: matcher.words).
+  const flags = (tokens: Set<string>) => matcher.words.map((w) => matches(w, tokens));
+  const isRequired = matcher.words.map((w) => required.includes(w));
   const all: Candidate[] = [];
   for (const source of tables) {
     const { table, periodColumns, labelColumns } = layoutFor(source);
+    // Per table, once (a table can hold 20,000 rows): the file's and sheet's words, and per
+    // column its header's period, words and line item.
+    const nameTokens = [
+      ...wordsOf(table.file.replace(/\.[a-z]+$/i, "").replace(/[_-]/g, " ")),
+      ...wordsOf(table.sheet ?? ""),
+    ];
+    const width = Math.max(table.header.length, ...table.rows.map((r) => r.length));
+    const valueColumns: number[] = [];
+    for (let c = 0; c < width; c++) {
+      if (!labelColumns.includes(c) && !periodColumns.includes(c)) valueColumns.push(c);
+    }
+    const headerPeriod = table.header.map((h) => parsePeriod(h ?? ""));
+    const headerFlags = table.header.map((h, c) =>
+      headerPeriod[c] ? [] : flags(new Set(wordsOf(h ?? "")))
+    );
+    const headerItem = table.header.map((h) => matcher.item ? matchLineItem(h ?? "") : undefined);
     table.rows.forEach((row, rowIndex) => {
       const labels = labelColumns.map((c) => row[c] ?? "").filter((s) => s.trim() !== "");
-      const rowPeriods = periodColumns.map((c) => row[c] ?? "").flatMap((s) => {
-        const p = parsePeriod(s);
-        return p ? [{ label: s, period: p }] : [];
-      });
-      const rowTokens = new Set([
-        ...labels.flatMap(wordsOf),
-        ...wordsOf(table.file.replace(/\.[a-z]+$/i, "").replace(/[_-]/g, " ")),
-        ...wordsOf(table.sheet ?? ""),
-      ]);
-      const rowItem = labels.some((l) => matchLineItem(l) === matcher.item);
-      row.forEach((cell, col) => {
-        if (labelColumns.includes(col) || periodColumns.includes(col)) return;
-        const parsed = parseCell(cell);
-        if (!parsed) return;
-        const header = table.header[col] ?? "";
-        const headerPeriod = parsePeriod(header);
-        if (matcher.item && !rowItem && (headerPeriod || matchLineItem(header) !== matcher.item)) {
-          return;
+      let rowPeriod: { label: string; period: Period } | undefined;
+      for (const c of periodColumns) {
+        const p = parsePeriod(row[c] ?? "");
+        if (p) {
+          rowPeriod = { label: row[c]!, period: p };
+          break;
         }
-        const period = headerPeriod ? { label: header, period: headerPeriod } : rowPeriods[0];
+      }
+      const rowFlags = flags(new Set([...labels.flatMap(wordsOf), ...nameTokens]));
+      const rowItem = matcher.item !== undefined &&
+        labels.some((l) => matchLineItem(l) === matcher.item);
+      for (const col of valueColumns) {
+        const cell = row[col];
+        if (cell === undefined || cell.trim() === "") continue;
+        const hp = headerPeriod[col];
+        if (matcher.item && !rowItem && (hp || headerItem[col] !== matcher.item)) continue;
+        const header = table.header[col] ?? "";
+        const period = hp ? { label: header, period: hp } : rowPeriod;
         let asked = -1;
         let match: PeriodMatch | undefined;
         if (periods.length > 0) {
-          if (!period) return;
+          if (!period) continue;
           asked = periods.findIndex((p) => (match = matchPeriod(p, period.period)) !== undefined);
-          if (asked < 0) return;
+          if (asked < 0) continue;
         }
-        const tokens = new Set([...rowTokens, ...(headerPeriod ? [] : wordsOf(header))]);
-        const hits = required.filter((w) => matches(w, tokens)).length;
-        if (hits < need) return;
+        const colFlags = headerFlags[col] ?? [];
+        let hits = 0;
+        let score = 0;
+        for (let i = 0; i < rowFlags.length; i++) {
+          if (!rowFlags[i] && !colFlags[i]) continue;
+          score++;
+          if (isRequired[i]) hits++;
+        }
+        if (hits < need) continue;
+        const parsed = parseCell(cell);
+        if (!parsed) continue;
         all.push({
           table,
           rowIndex,
@@ -191,10 +216,10 @@ function candidates(matcher: Matcher, periods: AskedPeriod[], tables: SourceTabl
           ...(period ? { period: period.label } : {}),
           asked,
           ...(match ? { match } : {}),
-          score: matcher.words.filter((w) => matches(w, tokens)).length,
-          label: [...labels, ...(headerPeriod ? [] : [header])].join(", "),
+          score,
+          label: [...labels, ...(hp ? [] : [header])].join(", "),
         });
-      });
+      }
     });
   }
   if (all.length === 0) return [];
