@@ -145,7 +145,11 @@ Deno.test("privacy: audit trail, export and erasure end to end", opts, async (t)
       const [channel] = JSON.parse(text("channel_messages.json"));
       assert.equal(channel.name, "WhatsApp desk");
       assert.equal(channel.messages[0].text, "what is our runway?");
-      assert.equal(channel.messages[0].subscriber_phone, "•".repeat(9) + "5678", "phones stay masked");
+      assert.equal(
+        channel.messages[0].subscriber_phone,
+        "•".repeat(9) + "5678",
+        "phones stay masked",
+      );
       assert.equal(JSON.parse(text("profile.json"))[0].email, alice.email);
       assert.equal(JSON.parse(text("companies.json"))[0].role, "owner");
       const own = names.find((n) => n.startsWith("files/") && n.endsWith("alice-notes.txt"));
