@@ -6,7 +6,14 @@
  * at the end as short lines, "[1] file, p. 3". Without a model, the best passages are quoted.
  */
 import type { Claims } from "../../shared/auth.ts";
-import { buildMessages } from "../../shared/chat/mod.ts";
+import {
+  buildMessages,
+  cleanCitations,
+  extractiveAnswer,
+  factLines,
+  lookupCells,
+  questionTerms,
+} from "../../shared/chat/mod.ts";
 import { asUser } from "../../shared/db.ts";
 import type { LlmMessage } from "../../shared/llm/mod.ts";
 import { type Passage, passageLocation, searchWorkbench } from "../../shared/retrieval/mod.ts";
@@ -44,17 +51,6 @@ const LANGUAGES: Record<string, string> = {
   ar: "Arabic",
 };
 
-/** Keeps markers that name a passage; returns the text and the numbers cited, in order. */
-export function keepKnownCitations(text: string, count: number): { text: string; cited: number[] } {
-  const cited: number[] = [];
-  const out = text.replace(/\s*\[(\d+(?:\s*,\s*\d+)*)\]/g, (_m, list: string) => {
-    const known = list.split(",").map((n) => Number(n.trim())).filter((n) => n >= 1 && n <= count);
-    for (const n of known) if (!cited.includes(n)) cited.push(n);
-    return known.length ? ` [${known.join(", ")}]` : "";
-  });
-  return { text: out.trim(), cited };
-}
-
 /** "[1] file, p. 3" per cited passage. */
 export function citationLines(passages: Passage[], cited: number[]): string[] {
   return cited.map((n) => {
@@ -69,17 +65,25 @@ export async function answerQuestion(
   q: ChannelQuestion,
 ): Promise<ChannelAnswer> {
   const claims: Claims = { sub: q.ownerId, role: "authenticated", aud: "authenticated" };
-  const passages = await asUser(deps.sql(), claims, (tx) =>
-    searchWorkbench(tx, deps.embedder, {
+  const terms = questionTerms(q.question);
+  // The same retrieval and figures from the cells as chat, as the channel's creator (RLS).
+  const { passages, facts } = await asUser(deps.sql(), claims, async (tx) => {
+    const passages = await searchWorkbench(tx, deps.embedder, {
       workbenchId: q.workbenchId,
       question: q.question,
       previousUserTurns: q.history.map((t) => t.question),
       ...(deps.retrieval ? { settings: deps.retrieval } : {}),
-    }));
+    });
+    const facts = terms.numeric && passages.length > 0
+      ? factLines(await lookupCells(tx, q.workbenchId, q.question), passages)
+      : undefined;
+    return { passages, facts };
+  });
   if (!deps.llm) {
-    const best = passages.slice(0, 2);
-    const text = best.length
-      ? best.map((p, i) => `${p.content.slice(0, 600).trim()} [${i + 1}]`).join("\n\n")
+    // Chat's extract without a model: the figures from the cells first, then the best passages.
+    const text = passages.length
+      ? extractiveAnswer(passages, terms, [], { facts: facts ?? [], tried: facts !== undefined })
+        .join("").replace(/\*\*/g, "")
       : "";
     return withCitations(text, passages, "extractive");
   }
@@ -87,7 +91,13 @@ export async function answerQuestion(
     { role: "user" as const, content: t.question.slice(0, HISTORY_CHARS) },
     { role: "assistant" as const, content: t.answer.slice(0, HISTORY_CHARS) },
   ]);
-  const messages = buildMessages({ question: q.question, passages, warnings: [], history });
+  const messages = buildMessages({
+    question: q.question,
+    passages,
+    warnings: [],
+    history,
+    ...(facts !== undefined ? { facts } : {}),
+  });
   const language = LANGUAGES[q.language.slice(0, 2)] ?? q.language;
   messages.splice(1, 0, {
     role: "system",
@@ -97,8 +107,9 @@ export async function answerQuestion(
   return withCitations(res.text, passages, res.model);
 }
 
+/** Chat's citation filter (markers naming no passage removed), then "[1] file, p. 3" lines. */
 function withCitations(raw: string, passages: Passage[], model: string): ChannelAnswer {
-  const { text, cited } = keepKnownCitations(raw, passages.length);
+  const { text, cited } = cleanCitations(raw, passages.length);
   const lines = citationLines(passages, cited);
-  return { text: lines.length ? `${text}\n\n${lines.join("\n")}` : text, model };
+  return { text: lines.length ? `${text.trim()}\n\n${lines.join("\n")}` : text.trim(), model };
 }

@@ -6,10 +6,10 @@
  * quietly, so the answer is marked `interrupted` here rather than taken for complete), and the
  * deltas stop. An interrupted answer holds the text made so far.
  */
-import { createCitationFilter } from "./citations.ts";
-import { EXTRACTIVE_MODEL, extractiveAnswer } from "./extractive.ts";
+import { createCitationFilter } from "../../shared/chat/mod.ts";
+import { EXTRACTIVE_MODEL, extractiveAnswer } from "../../shared/chat/mod.ts";
 import type { Warning } from "../../shared/chat/mod.ts";
-import type { QuestionTerms } from "./terms.ts";
+import type { QuestionTerms } from "../../shared/chat/mod.ts";
 import type { LlmClient, LlmMessage, LlmUsage } from "../../shared/llm/mod.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 

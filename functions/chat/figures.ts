@@ -10,7 +10,7 @@
 import type { Warning } from "../../shared/chat/mod.ts";
 import { statedValues, unmatchedNumbers } from "../../shared/kpi/mod.ts";
 import { type Passage, passageLocation } from "../../shared/retrieval/mod.ts";
-import type { QuestionTerms } from "./terms.ts";
+import type { QuestionTerms } from "../../shared/chat/mod.ts";
 
 /** At most this many figures are flagged per answer (the rest would only repeat the point). */
 const MAX_FLAGGED = 10;

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { type AuthenticatedUser, type JwtVerifier, requireUser } from "../../shared/auth.ts";
 import { buildMessages, preflightWarnings } from "../../shared/chat/mod.ts";
 import { asCaller } from "../../shared/db.ts";
-import { questionTerms } from "./terms.ts";
+import { questionTerms } from "../../shared/chat/mod.ts";
 import { readJson, type Route, validate } from "../../shared/http.ts";
 import type { CellFact } from "../../shared/kpi/mod.ts";
 import type { LlmMessage } from "../../shared/llm/mod.ts";
@@ -38,7 +38,7 @@ import {
   factLines,
   factsFromRows,
   lookupCells,
-} from "./cells.ts";
+} from "../../shared/chat/mod.ts";
 import { createPhaseTimer, type PhaseTimer } from "../../shared/timing.ts";
 import {
   abortTurn,

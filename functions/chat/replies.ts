@@ -9,16 +9,16 @@
  * SSE the client saw only part of it; for JSON it saw none of it (the model's cost is ours,
  * bounded by the chat rate limit, which every message takes a token of). `done` is not sent.
  */
-import { buildSources, type Source } from "./citations.ts";
+import { buildSources, type Source } from "../../shared/chat/mod.ts";
 import { nothingToSearchAnswer, type Warning } from "../../shared/chat/mod.ts";
-import type { QuestionTerms } from "./terms.ts";
+import type { QuestionTerms } from "../../shared/chat/mod.ts";
 import type { Sql } from "../../shared/db.ts";
 import { json } from "../../shared/http.ts";
 import { LlmCancelled, type LlmClient } from "../../shared/llm/mod.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 import { type AnswerInput, type AnswerText, completeAnswer, streamAnswer } from "./answer.ts";
 import { eventStream } from "./event_stream.ts";
-import { EXTRACTIVE_MODEL } from "./extractive.ts";
+import { EXTRACTIVE_MODEL } from "../../shared/chat/mod.ts";
 import { unverifiedFigures } from "./figures.ts";
 import { wantsEventStream } from "./sse.ts";
 import type { PhaseTimer } from "../../shared/timing.ts";

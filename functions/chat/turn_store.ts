@@ -16,7 +16,7 @@
  * - `abortTurn`: releases the marker after a failure (the question stays; nothing is counted).
  */
 import type { Claims } from "../../shared/auth.ts";
-import type { DeletedSource, Source } from "./citations.ts";
+import type { DeletedSource, Source } from "../../shared/chat/mod.ts";
 import {
   mentionedFileNames,
   mergeFileStates,

@@ -10,7 +10,7 @@
  * A cell matches when the words of the question (without its periods and operation words) match
  * its row's labels, its column's header and its file or sheet name well enough (all of them, or
  * all but one when there are four or more: a cell is better missed than wrong; generic measure
- * words such as "cost" or "expenses" count when they match and are not required, so "freight
+ * words such as "cost", "expenses" or "price" count when they match and are not required, so "freight
  * cost" finds a line called "Freight"), and, when the question names periods, its period is one
  * of them (lookup_periods.ts: the same period, the same month of the latest year when no year is
  * given, or the months or quarters a range such as "H1 2025" is made of, summed only when every
@@ -59,7 +59,7 @@ const STOP = new Set(
 
 /** Words that name the kind of measure rather than which one: matched if present, not required. */
 const SOFT = new Set(
-  "cost costs expense expenses expenditure charge charges spend spent spending fee fees paid payment payments"
+  "cost costs expense expenses expenditure charge charges spend spent spending fee fees paid payment payments price prices"
     .split(" "),
 );
 

@@ -4,7 +4,8 @@
  * as a reason, and the inbound payload's rules.
  */
 import assert from "node:assert/strict";
-import { citationLines, keepKnownCitations } from "../../functions/channel-worker/answer.ts";
+import { citationLines } from "../../functions/channel-worker/answer.ts";
+import { cleanCitations } from "../../shared/chat/mod.ts";
 import { InboundPayload } from "../../functions/channels/inbound_route.ts";
 import { secretHash, secretMatches } from "../../functions/channels/secret.ts";
 import {
@@ -34,8 +35,8 @@ Deno.test("`dynamicBlock()` is a v2 WhatsApp block of text messages", () => {
   });
 });
 
-Deno.test("`keepKnownCitations()` drops markers that name no passage; `citationLines()` lists", () => {
-  const { text, cited } = keepKnownCitations("Yes [2]. Also [1, 9]. Made up [7].", 2);
+Deno.test("chat's `cleanCitations()` drops markers that name no passage; `citationLines()` lists", () => {
+  const { text, cited } = cleanCitations("Yes [2]. Also [1, 9]. Made up [7].", 2);
   assert.equal(text, "Yes [2]. Also [1]. Made up.");
   assert.deepEqual(cited, [2, 1]);
   const p = (fileName: string, page: number | null): Passage => ({

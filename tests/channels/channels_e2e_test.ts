@@ -259,6 +259,27 @@ Deno.test("WhatsApp channel through ManyChat end to end", opts, async (t) => {
       assert.equal(status.body.queue_depth, 0);
     });
 
+    await t.step(
+      "a figure is looked up in the cells, as chat does, and given to the model",
+      async () => {
+        await uploadAndWait(alice, wb, [{
+          name: "plans.csv",
+          bytes: text("Plan,FY2024,FY2025\nBasic,1200,1500\nDeluxe,4800,5400\n"),
+        }]);
+        const before = groq.requests.length;
+        await (await inbound(channel.id, secret, {
+          subscriber_id: "888",
+          text: "What was the Deluxe plan's price in FY2025?",
+          message_id: "wamid-figure",
+        })).body?.cancel();
+        await waitSends("888", 1);
+        assert.equal(groq.requests.length, before + 1);
+        const prompt = groq.requests.at(-1)!.messages.map((m) => m.content).join("\n");
+        assert.match(prompt, /FIGURES FROM THE CELLS/);
+        assert.match(prompt, /Deluxe, FY2025: 5400 \(plans\.csv, row 3, column FY2025 \(C\)\)/);
+      },
+    );
+
     await t.step("an empty wallet gets the polite text and no model call", async () => {
       await sql`select private.spend_credits(${alice.id},
         (select balance from public.wallet where user_id = ${alice.id}), 'spend',

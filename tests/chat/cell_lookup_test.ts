@@ -14,9 +14,9 @@ import {
   typedRowsOfChunk,
 } from "../../shared/kpi/mod.ts";
 import { readTables } from "../../shared/reports/mod.ts";
-import { extractiveAnswer } from "../../functions/chat/extractive.ts";
-import { factLines } from "../../functions/chat/cells.ts";
-import { questionTerms } from "../../functions/chat/terms.ts";
+import { extractiveAnswer } from "../../shared/chat/mod.ts";
+import { factLines } from "../../shared/chat/mod.ts";
+import { questionTerms } from "../../shared/chat/mod.ts";
 import { buildMessages } from "../../shared/chat/mod.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 import { PNL, pnlCsv } from "../fixtures/reports/data.ts";
@@ -215,6 +215,13 @@ Deno.test("answerFromCells() matches 'freight cost' to a line called Freight", (
     "7",
   );
   assert.deepEqual(answerFromCells("marketing cost in FY25", [wide]), []);
+  const plans: SourceTable = {
+    file: "plans.csv",
+    header: ["Plan", "FY2024", "FY2025"],
+    rows: [["Basic", "1200", "1500"], ["Deluxe", "4800", "5400"]],
+    firstRow: 2,
+  };
+  assert.equal(answerFromCells("the Deluxe plan's price in FY2025?", [plans])[0]!.figure, "5400");
 });
 
 Deno.test("answerFromCells() sums a range from the months it is made of, only when all are there", () => {

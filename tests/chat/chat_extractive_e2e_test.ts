@@ -5,7 +5,7 @@
  * search, history pages, the extract streamed as SSE.
  */
 import assert from "node:assert/strict";
-import { CELLS_LABEL, EXTRACT_LABEL, NO_CELL } from "../../functions/chat/extractive.ts";
+import { CELLS_LABEL, EXTRACT_LABEL, NO_CELL } from "../../shared/chat/mod.ts";
 import { getDb } from "../../shared/db.ts";
 import { makeEncryptedPdf } from "../fixtures/documents.ts";
 import { chatDocuments } from "../fixtures/chat_documents.ts";

@@ -1,12 +1,8 @@
 /** Unit tests of the chat's pure modules: citations, preflight, prompt, extract, snippets, timing. */
 import assert from "node:assert/strict";
 import { createPhaseTimer, parseServerTiming } from "../../shared/timing.ts";
-import {
-  buildSources,
-  cleanCitations,
-  createCitationFilter,
-} from "../../functions/chat/citations.ts";
-import { EXTRACT_LABEL, extractiveAnswer } from "../../functions/chat/extractive.ts";
+import { buildSources, cleanCitations, createCitationFilter } from "../../shared/chat/mod.ts";
+import { EXTRACT_LABEL, extractiveAnswer } from "../../shared/chat/mod.ts";
 import {
   buildMessages,
   hasFileNamed,
@@ -17,8 +13,8 @@ import {
   preflightWarnings,
   SYSTEM_PROMPT,
 } from "../../shared/chat/mod.ts";
-import { bestSentences, snippetFor, splitSentences } from "../../functions/chat/snippet.ts";
-import { questionTerms } from "../../functions/chat/terms.ts";
+import { bestSentences, snippetFor, splitSentences } from "../../shared/chat/mod.ts";
+import { questionTerms } from "../../shared/chat/mod.ts";
 import { unverifiedFigures } from "../../functions/chat/figures.ts";
 import type { Passage } from "../../shared/retrieval/mod.ts";
 

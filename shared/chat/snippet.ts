@@ -3,7 +3,7 @@
  * that best match the question (so a number can be read with its column names); for prose, the
  * sentences around the best match.
  */
-import type { Passage } from "../../shared/retrieval/mod.ts";
+import type { Passage } from "../retrieval/mod.ts";
 import { matchScore, type QuestionTerms } from "./terms.ts";
 
 export const SNIPPET_CHARS = 400;

@@ -7,8 +7,8 @@
  * `answerFromCells`, cells.ts), the facts computed from them come first, each with its file,
  * sheet, row and column; when no cell matches, the extract says so before the passages.
  */
-import { type Passage, passageLocation } from "../../shared/retrieval/mod.ts";
-import type { Warning } from "../../shared/chat/mod.ts";
+import { type Passage, passageLocation } from "../retrieval/mod.ts";
+import type { Warning } from "./preflight.ts";
 import { bestRows, bestSentences, isTable, tableParts } from "./snippet.ts";
 import { matchScore, type QuestionTerms } from "./terms.ts";
 

@@ -4,7 +4,7 @@
  * marker split across deltas is held back until it is complete), and the passages cited become the
  * answer's `sources`, in the order they are first cited.
  */
-import { type Passage, passageLocation } from "../../shared/retrieval/mod.ts";
+import { type Passage, passageLocation } from "../retrieval/mod.ts";
 import { snippetFor } from "./snippet.ts";
 import type { QuestionTerms } from "./terms.ts";
 

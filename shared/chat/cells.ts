@@ -6,14 +6,9 @@
  * arithmetic it asks for, computed by code). Each fact is tied to the passage holding its row,
  * when the search returned it, so the answer can cite it as `[n]`.
  */
-import {
-  answerFromCells,
-  type CellFact,
-  tablesFromRows,
-  type TypedCell,
-} from "../../shared/kpi/mod.ts";
-import type { Tx } from "../../shared/db.ts";
-import type { Passage } from "../../shared/retrieval/mod.ts";
+import { answerFromCells, type CellFact, tablesFromRows, type TypedCell } from "../kpi/mod.ts";
+import type { Tx } from "../db.ts";
+import type { Passage } from "../retrieval/mod.ts";
 
 /** At most this many typed rows are read per question (the lookup stays bounded). */
 export const CELL_LOOKUP_ROWS = 20000;
