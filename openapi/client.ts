@@ -3095,12 +3095,13 @@ export interface Operations {
       };
     };
   };
-  /** The caller's balance, plan, seats, counter and a page of the ledger */
+  /** The caller's (or a company's) balance, plan, seats, counter and a page of the ledger */
   "GET /wallet": {
     params: Record<string, never>;
     query: {
       limit?: number;
       offset?: number;
+      company_id?: string;
     };
     body: never;
     responses: {

@@ -73,8 +73,13 @@ export async function startTurn(
   timer: PhaseTimer,
 ): Promise<StartedTurn> {
   const began = performance.now();
+  // The plan's chat_answers_month is checked in the same statement and raises (PT403
+  // plan_limit_reached → 403) before anything is written or any model is called.
   const [row] = await sql<{ r: Record<string, unknown> & { status: string; ms: Ms } }[]>`
-    select private.start_chat_turn(${userId}, ${sessionId}, ${content}, ${clientIp(req)}) as r`;
+    select private.start_chat_turn(${userId}, ${sessionId}, ${content}, ${clientIp(req)}) as r`
+    .catch((err) => {
+      throw httpErrorFromPostgres(err);
+    });
   const r = row!.r;
   addPhases(timer, performance.now() - began, r.ms ?? {}, "persistence");
   switch (r.status) {
