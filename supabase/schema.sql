@@ -61,6 +61,7 @@ CREATE FUNCTION private.add_company_creator() RETURNS trigger
     AS $$
 begin
   insert into public.wallet (user_id, company_id) values (new.id, new.id) on conflict do nothing;
+  insert into public.wallet_counters (user_id) values (new.id) on conflict do nothing;
   if new.created_by is not null then
     insert into public.company_members (company_id, user_id, role)
     values (new.id, new.created_by, 'owner')
@@ -709,7 +710,8 @@ CREATE FUNCTION private.can_afford_chat(p_user_id uuid) RETURNS boolean
     SET search_path TO ''
     AS $$
   select coalesce(
-    (select c.chat_inference_counter + 1 < private.setting_int('chat_answers_per_credit', 10)
+    (select coalesce(c.chat_inference_counter, 0) + 1
+              < private.setting_int('chat_answers_per_credit', 10)
             or w.balance >= 1
        from public.wallet w
        left join public.wallet_counters c on c.user_id = w.user_id

@@ -309,7 +309,8 @@ security definer
 set search_path = ''
 as $$
   select coalesce(
-    (select c.chat_inference_counter + 1 < private.setting_int('chat_answers_per_credit', 10)
+    (select coalesce(c.chat_inference_counter, 0) + 1
+              < private.setting_int('chat_answers_per_credit', 10)
             or w.balance >= 1
        from public.wallet w
        left join public.wallet_counters c on c.user_id = w.user_id

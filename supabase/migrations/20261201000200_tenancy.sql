@@ -384,6 +384,7 @@ set search_path = ''
 as $$
 begin
   insert into public.wallet (user_id, company_id) values (new.id, new.id) on conflict do nothing;
+  insert into public.wallet_counters (user_id) values (new.id) on conflict do nothing;
   if new.created_by is not null then
     insert into public.company_members (company_id, user_id, role)
     values (new.id, new.created_by, 'owner')

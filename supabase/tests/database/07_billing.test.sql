@@ -3,7 +3,7 @@
 -- database; the enterprise admin RPC and the Studio views, and who may use them.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(62);
+select plan(63);
 
 -- A Stripe event envelope as Stripe sends it: {id, object: "event", type, created, data.object}.
 create function pg_temp.evt(p_type text, p_created bigint, p_obj jsonb) returns jsonb
@@ -198,6 +198,8 @@ create function pg_temp.company_balance() returns integer language sql as $$
 $$;
 select is((select balance from public.wallet where company_id = tests.uuid_for('co')), 0,
           'a company gets its own wallet, empty');
+select is((select chat_inference_counter from public.wallet_counters
+            where user_id = tests.uuid_for('co')), 0, 'and its answer counter');
 insert into public.billing_customers (provider, customer_id, user_id, company_id)
 values ('stripe', 'cus_co', tests.get_supabase_uid('co_admin'), tests.uuid_for('co'));
 select is(pg_temp.handle(pg_temp.evt('checkout.session.completed', 2000, jsonb_build_object(
