@@ -2,10 +2,12 @@
 -- events, reconciliation and the admin RPCs.
 --
 -- Every auth user gets a profile, a wallet (with the configurable signup grant, written to the
--- ledger) and a chat counter, created by a trigger on auth.users. Credits change only inside the
--- SECURITY DEFINER functions below, each in one transaction: wallet.balance >= 0 is a CHECK, every
--- change appends a wallet_usage row, and idempotency is the ledger's UNIQUE (reason, reference_id).
--- Clients can read their own rows and nothing else; they write none of these tables.
+-- ledger) and a chat counter, created by a trigger on auth.users; every company gets a wallet of
+-- its own (the tenancy migration), which pays for the usage on its workbenches and which its
+-- Stripe purchases credit (docs/billing.md). Credits change only inside the SECURITY DEFINER
+-- functions below, each in one transaction: wallet.balance >= 0 is a CHECK, every change appends a
+-- wallet_usage row, and idempotency is the ledger's UNIQUE (reason, reference_id). Clients can read
+-- their own rows (and their companies' wallets) and nothing else; they write none of these tables.
 --
 -- Payments (what the `checkout` and `webhooks` functions need):
 -- * private.apply_payment credits a captured payment once per payment id, whichever of the webhook

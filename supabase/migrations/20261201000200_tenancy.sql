@@ -43,6 +43,11 @@
 --
 -- The membership checks are SECURITY DEFINER functions about the calling user only, used by the
 -- policies (no recursive RLS).
+--
+-- Billing: every company has a wallet of its own (public.wallet keyed by the company id, made with
+-- the company), which pays for the usage on its workbenches (private.workbench_wallet) and whose
+-- plan gives the company's limits: workbenches, and seats, checked when a member is added (the
+-- wallet row locked while the members are counted). Its members read it (docs/billing.md).
 
 create table public.company (
   id uuid primary key default gen_random_uuid(),
