@@ -334,6 +334,7 @@ CREATE FUNCTION private.apply_payment(p_order_id text, p_payment_id text, p_amou
     AS $$
 declare
   v_payment record;
+  v_wallet_id uuid;
   v_wallet record;
   v_has_wallet boolean;
   v_refunded boolean;
@@ -360,9 +361,11 @@ begin
     raise exception 'a reference id is required' using errcode = '22023';
   end if;
 
-  -- The wallet is locked before the ledger is read, as apply_ledger did.
+  -- The wallet is locked before the ledger is read, as apply_ledger did: the buyer's, or the
+  -- company's for a company purchase.
+  v_wallet_id := coalesce(v_payment.company_id, v_payment.user_id);
   select w.balance, w.plan_id into v_wallet from public.wallet w
-   where w.user_id = v_payment.user_id
+   where w.user_id = v_wallet_id
      for update;
   v_has_wallet := found;
 
@@ -381,10 +384,10 @@ begin
                               'user_id', v_payment.user_id);
   end if;
   if not v_has_wallet then
-    raise exception 'no wallet for user %', v_payment.user_id using errcode = 'P0002';
+    raise exception 'no wallet for user %', v_wallet_id using errcode = 'P0002';
   end if;
   if v_credited_to is not null then
-    if v_credited_to <> v_payment.user_id then
+    if v_credited_to <> v_wallet_id then
       raise exception 'reference % is already used by another wallet', p_payment_id
         using errcode = '23505';
     end if;
@@ -403,10 +406,10 @@ begin
          plan_id = v_payment.plan_id,
          seats = seats + v_payment.plan_seats,
          updated_at = now()
-   where user_id = v_payment.user_id
+   where user_id = v_wallet_id
   returning balance into v_balance;
   insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
-  values (v_payment.user_id, v_payment.plan_credits, v_balance, 'purchase', p_payment_id,
+  values (v_wallet_id, v_payment.plan_credits, v_balance, 'purchase', p_payment_id,
           jsonb_build_object('order_id', p_order_id, 'plan_id', v_payment.plan_id));
   update public.payments
      set razorpay_payment_id = p_payment_id,
@@ -994,6 +997,7 @@ CREATE FUNCTION private.claw_back_payment(p_payment_id text, p_order_id text DEF
     AS $$
 declare
   v_payment public.payments;
+  v_wallet_id uuid;
   v_balance integer;
   v_take integer;
   v_result jsonb;
@@ -1006,7 +1010,9 @@ begin
   if not found then
     raise exception 'unknown payment %', p_payment_id using errcode = 'P0002';
   end if;
-  select w.balance into v_balance from public.wallet w where w.user_id = v_payment.user_id
+  -- The wallet the payment credits: the buyer's, or the company's for a company purchase.
+  v_wallet_id := coalesce(v_payment.company_id, v_payment.user_id);
+  select w.balance into v_balance from public.wallet w where w.user_id = v_wallet_id
      for update;
   if exists (select 1 from public.wallet_usage u
               where u.reason = 'payment_refund' and u.reference_id = p_payment_id) then
@@ -1022,7 +1028,7 @@ begin
     -- Not applied yet: nothing to take back, but this payment must never pay out now.
     update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
      where id = v_payment.id;
-    v_result := private.apply_ledger(v_payment.user_id, 0, 'payment_refund', p_payment_id,
+    v_result := private.apply_ledger(v_wallet_id, 0, 'payment_refund', p_payment_id,
       jsonb_build_object('before_capture', true, 'order_id', v_payment.razorpay_order_id));
     insert into private.audit_log (action, entity, entity_id, details)
     values ('payment.refunded_before_capture', 'payments', v_payment.id::text,
@@ -1036,7 +1042,7 @@ begin
   end if;
 
   v_take := least(v_balance, v_payment.credits_granted);
-  v_result := private.apply_ledger(v_payment.user_id, -v_take, 'payment_refund', p_payment_id,
+  v_result := private.apply_ledger(v_wallet_id, -v_take, 'payment_refund', p_payment_id,
     jsonb_build_object('credits_granted', v_payment.credits_granted,
                        'shortfall', v_payment.credits_granted - v_take));
   update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
@@ -1045,12 +1051,13 @@ begin
      set seats = greatest(1, w.seats - v_payment.seats_granted),
          plan_id = case when w.plan_id = v_payment.plan_id then
                           (select p.plan_id from public.payments p
-                            where p.user_id = v_payment.user_id and p.status = 'paid'
+                            where coalesce(p.company_id, p.user_id) = v_wallet_id
+                              and p.status = 'paid'
                             order by p.paid_at desc nulls last, p.created_at desc, p.id desc
                             limit 1)
                         else w.plan_id end,
          updated_at = now()
-   where w.user_id = v_payment.user_id;
+   where w.user_id = v_wallet_id;
   insert into private.audit_log (action, entity, entity_id, details)
   values ('payment.refunded', 'payments', v_payment.id::text,
           jsonb_build_object('payment_id', p_payment_id, 'taken', v_take,
@@ -2440,6 +2447,7 @@ $_$;
 CREATE TABLE public.payments (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
+    company_id uuid,
     plan_id text NOT NULL,
     razorpay_order_id text NOT NULL,
     razorpay_payment_id text,

@@ -3,7 +3,7 @@
 -- database; the enterprise admin RPC and the Studio views, and who may use them.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(63);
+select plan(69);
 
 -- A Stripe event envelope as Stripe sends it: {id, object: "event", type, created, data.object}.
 create function pg_temp.evt(p_type text, p_created bigint, p_obj jsonb) returns jsonb
@@ -268,6 +268,23 @@ select is(pg_temp.handle(pg_temp.evt('charge.refunded', 2100, jsonb_build_object
             'payment_intent', 'pi_co', 'amount', 1000, 'amount_refunded', 1000))),
           'clawed_back', 'a refund of the company''s pack claws back');
 select is(pg_temp.company_balance(), 0, 'from the company wallet');
+
+-- A Razorpay order bought for the company credits the company wallet once; its refund claws back
+-- from there and the company's plan goes back to none.
+insert into public.payments (user_id, company_id, plan_id, razorpay_order_id, amount_paise)
+values (tests.get_supabase_uid('co_admin'), tests.uuid_for('co'), 'lite', 'order_co', 49900);
+select is((private.apply_payment('order_co', 'pay_co') ->> 'applied')::boolean, true,
+          'a company''s Razorpay payment is applied');
+select private.apply_payment('order_co', 'pay_co');
+select is(pg_temp.company_balance(), 100, 'once, to the company wallet');
+select is((select plan_id from public.wallet where user_id = tests.uuid_for('co')), 'lite',
+          'the company''s plan is the one bought');
+select is(pg_temp.balance('co_admin'), 10, 'the buying admin''s wallet is untouched');
+select is(private.claw_back_payment('pay_co') ->> 'applied', 'true',
+          'its refund claws back');
+select is((select (pg_temp.company_balance(),
+                   (select plan_id from public.wallet where user_id = tests.uuid_for('co')))::text),
+          '(0,)', 'from the company wallet, and its plan goes');
 
 -- Members read the company wallet; others do not; its ledger is append-only too.
 select tests.authenticate_as('co_member');
