@@ -1585,6 +1585,7 @@ export interface Operations {
     body: {
       provider?: "razorpay";
       plan_id: string;
+      company_id?: string;
     } | {
       plan_id?: string;
       pack_id?: string;
@@ -1644,7 +1645,7 @@ export interface Operations {
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "tenant_suspended";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       413: ErrorEnvelope & {
