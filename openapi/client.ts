@@ -664,6 +664,7 @@ export interface Operations {
     query: {
       from?: string | string;
       to?: string | string;
+      company_id?: string;
     };
     body: never;
     responses: {
@@ -706,6 +707,11 @@ export interface Operations {
       403: ErrorEnvelope & {
         error?: {
           code?: "tenant_suspended";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
         };
       };
       500: ErrorEnvelope & {

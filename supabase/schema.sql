@@ -642,16 +642,22 @@ declare
   v_usage jsonb;
 begin
   v_usage := jsonb_build_object(
-    'seats', (select w.seats from public.wallet w where w.user_id = p_user_id),
+    -- A company wallet's seats are its members; a personal wallet's, the seats it holds.
+    'seats', (select case when w.company_id is null then w.seats::bigint else
+                (select count(*) from public.company_members m where m.company_id = w.company_id)
+              end from public.wallet w where w.user_id = p_user_id),
     'workbenches', (select count(*) from public.workbench b
-                     where b.owner_user_id = p_user_id and b.company_id is null),
+                     where (b.company_id = p_user_id
+                            or (b.company_id is null and b.owner_user_id = p_user_id))),
     'stored_bytes', (select coalesce(sum(f.size_bytes), 0) from public.workbench_files f
                        join public.workbench b on b.id = f.workbench_id
-                      where b.owner_user_id = p_user_id and b.company_id is null),
+                      where (b.company_id = p_user_id
+                             or (b.company_id is null and b.owner_user_id = p_user_id))),
     'files_per_workbench', (select coalesce(max(n), 0) from (
                               select count(*) as n from public.workbench_files f
                                 join public.workbench b on b.id = f.workbench_id
-                               where b.owner_user_id = p_user_id and b.company_id is null
+                               where (b.company_id = p_user_id
+                                      or (b.company_id is null and b.owner_user_id = p_user_id))
                                group by f.workbench_id) c),
     'chat_answers_month', (select count(*) from private.chat_inferences i
                             where i.user_id = p_user_id and i.counted_at >= v_month),

@@ -1485,9 +1485,10 @@ revoke all on function public.admin_grant_enterprise(uuid, integer, jsonb)
   from public, anon, authenticated;
 grant execute on function public.admin_grant_enterprise(uuid, integer, jsonb) to service_role;
 
--- Usage against each limit for the wallet's current period (the UTC month; a subscription's
--- period when one is active), and the credits spent per day and reason between p_from and p_to,
--- straight from the ledger (so the numbers equal it). plpgsql: it reads tables of later domains.
+-- Usage against each limit of a wallet (personal, or a company's: its workbenches and members)
+-- for the wallet's current period (the UTC month; a subscription's period when one is active), and
+-- the credits spent per day and reason between p_from and p_to, straight from the ledger (so the
+-- numbers equal it). plpgsql: it reads tables of later domains.
 create function private.billing_usage(p_user_id uuid, p_from timestamptz, p_to timestamptz)
 returns jsonb
 language plpgsql
@@ -1501,16 +1502,22 @@ declare
   v_usage jsonb;
 begin
   v_usage := jsonb_build_object(
-    'seats', (select w.seats from public.wallet w where w.user_id = p_user_id),
+    -- A company wallet's seats are its members; a personal wallet's, the seats it holds.
+    'seats', (select case when w.company_id is null then w.seats::bigint else
+                (select count(*) from public.company_members m where m.company_id = w.company_id)
+              end from public.wallet w where w.user_id = p_user_id),
     'workbenches', (select count(*) from public.workbench b
-                     where b.owner_user_id = p_user_id and b.company_id is null),
+                     where (b.company_id = p_user_id
+                            or (b.company_id is null and b.owner_user_id = p_user_id))),
     'stored_bytes', (select coalesce(sum(f.size_bytes), 0) from public.workbench_files f
                        join public.workbench b on b.id = f.workbench_id
-                      where b.owner_user_id = p_user_id and b.company_id is null),
+                      where (b.company_id = p_user_id
+                             or (b.company_id is null and b.owner_user_id = p_user_id))),
     'files_per_workbench', (select coalesce(max(n), 0) from (
                               select count(*) as n from public.workbench_files f
                                 join public.workbench b on b.id = f.workbench_id
-                               where b.owner_user_id = p_user_id and b.company_id is null
+                               where (b.company_id = p_user_id
+                                      or (b.company_id is null and b.owner_user_id = p_user_id))
                                group by f.workbench_id) c),
     'chat_answers_month', (select count(*) from private.chat_inferences i
                             where i.user_id = p_user_id and i.counted_at >= v_month),

@@ -5,7 +5,8 @@
  * their personal workbench by their own; members read the company wallet at
  * `GET /wallet?company_id=`, others get 404; the seat past the company plan's `seats` is refused
  * at the invitation accept; the chat answer past `chat_answers_month` is refused (403) before any
- * answer is made or charged.
+ * answer is made or charged; `GET /billing/usage?company_id=` counts the company's workbenches,
+ * members and ledger.
  */
 import assert from "node:assert/strict";
 import type { Stack } from "../../local/stack.ts";
@@ -146,6 +147,26 @@ Deno.test(
           assert.equal(after[0].n, before[0].n, "no message was written");
         },
       );
+
+      await t.step("GET /billing/usage?company_id= is the company wallet's usage", async () => {
+        const r = await call(member.client, `billing/usage?company_id=${companyId}`);
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        const usage = Object.fromEntries(
+          (r.body.limits as { limit: string; usage: number; max: number }[])
+            .map((l) => [l.limit, [l.usage, l.max]]),
+        );
+        assert.deepEqual(usage.seats, [2, 2], "two members of two seats");
+        assert.deepEqual(usage.chat_answers_month, [1, 1]);
+        assert.equal(usage.workbenches[0], 1, "the company's workbench, not the member's own");
+        assert.equal(r.body.spent, 1, "one answer's credit, from the company's ledger");
+        const own = await call(member.client, "billing/usage");
+        assert.equal(own.body.spent, 1, "the member's own answer on their own ledger");
+        const outsider = await signUpUser(stack, "co-usage-outsider");
+        assert.equal(
+          (await call(outsider.client, `billing/usage?company_id=${companyId}`)).status,
+          404,
+        );
+      });
     } finally {
       await stack.stop();
       await fake.close();
