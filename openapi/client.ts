@@ -664,6 +664,7 @@ export interface Operations {
     query: {
       from?: string | string;
       to?: string | string;
+      company_id?: string;
     };
     body: never;
     responses: {
@@ -706,6 +707,11 @@ export interface Operations {
       403: ErrorEnvelope & {
         error?: {
           code?: "tenant_suspended";
+        };
+      };
+      404: ErrorEnvelope & {
+        error?: {
+          code?: "not_found";
         };
       };
       500: ErrorEnvelope & {
@@ -1585,6 +1591,7 @@ export interface Operations {
     body: {
       provider?: "razorpay";
       plan_id: string;
+      company_id?: string;
     } | {
       plan_id?: string;
       pack_id?: string;
@@ -1644,7 +1651,7 @@ export interface Operations {
       };
       403: ErrorEnvelope & {
         error?: {
-          code?: "tenant_suspended";
+          code?: "tenant_suspended" | "forbidden";
         };
       };
       413: ErrorEnvelope & {
@@ -3095,12 +3102,13 @@ export interface Operations {
       };
     };
   };
-  /** The caller's balance, plan, seats, counter and a page of the ledger */
+  /** The caller's (or a company's) balance, plan, seats, counter and a page of the ledger */
   "GET /wallet": {
     params: Record<string, never>;
     query: {
       limit?: number;
       offset?: number;
+      company_id?: string;
     };
     body: never;
     responses: {

@@ -60,6 +60,8 @@ CREATE FUNCTION private.add_company_creator() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
+  insert into public.wallet (user_id, company_id) values (new.id, new.id) on conflict do nothing;
+  insert into public.wallet_counters (user_id) values (new.id) on conflict do nothing;
   if new.created_by is not null then
     insert into public.company_members (company_id, user_id, role)
     values (new.id, new.created_by, 'owner')
@@ -332,6 +334,7 @@ CREATE FUNCTION private.apply_payment(p_order_id text, p_payment_id text, p_amou
     AS $$
 declare
   v_payment record;
+  v_wallet_id uuid;
   v_wallet record;
   v_has_wallet boolean;
   v_refunded boolean;
@@ -358,9 +361,11 @@ begin
     raise exception 'a reference id is required' using errcode = '22023';
   end if;
 
-  -- The wallet is locked before the ledger is read, as apply_ledger did.
+  -- The wallet is locked before the ledger is read, as apply_ledger did: the buyer's, or the
+  -- company's for a company purchase.
+  v_wallet_id := coalesce(v_payment.company_id, v_payment.user_id);
   select w.balance, w.plan_id into v_wallet from public.wallet w
-   where w.user_id = v_payment.user_id
+   where w.user_id = v_wallet_id
      for update;
   v_has_wallet := found;
 
@@ -379,10 +384,10 @@ begin
                               'user_id', v_payment.user_id);
   end if;
   if not v_has_wallet then
-    raise exception 'no wallet for user %', v_payment.user_id using errcode = 'P0002';
+    raise exception 'no wallet for user %', v_wallet_id using errcode = 'P0002';
   end if;
   if v_credited_to is not null then
-    if v_credited_to <> v_payment.user_id then
+    if v_credited_to <> v_wallet_id then
       raise exception 'reference % is already used by another wallet', p_payment_id
         using errcode = '23505';
     end if;
@@ -401,10 +406,10 @@ begin
          plan_id = v_payment.plan_id,
          seats = seats + v_payment.plan_seats,
          updated_at = now()
-   where user_id = v_payment.user_id
+   where user_id = v_wallet_id
   returning balance into v_balance;
   insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
-  values (v_payment.user_id, v_payment.plan_credits, v_balance, 'purchase', p_payment_id,
+  values (v_wallet_id, v_payment.plan_credits, v_balance, 'purchase', p_payment_id,
           jsonb_build_object('order_id', p_order_id, 'plan_id', v_payment.plan_id));
   update public.payments
      set razorpay_payment_id = p_payment_id,
@@ -438,6 +443,7 @@ declare
   v_credits integer;
   v_key text := 'stripe:' || p_reference;
   v_inv public.billing_invoices;
+  v_wallet uuid;
   v_balance integer;
 begin
   select * into v_price from public.prices pr where pr.id = p_price_id and pr.provider = 'stripe';
@@ -449,10 +455,10 @@ begin
                         (select tp.credits from public.token_packs tp where tp.id = v_price.pack_id));
 
   insert into public.billing_invoices
-    (provider, reference, user_id, price_id, plan_id, pack_id, provider_subscription_id,
-     provider_invoice_id, provider_payment_intent, provider_charge_id, amount_minor, currency,
-     hosted_invoice_url, period_start, period_end)
-  values ('stripe', p_reference, p_user_id, v_price.id, v_price.plan_id, v_price.pack_id,
+    (provider, reference, user_id, company_id, price_id, plan_id, pack_id,
+     provider_subscription_id, provider_invoice_id, provider_payment_intent, provider_charge_id,
+     amount_minor, currency, hosted_invoice_url, period_start, period_end)
+  values ('stripe', p_reference, p_user_id, (p_details ->> 'company_id')::uuid, v_price.id, v_price.plan_id, v_price.pack_id,
           p_details ->> 'subscription', p_details ->> 'invoice', p_details ->> 'payment_intent',
           p_details ->> 'charge', p_amount, v_price.currency, p_details ->> 'hosted_invoice_url',
           to_timestamp((p_details ->> 'period_start')::bigint),
@@ -460,9 +466,10 @@ begin
   on conflict (provider, reference) do nothing;
   select * into v_inv from public.billing_invoices i
    where i.provider = 'stripe' and i.reference = p_reference for update;
-  select w.balance into v_balance from public.wallet w where w.user_id = v_inv.user_id for update;
+  v_wallet := coalesce(v_inv.company_id, v_inv.user_id);
+  select w.balance into v_balance from public.wallet w where w.user_id = v_wallet for update;
   if not found then
-    raise exception 'no wallet for user %', v_inv.user_id using errcode = 'P0002';
+    raise exception 'no wallet for user %', v_wallet using errcode = 'P0002';
   end if;
 
   if exists (select 1 from public.wallet_usage u
@@ -480,10 +487,10 @@ begin
      set balance = balance + v_credits,
          plan_id = coalesce(v_price.plan_id, plan_id),
          updated_at = now()
-   where user_id = v_inv.user_id
+   where user_id = v_wallet
   returning balance into v_balance;
   insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
-  values (v_inv.user_id, v_credits, v_balance, 'purchase', v_key,
+  values (v_wallet, v_credits, v_balance, 'purchase', v_key,
           jsonb_build_object('provider', 'stripe', 'price_id', v_price.id,
                              'plan_id', v_price.plan_id, 'pack_id', v_price.pack_id));
   update public.billing_invoices set credits_granted = v_credits,
@@ -635,16 +642,22 @@ declare
   v_usage jsonb;
 begin
   v_usage := jsonb_build_object(
-    'seats', (select w.seats from public.wallet w where w.user_id = p_user_id),
+    -- A company wallet's seats are its members; a personal wallet's, the seats it holds.
+    'seats', (select case when w.company_id is null then w.seats::bigint else
+                (select count(*) from public.company_members m where m.company_id = w.company_id)
+              end from public.wallet w where w.user_id = p_user_id),
     'workbenches', (select count(*) from public.workbench b
-                     where b.owner_user_id = p_user_id and b.company_id is null),
+                     where (b.company_id = p_user_id
+                            or (b.company_id is null and b.owner_user_id = p_user_id))),
     'stored_bytes', (select coalesce(sum(f.size_bytes), 0) from public.workbench_files f
                        join public.workbench b on b.id = f.workbench_id
-                      where b.owner_user_id = p_user_id and b.company_id is null),
+                      where (b.company_id = p_user_id
+                             or (b.company_id is null and b.owner_user_id = p_user_id))),
     'files_per_workbench', (select coalesce(max(n), 0) from (
                               select count(*) as n from public.workbench_files f
                                 join public.workbench b on b.id = f.workbench_id
-                               where b.owner_user_id = p_user_id and b.company_id is null
+                               where (b.company_id = p_user_id
+                                      or (b.company_id is null and b.owner_user_id = p_user_id))
                                group by f.workbench_id) c),
     'chat_answers_month', (select count(*) from private.chat_inferences i
                             where i.user_id = p_user_id and i.counted_at >= v_month),
@@ -706,7 +719,8 @@ CREATE FUNCTION private.can_afford_chat(p_user_id uuid) RETURNS boolean
     SET search_path TO ''
     AS $$
   select coalesce(
-    (select c.chat_inference_counter + 1 < private.setting_int('chat_answers_per_credit', 10)
+    (select coalesce(c.chat_inference_counter, 0) + 1
+              < private.setting_int('chat_answers_per_credit', 10)
             or w.balance >= 1
        from public.wallet w
        left join public.wallet_counters c on c.user_id = w.user_id
@@ -736,7 +750,8 @@ CREATE FUNCTION private.channel_status(p_channel_id uuid) RETURNS jsonb
     'unavailable_last_day', (select count(*) from public.channel_messages m
                               where m.channel_id = p_channel_id and m.status = 'unavailable'
                                 and m.updated_at > now() - interval '1 day'),
-    'wallet_can_pay', (select private.can_afford_chat(c.created_by) from public.channels c
+    'wallet_can_pay', (select private.can_afford_chat(private.workbench_wallet(c.workbench_id))
+                         from public.channels c
                         where c.id = p_channel_id))
 $$;
 
@@ -754,27 +769,28 @@ CREATE FUNCTION private.channel_token(p_channel_id uuid) RETURNS text
 $$;
 
 --
--- Name: charge_report(uuid, text, integer, jsonb); Type: FUNCTION; Schema: private; Owner: -
+-- Name: charge_report(uuid, text, integer, jsonb, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer DEFAULT 1, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+CREATE FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer DEFAULT 1, p_metadata jsonb DEFAULT '{}'::jsonb, p_workbench_id uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
   v_key text := p_user_id || ':' || p_idempotency_key;
+  v_wallet uuid := coalesce(private.workbench_wallet(p_workbench_id), p_user_id);
 begin
-  perform 1 from public.wallet w where w.user_id = p_user_id for update;
+  perform 1 from public.wallet w where w.user_id = v_wallet for update;
   if not exists (select 1 from public.wallet_usage u
                   where u.reason = 'report' and u.reference_id = v_key) then
-    perform private.check_plan_limit(p_user_id, 'reports_month',
+    perform private.check_plan_limit(v_wallet, 'reports_month',
       (select count(*) from public.wallet_usage u
-        where u.user_id = p_user_id and u.reason = 'report'
+        where u.user_id = v_wallet and u.reason = 'report'
           and u.created_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC'
           and not exists (select 1 from public.wallet_usage r
                            where r.reason = 'report_refund' and r.reference_id = u.reference_id)));
   end if;
-  return private.spend_credits(p_user_id, p_cost, 'report', v_key, p_metadata);
+  return private.spend_credits(v_wallet, p_cost, 'report', v_key, p_metadata);
 end;
 $$;
 
@@ -835,6 +851,18 @@ CREATE FUNCTION private.chat_session_workbench(p_session_id uuid, p_user_id uuid
   select s.workbench_id from public.chat_session s
    where s.id = p_session_id and s.user_id = p_user_id
      and private.workbench_role_of(s.workbench_id, p_user_id) is not null
+$$;
+
+--
+-- Name: chat_wallet(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.chat_wallet(p_session_id uuid, p_user_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce((select private.workbench_wallet(s.workbench_id) from public.chat_session s
+                    where s.id = p_session_id), p_user_id)
 $$;
 
 --
@@ -1021,6 +1049,7 @@ CREATE FUNCTION private.claw_back_payment(p_payment_id text, p_order_id text DEF
     AS $$
 declare
   v_payment public.payments;
+  v_wallet_id uuid;
   v_balance integer;
   v_take integer;
   v_result jsonb;
@@ -1033,7 +1062,9 @@ begin
   if not found then
     raise exception 'unknown payment %', p_payment_id using errcode = 'P0002';
   end if;
-  select w.balance into v_balance from public.wallet w where w.user_id = v_payment.user_id
+  -- The wallet the payment credits: the buyer's, or the company's for a company purchase.
+  v_wallet_id := coalesce(v_payment.company_id, v_payment.user_id);
+  select w.balance into v_balance from public.wallet w where w.user_id = v_wallet_id
      for update;
   if exists (select 1 from public.wallet_usage u
               where u.reason = 'payment_refund' and u.reference_id = p_payment_id) then
@@ -1049,7 +1080,7 @@ begin
     -- Not applied yet: nothing to take back, but this payment must never pay out now.
     update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
      where id = v_payment.id;
-    v_result := private.apply_ledger(v_payment.user_id, 0, 'payment_refund', p_payment_id,
+    v_result := private.apply_ledger(v_wallet_id, 0, 'payment_refund', p_payment_id,
       jsonb_build_object('before_capture', true, 'order_id', v_payment.razorpay_order_id));
     insert into private.audit_log (action, entity, entity_id, details)
     values ('payment.refunded_before_capture', 'payments', v_payment.id::text,
@@ -1063,7 +1094,7 @@ begin
   end if;
 
   v_take := least(v_balance, v_payment.credits_granted);
-  v_result := private.apply_ledger(v_payment.user_id, -v_take, 'payment_refund', p_payment_id,
+  v_result := private.apply_ledger(v_wallet_id, -v_take, 'payment_refund', p_payment_id,
     jsonb_build_object('credits_granted', v_payment.credits_granted,
                        'shortfall', v_payment.credits_granted - v_take));
   update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
@@ -1072,12 +1103,13 @@ begin
      set seats = greatest(1, w.seats - v_payment.seats_granted),
          plan_id = case when w.plan_id = v_payment.plan_id then
                           (select p.plan_id from public.payments p
-                            where p.user_id = v_payment.user_id and p.status = 'paid'
+                            where coalesce(p.company_id, p.user_id) = v_wallet_id
+                              and p.status = 'paid'
                             order by p.paid_at desc nulls last, p.created_at desc, p.id desc
                             limit 1)
                         else w.plan_id end,
          updated_at = now()
-   where w.user_id = v_payment.user_id;
+   where w.user_id = v_wallet_id;
   insert into private.audit_log (action, entity, entity_id, details)
   values ('payment.refunded', 'payments', v_payment.id::text,
           jsonb_build_object('payment_id', p_payment_id, 'taken', v_take,
@@ -1105,7 +1137,8 @@ declare
 begin
   select * into v_inv from public.billing_invoices i
    where i.provider = 'stripe' and i.reference = p_reference for update;
-  v_user := coalesce(v_inv.user_id, p_user_id);
+  -- The wallet the payment credited (the company's for a company payment), else the given one.
+  v_user := coalesce(v_inv.company_id, v_inv.user_id, p_user_id);
   select w.balance into v_balance from public.wallet w where w.user_id = v_user for update;
   if not found then
     raise exception 'no wallet for user %', v_user using errcode = 'P0002';
@@ -1253,7 +1286,8 @@ begin
   end if;
 
   perform private.charge_report(p_user_id, p_idempotency_key, 1,
-    jsonb_build_object('workbench_id', p_workbench_id, 'report_type', p_report_type));
+    jsonb_build_object('workbench_id', p_workbench_id, 'report_type', p_report_type),
+    p_workbench_id);
   insert into public.reports (workbench_id, user_id, report_type, title, notes, idempotency_key)
   values (p_workbench_id, p_user_id, p_report_type, p_title, p_notes, p_idempotency_key)
   returning id into v_report_id;
@@ -1359,12 +1393,7 @@ declare
   v_payer uuid;
 begin
   select * into v_bench from public.workbench b where b.id = new.workbench_id;
-  v_payer := case when v_bench.company_id is null then v_bench.owner_user_id else
-    (select c.user_id from public.billing_customers c where c.company_id = v_bench.company_id
-      order by c.created_at limit 1) end;
-  if v_payer is null then
-    return new;
-  end if;
+  v_payer := coalesce(v_bench.company_id, v_bench.owner_user_id);
   perform 1 from public.wallet w where w.user_id = v_payer for update;
   perform private.check_plan_limit(v_payer, 'files_per_workbench',
     (select count(*) from public.workbench_files f where f.workbench_id = new.workbench_id));
@@ -1379,6 +1408,26 @@ end;
 $$;
 
 --
+-- Name: enforce_seat_limit(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.enforce_seat_limit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform 1 from public.wallet w where w.user_id = new.company_id for update;
+  if exists (select 1 from public.company_members m
+              where m.company_id = new.company_id and m.user_id = new.user_id) then
+    return new;
+  end if;
+  perform private.check_plan_limit(new.company_id, 'seats',
+    (select count(*) from public.company_members m where m.company_id = new.company_id));
+  return new;
+end;
+$$;
+
+--
 -- Name: enforce_workbench_limit(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1387,13 +1436,8 @@ CREATE FUNCTION private.enforce_workbench_limit() RETURNS trigger
     SET search_path TO ''
     AS $$
 declare
-  v_payer uuid := case when new.company_id is null then new.owner_user_id else
-    (select c.user_id from public.billing_customers c where c.company_id = new.company_id
-      order by c.created_at limit 1) end;
+  v_payer uuid := coalesce(new.company_id, new.owner_user_id);
 begin
-  if v_payer is null then
-    return new;
-  end if;
   perform 1 from public.wallet w where w.user_id = v_payer for update;
   perform private.check_plan_limit(v_payer, 'workbenches',
     (select count(*) from public.workbench b
@@ -1603,7 +1647,8 @@ begin
 
   v_at := clock_timestamp();
   if p_token is not null and not p_interrupted then
-    v_count := private.record_chat_inference(p_user_id, p_message_id::text);
+    v_count := private.record_chat_inference(private.chat_wallet(p_session_id, p_user_id),
+                                             p_message_id::text);
     v_wallet := jsonb_build_object('counted', v_count -> 'counted', 'charged', v_count -> 'charged',
                                    'balance', v_count -> 'balance',
                                    'chat_inference_counter', v_count -> 'counter');
@@ -1612,7 +1657,7 @@ begin
                               'chat_inference_counter', coalesce(c.chat_inference_counter, 0))
       into v_wallet
       from public.wallet w left join public.wallet_counters c on c.user_id = w.user_id
-     where w.user_id = p_user_id;
+     where w.user_id = private.chat_wallet(p_session_id, p_user_id);
   end if;
   if p_token is not null then
     perform private.end_chat_answer(p_session_id, p_token);
@@ -1662,8 +1707,10 @@ CREATE FUNCTION private.forbid_change() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-  -- Deleting a user (GDPR erasure, Studio) cascades to their ledger; nothing else may.
-  if tg_op = 'DELETE' and not exists (select 1 from auth.users u where u.id = old.user_id) then
+  -- Deleting a user (GDPR erasure, Studio) or a company removes its wallet, which cascades to
+  -- its ledger; nothing else may.
+  if tg_op = 'DELETE' and not exists (select 1 from public.wallet w where w.user_id = old.user_id)
+  then
     return old;
   end if;
   raise exception '% is append-only', tg_table_name using errcode = '42501';
@@ -1915,6 +1962,7 @@ declare
   v_obj jsonb := p_payload #> '{data,object}';
   v_at bigint := coalesce((p_payload ->> 'created')::bigint, 0);
   v_user uuid;
+  v_company uuid;
   v_sub text;
   v_price text;
   v_status text;
@@ -1927,7 +1975,7 @@ begin
   if exists (select 1 from private.stripe_events e where e.event_id = p_event_id) then
     return jsonb_build_object('outcome', 'duplicate');
   end if;
-  select c.user_id into v_user from public.billing_customers c
+  select c.user_id, c.company_id into v_user, v_company from public.billing_customers c
    where c.provider = 'stripe' and c.customer_id = v_obj ->> 'customer';
   v_sub := coalesce(case when v_obj ->> 'object' = 'subscription' then v_obj ->> 'id' end,
                     v_obj ->> 'subscription',
@@ -1959,7 +2007,8 @@ begin
     else
       v_result := private.apply_stripe_payment(v_user, v_obj ->> 'payment_intent', v_price,
         (v_obj ->> 'amount_total')::bigint, v_obj ->> 'currency',
-        jsonb_build_object('payment_intent', v_obj ->> 'payment_intent'));
+        jsonb_build_object('payment_intent', v_obj ->> 'payment_intent',
+                           'company_id', v_company));
       v_outcome := v_result ->> 'outcome';
     end if;
   elsif p_type = 'invoice.paid' then
@@ -1974,7 +2023,8 @@ begin
                          'charge', v_obj ->> 'charge',
                          'hosted_invoice_url', v_obj ->> 'hosted_invoice_url',
                          'period_start', v_obj #>> '{lines,data,0,period,start}',
-                         'period_end', v_obj #>> '{lines,data,0,period,end}'));
+                         'period_end', v_obj #>> '{lines,data,0,period,end}',
+                         'company_id', v_company));
     v_outcome := v_result ->> 'outcome';
     v_status := 'active';
   elsif p_type = 'invoice.payment_failed' then
@@ -1993,7 +2043,8 @@ begin
     elsif v_ref is null then
       v_outcome := 'malformed';
     else
-      v_result := private.claw_back_stripe_payment(coalesce(v_inv.user_id, v_user), v_ref);
+      v_result := private.claw_back_stripe_payment(coalesce(v_inv.company_id, v_inv.user_id,
+                                                            v_company, v_user), v_ref);
       v_outcome := v_result ->> 'outcome';
     end if;
   elsif p_type = 'checkout.session.completed' then
@@ -2049,7 +2100,8 @@ begin
        where id = v_row.id;
       if v_status = 'canceled' then
         update public.wallet w set plan_id = null, updated_at = now()
-         where w.user_id = v_user and w.plan_id = v_row.plan_id and w.custom_limits is null;
+         where w.user_id = coalesce(v_company, v_user) and w.plan_id = v_row.plan_id
+           and w.custom_limits is null;
       end if;
     end if;
   end if;
@@ -2455,6 +2507,7 @@ $_$;
 CREATE TABLE public.payments (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
+    company_id uuid,
     plan_id text NOT NULL,
     razorpay_order_id text NOT NULL,
     razorpay_payment_id text,
@@ -2777,7 +2830,9 @@ begin
     from unnest(p_parts) with ordinality as x(p, i)
   on conflict (inbound_id, part) where direction = 'outbound' do nothing;
   if p_metered then
-    select c.created_by into v_owner from public.channels c where c.id = v_in.channel_id;
+    -- The channel's workbench pays (its company's wallet).
+    select private.workbench_wallet(c.workbench_id) into v_owner from public.channels c
+     where c.id = v_in.channel_id;
     perform private.record_chat_inference(v_owner, 'channel:' || p_inbound_id::text);
   end if;
   return coalesce((select jsonb_agg(jsonb_build_object('id', m.id, 'part', m.part,
@@ -3000,7 +3055,9 @@ begin
   if not found then
     raise exception 'no report charge for key %', p_idempotency_key using errcode = 'P0002';
   end if;
-  return private.apply_ledger(p_user_id, -v_charge.amount, 'report_refund', v_charge.reference_id,
+  -- Back to the wallet that paid (a company's for a report on its workbench).
+  return private.apply_ledger(v_charge.user_id, -v_charge.amount, 'report_refund',
+                              v_charge.reference_id,
                               jsonb_build_object('charge_id', v_charge.id));
 end;
 $$;
@@ -3084,21 +3141,31 @@ CREATE FUNCTION private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) R
     AS $$
 declare
   v_bundle integer := greatest(private.setting_int('chat_answers_per_credit', 10), 1);
+  v_wallet uuid := private.chat_wallet(p_session_id, p_user_id);
   v_balance integer;
   v_counter integer;
   v_in_flight integer;
 begin
-  select w.balance into v_balance from public.wallet w where w.user_id = p_user_id for update;
+  select w.balance into v_balance from public.wallet w where w.user_id = v_wallet for update;
   if not found then
     return false;
   end if;
   select coalesce((select c.chat_inference_counter from public.wallet_counters c
-                    where c.user_id = p_user_id), 0)
+                    where c.user_id = v_wallet), 0)
     into v_counter;
-  -- The session's own marker is not counted: while it holds, begin_chat_answer answers 409.
-  select count(*)::integer into v_in_flight from private.chat_answering a
-   where a.user_id = p_user_id and a.session_id <> p_session_id
+  -- Markers of answers this wallet pays for. The session's own marker is not counted: while it
+  -- holds, begin_chat_answer answers 409.
+  select count(*)::integer into v_in_flight
+    from private.chat_answering a
+    join public.chat_session s on s.id = a.session_id
+    join public.workbench b on b.id = s.workbench_id
+   where coalesce(b.company_id, a.user_id) = v_wallet and a.session_id <> p_session_id
      and a.expires_at >= clock_timestamp();
+  perform private.check_plan_limit(v_wallet, 'chat_answers_month',
+    v_in_flight + (select count(*) from private.chat_inferences i
+                    where i.user_id = v_wallet
+                      and i.counted_at >= date_trunc('month', now() at time zone 'UTC')
+                                          at time zone 'UTC'));
   return (v_counter + v_in_flight + 1) / v_bundle <= v_balance;
 end;
 $$;
@@ -3578,11 +3645,7 @@ CREATE FUNCTION private.tenant_wallet_user(p_tenant_id uuid) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce(
-    (select w.user_id from public.wallet w where w.user_id = p_tenant_id),
-    (select m.user_id from public.company_members m
-      where m.company_id = p_tenant_id and m.role = 'owner'
-      order by m.created_at, m.user_id limit 1))
+  select w.user_id from public.wallet w where w.user_id = p_tenant_id
 $$;
 
 --
@@ -3687,6 +3750,18 @@ CREATE FUNCTION private.workbench_vector_index_name(p_workbench_id uuid) RETURNS
 $$;
 
 --
+-- Name: workbench_wallet(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.workbench_wallet(p_workbench_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select w.user_id from public.workbench b join public.wallet w on w.company_id = b.company_id
+   where b.id = p_workbench_id
+$$;
+
+--
 -- Name: workbenches_needing_vector_index(integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3762,6 +3837,12 @@ $$;
 
 CREATE TABLE public.wallet (
     user_id uuid NOT NULL,
+    company_id uuid,
+    person_id uuid GENERATED ALWAYS AS (
+CASE
+    WHEN (company_id IS NULL) THEN user_id
+    ELSE NULL::uuid
+END) STORED,
     balance integer DEFAULT 0 NOT NULL,
     plan_id text,
     seats integer DEFAULT 1 NOT NULL,
@@ -3769,6 +3850,7 @@ CREATE TABLE public.wallet (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT wallet_balance_check CHECK ((balance >= 0)),
+    CONSTRAINT wallet_check CHECK (((company_id IS NULL) OR (company_id = user_id))),
     CONSTRAINT wallet_custom_limits_check CHECK (((custom_limits IS NULL) OR (jsonb_typeof(custom_limits) = 'object'::text))),
     CONSTRAINT wallet_seats_check CHECK ((seats >= 1))
 );
@@ -4332,6 +4414,7 @@ CREATE TABLE public.billing_invoices (
     provider text NOT NULL,
     reference text NOT NULL,
     user_id uuid NOT NULL,
+    company_id uuid,
     price_id text,
     plan_id text,
     pack_id text,
@@ -5449,6 +5532,13 @@ ALTER TABLE ONLY public.token_packs
     ADD CONSTRAINT token_packs_pkey PRIMARY KEY (id);
 
 --
+-- Name: wallet wallet_company_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet
+    ADD CONSTRAINT wallet_company_id_key UNIQUE (company_id);
+
+--
 -- Name: wallet_counters wallet_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5560,6 +5650,12 @@ CREATE INDEX audit_log_created_idx ON private.audit_log USING btree (created_at)
 --
 
 CREATE INDEX audit_log_entity_idx ON private.audit_log USING btree (entity, entity_id);
+
+--
+-- Name: chat_inferences_user_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX chat_inferences_user_idx ON private.chat_inferences USING btree (user_id, counted_at);
 
 --
 -- Name: razorpay_events_order_idx; Type: INDEX; Schema: private; Owner: -
@@ -5856,6 +5952,12 @@ CREATE TRIGGER company_members_drop_workbench_roles AFTER DELETE ON public.compa
 CREATE TRIGGER company_members_keep_owner BEFORE DELETE OR UPDATE OF role ON public.company_members FOR EACH ROW WHEN ((old.role = 'owner'::text)) EXECUTE FUNCTION private.keep_company_owner();
 
 --
+-- Name: company_members company_members_seat_limit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER company_members_seat_limit BEFORE INSERT ON public.company_members FOR EACH ROW EXECUTE FUNCTION private.enforce_seat_limit();
+
+--
 -- Name: company company_rate_limit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6009,7 +6111,7 @@ ALTER TABLE ONLY private.chat_answering
 --
 
 ALTER TABLE ONLY private.chat_inferences
-    ADD CONSTRAINT chat_inferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+    ADD CONSTRAINT chat_inferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.wallet(user_id) ON DELETE CASCADE;
 
 --
 -- Name: company_invitation_tokens company_invitation_tokens_invitation_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
@@ -6299,11 +6401,25 @@ ALTER TABLE ONLY public.subscriptions
     ADD CONSTRAINT subscriptions_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: wallet wallet_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet
+    ADD CONSTRAINT wallet_company_id_fkey FOREIGN KEY (company_id) REFERENCES public.company(id) ON DELETE CASCADE;
+
+--
 -- Name: wallet_counters wallet_counters_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.wallet_counters
-    ADD CONSTRAINT wallet_counters_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+    ADD CONSTRAINT wallet_counters_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.wallet(user_id) ON DELETE CASCADE;
+
+--
+-- Name: wallet wallet_person_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet
+    ADD CONSTRAINT wallet_person_id_fkey FOREIGN KEY (person_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
 -- Name: wallet wallet_plan_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6317,14 +6433,7 @@ ALTER TABLE ONLY public.wallet
 --
 
 ALTER TABLE ONLY public.wallet_usage
-    ADD CONSTRAINT wallet_usage_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
-
---
--- Name: wallet wallet_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.wallet
-    ADD CONSTRAINT wallet_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+    ADD CONSTRAINT wallet_usage_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.wallet(user_id) ON DELETE CASCADE;
 
 --
 -- Name: workbench_chunks workbench_chunks_file_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6609,6 +6718,24 @@ CREATE POLICY "members see reports" ON public.reports FOR SELECT TO authenticate
 --
 
 CREATE POLICY "members see table rows" ON public.workbench_table_rows FOR SELECT TO authenticated USING ((workbench_id IN ( SELECT public.readable_workbench_ids() AS readable_workbench_ids)));
+
+--
+-- Name: wallet_counters members see the company counter; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members see the company counter" ON public.wallet_counters FOR SELECT TO authenticated USING ((( SELECT public.company_role(wallet_counters.user_id) AS company_role) IS NOT NULL));
+
+--
+-- Name: wallet_usage members see the company ledger; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members see the company ledger" ON public.wallet_usage FOR SELECT TO authenticated USING ((( SELECT public.company_role(wallet_usage.user_id) AS company_role) IS NOT NULL));
+
+--
+-- Name: wallet members see the company wallet; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members see the company wallet" ON public.wallet FOR SELECT TO authenticated USING (((company_id IS NOT NULL) AND (( SELECT public.company_role(wallet.company_id) AS company_role) IS NOT NULL)));
 
 --
 -- Name: company members see their companies; Type: POLICY; Schema: public; Owner: -
@@ -6969,11 +7096,11 @@ REVOKE ALL ON FUNCTION private.channel_token(p_channel_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.channel_token(p_channel_id uuid) TO service_role;
 
 --
--- Name: FUNCTION charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer, p_metadata jsonb); Type: ACL; Schema: private; Owner: -
+-- Name: FUNCTION charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer, p_metadata jsonb, p_workbench_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer, p_metadata jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer, p_metadata jsonb) TO service_role;
+REVOKE ALL ON FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer, p_metadata jsonb, p_workbench_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.charge_report(p_user_id uuid, p_idempotency_key text, p_cost integer, p_metadata jsonb, p_workbench_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION chat_retrieve_as_caller(p_claims jsonb, p_headers jsonb, p_workbench_id uuid, p_query_embedding extensions.vector, p_embedding_model text, p_query_text text, p_match_count integer, p_candidates integer, p_rrf_k integer, p_vector_weight double precision, p_text_weight double precision, p_ef_search integer, p_text_scan_limit integer, p_cell_rows integer); Type: ACL; Schema: private; Owner: -
@@ -6988,6 +7115,13 @@ GRANT ALL ON FUNCTION private.chat_retrieve_as_caller(p_claims jsonb, p_headers 
 
 REVOKE ALL ON FUNCTION private.chat_session_workbench(p_session_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.chat_session_workbench(p_session_id uuid, p_user_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION chat_wallet(p_session_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.chat_wallet(p_session_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.chat_wallet(p_session_id uuid, p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION check_not_last_owner(p_user_id uuid); Type: ACL; Schema: private; Owner: -
@@ -7109,6 +7243,12 @@ GRANT ALL ON FUNCTION private.end_chat_answer(p_session_id uuid, p_token uuid) T
 --
 
 REVOKE ALL ON FUNCTION private.enforce_file_limits() FROM PUBLIC;
+
+--
+-- Name: FUNCTION enforce_seat_limit(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.enforce_seat_limit() FROM PUBLIC;
 
 --
 -- Name: FUNCTION enforce_workbench_limit(); Type: ACL; Schema: private; Owner: -
@@ -7604,6 +7744,13 @@ GRANT ALL ON FUNCTION private.workbench_role_of(p_workbench_id uuid, p_user_id u
 --
 
 REVOKE ALL ON FUNCTION private.workbench_vector_index_name(p_workbench_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workbench_wallet(p_workbench_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.workbench_wallet(p_workbench_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.workbench_wallet(p_workbench_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION workbenches_needing_vector_index(p_min_chunks integer); Type: ACL; Schema: private; Owner: -
@@ -8336,7 +8483,7 @@ INSERT INTO private.settings (key, value) VALUES ('cron_run_details_keep_days', 
 INSERT INTO private.settings (key, value) VALUES ('erasure_confirmation_ttl_seconds', '900');
 INSERT INTO private.settings (key, value) VALUES ('erasure_retention_seconds', '2592000');
 INSERT INTO private.settings (key, value) VALUES ('erasure_step_rows', '5000');
-INSERT INTO private.settings (key, value) VALUES ('free_plan_limits', '{"seats": 1, "workbenches": 25, "stored_bytes": 1073741824, "reports_month": 50, "chat_answers_month": 2000, "files_per_workbench": 500}');
+INSERT INTO private.settings (key, value) VALUES ('free_plan_limits', '{"seats": 5, "workbenches": 25, "stored_bytes": 1073741824, "reports_month": 50, "chat_answers_month": 2000, "files_per_workbench": 500}');
 INSERT INTO private.settings (key, value) VALUES ('invitation_ttl_days', '7');
 INSERT INTO private.settings (key, value) VALUES ('metrics_chat_latency_buckets', '[0.5, 1, 2, 5, 10, 20, 30, 60]');
 INSERT INTO private.settings (key, value) VALUES ('orphan_object_grace_minutes', '15');

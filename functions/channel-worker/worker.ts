@@ -140,7 +140,7 @@ async function partsToSend(
     return { parts: [...earlier], outcome: earlier[0]!.model ? "answered" : "unavailable" };
   }
   const [{ ok }] = await sql<{ ok: boolean }[]>`
-    select private.can_afford_chat(${row.created_by}) as ok`;
+    select private.can_afford_chat(private.workbench_wallet(${row.workbench_id})) as ok`;
   if (!ok) {
     return {
       parts: await record(sql, row.id, [row.unavailable_text], null),

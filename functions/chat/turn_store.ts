@@ -69,11 +69,16 @@ export async function startTurn(
 ): Promise<StartedTurn & TurnPreflight> {
   const began = performance.now();
   const named = namedFileFilter(mentionedFileNames(content));
+  // The plan's chat_answers_month is checked in the same statement and raises (PT403
+  // plan_limit_reached → 403) before anything is written or any model is called.
   const [row] = await sql<
     { r: Record<string, unknown> & PreflightRow & { status: string; ms: Ms } }[]
   >`
     select private.start_chat_turn(${userId}, ${sessionId}, ${content}, ${clientIp(req)},
-                                   ${named.exact}::text[], ${named.suffixes}::text[]) as r`;
+                                   ${named.exact}::text[], ${named.suffixes}::text[]) as r`
+    .catch((err) => {
+      throw httpErrorFromPostgres(err);
+    });
   const r = row!.r;
   addPhases(timer, performance.now() - began, r.ms ?? {}, "persistence");
   switch (r.status) {

@@ -1,9 +1,12 @@
 /**
  * `POST /checkout/session {provider?, plan_id | pack_id, ...}`. With `provider: "stripe"` a Stripe
- * Checkout Session (stripe_session.ts). Otherwise (`razorpay`, the default) `{plan_id}` →
- * `{order_id, amount, currency, key_id, plan, receipt}`, what Razorpay Checkout needs. The amount and currency come from the plans table; anything else the
- * client sends is ignored. The order's notes carry the user id and the plan; the receipt is unique.
- * Razorpay down or slow → 502 and nothing recorded.
+ * Checkout Session (stripe_session.ts). Otherwise (`razorpay`, the default) `{plan_id,
+ * company_id?}` → `{order_id, amount, currency, key_id, plan, receipt}`, what Razorpay Checkout
+ * needs. The amount and currency come from the plans table; anything else the client sends is
+ * ignored. The order's notes carry the user id and the plan; the receipt is unique. With
+ * `company_id` (its owners and admins only, else 403) the order is the company's: its payment
+ * credits the company's wallet (private.apply_payment). Razorpay down or slow → 502 and nothing
+ * recorded.
  */
 import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
@@ -12,7 +15,7 @@ import { log } from "../../shared/log.ts";
 import { RazorpayError } from "../../shared/payments/mod.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
 import { type CheckoutDeps, requirePayments, requireStripe } from "./deps.ts";
-import { createStripeSession, StripeSessionBody } from "./stripe_session.ts";
+import { createStripeSession, requireCompanyBuyer, StripeSessionBody } from "./stripe_session.ts";
 
 const CheckoutSession = z.object({
   order_id: z.string(),
@@ -26,6 +29,9 @@ const CheckoutSession = z.object({
 const SessionBody = z.object({
   provider: z.literal("razorpay").default("razorpay"),
   plan_id: z.string().trim().min(1).max(64),
+  company_id: z.uuid().optional().describe(
+    "Buy for this company (its owners and admins): the company's wallet is credited",
+  ),
 });
 const AnySession = z.discriminatedUnion("provider", [
   StripeSessionBody.extend({ provider: z.literal("stripe") }),
@@ -80,6 +86,7 @@ export function sessionRoute(deps: CheckoutDeps): Route {
       },
       errors: {
         400: ["unknown_plan", "unknown_pack", "contact_sales", "invalid_request"],
+        403: ["forbidden"],
         502: ["payment_provider_unavailable"],
         503: ["payments_not_configured"],
       },
@@ -108,6 +115,7 @@ export function sessionRoute(deps: CheckoutDeps): Route {
       const body = validate(SessionBody, chosen, "body");
       const sql = deps.sql();
       await enforceRateLimit(sql, "create", req, user.id);
+      if (body.company_id) await requireCompanyBuyer(sql, user.id, body.company_id);
 
       const [plan] = await sql<PlanRow[]>`
         select id, name, credits, seats, price_paise, currency, contact_sales
@@ -130,7 +138,9 @@ export function sessionRoute(deps: CheckoutDeps): Route {
           amount: plan.price_paise,
           currency: plan.currency,
           receipt,
-          notes: { user_id: user.id, plan_id: plan.id },
+          notes: body.company_id
+            ? { user_id: user.id, plan_id: plan.id, company_id: body.company_id }
+            : { user_id: user.id, plan_id: plan.id },
         });
       } catch (err) {
         if (!(err instanceof RazorpayError)) throw err;
@@ -151,9 +161,9 @@ export function sessionRoute(deps: CheckoutDeps): Route {
       }
 
       await sql`insert into public.payments
-                  (user_id, plan_id, razorpay_order_id, amount_paise, currency, receipt)
-                values (${user.id}, ${plan.id}, ${order.id}, ${plan.price_paise}, ${plan.currency},
-                        ${receipt})`;
+                  (user_id, company_id, plan_id, razorpay_order_id, amount_paise, currency, receipt)
+                values (${user.id}, ${body.company_id ?? null}, ${plan.id}, ${order.id},
+                        ${plan.price_paise}, ${plan.currency}, ${receipt})`;
       return json({
         order_id: order.id,
         amount: plan.price_paise,

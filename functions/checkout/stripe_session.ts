@@ -44,6 +44,16 @@ function unavailable(requestId: string, err: unknown): never {
   );
 }
 
+/** 403 unless the user is an owner or admin of the company (who may buy for it). */
+export async function requireCompanyBuyer(sql: Sql, userId: string, companyId: string) {
+  const [admin] = await sql<{ ok: boolean }[]>`
+    select true as ok from public.company_members
+     where company_id = ${companyId} and user_id = ${userId} and role in ('owner', 'admin')`;
+  if (!admin) {
+    throw new HttpError(403, "forbidden", "Only a company's owners and admins buy for it.");
+  }
+}
+
 /** The caller's Stripe customer (the company's when company_id is given), created once. */
 export async function stripeCustomerFor(
   sql: Sql,
@@ -52,14 +62,7 @@ export async function stripeCustomerFor(
   companyId: string | undefined,
   requestId: string,
 ): Promise<string> {
-  if (companyId) {
-    const [admin] = await sql<{ ok: boolean }[]>`
-      select true as ok from public.company_members
-       where company_id = ${companyId} and user_id = ${user.id} and role in ('owner', 'admin')`;
-    if (!admin) {
-      throw new HttpError(403, "forbidden", "Only a company's owners and admins buy for it.");
-    }
-  }
+  if (companyId) await requireCompanyBuyer(sql, user.id, companyId);
   const find = async () =>
     (await sql<{ customer_id: string }[]>`
       select customer_id from public.billing_customers

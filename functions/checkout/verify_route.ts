@@ -96,7 +96,8 @@ export function verifyRoute(deps: CheckoutDeps): Route {
         select w.balance, w.plan_id, w.seats, coalesce(c.chat_inference_counter, 0)
                  as chat_inference_counter
           from public.wallet w left join public.wallet_counters c on c.user_id = w.user_id
-         where w.user_id = ${user.id}`;
+         where w.user_id = (select coalesce(p.company_id, p.user_id) from public.payments p
+                             where p.razorpay_order_id = ${order.razorpay_order_id})`;
       const [payment] = await sql<{ status: string; plan_id: string }[]>`
         select status, plan_id from public.payments
          where razorpay_order_id = ${order.razorpay_order_id}`;

@@ -1,7 +1,9 @@
 /**
- * `GET /wallet?limit=&offset=` → the caller's balance, plan, seats, chat answer counter, and their
- * latest ledger rows (newest first, paged). Read as the caller: RLS shows only their own wallet
- * and ledger.
+ * `GET /wallet?limit=&offset=&company_id=` → the caller's balance, plan, seats, chat answer
+ * counter, and their latest ledger rows (newest first, paged); with `company_id`, the company's
+ * wallet instead (it pays for the usage on the company's workbenches, docs/billing.md). Read as
+ * the caller: RLS shows only their own wallet and the wallets of companies they are a member of,
+ * so anyone else's company answers 404.
  */
 import { requireUser } from "../../shared/auth.ts";
 import { asCaller } from "../../shared/db.ts";
@@ -29,6 +31,12 @@ const Wallet = z.object({
   next_offset: z.number().int().nullable(),
 });
 
+const WalletQuery = PageQuery.extend({
+  company_id: z.uuid().optional().describe(
+    "A company the caller is a member of: its wallet instead of the caller's",
+  ),
+});
+
 interface WalletRow {
   balance: number;
   seats: number;
@@ -53,15 +61,17 @@ export function walletRoute(deps: WalletDeps): Route {
     method: "GET",
     pattern: "/",
     doc: {
-      summary: "The caller's balance, plan, seats, counter and a page of the ledger",
+      summary:
+        "The caller's (or a company's) balance, plan, seats, counter and a page of the ledger",
       auth: "user",
-      query: PageQuery,
+      query: WalletQuery,
       responses: { 200: { description: "The wallet", schema: Wallet } },
       errors: { 404: ["not_found"] },
     },
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
-      const q = readQuery(ctx.url, PageQuery);
+      const q = readQuery(ctx.url, WalletQuery);
+      const walletId = q.company_id ?? user.id;
       const { wallet, usage } = await asCaller(deps.sql(), user.claims, async (tx) => ({
         wallet: (await tx<WalletRow[]>`
           select w.balance, w.seats, w.plan_id, p.name as plan_name,
@@ -69,15 +79,15 @@ export function walletRoute(deps: WalletDeps): Route {
             from public.wallet w
             left join public.plans p on p.id = w.plan_id
             left join public.wallet_counters c on c.user_id = w.user_id
-           where w.user_id = ${user.id}`)[0],
+           where w.user_id = ${walletId}`)[0],
         usage: await tx<UsageRow[]>`
           select id, amount, balance_after, reason, reference_id, metadata, created_at
             from public.wallet_usage
-           where user_id = ${user.id}
+           where user_id = ${walletId}
            order by created_at desc, id desc
            limit ${q.limit + 1} offset ${q.offset}`,
       }));
-      if (!wallet) throw new HttpError(404, "not_found", "No wallet for this user.");
+      if (!wallet) throw new HttpError(404, "not_found", "No such wallet for this user.");
       const { items, next_offset } = paged([...usage], q);
       return json({
         balance: wallet.balance,

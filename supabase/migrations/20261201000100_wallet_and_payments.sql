@@ -2,10 +2,12 @@
 -- events, reconciliation and the admin RPCs.
 --
 -- Every auth user gets a profile, a wallet (with the configurable signup grant, written to the
--- ledger) and a chat counter, created by a trigger on auth.users. Credits change only inside the
--- SECURITY DEFINER functions below, each in one transaction: wallet.balance >= 0 is a CHECK, every
--- change appends a wallet_usage row, and idempotency is the ledger's UNIQUE (reason, reference_id).
--- Clients can read their own rows and nothing else; they write none of these tables.
+-- ledger) and a chat counter, created by a trigger on auth.users; every company gets a wallet of
+-- its own (the tenancy migration), which pays for the usage on its workbenches and which its
+-- Stripe purchases credit (docs/billing.md). Credits change only inside the SECURITY DEFINER
+-- functions below, each in one transaction: wallet.balance >= 0 is a CHECK, every change appends a
+-- wallet_usage row, and idempotency is the ledger's UNIQUE (reason, reference_id). Clients can read
+-- their own rows (and their companies' wallets) and nothing else; they write none of these tables.
 --
 -- Payments (what the `checkout` and `webhooks` functions need):
 -- * private.apply_payment credits a captured payment once per payment id, whichever of the webhook
@@ -64,8 +66,16 @@ create table public.plans (
   check (contact_sales or price_paise is not null)
 );
 
+-- A wallet is a user's (personal) or a company's: `user_id` is the wallet's key, the user's id
+-- or, for a company wallet, the company's id (`company_id` set; its foreign key is added by the
+-- tenancy migration, which creates the company wallet with the company). `person_id` carries the
+-- foreign key to auth.users for personal wallets, so deleting a user (or a company) removes its
+-- wallet, and the ledger rows follow the wallet.
 create table public.wallet (
-  user_id uuid primary key references auth.users (id) on delete cascade,
+  user_id uuid primary key,
+  company_id uuid unique check (company_id is null or company_id = user_id),
+  person_id uuid generated always as (case when company_id is null then user_id end) stored
+    references auth.users (id) on delete cascade,
   balance integer not null default 0 check (balance >= 0),
   plan_id text references public.plans (id),
   seats integer not null default 1 check (seats >= 1),
@@ -76,14 +86,14 @@ create table public.wallet (
 );
 
 create table public.wallet_counters (
-  user_id uuid primary key references auth.users (id) on delete cascade,
+  user_id uuid primary key references public.wallet (user_id) on delete cascade,
   chat_inference_counter integer not null default 0 check (chat_inference_counter >= 0),
   updated_at timestamptz not null default now()
 );
 
 create table public.wallet_usage (
   id uuid primary key default gen_random_uuid(),
-  user_id uuid not null references auth.users (id) on delete cascade,
+  user_id uuid not null references public.wallet (user_id) on delete cascade,
   amount integer not null,
   balance_after integer not null check (balance_after >= 0),
   reason text not null check (reason in (
@@ -99,15 +109,20 @@ create index wallet_usage_user_idx on public.wallet_usage (user_id, created_at d
 -- Answers already counted, so a retried request never counts twice.
 create table private.chat_inferences (
   message_id text primary key,
-  user_id uuid not null references auth.users (id) on delete cascade,
+  -- The wallet that paid (a company's for answers on its workbenches).
+  user_id uuid not null references public.wallet (user_id) on delete cascade,
   counted_at timestamptz not null default now()
 );
+-- The monthly count of a wallet's answers (plan limit chat_answers_month).
+create index chat_inferences_user_idx on private.chat_inferences (user_id, counted_at);
 revoke all on private.chat_inferences from public, anon, authenticated;
 grant select, insert, update on private.chat_inferences to service_role;
 
 create table public.payments (
   id uuid primary key default gen_random_uuid(),
+  -- The buyer; for a company purchase `company_id` is set and the company's wallet is credited.
   user_id uuid not null references auth.users (id) on delete cascade,
+  company_id uuid,
   plan_id text not null references public.plans (id),
   razorpay_order_id text not null unique,
   razorpay_payment_id text unique,
@@ -137,8 +152,10 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  -- Deleting a user (GDPR erasure, Studio) cascades to their ledger; nothing else may.
-  if tg_op = 'DELETE' and not exists (select 1 from auth.users u where u.id = old.user_id) then
+  -- Deleting a user (GDPR erasure, Studio) or a company removes its wallet, which cascades to
+  -- its ledger; nothing else may.
+  if tg_op = 'DELETE' and not exists (select 1 from public.wallet w where w.user_id = old.user_id)
+  then
     return old;
   end if;
   raise exception '% is append-only', tg_table_name using errcode = '42501';
@@ -296,7 +313,8 @@ security definer
 set search_path = ''
 as $$
   select coalesce(
-    (select c.chat_inference_counter + 1 < private.setting_int('chat_answers_per_credit', 10)
+    (select coalesce(c.chat_inference_counter, 0) + 1
+              < private.setting_int('chat_answers_per_credit', 10)
             or w.balance >= 1
        from public.wallet w
        left join public.wallet_counters c on c.user_id = w.user_id
@@ -357,14 +375,17 @@ $$;
 revoke all on function private.record_chat_inference(uuid, text) from public, anon, authenticated;
 grant execute on function private.record_chat_inference(uuid, text) to service_role;
 
--- Charge one report per (user, idempotency key); refunding it later is also once only. A new
--- charge past the plan's `reports_month` (reports charged this UTC month, net of refunds) raises
--- plan_limit_reached before anything is charged; the wallet row is locked while counting.
+-- Charge one report per (user, idempotency key); refunding it later is also once only. The wallet
+-- that pays is the workbench's (private.workbench_wallet: the company's for a company workbench),
+-- or the user's without a workbench. A new charge past the plan's `reports_month` (reports charged
+-- to that wallet this UTC month, net of refunds) raises plan_limit_reached before anything is
+-- charged; the wallet row is locked while counting.
 create function private.charge_report(
   p_user_id uuid,
   p_idempotency_key text,
   p_cost integer default 1,
-  p_metadata jsonb default '{}'::jsonb
+  p_metadata jsonb default '{}'::jsonb,
+  p_workbench_id uuid default null
 ) returns jsonb
 language plpgsql
 security definer
@@ -372,23 +393,25 @@ set search_path = ''
 as $$
 declare
   v_key text := p_user_id || ':' || p_idempotency_key;
+  v_wallet uuid := coalesce(private.workbench_wallet(p_workbench_id), p_user_id);
 begin
-  perform 1 from public.wallet w where w.user_id = p_user_id for update;
+  perform 1 from public.wallet w where w.user_id = v_wallet for update;
   if not exists (select 1 from public.wallet_usage u
                   where u.reason = 'report' and u.reference_id = v_key) then
-    perform private.check_plan_limit(p_user_id, 'reports_month',
+    perform private.check_plan_limit(v_wallet, 'reports_month',
       (select count(*) from public.wallet_usage u
-        where u.user_id = p_user_id and u.reason = 'report'
+        where u.user_id = v_wallet and u.reason = 'report'
           and u.created_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC'
           and not exists (select 1 from public.wallet_usage r
                            where r.reason = 'report_refund' and r.reference_id = u.reference_id)));
   end if;
-  return private.spend_credits(p_user_id, p_cost, 'report', v_key, p_metadata);
+  return private.spend_credits(v_wallet, p_cost, 'report', v_key, p_metadata);
 end;
 $$;
-revoke all on function private.charge_report(uuid, text, integer, jsonb)
+revoke all on function private.charge_report(uuid, text, integer, jsonb, uuid)
   from public, anon, authenticated;
-grant execute on function private.charge_report(uuid, text, integer, jsonb) to service_role;
+grant execute on function private.charge_report(uuid, text, integer, jsonb, uuid)
+  to service_role;
 
 create function private.refund_report(p_user_id uuid, p_idempotency_key text) returns jsonb
 language plpgsql
@@ -403,7 +426,9 @@ begin
   if not found then
     raise exception 'no report charge for key %', p_idempotency_key using errcode = 'P0002';
   end if;
-  return private.apply_ledger(p_user_id, -v_charge.amount, 'report_refund', v_charge.reference_id,
+  -- Back to the wallet that paid (a company's for a report on its workbench).
+  return private.apply_ledger(v_charge.user_id, -v_charge.amount, 'report_refund',
+                              v_charge.reference_id,
                               jsonb_build_object('charge_id', v_charge.id));
 end;
 $$;
@@ -438,6 +463,7 @@ set search_path = ''
 as $$
 declare
   v_payment record;
+  v_wallet_id uuid;
   v_wallet record;
   v_has_wallet boolean;
   v_refunded boolean;
@@ -464,9 +490,11 @@ begin
     raise exception 'a reference id is required' using errcode = '22023';
   end if;
 
-  -- The wallet is locked before the ledger is read, as apply_ledger did.
+  -- The wallet is locked before the ledger is read, as apply_ledger did: the buyer's, or the
+  -- company's for a company purchase.
+  v_wallet_id := coalesce(v_payment.company_id, v_payment.user_id);
   select w.balance, w.plan_id into v_wallet from public.wallet w
-   where w.user_id = v_payment.user_id
+   where w.user_id = v_wallet_id
      for update;
   v_has_wallet := found;
 
@@ -485,10 +513,10 @@ begin
                               'user_id', v_payment.user_id);
   end if;
   if not v_has_wallet then
-    raise exception 'no wallet for user %', v_payment.user_id using errcode = 'P0002';
+    raise exception 'no wallet for user %', v_wallet_id using errcode = 'P0002';
   end if;
   if v_credited_to is not null then
-    if v_credited_to <> v_payment.user_id then
+    if v_credited_to <> v_wallet_id then
       raise exception 'reference % is already used by another wallet', p_payment_id
         using errcode = '23505';
     end if;
@@ -507,10 +535,10 @@ begin
          plan_id = v_payment.plan_id,
          seats = seats + v_payment.plan_seats,
          updated_at = now()
-   where user_id = v_payment.user_id
+   where user_id = v_wallet_id
   returning balance into v_balance;
   insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
-  values (v_payment.user_id, v_payment.plan_credits, v_balance, 'purchase', p_payment_id,
+  values (v_wallet_id, v_payment.plan_credits, v_balance, 'purchase', p_payment_id,
           jsonb_build_object('order_id', p_order_id, 'plan_id', v_payment.plan_id));
   update public.payments
      set razorpay_payment_id = p_payment_id,
@@ -566,6 +594,7 @@ set search_path = ''
 as $$
 declare
   v_payment public.payments;
+  v_wallet_id uuid;
   v_balance integer;
   v_take integer;
   v_result jsonb;
@@ -578,7 +607,9 @@ begin
   if not found then
     raise exception 'unknown payment %', p_payment_id using errcode = 'P0002';
   end if;
-  select w.balance into v_balance from public.wallet w where w.user_id = v_payment.user_id
+  -- The wallet the payment credits: the buyer's, or the company's for a company purchase.
+  v_wallet_id := coalesce(v_payment.company_id, v_payment.user_id);
+  select w.balance into v_balance from public.wallet w where w.user_id = v_wallet_id
      for update;
   if exists (select 1 from public.wallet_usage u
               where u.reason = 'payment_refund' and u.reference_id = p_payment_id) then
@@ -594,7 +625,7 @@ begin
     -- Not applied yet: nothing to take back, but this payment must never pay out now.
     update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
      where id = v_payment.id;
-    v_result := private.apply_ledger(v_payment.user_id, 0, 'payment_refund', p_payment_id,
+    v_result := private.apply_ledger(v_wallet_id, 0, 'payment_refund', p_payment_id,
       jsonb_build_object('before_capture', true, 'order_id', v_payment.razorpay_order_id));
     insert into private.audit_log (action, entity, entity_id, details)
     values ('payment.refunded_before_capture', 'payments', v_payment.id::text,
@@ -608,7 +639,7 @@ begin
   end if;
 
   v_take := least(v_balance, v_payment.credits_granted);
-  v_result := private.apply_ledger(v_payment.user_id, -v_take, 'payment_refund', p_payment_id,
+  v_result := private.apply_ledger(v_wallet_id, -v_take, 'payment_refund', p_payment_id,
     jsonb_build_object('credits_granted', v_payment.credits_granted,
                        'shortfall', v_payment.credits_granted - v_take));
   update public.payments set status = 'refunded', refunded_at = now(), updated_at = now()
@@ -617,12 +648,13 @@ begin
      set seats = greatest(1, w.seats - v_payment.seats_granted),
          plan_id = case when w.plan_id = v_payment.plan_id then
                           (select p.plan_id from public.payments p
-                            where p.user_id = v_payment.user_id and p.status = 'paid'
+                            where coalesce(p.company_id, p.user_id) = v_wallet_id
+                              and p.status = 'paid'
                             order by p.paid_at desc nulls last, p.created_at desc, p.id desc
                             limit 1)
                         else w.plan_id end,
          updated_at = now()
-   where w.user_id = v_payment.user_id;
+   where w.user_id = v_wallet_id;
   insert into private.audit_log (action, entity, entity_id, details)
   values ('payment.refunded', 'payments', v_payment.id::text,
           jsonb_build_object('payment_id', p_payment_id, 'taken', v_take,
@@ -918,7 +950,7 @@ grant execute on function public.admin_set_plan(uuid, text, integer) to service_
 
 -- Free plan limits (a wallet with no plan) and the limit keys every plan states.
 insert into private.settings (key, value) values
-  ('free_plan_limits', '{"seats": 1, "workbenches": 25, "stored_bytes": 1073741824,
+  ('free_plan_limits', '{"seats": 5, "workbenches": 25, "stored_bytes": 1073741824,
     "files_per_workbench": 500, "chat_answers_month": 2000, "reports_month": 50}'::jsonb)
 on conflict (key) do nothing;
 
@@ -950,8 +982,8 @@ create table public.prices (
   unique nulls not distinct (plan_id, pack_id, provider, currency, billing_interval)
 );
 
--- A provider's customer for a user (personal billing) or a company (company billing: the
--- company's credits live in the wallet of `user_id`, the admin who set up company billing).
+-- A provider's customer for a user (personal billing) or a company (company billing: `user_id`
+-- is the admin who set it up; the company's credits go to the company's wallet).
 create table public.billing_customers (
   provider text not null check (provider in ('stripe')),
   customer_id text not null,
@@ -996,7 +1028,9 @@ create table public.billing_invoices (
   provider text not null check (provider in ('stripe')),
   -- The ledger key: the invoice id (plans) or the payment intent id (packs).
   reference text not null,
+  -- The buyer; for company billing `company_id` is set and the company's wallet was credited.
   user_id uuid not null references auth.users (id) on delete cascade,
+  company_id uuid,
   price_id text references public.prices (id),
   plan_id text references public.plans (id),
   pack_id text references public.token_packs (id),
@@ -1051,7 +1085,9 @@ grant select on private.stripe_events to service_role;
 
 -- Credits a Stripe payment once under ('purchase', 'stripe:' || p_reference): records the invoice
 -- row (once), checks amount and currency against our price, grants the plan's or the pack's
--- credits and, for a plan, sets the wallet's plan. Locks: the invoice row, then the wallet.
+-- credits and, for a plan, sets the wallet's plan. The wallet is the buyer's, or the company's
+-- when `p_details.company_id` names it (a company customer's payment). Locks: the invoice row,
+-- then the wallet.
 -- A refund seen first (a `payment_refund` row under the key) makes it grant nothing.
 -- Returns {outcome: credited | already_credited | refunded_before_capture | amount_mismatch}.
 create function private.apply_stripe_payment(
@@ -1071,6 +1107,7 @@ declare
   v_credits integer;
   v_key text := 'stripe:' || p_reference;
   v_inv public.billing_invoices;
+  v_wallet uuid;
   v_balance integer;
 begin
   select * into v_price from public.prices pr where pr.id = p_price_id and pr.provider = 'stripe';
@@ -1082,10 +1119,10 @@ begin
                         (select tp.credits from public.token_packs tp where tp.id = v_price.pack_id));
 
   insert into public.billing_invoices
-    (provider, reference, user_id, price_id, plan_id, pack_id, provider_subscription_id,
-     provider_invoice_id, provider_payment_intent, provider_charge_id, amount_minor, currency,
-     hosted_invoice_url, period_start, period_end)
-  values ('stripe', p_reference, p_user_id, v_price.id, v_price.plan_id, v_price.pack_id,
+    (provider, reference, user_id, company_id, price_id, plan_id, pack_id,
+     provider_subscription_id, provider_invoice_id, provider_payment_intent, provider_charge_id,
+     amount_minor, currency, hosted_invoice_url, period_start, period_end)
+  values ('stripe', p_reference, p_user_id, (p_details ->> 'company_id')::uuid, v_price.id, v_price.plan_id, v_price.pack_id,
           p_details ->> 'subscription', p_details ->> 'invoice', p_details ->> 'payment_intent',
           p_details ->> 'charge', p_amount, v_price.currency, p_details ->> 'hosted_invoice_url',
           to_timestamp((p_details ->> 'period_start')::bigint),
@@ -1093,9 +1130,10 @@ begin
   on conflict (provider, reference) do nothing;
   select * into v_inv from public.billing_invoices i
    where i.provider = 'stripe' and i.reference = p_reference for update;
-  select w.balance into v_balance from public.wallet w where w.user_id = v_inv.user_id for update;
+  v_wallet := coalesce(v_inv.company_id, v_inv.user_id);
+  select w.balance into v_balance from public.wallet w where w.user_id = v_wallet for update;
   if not found then
-    raise exception 'no wallet for user %', v_inv.user_id using errcode = 'P0002';
+    raise exception 'no wallet for user %', v_wallet using errcode = 'P0002';
   end if;
 
   if exists (select 1 from public.wallet_usage u
@@ -1113,10 +1151,10 @@ begin
      set balance = balance + v_credits,
          plan_id = coalesce(v_price.plan_id, plan_id),
          updated_at = now()
-   where user_id = v_inv.user_id
+   where user_id = v_wallet
   returning balance into v_balance;
   insert into public.wallet_usage (user_id, amount, balance_after, reason, reference_id, metadata)
-  values (v_inv.user_id, v_credits, v_balance, 'purchase', v_key,
+  values (v_wallet, v_credits, v_balance, 'purchase', v_key,
           jsonb_build_object('provider', 'stripe', 'price_id', v_price.id,
                              'plan_id', v_price.plan_id, 'pack_id', v_price.pack_id));
   update public.billing_invoices set credits_granted = v_credits,
@@ -1154,7 +1192,8 @@ declare
 begin
   select * into v_inv from public.billing_invoices i
    where i.provider = 'stripe' and i.reference = p_reference for update;
-  v_user := coalesce(v_inv.user_id, p_user_id);
+  -- The wallet the payment credited (the company's for a company payment), else the given one.
+  v_user := coalesce(v_inv.company_id, v_inv.user_id, p_user_id);
   select w.balance into v_balance from public.wallet w where w.user_id = v_user for update;
   if not found then
     raise exception 'no wallet for user %', v_user using errcode = 'P0002';
@@ -1206,6 +1245,7 @@ declare
   v_obj jsonb := p_payload #> '{data,object}';
   v_at bigint := coalesce((p_payload ->> 'created')::bigint, 0);
   v_user uuid;
+  v_company uuid;
   v_sub text;
   v_price text;
   v_status text;
@@ -1218,7 +1258,7 @@ begin
   if exists (select 1 from private.stripe_events e where e.event_id = p_event_id) then
     return jsonb_build_object('outcome', 'duplicate');
   end if;
-  select c.user_id into v_user from public.billing_customers c
+  select c.user_id, c.company_id into v_user, v_company from public.billing_customers c
    where c.provider = 'stripe' and c.customer_id = v_obj ->> 'customer';
   v_sub := coalesce(case when v_obj ->> 'object' = 'subscription' then v_obj ->> 'id' end,
                     v_obj ->> 'subscription',
@@ -1250,7 +1290,8 @@ begin
     else
       v_result := private.apply_stripe_payment(v_user, v_obj ->> 'payment_intent', v_price,
         (v_obj ->> 'amount_total')::bigint, v_obj ->> 'currency',
-        jsonb_build_object('payment_intent', v_obj ->> 'payment_intent'));
+        jsonb_build_object('payment_intent', v_obj ->> 'payment_intent',
+                           'company_id', v_company));
       v_outcome := v_result ->> 'outcome';
     end if;
   elsif p_type = 'invoice.paid' then
@@ -1265,7 +1306,8 @@ begin
                          'charge', v_obj ->> 'charge',
                          'hosted_invoice_url', v_obj ->> 'hosted_invoice_url',
                          'period_start', v_obj #>> '{lines,data,0,period,start}',
-                         'period_end', v_obj #>> '{lines,data,0,period,end}'));
+                         'period_end', v_obj #>> '{lines,data,0,period,end}',
+                         'company_id', v_company));
     v_outcome := v_result ->> 'outcome';
     v_status := 'active';
   elsif p_type = 'invoice.payment_failed' then
@@ -1284,7 +1326,8 @@ begin
     elsif v_ref is null then
       v_outcome := 'malformed';
     else
-      v_result := private.claw_back_stripe_payment(coalesce(v_inv.user_id, v_user), v_ref);
+      v_result := private.claw_back_stripe_payment(coalesce(v_inv.company_id, v_inv.user_id,
+                                                            v_company, v_user), v_ref);
       v_outcome := v_result ->> 'outcome';
     end if;
   elsif p_type = 'checkout.session.completed' then
@@ -1340,7 +1383,8 @@ begin
        where id = v_row.id;
       if v_status = 'canceled' then
         update public.wallet w set plan_id = null, updated_at = now()
-         where w.user_id = v_user and w.plan_id = v_row.plan_id and w.custom_limits is null;
+         where w.user_id = coalesce(v_company, v_user) and w.plan_id = v_row.plan_id
+           and w.custom_limits is null;
       end if;
     end if;
   end if;
@@ -1441,9 +1485,10 @@ revoke all on function public.admin_grant_enterprise(uuid, integer, jsonb)
   from public, anon, authenticated;
 grant execute on function public.admin_grant_enterprise(uuid, integer, jsonb) to service_role;
 
--- Usage against each limit for the wallet's current period (the UTC month; a subscription's
--- period when one is active), and the credits spent per day and reason between p_from and p_to,
--- straight from the ledger (so the numbers equal it). plpgsql: it reads tables of later domains.
+-- Usage against each limit of a wallet (personal, or a company's: its workbenches and members)
+-- for the wallet's current period (the UTC month; a subscription's period when one is active), and
+-- the credits spent per day and reason between p_from and p_to, straight from the ledger (so the
+-- numbers equal it). plpgsql: it reads tables of later domains.
 create function private.billing_usage(p_user_id uuid, p_from timestamptz, p_to timestamptz)
 returns jsonb
 language plpgsql
@@ -1457,16 +1502,22 @@ declare
   v_usage jsonb;
 begin
   v_usage := jsonb_build_object(
-    'seats', (select w.seats from public.wallet w where w.user_id = p_user_id),
+    -- A company wallet's seats are its members; a personal wallet's, the seats it holds.
+    'seats', (select case when w.company_id is null then w.seats::bigint else
+                (select count(*) from public.company_members m where m.company_id = w.company_id)
+              end from public.wallet w where w.user_id = p_user_id),
     'workbenches', (select count(*) from public.workbench b
-                     where b.owner_user_id = p_user_id and b.company_id is null),
+                     where (b.company_id = p_user_id
+                            or (b.company_id is null and b.owner_user_id = p_user_id))),
     'stored_bytes', (select coalesce(sum(f.size_bytes), 0) from public.workbench_files f
                        join public.workbench b on b.id = f.workbench_id
-                      where b.owner_user_id = p_user_id and b.company_id is null),
+                      where (b.company_id = p_user_id
+                             or (b.company_id is null and b.owner_user_id = p_user_id))),
     'files_per_workbench', (select coalesce(max(n), 0) from (
                               select count(*) as n from public.workbench_files f
                                 join public.workbench b on b.id = f.workbench_id
-                               where b.owner_user_id = p_user_id and b.company_id is null
+                               where (b.company_id = p_user_id
+                                      or (b.company_id is null and b.owner_user_id = p_user_id))
                                group by f.workbench_id) c),
     'chat_answers_month', (select count(*) from private.chat_inferences i
                             where i.user_id = p_user_id and i.counted_at >= v_month),

@@ -43,6 +43,11 @@
 --
 -- The membership checks are SECURITY DEFINER functions about the calling user only, used by the
 -- policies (no recursive RLS).
+--
+-- Billing: every company has a wallet of its own (public.wallet keyed by the company id, made with
+-- the company), which pays for the usage on its workbenches (private.workbench_wallet) and whose
+-- plan gives the company's limits: workbenches, and seats, checked when a member is added (the
+-- wallet row locked while the members are counted). Its members read it (docs/billing.md).
 
 create table public.company (
   id uuid primary key default gen_random_uuid(),
@@ -375,13 +380,16 @@ grant execute on function public.workbench_member_list(uuid) to authenticated, s
 -- Triggers.
 ------------------------------------------------------------------------------------------------
 
--- The creator of a company becomes its owner.
+-- A company gets its wallet (balance 0, the free plan's limits until it buys; no signup grant),
+-- then its creator becomes its owner (a seat of that wallet).
 create function private.add_company_creator() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
+  insert into public.wallet (user_id, company_id) values (new.id, new.id) on conflict do nothing;
+  insert into public.wallet_counters (user_id) values (new.id) on conflict do nothing;
   if new.created_by is not null then
     insert into public.company_members (company_id, user_id, role)
     values (new.id, new.created_by, 'owner')
@@ -443,23 +451,32 @@ create trigger company_touch before update on public.company
 create trigger workbench_touch before update on public.workbench
   for each row execute function private.touch_updated_at();
 
+-- The company wallet that pays for a workbench's usage (chat answers, reports, channel answers):
+-- the company's for a company workbench; null for a personal one, whose usage the acting user's
+-- own wallet pays (the charging RPCs coalesce it with the user).
+create function private.workbench_wallet(p_workbench_id uuid) returns uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select w.user_id from public.workbench b join public.wallet w on w.company_id = b.company_id
+   where b.id = p_workbench_id
+$$;
+revoke all on function private.workbench_wallet(uuid) from public, anon, authenticated;
+grant execute on function private.workbench_wallet(uuid) to service_role;
+
 -- Plan limit `workbenches` (wallet_and_payments: private.check_plan_limit): a personal workbench
--- counts against its owner's wallet, a company workbench against the wallet that pays for the
--- company (its Stripe billing customer's), when it has one. The wallet row is locked before
--- counting, so a concurrent burst never ends above the limit.
+-- counts against its owner's wallet, a company workbench against the company's wallet. The
+-- wallet row is locked before counting, so a concurrent burst never ends above the limit.
 create function private.enforce_workbench_limit() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-  v_payer uuid := case when new.company_id is null then new.owner_user_id else
-    (select c.user_id from public.billing_customers c where c.company_id = new.company_id
-      order by c.created_at limit 1) end;
+  v_payer uuid := coalesce(new.company_id, new.owner_user_id);
 begin
-  if v_payer is null then
-    return new;
-  end if;
   perform 1 from public.wallet w where w.user_id = v_payer for update;
   perform private.check_plan_limit(v_payer, 'workbenches',
     (select count(*) from public.workbench b
@@ -471,6 +488,33 @@ $$;
 revoke all on function private.enforce_workbench_limit() from public, anon, authenticated;
 create trigger workbench_plan_limit before insert on public.workbench
   for each row execute function private.enforce_workbench_limit();
+
+-- Plan limit `seats`: a new member of a company (an accepted invitation, a direct insert) takes a
+-- seat of the company wallet's plan; the wallet row is locked while the members are counted, so
+-- concurrent accepts never end above the limit. Someone already a member takes no new seat.
+create function private.enforce_seat_limit() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform 1 from public.wallet w where w.user_id = new.company_id for update;
+  if exists (select 1 from public.company_members m
+              where m.company_id = new.company_id and m.user_id = new.user_id) then
+    return new;
+  end if;
+  perform private.check_plan_limit(new.company_id, 'seats',
+    (select count(*) from public.company_members m where m.company_id = new.company_id));
+  return new;
+end;
+$$;
+revoke all on function private.enforce_seat_limit() from public, anon, authenticated;
+create trigger company_members_seat_limit before insert on public.company_members
+  for each row execute function private.enforce_seat_limit();
+
+-- The company wallet is the company's: it goes with the company.
+alter table public.wallet add foreign key (company_id) references public.company (id)
+  on delete cascade;
 
 -- Passes on what a user is about to leave behind; see the header.
 create function private.hand_over_before_user_delete() returns trigger
@@ -844,6 +888,15 @@ create policy "admins see invitations" on public.company_invitations
   for select to authenticated
   using ((select public.is_company_member(company_id, 'admin')));
 -- Revoking an invitation deletes it.
+-- A company's members read its wallet, counter and ledger (GET /wallet?company_id=); the
+-- personal-wallet policies are in the wallet migration.
+create policy "members see the company wallet" on public.wallet for select to authenticated
+  using (company_id is not null and (select public.company_role(company_id)) is not null);
+create policy "members see the company counter" on public.wallet_counters for select
+  to authenticated using ((select public.company_role(user_id)) is not null);
+create policy "members see the company ledger" on public.wallet_usage for select
+  to authenticated using ((select public.company_role(user_id)) is not null);
+
 create policy "admins revoke invitations" on public.company_invitations
   for delete to authenticated
   using ((select public.is_company_member(company_id, 'admin')));

@@ -113,8 +113,8 @@ create trigger workbench_files_touch before update on public.workbench_files
 
 -- Plan limits `files_per_workbench` and `stored_bytes` (wallet_and_payments:
 -- private.check_plan_limit), against the wallet that pays for the workbench: its owner's for a
--- personal one, the company's billing wallet for a company one (none: not limited). The wallet row
--- is locked before counting, so concurrent uploads never end above a limit.
+-- personal one, the company's wallet for a company one. The wallet row is locked before counting,
+-- so concurrent uploads never end above a limit.
 create function private.enforce_file_limits() returns trigger
 language plpgsql
 security definer
@@ -125,12 +125,7 @@ declare
   v_payer uuid;
 begin
   select * into v_bench from public.workbench b where b.id = new.workbench_id;
-  v_payer := case when v_bench.company_id is null then v_bench.owner_user_id else
-    (select c.user_id from public.billing_customers c where c.company_id = v_bench.company_id
-      order by c.created_at limit 1) end;
-  if v_payer is null then
-    return new;
-  end if;
+  v_payer := coalesce(v_bench.company_id, v_bench.owner_user_id);
   perform 1 from public.wallet w where w.user_id = v_payer for update;
   perform private.check_plan_limit(v_payer, 'files_per_workbench',
     (select count(*) from public.workbench_files f where f.workbench_id = new.workbench_id));

@@ -113,10 +113,27 @@ create table private.chat_answering (
 revoke all on private.chat_answering from public, anon, authenticated;
 grant select, insert, update, delete on private.chat_answering to service_role;
 
--- Whether the user can pay for their answers in flight plus one more: the bundles that
--- counter + in-flight + 1 answers complete must be covered by the balance. Locks the wallet row
--- (the same lock record_chat_inference and apply_ledger take first), so concurrent starts of one
--- user serialise and each sees the markers the earlier ones took.
+-- The wallet that pays for answers in a session: the company's on a company workbench, else the
+-- user's own (private.workbench_wallet, tenancy migration).
+create function private.chat_wallet(p_session_id uuid, p_user_id uuid) returns uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce((select private.workbench_wallet(s.workbench_id) from public.chat_session s
+                    where s.id = p_session_id), p_user_id)
+$$;
+revoke all on function private.chat_wallet(uuid, uuid) from public, anon, authenticated;
+grant execute on function private.chat_wallet(uuid, uuid) to service_role;
+
+-- Whether the paying wallet (private.chat_wallet) can pay for its answers in flight plus one more:
+-- the bundles that counter + in-flight + 1 answers complete must be covered by the balance.
+-- Before that, the plan's `chat_answers_month` (answers counted to the wallet this UTC month plus
+-- those in flight) raises plan_limit_reached (PT403): the call is refused before any model call
+-- or charge. Locks the wallet row (the same lock record_chat_inference and apply_ledger take
+-- first), so concurrent starts on one wallet serialise and each sees the markers the earlier ones
+-- took: a burst never ends above the limit.
 create function private.reserve_chat_answer(p_user_id uuid, p_session_id uuid) returns boolean
 language plpgsql
 security definer
@@ -124,21 +141,31 @@ set search_path = ''
 as $$
 declare
   v_bundle integer := greatest(private.setting_int('chat_answers_per_credit', 10), 1);
+  v_wallet uuid := private.chat_wallet(p_session_id, p_user_id);
   v_balance integer;
   v_counter integer;
   v_in_flight integer;
 begin
-  select w.balance into v_balance from public.wallet w where w.user_id = p_user_id for update;
+  select w.balance into v_balance from public.wallet w where w.user_id = v_wallet for update;
   if not found then
     return false;
   end if;
   select coalesce((select c.chat_inference_counter from public.wallet_counters c
-                    where c.user_id = p_user_id), 0)
+                    where c.user_id = v_wallet), 0)
     into v_counter;
-  -- The session's own marker is not counted: while it holds, begin_chat_answer answers 409.
-  select count(*)::integer into v_in_flight from private.chat_answering a
-   where a.user_id = p_user_id and a.session_id <> p_session_id
+  -- Markers of answers this wallet pays for. The session's own marker is not counted: while it
+  -- holds, begin_chat_answer answers 409.
+  select count(*)::integer into v_in_flight
+    from private.chat_answering a
+    join public.chat_session s on s.id = a.session_id
+    join public.workbench b on b.id = s.workbench_id
+   where coalesce(b.company_id, a.user_id) = v_wallet and a.session_id <> p_session_id
      and a.expires_at >= clock_timestamp();
+  perform private.check_plan_limit(v_wallet, 'chat_answers_month',
+    v_in_flight + (select count(*) from private.chat_inferences i
+                    where i.user_id = v_wallet
+                      and i.counted_at >= date_trunc('month', now() at time zone 'UTC')
+                                          at time zone 'UTC'));
   return (v_counter + v_in_flight + 1) / v_bundle <= v_balance;
 end;
 $$;
@@ -547,7 +574,8 @@ begin
 
   v_at := clock_timestamp();
   if p_token is not null and not p_interrupted then
-    v_count := private.record_chat_inference(p_user_id, p_message_id::text);
+    v_count := private.record_chat_inference(private.chat_wallet(p_session_id, p_user_id),
+                                             p_message_id::text);
     v_wallet := jsonb_build_object('counted', v_count -> 'counted', 'charged', v_count -> 'charged',
                                    'balance', v_count -> 'balance',
                                    'chat_inference_counter', v_count -> 'counter');
@@ -556,7 +584,7 @@ begin
                               'chat_inference_counter', coalesce(c.chat_inference_counter, 0))
       into v_wallet
       from public.wallet w left join public.wallet_counters c on c.user_id = w.user_id
-     where w.user_id = p_user_id;
+     where w.user_id = private.chat_wallet(p_session_id, p_user_id);
   end if;
   if p_token is not null then
     perform private.end_chat_answer(p_session_id, p_token);

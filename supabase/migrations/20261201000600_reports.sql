@@ -96,7 +96,8 @@ begin
   end if;
 
   perform private.charge_report(p_user_id, p_idempotency_key, 1,
-    jsonb_build_object('workbench_id', p_workbench_id, 'report_type', p_report_type));
+    jsonb_build_object('workbench_id', p_workbench_id, 'report_type', p_report_type),
+    p_workbench_id);
   insert into public.reports (workbench_id, user_id, report_type, title, notes, idempotency_key)
   values (p_workbench_id, p_user_id, p_report_type, p_title, p_notes, p_idempotency_key)
   returning id into v_report_id;

@@ -192,18 +192,15 @@ revoke all on function private.set_tenant_suspension(uuid, uuid, boolean, text)
   from public, anon, authenticated;
 grant execute on function private.set_tenant_suspension(uuid, uuid, boolean, text) to service_role;
 
--- The wallet a tenant's credits and plan live on: the user's own, or a company's first owner's.
+-- The wallet a tenant's credits and plan live on: the user's own, or the company's wallet (its
+-- key is the company id; the tenancy migration creates it with the company).
 create function private.tenant_wallet_user(p_tenant_id uuid) returns uuid
 language sql
 stable
 security definer
 set search_path = ''
 as $$
-  select coalesce(
-    (select w.user_id from public.wallet w where w.user_id = p_tenant_id),
-    (select m.user_id from public.company_members m
-      where m.company_id = p_tenant_id and m.role = 'owner'
-      order by m.created_at, m.user_id limit 1))
+  select w.user_id from public.wallet w where w.user_id = p_tenant_id
 $$;
 revoke all on function private.tenant_wallet_user(uuid) from public, anon, authenticated;
 grant execute on function private.tenant_wallet_user(uuid) to service_role;

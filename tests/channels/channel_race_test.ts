@@ -125,8 +125,8 @@ Deno.test({
           ["outbound", "unconfirmed"],
         ]);
         const [{ counter }] = await admin`select chat_inference_counter as counter
-          from public.wallet_counters where user_id = ${owner}`;
-        assert.equal(counter, 3, "three answers counted, once each");
+          from public.wallet_counters where user_id = ${company}`;
+        assert.equal(counter, 3, "three answers counted, once each, on the company's wallet");
       });
 
       const statusOf = async (subscriber: string) =>

@@ -2,9 +2,10 @@
  * private.start_chat_turn under real concurrency, on a native multi-connection PostgreSQL (PGlite
  * serialises connections, so it cannot show races): a user's concurrent starts on different
  * workbenches take the wallet row's lock one after the other and count the answers already in
- * flight, so exactly as many start as the wallet covers; concurrent starts on one session give one
- * answering marker, the others the 409 condition. And a file deleted while private.finish_chat_turn
- * saves an answer citing it is redacted from that answer whichever commits first.
+ * flight, so exactly as many start as the wallet covers (and as the plan's chat_answers_month
+ * allows); concurrent starts on one session give one answering marker, the others the 409
+ * condition. And a file deleted while private.finish_chat_turn saves an answer citing it is
+ * redacted from that answer whichever commits first.
  *
  * Runs against a native PostgreSQL with every migration applied (tests/helpers/postgres.ts
  * `startMigratedPostgres()`), so the functions raced are the ones that ship.
@@ -81,6 +82,27 @@ Deno.test({
       assert.deepEqual(statuses(rs), { insufficient_credits: 4, ok: 11 });
       assert.equal(await inFlight(user.id), 11);
     });
+
+    await t.step(
+      "12 concurrent starts with chat_answers_month 3 (2 answered): 1 starts, 11 plan_limit_reached",
+      async () => {
+        const user = await newUser("limited", 100, 0, 12);
+        await admin`update public.wallet set custom_limits = '{"chat_answers_month": 3}'
+          where user_id = ${user.id}`;
+        await admin`insert into private.chat_inferences (message_id, user_id)
+          values (${"done-1-" + user.id}, ${user.id}), (${"done-2-" + user.id}, ${user.id})`;
+        const rs = await Promise.allSettled(user.sessions.map((s, i) => start(user.id, s, i)));
+        const ok = rs.filter((r) => r.status === "fulfilled" && r.value.status === "ok");
+        const refused = rs.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+        assert.equal(ok.length, 1, "the in-flight answer counts: never above the limit");
+        assert.equal(refused.length, 11);
+        assert.ok(refused.every((r) => r.reason.code === "PT403"), String(refused[0]?.reason));
+        assert.equal(await inFlight(user.id), 1);
+        const [q] = await admin`select count(*)::int as n from public.message m
+          join public.chat_session s on s.id = m.session_id where s.user_id = ${user.id}`;
+        assert.equal(q!.n, 1, "a refused start saved no question");
+      },
+    );
 
     await t.step("10 concurrent starts on one session: one marker, nine 409s", async () => {
       const user = await newUser("one-session", 10, 0, 1);

@@ -45,7 +45,9 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
     },
   });
   const sql = getDb();
-  const wallet = async (u: TestUser) => (await call(u.client, "wallet")).body;
+  /** The caller's wallet, or with `companyId` the company's (which pays on its workbenches). */
+  const wallet = async (u: TestUser, companyId?: string) =>
+    (await call(u.client, companyId ? `wallet?company_id=${companyId}` : "wallet")).body;
   const smallWorkbench = async (u: TestUser, fact: string) => {
     const wb = await newWorkbench(u, "Mine");
     await uploadAndWait(u, wb, [{ name: "facts.txt", bytes: text(fact) }]);
@@ -56,6 +58,8 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
     const bob = await signUpUser(stack, "bob");
     const dave = await signUpUser(stack, "dave");
     const company = (await call(alice.client, "companies", { body: { name: "Acme" } })).body.id;
+    // Answers on the company's workbench are paid by the company's wallet (docs/billing.md).
+    await sql`select public.admin_grant_credits(${company}, 10, 'chat-e2e', 'the company pays')`;
     const invite = await call(alice.client, `companies/${company}/invitations`, {
       body: { email: dave.email, role: "member" },
     });
@@ -208,7 +212,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
     await t.step(
       "an SSE client that goes away mid-answer: the model call aborted, the answer saved as interrupted, nothing counted",
       async () => {
-        const before = await wallet(alice);
+        const before = await wallet(alice, company);
         groq.setMode("cite", { chunkDelayMs: 40 });
         const sent = groq.requests.length;
         const { events } = await askStream(alice, session, ZEBRA, { abortAfterDeltas: 3 });
@@ -230,7 +234,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
           saved.content.length > 0 && saved.content.startsWith(shown.trim()),
           saved.content,
         );
-        const after = await wallet(alice);
+        const after = await wallet(alice, company);
         assert.deepEqual(
           [after.chat_inference_counter, after.balance],
           [before.chat_inference_counter, before.balance],
@@ -247,7 +251,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
     await t.step(
       "a JSON client that goes away before the answer: the model call aborted, interrupted, nothing counted",
       async () => {
-        const before = await wallet(alice);
+        const before = await wallet(alice, company);
         const interrupted = async () =>
           (await sql`select count(*)::int as n from public.message
                       where session_id = ${session} and status = 'interrupted'`)[0]!.n;
@@ -273,7 +277,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
           async () => (await interrupted()) === already + 1 || undefined,
           "the answer saved as interrupted",
         );
-        const after = await wallet(alice);
+        const after = await wallet(alice, company);
         assert.deepEqual(
           [after.chat_inference_counter, after.balance],
           [before.chat_inference_counter, before.balance],
@@ -303,7 +307,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
     await t.step(
       "a failing or silent model: 502/503, the question saved, nothing counted",
       async () => {
-        const before = await wallet(alice);
+        const before = await wallet(alice, company);
         const historyBefore =
           (await call(alice.client, `chat/sessions/${session}/messages?limit=100`))
             .body.messages.length;
@@ -330,7 +334,7 @@ Deno.test("chat with a language model end to end", opts, async (t) => {
         const envelope = parsed(events.at(-1)!);
         assert.equal(envelope.error.code, "llm_unavailable");
         assert.ok(envelope.error.request_id);
-        const after = await wallet(alice);
+        const after = await wallet(alice, company);
         assert.equal(after.chat_inference_counter, before.chat_inference_counter);
         assert.equal(after.balance, before.balance);
         const history = (await call(alice.client, `chat/sessions/${session}/messages?limit=100`))

@@ -189,6 +189,45 @@ Deno.test("payments: plans, checkout, verify, webhooks and reconciliation", opts
       });
     });
 
+    await t.step(
+      "a company admin buys for the company: the company's wallet is credited, members may not buy",
+      async () => {
+        const admin = await signUpUser(stack, "rzp-co-admin");
+        const member = await signUpUser(stack, "rzp-co-member");
+        const created = await call(admin.client, "companies", { name: "Acme" });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const companyId: string = created.body.id;
+        await sql`insert into public.company_members (company_id, user_id, role)
+                  values (${companyId}, ${member.id}, 'member')`;
+        const refused = await call(member.client, "checkout/session", {
+          plan_id: "lite",
+          company_id: companyId,
+        });
+        assert.equal(refused.status, 403, JSON.stringify(refused.body));
+        const adminBefore = await wallet(admin.id);
+        const session = await call(admin.client, "checkout/session", {
+          plan_id: "lite",
+          company_id: companyId,
+        });
+        assert.equal(session.status, 201, JSON.stringify(session.body));
+        const order = fake.orders.get(session.body.order_id)!;
+        assert.deepEqual(order.notes, {
+          user_id: admin.id,
+          plan_id: "lite",
+          company_id: companyId,
+        });
+        const payment = fake.pay(order.id);
+        const res = await deliver(await fake.webhook("payment.captured", { payment }));
+        assert.equal(res.body.outcome, "credited");
+        const verified = await verify(admin, order.id, payment.id);
+        assert.equal(verified.status, 200, JSON.stringify(verified.body));
+        assert.equal(verified.body.credited, false, "the webhook credited first");
+        assert.equal(verified.body.wallet.balance, 100, "verify shows the company's wallet");
+        assert.deepEqual(await wallet(companyId), { balance: 100, plan_id: "lite", seats: 1 });
+        assert.deepEqual(await wallet(admin.id), adminBefore, "not the admin's wallet");
+      },
+    );
+
     await t.step("receipts are unique across sessions", async () => {
       const user = await signUpUser(stack, "receipts");
       const a = await call(user.client, "checkout/session", { plan_id: "lite" });

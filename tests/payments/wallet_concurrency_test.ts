@@ -1,8 +1,9 @@
 /**
  * The wallet under real concurrency: 50 simultaneous spends, grants, chat inferences and payment
- * applications against one wallet, on a native multi-connection PostgreSQL (PGlite serialises
- * connections, so it cannot show races), with every migration applied (tests/helpers/postgres.ts
- * `startMigratedPostgres()`): the functions raced are the ones that ship.
+ * applications against one wallet, and 20 member adds against a company's seat limit, on a native
+ * multi-connection PostgreSQL (PGlite serialises connections, so it cannot show races), with every
+ * migration applied (tests/helpers/postgres.ts `startMigratedPostgres()`): the functions raced are
+ * the ones that ship.
  */
 import assert from "node:assert/strict";
 import { needsMigratedPostgres, withMigratedPostgres } from "../helpers/postgres.ts";
@@ -112,5 +113,29 @@ Deno.test({
         await admin`select status from public.payments where razorpay_order_id = 'order_conc'`;
       assert.equal(p.status, "paid");
     });
+
+    await t.step(
+      "20 concurrent member adds to a company with 3 seats: the company ends at 3 members",
+      async () => {
+        const owner = await newUser("seat-owner");
+        const [{ id: company }] = await admin`insert into public.company (name, created_by)
+          values ('Seats', ${owner}) returning id`;
+        await admin`update public.wallet set custom_limits = '{"seats": 3}'
+          where company_id = ${company}`;
+        const people: string[] = [];
+        for (let i = 0; i < 20; i++) people.push(await newUser(`seat-${i}`));
+        const { ok, errors } = await settle(
+          20,
+          (i) =>
+            pool`insert into public.company_members (company_id, user_id, role)
+                 values (${company}, ${people[i]}, 'member')`,
+        );
+        assert.equal(ok, 2, "the owner holds one seat; two more fit");
+        assert.ok(errors.every((e) => e === "PT403"), `only plan_limit_reached: ${errors}`);
+        const [{ n }] = await admin`select count(*)::int as n from public.company_members
+          where company_id = ${company}`;
+        assert.equal(n, 3);
+      },
+    );
   });
 });

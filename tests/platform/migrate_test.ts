@@ -115,11 +115,11 @@ Deno.test("`splitStatements()` splits this project's migrations into the CLI's s
   // Counted with splitStatements on the files as committed (the first eight matched `supabase db
   // push` 2.117.0 when they were consolidated): a change of the splitter shows here.
   assert.equal(await count("20261201000000_platform.sql"), 38);
-  assert.equal(await count("20261201000100_wallet_and_payments.sql"), 160);
-  assert.equal(await count("20261201000200_tenancy.sql"), 122);
+  assert.equal(await count("20261201000100_wallet_and_payments.sql"), 161);
+  assert.equal(await count("20261201000200_tenancy.sql"), 132);
   assert.equal(await count("20261201000300_files_and_indexing.sql"), 42);
   assert.equal(await count("20261201000400_search.sql"), 32);
-  assert.equal(await count("20261201000500_chat.sql"), 51);
+  assert.equal(await count("20261201000500_chat.sql"), 54);
   assert.equal(await count("20261201000600_reports.sql"), 22);
   assert.equal(await count("20261201000700_operations.sql"), 33);
   assert.equal(await count("20261201000800_channels.sql"), 63);

@@ -95,20 +95,23 @@ Deno.test(
       },
     });
     const sql = getDb();
-    const balance = async (u: TestUser) =>
-      (await sql<{ balance: number }[]>`select balance from public.wallet where user_id = ${u.id}`)[
-        0
-      ]!.balance;
+    // The reports are made on a company workbench: the company's wallet pays (docs/billing.md).
+    const balance = async (walletId: string) =>
+      (await sql<{ balance: number }[]>`
+        select balance from public.wallet where user_id = ${walletId}`)[0]!.balance;
     const ledger = async (
-      u: TestUser,
+      walletId: string,
     ) => (await sql<{ reason: string; amount: number; reference_id: string }[]>`
       select reason, amount, reference_id from public.wallet_usage
-       where user_id = ${u.id} and reason in ('report', 'report_refund') order by created_at, id`);
+       where user_id = ${walletId} and reason in ('report', 'report_refund')
+       order by created_at, id`);
     try {
       const alice = await signUpUser(stack, "alice");
       const bob = await signUpUser(stack, "bob");
       const carol = await signUpUser(stack, "carol");
       const company = await call(alice.client, "companies", { body: { name: "Ananya Café" } });
+      const payer: string = company.body.id;
+      await sql`select public.admin_grant_credits(${payer}, 10, 'reports-e2e', 'the company pays')`;
       const inv = await call(alice.client, `companies/${company.body.id}/invitations`, {
         body: { email: bob.email, role: "member" },
       });
@@ -134,12 +137,12 @@ Deno.test(
       };
 
       await t.step("missing inputs → 422 naming what to upload, nothing charged", async () => {
-        const before = await balance(alice);
+        const before = await balance(payer);
         const r = await post(alice, "k-missing", fs);
         assert.equal(r.status, 422);
         assert.equal(r.body.error.code, "missing_inputs");
         assert.match(r.body.error.details.missing[0], /P&L \(income statement\) table/);
-        assert.equal(await balance(alice), before);
+        assert.equal(await balance(payer), before);
         assert.equal((await post(alice, null, fs)).body.error.code, "idempotency_key_required");
       });
 
@@ -154,7 +157,7 @@ Deno.test(
       await t.step(
         "the same Idempotency-Key twice → one report, one charge; another body → 409",
         async () => {
-          const before = await balance(alice);
+          const before = await balance(payer);
           const first = await post(alice, "k-fs-1", fs);
           assert.equal(first.status, 202, JSON.stringify(first.body));
           assert.equal(first.body.status, "queued");
@@ -166,21 +169,21 @@ Deno.test(
           const other = await post(alice, "k-fs-1", { ...fs, title: "Another" });
           assert.equal(other.status, 409);
           assert.equal(other.body.error.code, "idempotency_key_reused");
-          assert.equal(await balance(alice), before - 1);
+          assert.equal(await balance(payer), before - 1);
         },
       );
 
       await t.step("concurrent duplicates → still one report and one charge", async () => {
-        const before = await balance(alice);
+        const before = await balance(payer);
         const body = { ...fs, report_type: "variance", title: "Budget vs actual H1" };
         const all = await Promise.all(
           Array.from({ length: 5 }, () => post(alice, "k-var-1", body)),
         );
         assert.deepEqual(all.map((r) => r.status), [202, 202, 202, 202, 202]);
         assert.equal(new Set(all.map((r) => r.body.id)).size, 1);
-        assert.equal(await balance(alice), before - 1);
+        assert.equal(await balance(payer), before - 1);
         assert.equal(
-          (await ledger(alice)).filter((l) => l.reference_id === `${alice.id}:k-var-1`).length,
+          (await ledger(payer)).filter((l) => l.reference_id === `${alice.id}:k-var-1`).length,
           1,
         );
       });
@@ -362,6 +365,7 @@ Deno.test(
       await t.step(
         "a worker that fails three times → failed with a reason, refunded once",
         async () => {
+          // A personal workbench: Alice's own wallet pays.
           const wb3 =
             (await call(alice.client, "workbenches", { body: { name: "Broken" } })).body.id;
           const [file] = await upload(alice, wb3, [[
@@ -373,7 +377,7 @@ Deno.test(
           >`select storage_path from public.workbench_files where id = ${file.id}`)[0]!
             .storage_path;
           await Deno.remove(`${stack.storageDir}/workbench/${path}`); // Storage now answers 404 for it
-          const before = await balance(alice);
+          const before = await balance(alice.id);
           const r = await post(alice, "k-broken", {
             ...fs,
             workbench_id: wb3,
@@ -387,8 +391,8 @@ Deno.test(
             "report failed after 3 attempts: the file bank.csv could not be read from storage",
           );
           assert.equal(failed.download_url, undefined);
-          assert.equal(await balance(alice), before);
-          const rows = (await ledger(alice)).filter((l) =>
+          assert.equal(await balance(alice.id), before);
+          const rows = (await ledger(alice.id)).filter((l) =>
             l.reference_id === `${alice.id}:k-broken`
           );
           assert.deepEqual(rows.map((l) => [l.reason, l.amount]), [["report", -1], [
@@ -402,7 +406,7 @@ Deno.test(
         "the language model failing three times → failed with its reason, refunded once",
         async () => {
           groq.setMode("fail");
-          const before = await balance(alice);
+          const before = await balance(payer);
           const r = await post(alice, "k-llm-down", { ...fs, title: "When the model is down" });
           assert.equal(r.status, 202);
           const failed = await waitForReport(alice, r.body.id, 120_000);
@@ -412,8 +416,8 @@ Deno.test(
             "report failed after 3 attempts: the language model failed (HTTP 500)",
           );
           assert.ok(failed.kpis, "the KPIs computed before the narrative step are kept");
-          assert.equal(await balance(alice), before);
-          const rows = (await ledger(alice)).filter((l) =>
+          assert.equal(await balance(payer), before);
+          const rows = (await ledger(payer)).filter((l) =>
             l.reference_id === `${alice.id}:k-llm-down`
           );
           assert.deepEqual(rows.map((l) => [l.reason, l.amount]), [["report", -1], [
@@ -431,7 +435,7 @@ Deno.test(
           const big = enc(bankCsv(bankTransactions(600)));
           assert.ok(big.length > 20000);
           await upload(alice, wb4, [["big_statement.csv", big]]);
-          const before = await balance(alice);
+          const before = await balance(payer);
           const r = await post(alice, "k-big", {
             ...fs,
             workbench_id: wb4,
@@ -447,13 +451,13 @@ Deno.test(
             } KB); a report reads tables of at most 20 KB`,
           );
           assert.equal(failed.attempts, 1, "a permanent failure is not retried");
-          assert.equal(await balance(alice), before);
+          assert.equal(await balance(payer), before);
         },
       );
 
       await t.step("no credit → 402", async () => {
-        const left = await balance(alice);
-        await sql`select private.charge_report(${alice.id}, 'drain', ${left})`;
+        const left = await balance(payer);
+        await sql`select private.charge_report(${alice.id}, 'drain', ${left}, '{}', ${wb})`;
         const r = await post(alice, "k-poor", fs);
         assert.equal(r.status, 402);
         assert.equal(r.body.error.code, "insufficient_credits");

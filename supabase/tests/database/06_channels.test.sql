@@ -73,8 +73,8 @@ select is(jsonb_array_length(private.record_channel_answer(
   (select id from public.channel_messages where dedupe_key = 'mc:m-1'),
   array['other text'], 'm', true)), 2, 'a second attempt adds nothing');
 select is((select chat_inference_counter from public.wallet_counters
-            where user_id = tests.get_supabase_uid('olga')), 1,
-  'the answer is counted once against the owner''s wallet');
+            where user_id = tests.uuid_for('acme')), 1,
+  'the answer is counted once against the company''s wallet');
 select is(private.claim_channel_send((select id from public.channel_messages
   where part = 0)), true, 'the first claim may send');
 select is(private.claim_channel_send((select id from public.channel_messages

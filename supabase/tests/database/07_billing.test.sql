@@ -3,7 +3,7 @@
 -- database; the enterprise admin RPC and the Studio views, and who may use them.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(38);
+select plan(69);
 
 -- A Stripe event envelope as Stripe sends it: {id, object: "event", type, created, data.object}.
 create function pg_temp.evt(p_type text, p_created bigint, p_obj jsonb) returns jsonb
@@ -179,6 +179,123 @@ select is((private.billing_usage(tests.get_supabase_uid('billing_alice'), '-infi
           (select sum(-amount)::integer from public.wallet_usage
             where user_id = tests.get_supabase_uid('billing_alice') and amount < 0),
           'credits spent in the usage equal the ledger');
+
+-- 8. Company billing: a company has its own wallet, which its Stripe purchases credit and which
+-- pays for the usage on its workbenches; a personal workbench keeps the user's own wallet. The
+-- free plan's limits here: 2 seats, 2 chat answers a month.
+update private.settings
+   set value = value || '{"workbenches": 25, "reports_month": 50, "seats": 2,
+                          "chat_answers_month": 2}'::jsonb
+ where key = 'free_plan_limits';
+update private.settings set value = '1' where key = 'chat_answers_per_credit';
+select tests.create_supabase_user('co_admin');
+select tests.create_supabase_user('co_member');
+select tests.create_supabase_user('co_third');
+insert into public.company (id, name, created_by)
+values (tests.uuid_for('co'), 'Acme', tests.get_supabase_uid('co_admin'));
+create function pg_temp.company_balance() returns integer language sql as $$
+  select balance from public.wallet where user_id = tests.uuid_for('co')
+$$;
+select is((select balance from public.wallet where company_id = tests.uuid_for('co')), 0,
+          'a company gets its own wallet, empty');
+select is((select chat_inference_counter from public.wallet_counters
+            where user_id = tests.uuid_for('co')), 0, 'and its answer counter');
+insert into public.billing_customers (provider, customer_id, user_id, company_id)
+values ('stripe', 'cus_co', tests.get_supabase_uid('co_admin'), tests.uuid_for('co'));
+select is(pg_temp.handle(pg_temp.evt('checkout.session.completed', 2000, jsonb_build_object(
+            'id', 'cs_co', 'object', 'checkout.session', 'mode', 'payment',
+            'customer', 'cus_co', 'payment_intent', 'pi_co', 'payment_status', 'paid',
+            'amount_total', 1000, 'currency', 'usd',
+            'metadata', jsonb_build_object('price_id', 'pack-100-stripe-usd')))),
+          'credited', 'a company''s pack credits');
+select is(pg_temp.company_balance(), 100, 'the company wallet');
+select is(pg_temp.balance('co_admin'), 10, 'not the buying admin''s');
+select is((select company_id from public.billing_invoices where reference = 'pi_co'),
+          tests.uuid_for('co'), 'the invoice names the company');
+
+-- Seats: the owner holds one; a second member fits, a third is refused.
+select lives_ok($$insert into public.company_members (company_id, user_id, role)
+                  values (tests.uuid_for('co'), tests.get_supabase_uid('co_member'), 'member')$$,
+                'a member within the company plan''s seats');
+select throws_ok($$insert into public.company_members (company_id, user_id, role)
+                   values (tests.uuid_for('co'), tests.get_supabase_uid('co_third'), 'member')$$,
+                 'PT403', 'plan_limit_reached', 'the member past the seats is refused');
+select is((select count(*)::integer from public.company_members
+            where company_id = tests.uuid_for('co')), 2, 'and not added');
+
+-- Chat answers: on the company workbench the company pays, on their own one the member does.
+insert into public.workbench (id, name, owner_user_id, company_id) values
+  (tests.uuid_for('co-wb'), 'Co books', tests.get_supabase_uid('co_admin'), tests.uuid_for('co')),
+  (tests.uuid_for('own-wb'), 'Mine', tests.get_supabase_uid('co_member'), null);
+insert into public.chat_session (id, workbench_id, user_id) values
+  (tests.uuid_for('co-s'), tests.uuid_for('co-wb'), tests.get_supabase_uid('co_member')),
+  (tests.uuid_for('own-s'), tests.uuid_for('own-wb'), tests.get_supabase_uid('co_member'));
+create function pg_temp.answer(p_session text) returns jsonb language sql as $$
+  select private.finish_chat_turn(tests.get_supabase_uid('co_member'), tests.uuid_for(p_session),
+    gen_random_uuid(), private.begin_chat_answer(tests.uuid_for(p_session),
+                                                 tests.get_supabase_uid('co_member')),
+    'an answer', '[]', '[]', 'm', 1, 1, false)
+$$;
+select is(private.reserve_chat_answer(tests.get_supabase_uid('co_member'), tests.uuid_for('co-s')),
+          true, 'the company wallet can pay for an answer');
+select is((pg_temp.answer('co-s') #>> '{wallet,balance}')::integer, 99,
+          'a member''s answer on a company workbench debits the company wallet');
+select is(pg_temp.balance('co_member'), 10, 'not the member''s');
+select is((pg_temp.answer('own-s') #>> '{wallet,balance}')::integer, 9,
+          'an answer on their personal workbench debits their own wallet');
+select is(pg_temp.company_balance(), 99, 'not the company''s');
+select is((pg_temp.answer('co-s') #>> '{wallet,balance}')::integer, 98,
+          'a second company answer (2 of 2 this month)');
+select throws_ok($$select private.reserve_chat_answer(tests.get_supabase_uid('co_member'),
+                                                      tests.uuid_for('co-s'))$$,
+                 'PT403', 'plan_limit_reached',
+                 'the answer past chat_answers_month is refused before any model call');
+select is(pg_temp.company_balance(), 98, 'and nothing is charged');
+select lives_ok($$select private.reserve_chat_answer(tests.get_supabase_uid('co_member'),
+                                                     tests.uuid_for('own-s'))$$,
+                'the member''s own wallet has its own count');
+
+-- Reports on the company workbench: charged to and refunded to the company wallet.
+select private.charge_report(tests.get_supabase_uid('co_member'), 'co-r1', 1, '{}',
+                             tests.uuid_for('co-wb'));
+select is(pg_temp.company_balance(), 97, 'a report on a company workbench charges the company');
+select private.refund_report(tests.get_supabase_uid('co_member'), 'co-r1');
+select is(pg_temp.company_balance(), 98, 'and its refund goes back there');
+
+-- A refund of the company's pack claws back from the company wallet, never below zero.
+select is(pg_temp.handle(pg_temp.evt('charge.refunded', 2100, jsonb_build_object(
+            'id', 'ch_co', 'object', 'charge', 'customer', 'cus_co',
+            'payment_intent', 'pi_co', 'amount', 1000, 'amount_refunded', 1000))),
+          'clawed_back', 'a refund of the company''s pack claws back');
+select is(pg_temp.company_balance(), 0, 'from the company wallet');
+
+-- A Razorpay order bought for the company credits the company wallet once; its refund claws back
+-- from there and the company's plan goes back to none.
+insert into public.payments (user_id, company_id, plan_id, razorpay_order_id, amount_paise)
+values (tests.get_supabase_uid('co_admin'), tests.uuid_for('co'), 'lite', 'order_co', 49900);
+select is((private.apply_payment('order_co', 'pay_co') ->> 'applied')::boolean, true,
+          'a company''s Razorpay payment is applied');
+select private.apply_payment('order_co', 'pay_co');
+select is(pg_temp.company_balance(), 100, 'once, to the company wallet');
+select is((select plan_id from public.wallet where user_id = tests.uuid_for('co')), 'lite',
+          'the company''s plan is the one bought');
+select is(pg_temp.balance('co_admin'), 10, 'the buying admin''s wallet is untouched');
+select is(private.claw_back_payment('pay_co') ->> 'applied', 'true',
+          'its refund claws back');
+select is((select (pg_temp.company_balance(),
+                   (select plan_id from public.wallet where user_id = tests.uuid_for('co')))::text),
+          '(0,)', 'from the company wallet, and its plan goes');
+
+-- Members read the company wallet; others do not; its ledger is append-only too.
+select tests.authenticate_as('co_member');
+select is((select count(*)::integer from public.wallet where user_id = tests.uuid_for('co')), 1,
+          'a member reads the company wallet');
+select tests.authenticate_as('billing_bob');
+select is((select count(*)::integer from public.wallet_usage
+            where user_id = tests.uuid_for('co')), 0, 'an outsider reads none of its ledger');
+reset role;
+select throws_ok($$delete from public.wallet_usage where user_id = tests.uuid_for('co')$$,
+                 '42501', null, 'the company ledger is append-only');
 
 select * from finish();
 rollback;

@@ -105,7 +105,7 @@ select is(private.admin_upsert_plan(tests.get_supabase_uid('ada'), 'team', false
   'an admin changes a plan, keeping the other fields');
 select is(private.admin_tenant_credits(tests.get_supabase_uid('ada'), tests.uuid_for('acme'), 25,
             'deal-1', 'enterprise deal') ->> 'wallet_user_id',
-  tests.get_supabase_uid('mallory')::text, 'a company''s credits go to its owner''s wallet');
+  tests.uuid_for('acme')::text, 'a company''s credits go to the company''s own wallet');
 
 ------------------------------------------------------------------ metrics
 select private.bump_metric('rate_limit_refusals', 'chat');
