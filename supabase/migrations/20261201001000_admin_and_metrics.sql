@@ -364,8 +364,9 @@ as $$
   page as (
     select t.* from tenants t
      where coalesce(p_search, '') = ''
-        or t.name ilike '%' || p_search || '%'
-        or t.email ilike '%' || p_search || '%'
+        -- A substring, case-insensitive; `%` and `_` in the search are plain characters.
+        or strpos(lower(t.name), lower(p_search)) > 0
+        or strpos(lower(t.email), lower(p_search)) > 0
         or t.id::text = p_search
      order by t.created_at desc, t.id
      limit p_limit offset p_offset

@@ -124,6 +124,8 @@ Deno.test("platform admins, suspension and metrics end to end", opts, async (t) 
       const [tenant] = found.body.items;
       assert.equal(tenant.id, mallory.id);
       assert.equal(tenant.kind, "user");
+      const wildcard = await api(sue.token, "GET", `admin/tenants?q=${encodeURIComponent("%")}`);
+      assert.deepEqual(wildcard.body.items, [], "`%` is a character, not a wildcard");
       assert.equal(tenant.workbenches, 1);
       assert.equal(typeof tenant.balance, "number");
       assert.ok(
