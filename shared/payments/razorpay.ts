@@ -5,6 +5,7 @@
  * Responses are validated; a failure of any kind is a `RazorpayError` (the caller answers 502).
  */
 import { z } from "zod";
+import { providerCall } from "./provider_call.ts";
 
 export interface RazorpayConfig {
   keyId: string;
@@ -83,16 +84,16 @@ export function createRazorpayClient(config: RazorpayConfig): RazorpayClient {
   const base = config.apiBase.replace(/\/+$/, "");
   const authorization = "Basic " + btoa(`${config.keyId}:${config.keySecret}`);
 
-  async function call<S extends z.ZodType>(
+  function call<S extends z.ZodType>(
     method: string,
     path: string,
     schema: S,
     body?: unknown,
   ): Promise<z.output<S>> {
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(`${base}${path}`, {
+    return providerCall({
+      provider: "Razorpay",
+      url: `${base}${path}`,
+      init: {
         method,
         headers: {
           authorization,
@@ -100,41 +101,21 @@ export function createRazorpayClient(config: RazorpayConfig): RazorpayClient {
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(config.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      const timedOut = err instanceof DOMException && err.name === "TimeoutError";
-      throw new RazorpayError(
-        timedOut
-          ? `Razorpay did not answer within ${config.timeoutMs} ms`
-          : `Razorpay is unreachable: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new RazorpayError(
-        `Razorpay answered ${res.status} with a body that is not JSON`,
-        res.status,
-      );
-    }
-    if (!res.ok) {
-      const error = ErrorBody.safeParse(parsed);
-      throw new RazorpayError(
-        `Razorpay answered ${res.status}: ${
-          error.success ? error.data.error.description ?? "no description" : "unexpected body"
-        }`,
-        res.status,
-        error.success ? error.data.error.code : undefined,
-      );
-    }
-    const result = schema.safeParse(parsed);
-    if (!result.success) {
-      throw new RazorpayError(`Razorpay answered an unexpected ${path} body`, res.status);
-    }
-    return result.data;
+      },
+      timeoutMs: config.timeoutMs,
+      path,
+      schema,
+      readError(parsed) {
+        const error = ErrorBody.safeParse(parsed);
+        return error.success
+          ? {
+            message: error.data.error.description ?? "no description",
+            code: error.data.error.code,
+          }
+          : undefined;
+      },
+      fail: (message, status, code) => new RazorpayError(message, status, code),
+    });
   }
 
   return {

@@ -14,6 +14,7 @@
  * tests, as the reference our signature check must agree with.
  */
 import { z } from "zod";
+import { providerCall } from "./provider_call.ts";
 
 export interface StripeConfig {
   secretKey: string;
@@ -122,17 +123,17 @@ export interface StripeClient {
 export function createStripeClient(config: StripeConfig): StripeClient {
   const base = config.apiBase.replace(/\/+$/, "");
 
-  async function call<S extends z.ZodType>(
+  function call<S extends z.ZodType>(
     method: "GET" | "POST",
     path: string,
     schema: S,
     form?: Record<string, FormValue>,
     idempotencyKey?: string,
   ): Promise<z.output<S>> {
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(`${base}${path}`, {
+    return providerCall({
+      provider: "Stripe",
+      url: `${base}${path}`,
+      init: {
         method,
         headers: {
           authorization: `Bearer ${config.secretKey}`,
@@ -141,41 +142,18 @@ export function createStripeClient(config: StripeConfig): StripeClient {
           ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
         },
         body: form ? formEncode(form) : undefined,
-        signal: AbortSignal.timeout(config.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      const timedOut = err instanceof DOMException && err.name === "TimeoutError";
-      throw new StripeError(
-        timedOut
-          ? `Stripe did not answer within ${config.timeoutMs} ms`
-          : `Stripe is unreachable: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new StripeError(
-        `Stripe answered ${res.status} with a body that is not JSON`,
-        res.status,
-      );
-    }
-    if (!res.ok) {
-      const error = ErrorBody.safeParse(parsed);
-      throw new StripeError(
-        `Stripe answered ${res.status}: ${
-          error.success ? error.data.error.message ?? "no message" : "unexpected body"
-        }`,
-        res.status,
-        error.success ? error.data.error.code : undefined,
-      );
-    }
-    const result = schema.safeParse(parsed);
-    if (!result.success) {
-      throw new StripeError(`Stripe answered an unexpected ${path} body`, res.status);
-    }
-    return result.data;
+      },
+      timeoutMs: config.timeoutMs,
+      path,
+      schema,
+      readError(body) {
+        const error = ErrorBody.safeParse(body);
+        return error.success
+          ? { message: error.data.error.message ?? "no message", code: error.data.error.code }
+          : undefined;
+      },
+      fail: (message, status, code) => new StripeError(message, status, code),
+    });
   }
 
   return {
