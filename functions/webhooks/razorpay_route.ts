@@ -16,7 +16,7 @@ import {
 } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
 import { isValidWebhookSignature } from "../../shared/payments/mod.ts";
-import { WebhookEnvelope, webhookEventId } from "./webhook_event.ts";
+import { WebhookEnvelope, webhookEventId, webhookJson } from "./webhook_event.ts";
 import type { WebhooksDeps } from "./deps.ts";
 import { z } from "zod";
 
@@ -64,14 +64,7 @@ export function razorpayRoute(deps: WebhooksDeps): Route {
       if (!(await isValidWebhookSignature(body, signature, deps.webhookSecret))) {
         throw new HttpError(400, "invalid_signature", "The webhook signature does not match.");
       }
-      let text: string;
-      let parsed: unknown;
-      try {
-        text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-        parsed = JSON.parse(text);
-      } catch {
-        throw new HttpError(400, "invalid_json", "The webhook body is not valid JSON.");
-      }
+      const { text, parsed } = webhookJson(body);
       const event = validate(WebhookEnvelope, parsed, "webhook event");
       const eventId = await webhookEventId(req.headers.get("x-razorpay-event-id"), body);
 

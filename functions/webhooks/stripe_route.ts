@@ -18,6 +18,7 @@ import {
 import { log } from "../../shared/log.ts";
 import { stripeSignatureProblem } from "../../shared/payments/mod.ts";
 import type { WebhooksDeps } from "./deps.ts";
+import { webhookJson } from "./webhook_event.ts";
 
 /** Stripe's event envelope: `{id: "evt_…", object: "event", type, created, data: {object}}`. */
 export const StripeEvent = z.object({
@@ -79,14 +80,7 @@ export function stripeRoute(deps: WebhooksDeps): Route {
           PROBLEMS[problem],
         );
       }
-      let text: string;
-      let parsed: unknown;
-      try {
-        text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-        parsed = JSON.parse(text);
-      } catch {
-        throw new HttpError(400, "invalid_json", "The webhook body is not valid JSON.");
-      }
+      const { text, parsed } = webhookJson(body);
       const event = validate(StripeEvent, parsed, "webhook event");
       const [{ result }] = await deps.sql()<{ result: { outcome: string } }[]>`
         select private.handle_stripe_event(${event.id}, ${event.type}, ${text}::text::jsonb)

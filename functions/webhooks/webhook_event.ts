@@ -5,6 +5,7 @@
  * proxy dropped it, a hash of the body, which is also the same on every retry).
  */
 import { z } from "zod";
+import { HttpError } from "../../shared/http.ts";
 
 export const WebhookEnvelope = z.object({
   event: z.string().min(1).max(100),
@@ -19,4 +20,17 @@ export async function webhookEventId(header: string | null, body: Uint8Array): P
   if (id && EVENT_ID.test(id)) return id;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body as BufferSource));
   return "sha256:" + Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A verified webhook body as text (kept as sent: the database stores it as the event's payload)
+ * and parsed; 400 `invalid_json` when it is not UTF-8 JSON. Both providers' routes use it.
+ */
+export function webhookJson(body: Uint8Array): { text: string; parsed: unknown } {
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+    return { text, parsed: JSON.parse(text) };
+  } catch {
+    throw new HttpError(400, "invalid_json", "The webhook body is not valid JSON.");
+  }
 }
