@@ -2,7 +2,6 @@
 import { type JwtVerifier, verifierFromEnv } from "../../shared/auth.ts";
 import type { Sql } from "../../shared/db.ts";
 import type { Env } from "../../shared/env.ts";
-import { HttpError } from "../../shared/http.ts";
 import {
   createStripeClient,
   type StripeClient,
@@ -23,17 +22,6 @@ export interface BillingDeps {
   returnUrl: string;
   /** Seller details printed on receipts. */
   seller: { name: string; address: string; gstin?: string };
-}
-
-export function requireStripe(deps: BillingDeps): StripeClient {
-  if (!deps.stripe) {
-    throw new HttpError(
-      503,
-      "payments_not_configured",
-      "Stripe is not configured on this deployment (STRIPE_SECRET_KEY).",
-    );
-  }
-  return deps.stripe;
 }
 
 /** The function's dependencies from its environment (index.ts). */

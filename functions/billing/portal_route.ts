@@ -7,8 +7,8 @@ import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import { StripeError } from "../../shared/payments/mod.ts";
-import { type BillingDeps, requireStripe } from "./deps.ts";
+import { requireStripe, StripeError } from "../../shared/payments/mod.ts";
+import type { BillingDeps } from "./deps.ts";
 import { Portal } from "./schemas.ts";
 
 const PortalBody = z.object({ company_id: z.uuid().optional() });
@@ -31,7 +31,7 @@ export function portalRoute(deps: BillingDeps): Route {
     },
     handler: async (req, ctx) => {
       const user = await requireUser(req, deps.verifier);
-      const stripe = requireStripe(deps);
+      const stripe = requireStripe(deps.stripe);
       const body = await readJson(req, PortalBody);
       const companyId = body.company_id ?? null;
       const [row] = await deps.sql()<{ customer_id: string }[]>`

@@ -29,17 +29,6 @@ export interface CheckoutDeps {
   returnUrl?: string;
 }
 
-export function requireStripe(deps: CheckoutDeps): StripeClient {
-  if (!deps.stripe) {
-    throw new HttpError(
-      503,
-      "payments_not_configured",
-      "Stripe is not configured on this deployment (STRIPE_SECRET_KEY).",
-    );
-  }
-  return deps.stripe;
-}
-
 export function requirePayments(deps: CheckoutDeps): CheckoutPayments {
   if (!deps.payments) {
     throw new HttpError(

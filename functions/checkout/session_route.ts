@@ -12,9 +12,9 @@ import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { HttpError, json, readJson, type Route, validate } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
-import { RazorpayError } from "../../shared/payments/mod.ts";
+import { RazorpayError, requireStripe } from "../../shared/payments/mod.ts";
 import { enforceRateLimit } from "../../shared/rate_limit.ts";
-import { type CheckoutDeps, requirePayments, requireStripe } from "./deps.ts";
+import { type CheckoutDeps, requirePayments } from "./deps.ts";
 import { createStripeSession, requireCompanyBuyer, StripeSessionBody } from "./stripe_session.ts";
 
 const CheckoutSession = z.object({
@@ -96,7 +96,7 @@ export function sessionRoute(deps: CheckoutDeps): Route {
       const raw = await readJson(req, z.object({ provider: z.string().optional() }).loose());
       const chosen = validate(AnySession, { ...raw, provider: raw.provider ?? "razorpay" }, "body");
       if (chosen.provider === "stripe") {
-        const stripe = requireStripe(deps);
+        const stripe = requireStripe(deps.stripe);
         const sql = deps.sql();
         await enforceRateLimit(sql, "create", req, user.id);
         return json(

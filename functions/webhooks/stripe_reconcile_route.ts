@@ -9,8 +9,9 @@
  */
 import { z } from "zod";
 import { serviceTaskRoute } from "../../shared/auth.ts";
-import { HttpError, type Route } from "../../shared/http.ts";
+import type { Route } from "../../shared/http.ts";
 import { log } from "../../shared/log.ts";
+import { requireStripe } from "../../shared/payments/mod.ts";
 import { forEachLimited } from "./reconcile.ts";
 import type { WebhooksDeps } from "./deps.ts";
 
@@ -23,10 +24,7 @@ const Summary = z.object({
 
 export function stripeReconcileRoute(deps: WebhooksDeps): Route {
   return serviceTaskRoute("/reconcile-stripe", deps.verifier, async (ctx) => {
-    const stripe = deps.stripe;
-    if (!stripe) {
-      throw new HttpError(503, "payments_not_configured", "STRIPE_SECRET_KEY is not set.");
-    }
+    const stripe = requireStripe(deps.stripe);
     const sql = deps.sql();
     const subs = await sql<{ provider_subscription_id: string }[]>`
       select provider_subscription_id from private.take_stripe_subscriptions_to_reconcile(

@@ -14,6 +14,7 @@
  * tests, as the reference our signature check must agree with.
  */
 import { z } from "zod";
+import { HttpError } from "../http.ts";
 import { providerCall } from "./provider_call.ts";
 
 export interface StripeConfig {
@@ -118,6 +119,18 @@ export interface StripeClient {
   ): Promise<{ id: string; url: string | null; mode: string }>;
   createPortalSession(input: { customer: string; returnUrl: string }): Promise<{ url: string }>;
   subscriptionInvoices(subscriptionId: string): Promise<StripeInvoice[]>;
+}
+
+/** The Stripe client, or 503 `payments_not_configured` when this deployment has no Stripe keys. */
+export function requireStripe(client: StripeClient | undefined): StripeClient {
+  if (!client) {
+    throw new HttpError(
+      503,
+      "payments_not_configured",
+      "Stripe is not configured on this deployment (STRIPE_SECRET_KEY).",
+    );
+  }
+  return client;
 }
 
 export function createStripeClient(config: StripeConfig): StripeClient {
