@@ -45,10 +45,18 @@ export interface JwtVerifier {
   /** True when `credential` is one of this project's service keys. */
   isServiceKey(credential: string): boolean;
   /**
-   * Why a user's personal account is suspended, or null when it is not. Verifiers built from the
-   * environment always have it; a test's verifier without it checks no suspension.
+   * Whether a user's account is deactivated (its erasure pending) and why it is suspended (null:
+   * it is not). Verifiers built from the environment always have it; a test's verifier without it
+   * checks neither.
    */
-  suspension?(userId: string): Promise<string | null>;
+  accountState?(userId: string): Promise<AccountState>;
+}
+
+export interface AccountState {
+  /** DELETE /me was confirmed: refused everywhere, the export included. */
+  deactivated: boolean;
+  /** Why a platform admin suspended the personal account, or null. */
+  suspended: string | null;
 }
 
 export interface VerifierOptions {
@@ -60,8 +68,8 @@ export interface VerifierOptions {
   jwks?: { keys: JWK[] };
   /** Accepted `iss` values besides `<supabaseUrl>/auth/v1` (a trailing `/` is ignored). */
   extraIssuers?: string[];
-  /** Looks up a user's suspension (see `JwtVerifier.suspension`). */
-  suspension?: (userId: string) => Promise<string | null>;
+  /** Looks up a user's account state (see `JwtVerifier.accountState`). */
+  accountState?: (userId: string) => Promise<AccountState>;
 }
 
 /** Constant-time string comparison. */
@@ -88,7 +96,7 @@ export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
   const jwks = opts.jwks;
 
   return {
-    ...(opts.suspension ? { suspension: opts.suspension } : {}),
+    ...(opts.accountState ? { accountState: opts.accountState } : {}),
     async verify(token) {
       let payload: unknown;
       try {
@@ -122,24 +130,18 @@ export function createJwtVerifier(opts: VerifierOptions): JwtVerifier {
 }
 
 /**
- * What `JwtVerifier.suspension` answers for an account whose erasure is pending (DELETE /me): it
- * is refused everywhere, the export included (401 `account_deactivated`), also on routes that
- * use the service connection rather than shared/db.ts `asUser` (checkout, billing).
+ * The account state in the database, one statement: `private.is_deactivated` (an erasure pending,
+ * refused everywhere, also on routes that use the service connection rather than shared/db.ts
+ * `asUser`: checkout, billing) and `private.tenant_suspension`.
  */
-export const DEACTIVATED = "\u0000deactivated"; // never a reason an admin types
-
-/**
- * A suspension lookup in the database (`private.tenant_suspension`), which also answers
- * DEACTIVATED for an account whose erasure is pending (`private.is_deactivated`): one statement.
- */
-export function suspensionFromDb(
+export function accountStateFromDb(
   sql: () => ReturnType<typeof getDb>,
-): (userId: string) => Promise<string | null> {
+): (userId: string) => Promise<AccountState> {
   return async (userId) => {
-    const [row] = await sql()<{ deactivated: boolean; reason: string | null }[]>`
+    const [row] = await sql()<AccountState[]>`
       select private.is_deactivated(${userId}::uuid) as deactivated,
-             private.tenant_suspension(${userId}::uuid) as reason`;
-    return row?.deactivated ? DEACTIVATED : row?.reason ?? null;
+             private.tenant_suspension(${userId}::uuid) as suspended`;
+    return row ?? { deactivated: false, suspended: null };
   };
 }
 
@@ -157,7 +159,7 @@ export function verifierFromEnv(
     serviceKeys: env.serviceKeys,
     jwks: env.SUPABASE_JWKS,
     extraIssuers: env.AUTH_ISSUERS,
-    suspension: suspensionFromDb(sql),
+    accountState: accountStateFromDb(sql),
   });
 }
 
@@ -223,16 +225,16 @@ export async function requireUser(req: Request, verifier: JwtVerifier): Promise<
   if (claims.role !== "authenticated" || !id.success || !audiences.includes("authenticated")) {
     throw new HttpError(401, "user_required", "This endpoint needs a signed-in user's token.");
   }
-  if (verifier.suspension) {
-    const reason = await verifier.suspension(id.data);
-    if (reason === DEACTIVATED) {
+  if (verifier.accountState) {
+    const state = await verifier.accountState(id.data);
+    if (state.deactivated) {
       throw new HttpError(
         401,
         "account_deactivated",
         "This account is deactivated: its erasure is pending (POST /me/restore undoes it).",
       );
     }
-    if (reason !== null && !suspensionExempt(req)) {
+    if (state.suspended !== null && !suspensionExempt(req)) {
       throw new HttpError(
         403,
         "tenant_suspended",

@@ -180,7 +180,7 @@ Deno.test("platform admins, suspension and metrics end to end", opts, async (t) 
             aud: "authenticated",
           }),
         isServiceKey: () => false,
-        suspension: () => Promise.resolve("chargeback fraud"),
+        accountState: () => Promise.resolve({ deactivated: false, suspended: "chargeback fraud" }),
       };
       const exportReq = new Request(`${stack.apiUrl}/functions/v1/me/export`, {
         headers: { authorization: `Bearer ${mallory.token}` },
