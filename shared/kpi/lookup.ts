@@ -320,13 +320,6 @@ function sourcesOf(points: Point[]): FactCell[] {
   return points.flatMap((p) => p.cells.map(where));
 }
 
-/** The cells of `tables` that the question names (best match per period), in period order. */
-export function matchCells(question: string, tables: SourceTable[]): Candidate[] {
-  const periods = questionPeriods(question);
-  return pointsOf(candidates(matcherOf(question), periods, tables), periods)
-    .flatMap((p) => p.cells).slice(0, 24);
-}
-
 /** A fact for one point: the cell, or the sum of a range's cells. */
 function pointFact(p: Point): CellFact {
   const sources = p.cells.map(where);
@@ -356,14 +349,18 @@ function pointFact(p: Point): CellFact {
 }
 
 /** Margins: the profit line ÷ revenue of the same table and period (gross: revenue − cost). */
-function marginFacts(question: string, item: LineItem, tables: SourceTable[]): CellFact[] {
+function marginFacts(
+  question: string,
+  phrase: string,
+  item: LineItem,
+  tables: SourceTable[],
+): CellFact[] {
   const periods = questionPeriods(question);
   const stated = candidates(matcherOf(question), periods, tables)
     .filter((c) => c.percent && /margin/i.test(c.label));
   if (stated.length > 0) return pointsOf(stated, periods).slice(0, 6).map(pointFact);
-  const entity = matcherOf(
-    question.replace(MARGIN_OF.find(([, i]) => i === item)![0], " ").replace(/\bmargins?\b/gi, " "),
-  ).words;
+  const entity = matcherOf(question.replace(phrase, " ").replace(/\bmargins?\b/gi, " ")).words;
+  const name = `${phrase[0]!.toUpperCase()}${phrase.slice(1).toLowerCase()}`;
   const of = (want: LineItem) =>
     pointsOf(candidates({ words: entity, item: want }, periods, tables), periods);
   const revenue = of("revenue");
@@ -380,20 +377,19 @@ function marginFacts(question: string, item: LineItem, tables: SourceTable[]): C
     const numerator = p ? p.value : r.value - Math.abs(c!.value);
     const value = (numerator / Math.abs(r.value)) * 100;
     const figure = formatPercent(value);
-    const name = question.match(MARGIN_OF.find(([, i]) => i === item)![0])![0].toLowerCase();
     const how = p
       ? `${p.label} ${formula(p)} / ${r.label} ${formula(r)}`
       : `(${r.label} ${formula(r)} − ${c!.label} ${formula(c!)}) / ${r.label} ${formula(r)}`;
-    const used = p ? [p, r] : [r, c!];
+    const cells = sourcesOf(p ? [p, r] : [r, c!]);
     facts.push({
       operation: "margin",
       value,
       unit: "percent",
       figure,
-      text: `${name[0]!.toUpperCase()}${name.slice(1)}${
-        r.period ? `, ${r.period}` : ""
-      }: ${figure} = ${how} (from ${sourcesOf(used).map(describeSource).join("; ")})`,
-      cells: sourcesOf(used),
+      text: `${name}${r.period ? `, ${r.period}` : ""}: ${figure} = ${how} (from ${
+        cells.map(describeSource).join("; ")
+      })`,
+      cells,
     });
   }
   return facts.slice(0, 6);
@@ -405,8 +401,10 @@ function marginFacts(question: string, item: LineItem, tables: SourceTable[]): C
  * empty list means no cell matches.
  */
 export function answerFromCells(question: string, tables: SourceTable[]): CellFact[] {
-  const margin = MARGIN_OF.find(([re]) => re.test(question));
-  if (margin) return marginFacts(question, margin[1], tables);
+  for (const [re, item] of MARGIN_OF) {
+    const phrase = question.match(re)?.[0];
+    if (phrase) return marginFacts(question, phrase, item, tables);
+  }
   const periods = questionPeriods(question);
   const points = pointsOf(candidates(matcherOf(question), periods, tables), periods);
   if (points.length === 0) return [];

@@ -30,13 +30,7 @@ export {
   type WrittenNumber,
   writtenNumbers,
 } from "./written.ts";
-export {
-  answerFromCells,
-  type CellFact,
-  type FactOperation,
-  matchCells,
-  questionPeriods,
-} from "./lookup.ts";
+export { answerFromCells, type CellFact, type FactOperation, questionPeriods } from "./lookup.ts";
 export {
   tablesFromRows,
   typeCell,
