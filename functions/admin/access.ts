@@ -8,10 +8,21 @@
  * `asActor` runs RPCs with the actor's id in `request.jwt.claims` (the role stays the service
  * role), so the audit rows they write name the admin who acted.
  */
+import { z } from "zod";
 import { requireUser } from "../../shared/auth.ts";
 import { httpErrorFromPostgres, type Tx } from "../../shared/db.ts";
 import { HttpError } from "../../shared/http.ts";
 import type { AdminDeps } from "./deps.ts";
+
+/** The reason every admin change carries into the audit trail. */
+export const Reason = z.string().trim().min(1).max(500);
+
+/** A user or tenant id from the path; anything but a UUID is 404 (`No such <what>.`). */
+export function pathId(raw: string, what: "user" | "tenant"): string {
+  const id = z.guid().safeParse(raw);
+  if (!id.success) throw new HttpError(404, "not_found", `No such ${what}.`);
+  return id.data;
+}
 
 export type PlatformRole = "global_admin" | "support_user" | "service_role";
 

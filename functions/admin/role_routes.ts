@@ -4,20 +4,13 @@
  * way in besides the service role calling `private.set_platform_role` (the first admin).
  */
 import { z } from "zod";
-import { HttpError, json, readJson, type Route } from "../../shared/http.ts";
-import { asActor, requireActor } from "./access.ts";
+import { json, readJson, type Route } from "../../shared/http.ts";
+import { asActor, pathId, Reason, requireActor } from "./access.ts";
 import type { AdminDeps } from "./deps.ts";
 import { PlatformRoleChange } from "./schemas.ts";
 
-const Reason = z.string().trim().min(1).max(500);
 const GrantBody = z.object({ role: z.enum(["global_admin", "support_user"]), reason: Reason });
 const RevokeBody = z.object({ reason: Reason });
-
-function userId(raw: string): string {
-  const id = z.guid().safeParse(raw);
-  if (!id.success) throw new HttpError(404, "not_found", "No such user.");
-  return id.data;
-}
 
 export function roleRoutes(deps: AdminDeps): Route[] {
   return [
@@ -39,7 +32,7 @@ export function roleRoutes(deps: AdminDeps): Route[] {
       },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
-        const id = userId(ctx.params.userId);
+        const id = pathId(ctx.params.userId, "user");
         const body = await readJson(req, GrantBody);
         const [row] = await asActor(deps, actor, (tx) =>
           tx<{ r: unknown }[]>`
@@ -68,7 +61,7 @@ export function roleRoutes(deps: AdminDeps): Route[] {
       },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
-        const id = userId(ctx.params.userId);
+        const id = pathId(ctx.params.userId, "user");
         const body = await readJson(req, RevokeBody);
         const [row] = await asActor(deps, actor, (tx) =>
           tx<{ r: unknown }[]>`

@@ -11,12 +11,11 @@
 import { z } from "zod";
 import { HttpError, json, readJson, readQuery, type Route } from "../../shared/http.ts";
 import { paged, PageQuery } from "../../shared/pagination.ts";
-import { asActor, requireActor } from "./access.ts";
+import { asActor, pathId, Reason, requireActor } from "./access.ts";
 import type { AdminDeps } from "./deps.ts";
 import { listOf } from "../../shared/route_doc.ts";
 import { CreditGrant, Suspension, Tenant, TenantFailures, TenantPlan } from "./schemas.ts";
 
-const Reason = z.string().trim().min(1).max(500);
 const TenantsQuery = PageQuery.extend({ q: z.string().trim().max(200).optional() });
 const CreditsBody = z.object({
   credits: z.number().int().min(1).max(1_000_000),
@@ -30,12 +29,6 @@ const PlanBody = z.object({
   reason: Reason,
 });
 const ReasonBody = z.object({ reason: Reason });
-
-function tenantId(raw: string): string {
-  const id = z.guid().safeParse(raw);
-  if (!id.success) throw new HttpError(404, "not_found", "No such tenant.");
-  return id.data;
-}
 
 export function tenantRoutes(deps: AdminDeps): Route[] {
   return [
@@ -74,7 +67,7 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
       },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "support_user");
-        const id = tenantId(ctx.params.id);
+        const id = pathId(ctx.params.id, "tenant");
         const [row] = await asActor(deps, actor, (tx) =>
           tx<{ f: unknown; kind: string | null }[]>`
             select private.admin_tenant_failures(${id}::uuid, 100) as f,
@@ -101,7 +94,7 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
       },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
-        const id = tenantId(ctx.params.id);
+        const id = pathId(ctx.params.id, "tenant");
         const body = await readJson(req, CreditsBody);
         const [row] = await asActor(deps, actor, (tx) =>
           tx<{ r: unknown }[]>`
@@ -128,7 +121,7 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
       },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
-        const id = tenantId(ctx.params.id);
+        const id = pathId(ctx.params.id, "tenant");
         const body = await readJson(req, PlanBody);
         const [row] = await asActor(deps, actor, (tx) =>
           tx<{ r: unknown }[]>`
@@ -157,7 +150,7 @@ export function tenantRoutes(deps: AdminDeps): Route[] {
       },
       handler: async (req, ctx) => {
         const actor = await requireActor(deps, req, "global_admin");
-        const id = tenantId(ctx.params.id);
+        const id = pathId(ctx.params.id, "tenant");
         const body = await readJson(req, ReasonBody);
         const [row] = await asActor(deps, actor, (tx) =>
           tx<{ r: unknown }[]>`
