@@ -9,8 +9,9 @@
  * 2. Inbound to answer sent (the fake ManyChat, tests/fakes/manychat.ts, records the send) with an
  *    instant model, sequential; beside it, the chat round trip with the instant model.
  *
- * `CHANNEL_BENCH_N` sets the sequential counts (default 20). Prints a calibration line (one SQL
- * round trip, GET /healthz) and the load average, as the other benches do.
+ * `CHANNEL_BENCH_N` sets the sequential counts (default 20). Prints baselines (one SQL round trip,
+ * GET /healthz), and the calibration line and load average at start and end (bench/calibration.ts),
+ * as the other benches do.
  */
 import { startStack } from "../local/stack.ts";
 import { getDb } from "../shared/db.ts";
@@ -18,6 +19,7 @@ import { startFakeGroq } from "../local/fakes/groq.ts";
 import { startFakeManyChat } from "../tests/fakes/manychat.ts";
 import { newWorkbench, openSession, text, uploadAndWait } from "../tests/helpers/chat.ts";
 import { signUpUser } from "../tests/helpers/stack.ts";
+import { benchStart, percentile as pct } from "./calibration.ts";
 
 Deno.env.set("LOG_LEVEL", "warn");
 const N = Number(Deno.env.get("CHANNEL_BENCH_N") ?? "20");
@@ -25,10 +27,6 @@ const CONCURRENT = 50;
 const SLOW_LLM_MS = 3000;
 const TOKEN = "mc-bench-token-0000";
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 function row(name: string, values: number[]) {
   console.log(
     `${name.padEnd(46)} n=${String(values.length).padStart(3)}  p50 ${
@@ -51,6 +49,7 @@ const stack = await startStack({
     MANYCHAT_API_URL: manychat.url,
   },
 });
+const done = benchStart("channel");
 try {
   const sql = getDb();
   await sql`update private.settings
@@ -68,6 +67,8 @@ try {
     },
     body: JSON.stringify({ name: "Bench" }),
   })).json();
+  // The company's wallet pays for the chat and channel answers on its workbench.
+  await sql`select private.grant_credits(${company.id}, 1000, 'grant', 'channel-bench-company')`;
   const wb = await newWorkbench(user, "Bench", company.id);
   await uploadAndWait(user, wb, [
     { name: "policy.txt", bytes: text("Refunds are accepted within 30 days of purchase.") },
@@ -183,9 +184,9 @@ try {
   }
   row("baseline: GET /healthz", health);
   row("baseline: one SQL round trip", query);
-  console.log(`load average: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 } finally {
   await stack.stop();
   await groq.stop();
   await manychat.stop();
+  done();
 }

@@ -24,7 +24,7 @@ import { startStack } from "../local/stack.ts";
 import { createDb, getDb } from "../shared/db.ts";
 import { type SignedWebhook, startFakeRazorpay } from "../local/fakes/razorpay.ts";
 import { type SignedStripeEvent, startFakeStripe } from "../tests/fakes/stripe.ts";
-import { benchStart, isQuick, printRatio } from "./calibration.ts";
+import { benchStart, isQuick, percentile, printRatio } from "./calibration.ts";
 import { type Engine, forEachEngine } from "./engines.ts";
 
 Deno.env.set("LOG_LEVEL", "warn");
@@ -36,10 +36,6 @@ const POOL_MAX = poolMaxAt >= 0 ? Deno.args[poolMaxAt + 1] : undefined;
 const CONCURRENCY = 20;
 const WARMUP = 20;
 const USERS = 100;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** CPU time (ms) of each thread of this process and of the isolate, from /proc. */
 function cpuSnapshot(isolatePid: number | undefined): Map<string, number> {
